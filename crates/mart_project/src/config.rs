@@ -1,0 +1,334 @@
+//! Node configs: raw layers as JSON maps, merged by dbt's rules, then read into typed fields.
+//!
+//! Precedence (lowest first): defaults, project.yml folder configs (shallow to deep),
+//! property file `config:`, `{{ config(...) }}` in the file itself.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::Value;
+
+/// One layer of configuration: key -> value, keys normalised (`+` and `-` removed).
+pub type ConfigMap = BTreeMap<String, Value>;
+
+/// `+pre-hook` and `pre_hook` are the same key.
+pub fn normalize_key(key: &str) -> String {
+    key.trim_start_matches('+').replace('-', "_")
+}
+
+/// Keys whose values accumulate across layers instead of replacing each other.
+fn is_additive(key: &str) -> bool {
+    matches!(key, "tags" | "pre_hook" | "post_hook")
+}
+
+/// Keys whose mapping values are merged key by key.
+fn is_dict_update(key: &str) -> bool {
+    matches!(
+        key,
+        "meta" | "grants" | "column_types" | "persist_docs" | "docs" | "contract"
+    )
+}
+
+/// Applies `layer` on top of `base` following dbt's merge behaviour.
+pub fn merge_into(base: &mut ConfigMap, layer: &ConfigMap) {
+    for (key, value) in layer {
+        let key = normalize_key(key);
+        match base.get_mut(&key) {
+            Some(existing) if is_additive(&key) => {
+                let mut items = as_list(existing);
+                for item in as_list(value) {
+                    if !items.contains(&item) {
+                        items.push(item);
+                    }
+                }
+                *existing = Value::Array(items);
+            }
+            Some(Value::Object(existing)) if is_dict_update(&key) => {
+                if let Value::Object(update) = value {
+                    for (k, v) in update {
+                        existing.insert(k.clone(), v.clone());
+                    }
+                } else {
+                    base.insert(key, value.clone());
+                }
+            }
+            _ => {
+                let value = if is_additive(&key) {
+                    Value::Array(as_list(value))
+                } else {
+                    value.clone()
+                };
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// A scalar or a list as a list (`tags: daily` is `tags: [daily]`).
+fn as_list(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.clone(),
+        Value::Null => Vec::new(),
+        other => vec![other.clone()],
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Materialization {
+    View,
+    Table,
+    Incremental,
+    Ephemeral,
+    MaterializedView,
+    Seed,
+    Snapshot,
+    Test,
+    /// A user-defined materialization name; reported as unsupported when run.
+    Custom(String),
+}
+
+impl Materialization {
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "view" => Self::View,
+            "table" => Self::Table,
+            "incremental" => Self::Incremental,
+            "ephemeral" => Self::Ephemeral,
+            "materialized_view" => Self::MaterializedView,
+            "seed" => Self::Seed,
+            "snapshot" => Self::Snapshot,
+            "test" => Self::Test,
+            other => Self::Custom(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::View => "view",
+            Self::Table => "table",
+            Self::Incremental => "incremental",
+            Self::Ephemeral => "ephemeral",
+            Self::MaterializedView => "materialized_view",
+            Self::Seed => "seed",
+            Self::Snapshot => "snapshot",
+            Self::Test => "test",
+            Self::Custom(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for Materialization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The typed view of a merged config that the engine acts on; `raw` keeps every key
+/// (for `config.get()` and manifest.json).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeConfig {
+    pub enabled: bool,
+    pub materialized: Materialization,
+    pub database: Option<String>,
+    pub schema: Option<String>,
+    pub alias: Option<String>,
+    pub tags: Vec<String>,
+    pub pre_hook: Vec<String>,
+    pub post_hook: Vec<String>,
+    pub full_refresh: Option<bool>,
+    pub unlogged: bool,
+    pub column_types: BTreeMap<String, String>,
+    pub delimiter: u8,
+    pub raw: ConfigMap,
+}
+
+/// A config value of the wrong type: `key` and what was expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub expected: &'static str,
+    pub found: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "config '{}' must be {}, found {}",
+            self.key, self.expected, self.found
+        )
+    }
+}
+
+impl NodeConfig {
+    /// Reads the typed fields from a merged map; `default_materialization` applies when
+    /// no layer set one (view for models, seed for seeds).
+    pub fn from_map(raw: ConfigMap, default_materialization: &str) -> Result<Self, ConfigError> {
+        let materialized = opt_string(&raw, "materialized")?
+            .unwrap_or_else(|| default_materialization.to_string());
+        let delimiter = match opt_string(&raw, "delimiter")? {
+            None => b',',
+            Some(d) if d.len() == 1 => d.as_bytes()[0],
+            Some(d) => {
+                return Err(ConfigError {
+                    key: "delimiter".into(),
+                    expected: "a single one-byte character",
+                    found: format!("'{d}'"),
+                })
+            }
+        };
+        Ok(Self {
+            enabled: opt_bool(&raw, "enabled")?.unwrap_or(true),
+            materialized: Materialization::parse(&materialized),
+            database: opt_string(&raw, "database")?,
+            schema: opt_string(&raw, "schema")?,
+            alias: opt_string(&raw, "alias")?,
+            tags: string_list(&raw, "tags")?,
+            pre_hook: hooks(&raw, "pre_hook")?,
+            post_hook: hooks(&raw, "post_hook")?,
+            full_refresh: opt_bool(&raw, "full_refresh")?,
+            unlogged: opt_bool(&raw, "unlogged")?.unwrap_or(false),
+            column_types: string_map(&raw, "column_types")?,
+            delimiter,
+            raw,
+        })
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("boolean {b}"),
+        Value::Number(n) => format!("number {n}"),
+        Value::String(s) => format!("string '{s}'"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}
+
+fn opt_string(raw: &ConfigMap, key: &str) -> Result<Option<String>, ConfigError> {
+    match raw.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(ConfigError {
+            key: key.into(),
+            expected: "a string",
+            found: describe(other),
+        }),
+    }
+}
+
+fn opt_bool(raw: &ConfigMap, key: &str) -> Result<Option<bool>, ConfigError> {
+    match raw.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(other) => Err(ConfigError {
+            key: key.into(),
+            expected: "true or false",
+            found: describe(other),
+        }),
+    }
+}
+
+fn string_list(raw: &ConfigMap, key: &str) -> Result<Vec<String>, ConfigError> {
+    as_list(raw.get(key).unwrap_or(&Value::Null))
+        .into_iter()
+        .map(|v| match v {
+            Value::String(s) => Ok(s),
+            other => Err(ConfigError {
+                key: key.into(),
+                expected: "a string or a list of strings",
+                found: describe(&other),
+            }),
+        })
+        .collect()
+}
+
+/// Hooks are SQL strings or `{sql: ..., transaction: ...}` mappings.
+fn hooks(raw: &ConfigMap, key: &str) -> Result<Vec<String>, ConfigError> {
+    as_list(raw.get(key).unwrap_or(&Value::Null))
+        .into_iter()
+        .map(|v| match v {
+            Value::String(s) => Ok(s),
+            Value::Object(ref map) => match map.get("sql") {
+                Some(Value::String(s)) => Ok(s.clone()),
+                _ => Err(ConfigError {
+                    key: key.into(),
+                    expected: "SQL text or a mapping with 'sql'",
+                    found: describe(&v),
+                }),
+            },
+            other => Err(ConfigError {
+                key: key.into(),
+                expected: "SQL text or a list of SQL texts",
+                found: describe(&other),
+            }),
+        })
+        .collect()
+}
+
+fn string_map(raw: &ConfigMap, key: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+    match raw.get(key) {
+        None | Some(Value::Null) => Ok(BTreeMap::new()),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                other => Err(ConfigError {
+                    key: format!("{key}.{k}"),
+                    expected: "a string",
+                    found: describe(other),
+                }),
+            })
+            .collect(),
+        Some(other) => Err(ConfigError {
+            key: key.into(),
+            expected: "a mapping",
+            found: describe(other),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn map(v: Value) -> ConfigMap {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn later_layers_override_and_tags_accumulate() {
+        let mut base = map(json!({"materialized": "view", "tags": "a", "meta": {"x": 1}}));
+        merge_into(
+            &mut base,
+            &map(
+                json!({"+materialized": "table", "+tags": ["b", "a"], "meta": {"y": 2}, "pre-hook": "select 1"}),
+            ),
+        );
+        assert_eq!(
+            Value::Object(base.into_iter().collect()),
+            json!({"materialized": "table", "tags": ["a", "b"], "meta": {"x": 1, "y": 2}, "pre_hook": ["select 1"]})
+        );
+    }
+
+    #[test]
+    fn typed_fields_and_errors() {
+        let cfg =
+            NodeConfig::from_map(map(json!({"tags": "daily", "enabled": false})), "view").unwrap();
+        assert_eq!(cfg.materialized, Materialization::View);
+        assert_eq!(cfg.tags, vec!["daily"]);
+        assert!(!cfg.enabled);
+        let err =
+            NodeConfig::from_map(map(json!({"materialized": ["table"]})), "view").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "config 'materialized' must be a string, found a list"
+        );
+    }
+}

@@ -1,0 +1,370 @@
+//! Reads a mart project (or an unchanged dbt project) from disk.
+//!
+//! It finds and parses project.yml / dbt_project.yml, profiles.yml and the property
+//! files, walks the model, seed, macro, snapshot and test paths, and merges configs in
+//! dbt's precedence. It does not render Jinja (beyond `env_var` in profiles), touch the
+//! database or build the graph.
+
+mod config;
+mod env;
+mod profile;
+mod project_file;
+mod properties;
+mod yaml;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use mart_diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
+
+pub use config::{merge_into, normalize_key, ConfigError, ConfigMap, Materialization, NodeConfig};
+pub use env::env_var;
+pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target};
+pub use project_file::{ConfigTree, ProjectConfig, PROJECT_FILE_NAMES};
+pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};
+pub use yaml::entry_span;
+
+/// A file that defines one node (a model, a snapshot, a singular test...).
+#[derive(Clone, Debug)]
+pub struct NodeFile {
+    /// The node name: the file stem.
+    pub name: String,
+    /// The file, its path relative to the project root.
+    pub file: Arc<SourceFile>,
+    /// [project, folders..., name], as dbt builds it (relative to the resource path).
+    pub fqn: Vec<String>,
+}
+
+/// A CSV seed; its rows are read when it is loaded, not when the project is.
+#[derive(Clone, Debug)]
+pub struct SeedFile {
+    pub name: String,
+    /// Relative to the project root.
+    pub path: PathBuf,
+    pub fqn: Vec<String>,
+}
+
+/// Everything on disk that makes a project, before rendering.
+#[derive(Clone, Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub config: ProjectConfig,
+    pub models: Vec<NodeFile>,
+    pub seeds: Vec<SeedFile>,
+    pub macro_files: Vec<Arc<SourceFile>>,
+    /// Property entries by node name (models, seeds and snapshots share one namespace).
+    pub model_properties: BTreeMap<String, NodeProperties>,
+    pub seed_properties: BTreeMap<String, NodeProperties>,
+    pub sources: Vec<SourceTable>,
+    /// Non-fatal findings of the load (for example properties for a missing model).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Project {
+    /// Loads the project in `root`; collects every error it finds rather than stopping
+    /// at the first.
+    pub fn load(root: &Path) -> Result<Project, Diagnostics> {
+        let config = ProjectConfig::load(root)?;
+        let mut errors = Diagnostics::default();
+        let mut property_files = Vec::new();
+
+        let mut models = Vec::new();
+        for dir in &config.model_paths {
+            for path in walk(root, dir, &["sql"], &mut errors) {
+                match read(root, &path) {
+                    Ok(file) => models.push(node_file(&config.name, dir, file)),
+                    Err(e) => errors.push(e),
+                }
+            }
+            property_files.extend(walk(root, dir, &["yml", "yaml"], &mut errors));
+        }
+        let mut seeds = Vec::new();
+        for dir in &config.seed_paths {
+            for path in walk(root, dir, &["csv"], &mut errors) {
+                let fqn = fqn_for(&config.name, dir, &path);
+                seeds.push(SeedFile {
+                    name: fqn.last().cloned().unwrap_or_default(),
+                    path,
+                    fqn,
+                });
+            }
+            property_files.extend(walk(root, dir, &["yml", "yaml"], &mut errors));
+        }
+        let mut macro_files = Vec::new();
+        for dir in &config.macro_paths {
+            for path in walk(root, dir, &["sql", "jinja", "j2"], &mut errors) {
+                match read(root, &path) {
+                    Ok(file) => macro_files.push(file),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        for dir in &config.snapshot_paths {
+            property_files.extend(walk(root, dir, &["yml", "yaml"], &mut errors));
+        }
+        property_files.sort();
+        property_files.dedup();
+
+        let mut project = Project {
+            root: root.to_path_buf(),
+            config,
+            models,
+            seeds,
+            macro_files,
+            model_properties: BTreeMap::new(),
+            seed_properties: BTreeMap::new(),
+            sources: Vec::new(),
+            warnings: Vec::new(),
+        };
+        for path in property_files {
+            let parsed = read(root, &path).and_then(|f| properties::parse_property_file(&f));
+            match parsed {
+                Ok(props) => project.add_properties(props, &mut errors),
+                Err(e) => errors.push(e),
+            }
+        }
+        project.check_unique_names(&mut errors);
+        project.check_properties_match();
+        if errors.has_errors() {
+            return Err(errors);
+        }
+        Ok(project)
+    }
+
+    fn add_properties(&mut self, props: PropertyFile, errors: &mut Diagnostics) {
+        let entries = props
+            .models
+            .into_iter()
+            .chain(props.snapshots)
+            .map(|p| (true, p))
+            .chain(props.seeds.into_iter().map(|p| (false, p)));
+        for (is_model, p) in entries {
+            let map = if is_model {
+                &mut self.model_properties
+            } else {
+                &mut self.seed_properties
+            };
+            if let Some(first) = map.get(&p.name) {
+                errors.push(
+                    Diagnostic::error(
+                        Code::PropertyFile,
+                        format!("'{}' is described in two property files", p.name),
+                    )
+                    .with_span(yaml::entry_span(&p.file, &p.name))
+                    .with_label(
+                        yaml::entry_span(&first.file, &p.name),
+                        "first described here",
+                    )
+                    .with_help("keep one entry and merge the other into it"),
+                );
+                continue;
+            }
+            map.insert(p.name.clone(), p);
+        }
+        for source in props.sources {
+            let duplicate = self
+                .sources
+                .iter()
+                .find(|s| s.source_name == source.source_name && s.name == source.name);
+            if let Some(first) = duplicate {
+                errors.push(
+                    Diagnostic::error(
+                        Code::PropertyFile,
+                        format!(
+                            "source '{}.{}' is declared twice",
+                            source.source_name, source.name
+                        ),
+                    )
+                    .with_span(yaml::entry_span(&source.file, &source.name))
+                    .with_label(
+                        yaml::entry_span(&first.file, &source.name),
+                        "first declared here",
+                    )
+                    .with_help("declare each source table once"),
+                );
+                continue;
+            }
+            self.sources.push(source);
+        }
+    }
+
+    /// Models and seeds share one name space: ref('x') must mean one node.
+    fn check_unique_names(&self, errors: &mut Diagnostics) {
+        let mut seen: BTreeMap<&str, &Path> = BTreeMap::new();
+        let files = self
+            .models
+            .iter()
+            .map(|m| (m.name.as_str(), m.file.path.as_path()))
+            .chain(
+                self.seeds
+                    .iter()
+                    .map(|s| (s.name.as_str(), s.path.as_path())),
+            );
+        for (name, path) in files {
+            if let Some(first) = seen.insert(name, path) {
+                errors.push(
+                    Diagnostic::error(
+                        Code::DuplicateNode,
+                        format!(
+                            "two nodes are named '{name}': {} and {}",
+                            first.display(),
+                            path.display()
+                        ),
+                    )
+                    .with_path(path)
+                    .with_help("rename one of the files: ref() needs names to be unique"),
+                );
+            }
+        }
+    }
+
+    fn check_properties_match(&mut self) {
+        let mut warnings = Vec::new();
+        for (name, props) in &self.model_properties {
+            if !self.models.iter().any(|m| &m.name == name) {
+                warnings.push(missing_node_warning("model", name, props));
+            }
+        }
+        for (name, props) in &self.seed_properties {
+            if !self.seeds.iter().any(|s| &s.name == name) {
+                warnings.push(missing_node_warning("seed", name, props));
+            }
+        }
+        self.warnings.extend(warnings);
+    }
+}
+
+fn missing_node_warning(kind: &str, name: &str, props: &NodeProperties) -> Diagnostic {
+    Diagnostic::warning(
+        Code::PropertyFile,
+        format!("properties describe {kind} '{name}', which does not exist"),
+    )
+    .with_span(yaml::entry_span(&props.file, name))
+    .with_help(format!("fix the name, or add the {kind} file"))
+}
+
+fn node_file(project: &str, dir: &str, file: Arc<SourceFile>) -> NodeFile {
+    let fqn = fqn_for(project, dir, &file.path);
+    NodeFile {
+        name: fqn.last().cloned().unwrap_or_default(),
+        file,
+        fqn,
+    }
+}
+
+/// [project, sub-folders of the resource dir..., file stem].
+fn fqn_for(project: &str, dir: &str, path: &Path) -> Vec<String> {
+    let relative = path.strip_prefix(dir).unwrap_or(path);
+    let mut fqn = vec![project.to_string()];
+    if let Some(parent) = relative.parent() {
+        fqn.extend(
+            parent
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+        );
+    }
+    if let Some(stem) = relative.file_stem() {
+        fqn.push(stem.to_string_lossy().into_owned());
+    }
+    fqn
+}
+
+/// Files under `root/dir` with one of the extensions, as paths relative to `root`, sorted.
+fn walk(root: &Path, dir: &str, extensions: &[&str], errors: &mut Diagnostics) -> Vec<PathBuf> {
+    let base = root.join(dir);
+    if !base.is_dir() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
+        match entry {
+            Ok(e) if e.file_type().is_file() => {
+                let path = e.path();
+                let hidden = path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+                let wanted = path
+                    .extension()
+                    .is_some_and(|x| extensions.iter().any(|w| x.eq_ignore_ascii_case(w)));
+                if wanted && !hidden {
+                    out.push(path.strip_prefix(root).unwrap_or(path).to_path_buf());
+                }
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(Diagnostic::error(
+                Code::Io,
+                format!("cannot read {}: {e}", base.display()),
+            )),
+        }
+    }
+    out
+}
+
+fn read(root: &Path, relative: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
+    let text = std::fs::read_to_string(root.join(relative)).map_err(|e| {
+        Diagnostic::error(Code::Io, format!("cannot read {}: {e}", relative.display()))
+            .with_path(relative)
+            .with_help("check the file exists, is readable and is UTF-8 text")
+    })?;
+    Ok(Arc::new(SourceFile::new(relative, text)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, path: &str, text: &str) {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn temp_project(name: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("mart_project_{name}_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        write(&root, "dbt_project.yml", "name: learn\nprofile: learn\n");
+        root
+    }
+
+    #[test]
+    fn loads_models_seeds_macros_and_properties() {
+        let root = temp_project("load");
+        write(&root, "models/dim/dim_user.sql", "select 1");
+        write(
+            &root,
+            "models/dim/_dim.yml",
+            "models:\n  - name: dim_user\n    description: d\n  - name: ghost\n",
+        );
+        write(&root, "seeds/user_event.csv", "a\n1\n");
+        write(&root, "macros/m.sql", "{% macro m() %}1{% endmacro %}");
+        let project = Project::load(&root).unwrap();
+        assert_eq!(project.models[0].fqn, vec!["learn", "dim", "dim_user"]);
+        assert_eq!(
+            project.models[0].file.path,
+            Path::new("models/dim/dim_user.sql")
+        );
+        assert_eq!(project.seeds[0].name, "user_event");
+        assert_eq!(project.macro_files.len(), 1);
+        assert_eq!(project.model_properties["dim_user"].description, "d");
+        assert_eq!(project.warnings.len(), 1);
+        assert_eq!(
+            project.warnings[0].message,
+            "properties describe model 'ghost', which does not exist"
+        );
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn duplicate_model_names_name_both_files() {
+        let root = temp_project("dup");
+        write(&root, "models/a/orders.sql", "select 1");
+        write(&root, "models/b/orders.sql", "select 2");
+        let errors = Project::load(&root).unwrap_err();
+        assert_eq!(
+            errors.0[0].message,
+            "two nodes are named 'orders': models/a/orders.sql and models/b/orders.sql"
+        );
+        std::fs::remove_dir_all(root).unwrap();
+    }
+}

@@ -1,0 +1,288 @@
+//! Property files (`*.yml` beside models and seeds): descriptions, columns, tests, configs,
+//! and source declarations.
+
+use std::sync::Arc;
+
+use mart_diagnostics::{Code, Diagnostic, SourceFile};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::config::{normalize_key, ConfigMap};
+use crate::yaml;
+
+#[derive(Debug, Default, Deserialize)]
+struct RawPropertyFile {
+    #[serde(default)]
+    models: Vec<RawNodeProperties>,
+    #[serde(default)]
+    seeds: Vec<RawNodeProperties>,
+    #[serde(default)]
+    snapshots: Vec<RawNodeProperties>,
+    #[serde(default)]
+    sources: Vec<RawSource>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawNodeProperties {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    config: serde_yaml::Mapping,
+    #[serde(default)]
+    columns: Vec<RawColumn>,
+    #[serde(default, alias = "data_tests")]
+    tests: Vec<serde_yaml::Value>,
+    #[serde(default)]
+    meta: serde_yaml::Mapping,
+    #[serde(default)]
+    tags: Option<serde_yaml::Value>,
+    #[serde(default)]
+    docs: Option<serde_yaml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawColumn {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    data_type: Option<String>,
+    #[serde(default, alias = "data_tests")]
+    tests: Vec<serde_yaml::Value>,
+    #[serde(default)]
+    meta: serde_yaml::Mapping,
+    #[serde(default)]
+    quote: Option<bool>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawSource {
+    name: String,
+    #[serde(default)]
+    description: String,
+    database: Option<String>,
+    schema: Option<String>,
+    #[serde(default)]
+    loader: String,
+    loaded_at_field: Option<String>,
+    freshness: Option<serde_yaml::Value>,
+    #[serde(default)]
+    meta: serde_yaml::Mapping,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    config: serde_yaml::Mapping,
+    #[serde(default)]
+    tables: Vec<RawSourceTable>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawSourceTable {
+    name: String,
+    #[serde(default)]
+    description: String,
+    identifier: Option<String>,
+    loaded_at_field: Option<String>,
+    freshness: Option<serde_yaml::Value>,
+    #[serde(default)]
+    columns: Vec<RawColumn>,
+    #[serde(default, alias = "data_tests")]
+    tests: Vec<serde_yaml::Value>,
+    #[serde(default)]
+    meta: serde_yaml::Mapping,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// A column as documented in a property file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnProperties {
+    pub name: String,
+    pub description: String,
+    pub data_type: Option<String>,
+    /// Test declarations as written (`unique`, `{accepted_values: {...}}`).
+    pub tests: Vec<Value>,
+    pub meta: Value,
+    pub quote: Option<bool>,
+    pub tags: Vec<String>,
+}
+
+/// What a property file says about one model, seed or snapshot.
+#[derive(Clone, Debug)]
+pub struct NodeProperties {
+    pub name: String,
+    pub description: String,
+    pub config: ConfigMap,
+    pub columns: Vec<ColumnProperties>,
+    pub tests: Vec<Value>,
+    /// The property file this came from.
+    pub file: Arc<SourceFile>,
+}
+
+/// One `sources:` entry's table.
+#[derive(Clone, Debug)]
+pub struct SourceTable {
+    pub source_name: String,
+    pub name: String,
+    pub identifier: String,
+    pub database: Option<String>,
+    /// The schema as declared (defaults to the source's name).
+    pub schema: String,
+    pub description: String,
+    pub source_description: String,
+    pub loader: String,
+    pub loaded_at_field: Option<String>,
+    pub freshness: Option<Value>,
+    pub columns: Vec<ColumnProperties>,
+    pub tests: Vec<Value>,
+    pub meta: Value,
+    pub tags: Vec<String>,
+    pub config: ConfigMap,
+    pub file: Arc<SourceFile>,
+}
+
+/// Everything read from one property file.
+#[derive(Clone, Debug, Default)]
+pub struct PropertyFile {
+    pub models: Vec<NodeProperties>,
+    pub seeds: Vec<NodeProperties>,
+    pub snapshots: Vec<NodeProperties>,
+    pub sources: Vec<SourceTable>,
+}
+
+pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagnostic> {
+    let raw: RawPropertyFile = yaml::parse(file, Code::PropertyFile)?;
+    let nodes = |items: Vec<RawNodeProperties>| -> Vec<NodeProperties> {
+        items
+            .into_iter()
+            .map(|n| node_properties(n, file))
+            .collect()
+    };
+    let mut sources = Vec::new();
+    for source in raw.sources {
+        let source_config = config_map(source.config);
+        for table in source.tables {
+            let mut tags = source.tags.clone();
+            tags.extend(table.tags);
+            let mut meta = mapping_json(source.meta.clone());
+            if let (Value::Object(m), Value::Object(t)) = (&mut meta, mapping_json(table.meta)) {
+                m.extend(t);
+            }
+            sources.push(SourceTable {
+                source_name: source.name.clone(),
+                identifier: table.identifier.unwrap_or_else(|| table.name.clone()),
+                name: table.name,
+                database: source.database.clone(),
+                schema: source.schema.clone().unwrap_or_else(|| source.name.clone()),
+                description: table.description,
+                source_description: source.description.clone(),
+                loader: source.loader.clone(),
+                loaded_at_field: table
+                    .loaded_at_field
+                    .or_else(|| source.loaded_at_field.clone()),
+                freshness: table
+                    .freshness
+                    .or_else(|| source.freshness.clone())
+                    .map(yaml::to_json),
+                columns: table.columns.into_iter().map(column).collect(),
+                tests: table.tests.into_iter().map(yaml::to_json).collect(),
+                meta,
+                tags,
+                config: source_config.clone(),
+                file: file.clone(),
+            });
+        }
+    }
+    Ok(PropertyFile {
+        models: nodes(raw.models),
+        seeds: nodes(raw.seeds),
+        snapshots: nodes(raw.snapshots),
+        sources,
+    })
+}
+
+fn node_properties(raw: RawNodeProperties, file: &Arc<SourceFile>) -> NodeProperties {
+    let mut config = config_map(raw.config);
+    // Top-level `meta:`/`tags:`/`docs:` on an entry are configs in dbt too.
+    if !raw.meta.is_empty() {
+        config.insert("meta".into(), mapping_json(raw.meta));
+    }
+    if let Some(tags) = raw.tags {
+        config.insert("tags".into(), yaml::to_json(tags));
+    }
+    if let Some(docs) = raw.docs {
+        config.insert("docs".into(), yaml::to_json(docs));
+    }
+    NodeProperties {
+        name: raw.name,
+        description: raw.description,
+        config,
+        columns: raw.columns.into_iter().map(column).collect(),
+        tests: raw.tests.into_iter().map(yaml::to_json).collect(),
+        file: file.clone(),
+    }
+}
+
+fn column(raw: RawColumn) -> ColumnProperties {
+    ColumnProperties {
+        name: raw.name,
+        description: raw.description,
+        data_type: raw.data_type,
+        tests: raw.tests.into_iter().map(yaml::to_json).collect(),
+        meta: mapping_json(raw.meta),
+        quote: raw.quote,
+        tags: raw.tags,
+    }
+}
+
+fn mapping_json(map: serde_yaml::Mapping) -> Value {
+    yaml::to_json(serde_yaml::Value::Mapping(map))
+}
+
+fn config_map(map: serde_yaml::Mapping) -> ConfigMap {
+    map.into_iter()
+        .map(|(k, v)| (normalize_key(&yaml::key_string(k)), yaml::to_json(v)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_models_and_sources() {
+        let file = Arc::new(SourceFile::new(
+            "models/_m.yml",
+            "version: 2\nmodels:\n  - name: dim_user\n    description: Users\n    config: {materialized: table, +tags: [a]}\n    columns:\n      - name: user_id\n        data_tests: [unique, not_null]\nsources:\n  - name: raw\n    schema: raw_data\n    tables:\n      - name: events\n        identifier: user_event\n",
+        ));
+        let props = parse_property_file(&file).unwrap();
+        let m = &props.models[0];
+        assert_eq!(m.name, "dim_user");
+        assert_eq!(m.config["materialized"], "table");
+        assert_eq!(m.config["tags"], serde_json::json!(["a"]));
+        assert_eq!(m.columns[0].tests.len(), 2);
+        let s = &props.sources[0];
+        assert_eq!(
+            (
+                s.source_name.as_str(),
+                s.name.as_str(),
+                s.identifier.as_str(),
+                s.schema.as_str()
+            ),
+            ("raw", "events", "user_event", "raw_data")
+        );
+    }
+
+    #[test]
+    fn wrong_shape_points_at_the_line() {
+        let file = Arc::new(SourceFile::new(
+            "models/_m.yml",
+            "models:\n  - name: a\n    columns: nope\n",
+        ));
+        let err = parse_property_file(&file).unwrap_err();
+        assert_eq!(err.span.unwrap().line_col().0, 3);
+    }
+}
