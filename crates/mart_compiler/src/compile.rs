@@ -1,0 +1,200 @@
+//! The compile render: a node's SQL with relations resolved and ephemerals injected.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use mart_diagnostics::{Code, Diagnostic};
+use mart_graph::NodeId;
+use mart_jinja::{JinjaEnv, Phase, QueryRunner, RenderScope};
+use mart_project::Materialization;
+
+use crate::inject::inject_ctes;
+use crate::manifest::{cte_name, model_value, Manifest};
+
+/// A node's SQL as it will run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompiledNode {
+    pub id: NodeId,
+    pub sql: String,
+    /// Messages from log()/print() during the render.
+    pub logs: Vec<String>,
+}
+
+/// Compiles nodes of one manifest. `query_runner` serves run_query() and adapter calls.
+pub struct Compiler<'a> {
+    manifest: &'a Manifest,
+    env: &'a JinjaEnv,
+    query_runner: Option<Arc<dyn QueryRunner>>,
+}
+
+struct Rendered {
+    sql: String,
+    /// Ephemeral models this SQL refs directly.
+    ephemerals: Vec<NodeId>,
+    logs: Vec<String>,
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(
+        manifest: &'a Manifest,
+        env: &'a JinjaEnv,
+        query_runner: Option<Arc<dyn QueryRunner>>,
+    ) -> Self {
+        Self {
+            manifest,
+            env,
+            query_runner,
+        }
+    }
+
+    /// Compiles one model: renders it, then every ephemeral it reaches (recursively),
+    /// and injects those as CTEs, deepest first.
+    pub fn compile(&self, id: &NodeId, is_incremental: bool) -> Result<CompiledNode, Diagnostic> {
+        let rendered = self.render(id, is_incremental)?;
+        let mut cache: HashMap<NodeId, Rendered> = HashMap::new();
+        let mut order = Vec::new();
+        let mut visiting = HashSet::new();
+        for dep in &rendered.ephemerals {
+            self.visit_ephemeral(dep, &mut cache, &mut order, &mut visiting)?;
+        }
+        let mut logs = rendered.logs;
+        let ctes: Vec<(String, String)> = order
+            .iter()
+            .filter_map(|dep| {
+                let r = cache.get(dep)?;
+                logs.extend(r.logs.iter().cloned());
+                let name = self
+                    .manifest
+                    .node(dep)
+                    .map_or_else(|| dep.to_string(), |n| cte_name(&n.name));
+                Some((name, r.sql.clone()))
+            })
+            .collect();
+        Ok(CompiledNode {
+            id: id.clone(),
+            sql: inject_ctes(&rendered.sql, &ctes),
+            logs,
+        })
+    }
+
+    fn visit_ephemeral(
+        &self,
+        id: &NodeId,
+        cache: &mut HashMap<NodeId, Rendered>,
+        order: &mut Vec<NodeId>,
+        visiting: &mut HashSet<NodeId>,
+    ) -> Result<(), Diagnostic> {
+        if cache.contains_key(id) || !visiting.insert(id.clone()) {
+            return Ok(());
+        }
+        let rendered = self.render(id, false)?;
+        for dep in &rendered.ephemerals {
+            self.visit_ephemeral(dep, cache, order, visiting)?;
+        }
+        cache.insert(id.clone(), rendered);
+        order.push(id.clone());
+        Ok(())
+    }
+
+    fn render(&self, id: &NodeId, is_incremental: bool) -> Result<Rendered, Diagnostic> {
+        let node = self.manifest.node(id).ok_or_else(|| {
+            Diagnostic::error(
+                Code::UnknownRef,
+                format!("'{id}' is not a node of this project"),
+            )
+        })?;
+        let Some(file) = &node.file else {
+            return Err(Diagnostic::error(
+                Code::UnknownRef,
+                format!("'{}' has no SQL to compile", node.name),
+            ));
+        };
+        let mut scope = RenderScope::new(Phase::Compile);
+        scope.resolver = Some(self.manifest.resolver.clone());
+        scope.query_runner = self.query_runner.clone();
+        scope.config = node.config.raw.clone();
+        scope.this = Some(node.relation.clone());
+        scope.is_incremental = is_incremental;
+        scope.model = model_value(
+            &node.id,
+            &node.name,
+            node.resource_type,
+            &node.fqn,
+            &node.original_file_path,
+            &node.config.raw,
+        );
+        let scope = Arc::new(scope);
+        let sql = self.env.render(file, &scope)?;
+        let recorded = scope.take_recorded();
+        let mut ephemerals: Vec<NodeId> = Vec::new();
+        for call in &recorded.refs {
+            let Some(dep) = self.manifest.resolver.node_for(call) else {
+                continue;
+            };
+            let is_ephemeral = self
+                .manifest
+                .node(dep)
+                .is_some_and(|n| n.config.materialized == Materialization::Ephemeral);
+            if is_ephemeral && !ephemerals.contains(dep) {
+                ephemerals.push(dep.clone());
+            }
+        }
+        Ok(Rendered {
+            sql,
+            ephemerals,
+            logs: recorded.logs,
+        })
+    }
+
+    /// Compiles many nodes on every core; results in the order given.
+    pub fn compile_all(&self, ids: &[NodeId]) -> Vec<Result<CompiledNode, Diagnostic>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = ids.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = ids
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|id| self.compile(id, false))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        vec![Err(Diagnostic::error(
+                            Code::TemplateRender,
+                            "a compile thread panicked",
+                        ))]
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+impl Manifest {
+    /// Where a node's compiled SQL goes: target/compiled/<project>/<path>.
+    pub fn compiled_path(&self, id: &NodeId) -> Option<PathBuf> {
+        self.artifact_path("compiled", id)
+    }
+
+    /// Where the SQL a run executed for a node goes: target/run/<project>/<path>.
+    pub fn run_path(&self, id: &NodeId) -> Option<PathBuf> {
+        self.artifact_path("run", id)
+    }
+
+    fn artifact_path(&self, kind: &str, id: &NodeId) -> Option<PathBuf> {
+        let node = self.node(id)?;
+        Some(
+            self.target_dir
+                .join(kind)
+                .join(&self.project_name)
+                .join(&node.original_file_path),
+        )
+    }
+}

@@ -1,0 +1,18 @@
+//! Project -> Manifest -> compiled SQL.
+//!
+//! Parses every model with a parse-phase render (dependencies and `config()` calls as
+//! data), merges configs, names relations (generate_schema_name / generate_alias_name),
+//! rejects unknown refs and cycles with the file and line, builds the DAG, and compiles
+//! nodes to plain SQL with ephemeral models injected as CTEs. No database access except
+//! through the query runner a caller hands to the compile phase.
+
+mod compile;
+mod inject;
+mod locate;
+mod manifest;
+
+pub use compile::{CompiledNode, Compiler};
+pub use manifest::{Manifest, Node, SourceNode};
+
+#[cfg(test)]
+mod tests;

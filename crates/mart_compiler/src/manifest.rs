@@ -1,0 +1,766 @@
+//! Project -> Manifest: the parse render of every model (dependencies and config() calls),
+//! merged configs, relation names, and the DAG.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use mart_adapter::Relation;
+use mart_diagnostics::{closest_name, Code, Diagnostic, Diagnostics, SourceFile, Span};
+use mart_graph::{Dag, GraphError, GraphNode, NodeId, ResourceType};
+use mart_jinja::{
+    EnvSettings, JinjaEnv, Phase, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall,
+};
+use mart_project::{
+    merge_into, ColumnProperties, ConfigMap, Materialization, NodeConfig, Project, SourceTable,
+    Target,
+};
+use minijinja::value::Value;
+
+use crate::locate::locate_call;
+
+/// A model or seed as the engine sees it after parsing.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub id: NodeId,
+    pub name: String,
+    pub resource_type: ResourceType,
+    pub package: String,
+    pub fqn: Vec<String>,
+    /// Relative to the project root, forward slashes.
+    pub original_file_path: String,
+    /// The SQL file (models); `None` for seeds.
+    pub file: Option<Arc<SourceFile>>,
+    pub config: NodeConfig,
+    pub relation: Relation,
+    pub description: String,
+    pub columns: Vec<ColumnProperties>,
+    pub depends_on: Vec<NodeId>,
+    pub refs: Vec<RefCall>,
+    pub source_calls: Vec<SourceCall>,
+}
+
+impl Node {
+    pub fn materialized(&self) -> &Materialization {
+        &self.config.materialized
+    }
+
+    fn graph_node(&self) -> GraphNode {
+        GraphNode {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            resource_type: self.resource_type,
+            package: self.package.clone(),
+            original_file_path: self.original_file_path.clone(),
+            fqn: self.fqn.clone(),
+            tags: self.config.tags.clone(),
+            materialized: Some(self.config.materialized.to_string()),
+            source_name: None,
+            config: flat_config(&self.config.raw),
+            depends_on: self.depends_on.clone(),
+        }
+    }
+}
+
+/// A declared source table.
+#[derive(Clone, Debug)]
+pub struct SourceNode {
+    pub id: NodeId,
+    pub table: SourceTable,
+    pub relation: Relation,
+}
+
+/// The parsed project: every enabled node with its config, relation and parents.
+pub struct Manifest {
+    pub project_name: String,
+    pub root: PathBuf,
+    /// mart's target directory (absolute).
+    pub target_dir: PathBuf,
+    pub nodes: BTreeMap<NodeId, Node>,
+    pub sources: BTreeMap<NodeId, SourceNode>,
+    pub dag: Dag,
+    pub warnings: Vec<Diagnostic>,
+    pub(crate) resolver: Arc<ManifestResolver>,
+}
+
+impl Manifest {
+    pub fn node(&self, id: &NodeId) -> Option<&Node> {
+        self.nodes.get(id)
+    }
+
+    /// The project's Jinja environment settings for this target and vars.
+    pub fn env_settings(
+        project: &Project,
+        target: &Target,
+        cli_vars: &serde_json::Map<String, serde_json::Value>,
+    ) -> EnvSettings {
+        let mut vars = project.config.vars.clone();
+        vars.extend(cli_vars.clone());
+        EnvSettings {
+            project_name: project.config.name.clone(),
+            target: target_value(target),
+            vars,
+        }
+    }
+
+    /// Parses every model (in parallel), merges configs and builds the DAG. Collects all
+    /// errors it can find; nothing here touches the database.
+    pub fn build(
+        project: &Project,
+        target: &Target,
+        env: &JinjaEnv,
+    ) -> Result<Manifest, Diagnostics> {
+        let package = project.config.name.clone();
+        let mut errors = Diagnostics::default();
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut disabled: HashMap<String, PathBuf> = HashMap::new();
+
+        for parsed in parse_models(project, target, env) {
+            match parsed {
+                Ok(node) if node.config.enabled => nodes.push(node),
+                Ok(node) => {
+                    disabled.insert(node.name.clone(), node.original_file_path.clone().into());
+                }
+                Err(d) => errors.push(d),
+            }
+        }
+        for seed in &project.seeds {
+            match seed_node(project, target, env, seed) {
+                Ok(node) if node.config.enabled => nodes.push(node),
+                Ok(node) => {
+                    disabled.insert(node.name.clone(), seed.path.clone());
+                }
+                Err(d) => errors.push(d),
+            }
+        }
+        let sources: BTreeMap<NodeId, SourceNode> = project
+            .sources
+            .iter()
+            .map(|table| {
+                let id = NodeId::source(&package, &table.source_name, &table.name);
+                let relation = Relation::new(
+                    Some(
+                        table
+                            .database
+                            .clone()
+                            .unwrap_or_else(|| target.dbname.clone()),
+                    ),
+                    table.schema.clone(),
+                    table.identifier.clone(),
+                );
+                (
+                    id.clone(),
+                    SourceNode {
+                        id,
+                        table: table.clone(),
+                        relation,
+                    },
+                )
+            })
+            .collect();
+
+        let by_name: HashMap<String, NodeId> = nodes
+            .iter()
+            .map(|n| (n.name.clone(), n.id.clone()))
+            .collect();
+        let source_ids: HashMap<(String, String), NodeId> = sources
+            .values()
+            .map(|s| {
+                (
+                    (s.table.source_name.clone(), s.table.name.clone()),
+                    s.id.clone(),
+                )
+            })
+            .collect();
+        for node in &mut nodes {
+            node.depends_on = resolve_dependencies(
+                node,
+                &package,
+                &by_name,
+                &source_ids,
+                &disabled,
+                &sources,
+                &mut errors,
+            );
+        }
+        check_unique_relations(&nodes, &mut errors);
+        if errors.has_errors() {
+            return Err(errors);
+        }
+
+        let graph_nodes = nodes
+            .iter()
+            .map(Node::graph_node)
+            .chain(sources.values().map(source_graph_node))
+            .collect();
+        let nodes: BTreeMap<NodeId, Node> = nodes.into_iter().map(|n| (n.id.clone(), n)).collect();
+        let dag =
+            Dag::build(graph_nodes).map_err(|e| Diagnostics::from(graph_error(&e, &nodes)))?;
+        let resolver = Arc::new(ManifestResolver::new(&package, &nodes, &sources));
+        Ok(Manifest {
+            project_name: package,
+            root: project.root.clone(),
+            target_dir: project.root.join(&project.config.target_path),
+            nodes,
+            sources,
+            dag,
+            warnings: project.warnings.clone(),
+            resolver,
+        })
+    }
+}
+
+/// The `target` Jinja variable. The password is left out on purpose.
+fn target_value(target: &Target) -> serde_json::Value {
+    serde_json::json!({
+        "name": target.name,
+        "target_name": target.name,
+        "profile_name": target.profile_name,
+        "type": target.adapter_type,
+        "host": target.host,
+        "port": target.port,
+        "user": target.user,
+        "dbname": target.dbname,
+        "database": target.dbname,
+        "schema": target.schema,
+        "threads": target.threads,
+    })
+}
+
+/// The `model` Jinja variable for a node.
+pub(crate) fn model_value(
+    node_id: &NodeId,
+    name: &str,
+    resource_type: ResourceType,
+    fqn: &[String],
+    path: &str,
+    config: &ConfigMap,
+) -> serde_json::Value {
+    serde_json::json!({
+        "unique_id": node_id.as_str(),
+        "name": name,
+        "resource_type": resource_type.as_str(),
+        "package_name": fqn.first(),
+        "fqn": fqn,
+        "original_file_path": path,
+        "path": path,
+        "config": config,
+    })
+}
+
+fn path_string(path: &std::path::Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// Parse-renders the models on every core; results keep the project's file order.
+fn parse_models(
+    project: &Project,
+    target: &Target,
+    env: &JinjaEnv,
+) -> Vec<Result<Node, Diagnostic>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = project.models.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = project
+            .models
+            .chunks(chunk)
+            .map(|models| {
+                s.spawn(move || {
+                    models
+                        .iter()
+                        .map(|m| parse_model(project, target, env, m))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![Err(Diagnostic::error(
+                        Code::TemplateRender,
+                        "a parse thread panicked",
+                    ))]
+                })
+            })
+            .collect()
+    })
+}
+
+fn parse_model(
+    project: &Project,
+    target: &Target,
+    env: &JinjaEnv,
+    model: &mart_project::NodeFile,
+) -> Result<Node, Diagnostic> {
+    let package = &project.config.name;
+    let id = NodeId::for_node(ResourceType::Model, package, &model.name);
+    let properties = project.model_properties.get(&model.name);
+    let mut config = ConfigMap::new();
+    for layer in project.config.models.layers_for(&model.fqn) {
+        merge_into(&mut config, &layer);
+    }
+    if let Some(p) = properties {
+        merge_into(&mut config, &p.config);
+    }
+    let path = path_string(&model.file.path);
+    let mut scope = RenderScope::new(Phase::Parse);
+    scope.config = config.clone();
+    scope.this = Some(Relation::new(
+        Some(target.dbname.clone()),
+        target.schema.clone(),
+        model.name.clone(),
+    ));
+    scope.model = model_value(
+        &id,
+        &model.name,
+        ResourceType::Model,
+        &model.fqn,
+        &path,
+        &config,
+    );
+    let scope = Arc::new(scope);
+    env.render(&model.file, &scope)?;
+    let recorded = scope.take_recorded();
+    for layer in &recorded.configs {
+        merge_into(&mut config, layer);
+    }
+    let config = NodeConfig::from_map(config, "view").map_err(|e| config_error(&model.file, &e))?;
+    let relation = relation_for(
+        env,
+        target,
+        &id,
+        &model.name,
+        ResourceType::Model,
+        &model.fqn,
+        &config,
+    )?;
+    Ok(Node {
+        id,
+        name: model.name.clone(),
+        resource_type: ResourceType::Model,
+        package: package.clone(),
+        fqn: model.fqn.clone(),
+        original_file_path: path,
+        file: Some(model.file.clone()),
+        relation,
+        description: properties
+            .map(|p| p.description.clone())
+            .unwrap_or_default(),
+        columns: properties.map(|p| p.columns.clone()).unwrap_or_default(),
+        depends_on: Vec::new(),
+        refs: recorded.refs,
+        source_calls: recorded.sources,
+        config,
+    })
+}
+
+fn seed_node(
+    project: &Project,
+    target: &Target,
+    env: &JinjaEnv,
+    seed: &mart_project::SeedFile,
+) -> Result<Node, Diagnostic> {
+    let package = &project.config.name;
+    let id = NodeId::for_node(ResourceType::Seed, package, &seed.name);
+    let properties = project.seed_properties.get(&seed.name);
+    let mut config = ConfigMap::new();
+    for layer in project.config.seeds.layers_for(&seed.fqn) {
+        merge_into(&mut config, &layer);
+    }
+    if let Some(p) = properties {
+        merge_into(&mut config, &p.config);
+    }
+    let config = NodeConfig::from_map(config, "seed").map_err(|e| {
+        let d = Diagnostic::error(Code::Config, format!("seed '{}': {e}", seed.name))
+            .with_help("fix the value in the project file or the seed's property file");
+        match properties {
+            Some(p) => d.with_span(mart_project::entry_span(&p.file, &seed.name)),
+            None => d.with_path(&project.config.file.path),
+        }
+    })?;
+    let relation = relation_for(
+        env,
+        target,
+        &id,
+        &seed.name,
+        ResourceType::Seed,
+        &seed.fqn,
+        &config,
+    )?;
+    Ok(Node {
+        id,
+        name: seed.name.clone(),
+        resource_type: ResourceType::Seed,
+        package: package.clone(),
+        fqn: seed.fqn.clone(),
+        original_file_path: path_string(&seed.path),
+        file: None,
+        relation,
+        description: properties
+            .map(|p| p.description.clone())
+            .unwrap_or_default(),
+        columns: properties.map(|p| p.columns.clone()).unwrap_or_default(),
+        depends_on: Vec::new(),
+        refs: Vec::new(),
+        source_calls: Vec::new(),
+        config,
+    })
+}
+
+fn config_error(file: &Arc<SourceFile>, e: &mart_project::ConfigError) -> Diagnostic {
+    let key = e.key.split('.').next().unwrap_or(&e.key);
+    let span = file
+        .text
+        .find(key)
+        .map(|i| Span::new(file.clone(), i..i + key.len()));
+    let d = Diagnostic::error(Code::Config, e.to_string()).with_help(format!(
+        "fix '{key}' in config(), the property file, or the project file's folder config"
+    ));
+    match span {
+        Some(span) => d.with_span(span),
+        None => d.with_path(&file.path),
+    }
+}
+
+/// Schema and alias through generate_schema_name / generate_alias_name: the project's
+/// macros when it defines them, else dbt's defaults.
+fn relation_for(
+    env: &JinjaEnv,
+    target: &Target,
+    id: &NodeId,
+    name: &str,
+    resource_type: ResourceType,
+    fqn: &[String],
+    config: &NodeConfig,
+) -> Result<Relation, Diagnostic> {
+    let custom_schema = config.schema.as_deref().map(str::trim);
+    let needs_macro = env.has_macro("generate_schema_name") || env.has_macro("generate_alias_name");
+    let scope = needs_macro.then(|| {
+        let mut scope = RenderScope::new(Phase::Parse);
+        scope.config = config.raw.clone();
+        scope.model = model_value(id, name, resource_type, fqn, "", &config.raw);
+        Arc::new(scope)
+    });
+    let node_value = || Value::from_serialize(scope.as_ref().map(|s| &s.model));
+    let schema = match &scope {
+        Some(scope) if env.has_macro("generate_schema_name") => env.render_expression(
+            "generate_schema_name(custom_schema_name, node)",
+            &[
+                ("custom_schema_name", Value::from(custom_schema)),
+                ("node", node_value()),
+            ],
+            scope,
+        )?,
+        _ => match custom_schema {
+            None | Some("") => target.schema.clone(),
+            Some(custom) => format!("{}_{custom}", target.schema),
+        },
+    };
+    let identifier = match &scope {
+        Some(scope) if env.has_macro("generate_alias_name") => env.render_expression(
+            "generate_alias_name(custom_alias_name, node)",
+            &[
+                ("custom_alias_name", Value::from(config.alias.clone())),
+                ("node", node_value()),
+            ],
+            scope,
+        )?,
+        _ => config.alias.clone().unwrap_or_else(|| name.to_string()),
+    };
+    let database = config
+        .database
+        .clone()
+        .unwrap_or_else(|| target.dbname.clone());
+    Ok(Relation::new(Some(database), schema, identifier))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn resolve_dependencies(
+    node: &Node,
+    package: &str,
+    by_name: &HashMap<String, NodeId>,
+    source_ids: &HashMap<(String, String), NodeId>,
+    disabled: &HashMap<String, PathBuf>,
+    sources: &BTreeMap<NodeId, SourceNode>,
+    errors: &mut Diagnostics,
+) -> Vec<NodeId> {
+    let mut parents = Vec::new();
+    let Some(file) = &node.file else {
+        return parents;
+    };
+    for call in &node.refs {
+        let found = match &call.package {
+            Some(p) if p != package => None,
+            _ => by_name.get(&call.name),
+        };
+        match found {
+            Some(id) if *id == node.id => errors.push(
+                located(
+                    file,
+                    "ref",
+                    &[call.name.as_str()],
+                    Code::Cycle,
+                    format!("model '{}' refs itself", node.name),
+                )
+                .with_help("use {{ this }} to refer to the model's own relation"),
+            ),
+            Some(id) => parents.push(id.clone()),
+            None if disabled.contains_key(&call.name) => errors.push(
+                located(
+                    file,
+                    "ref",
+                    &[call.name.as_str()],
+                    Code::DisabledRef,
+                    format!("'{}' refs '{}', which is disabled", node.name, call.name),
+                )
+                .with_help(format!(
+                    "enable '{}' (config enabled: true) or remove this ref",
+                    call.name
+                )),
+            ),
+            None => {
+                let suggestion = closest_name(&call.name, by_name.keys().map(String::as_str));
+                let mut d = located(
+                    file,
+                    "ref",
+                    &[call.name.as_str()],
+                    Code::UnknownRef,
+                    format!("unknown ref '{}'", call.name),
+                );
+                d = match suggestion {
+                    Some(s) => d.with_help(format!("did you mean '{s}'?")),
+                    None => d.with_help("add a model or seed with this name, or fix the name"),
+                };
+                errors.push(d);
+            }
+        }
+    }
+    for call in &node.source_calls {
+        match source_ids.get(&(call.source.clone(), call.table.clone())) {
+            Some(id) => parents.push(id.clone()),
+            None => {
+                let known: Vec<String> = sources
+                    .values()
+                    .map(|s| format!("{}.{}", s.table.source_name, s.table.name))
+                    .collect();
+                let wanted = format!("{}.{}", call.source, call.table);
+                let d = located(
+                    file,
+                    "source",
+                    &[call.source.as_str(), call.table.as_str()],
+                    Code::UnknownSource,
+                    format!("unknown source '{wanted}'"),
+                );
+                errors.push(
+                    match closest_name(&wanted, known.iter().map(String::as_str)) {
+                        Some(s) => d.with_help(format!("did you mean '{s}'?")),
+                        None => d.with_help("declare it under sources: in a property file"),
+                    },
+                );
+            }
+        }
+    }
+    parents.sort();
+    parents.dedup();
+    parents
+}
+
+/// A diagnostic at the call in the file, or at the file when the call is dynamic.
+fn located(
+    file: &Arc<SourceFile>,
+    func: &str,
+    args: &[&str],
+    code: Code,
+    message: String,
+) -> Diagnostic {
+    let d = Diagnostic::error(code, message);
+    match locate_call(&file.text, func, args) {
+        Some(range) => d.with_span(Span::new(file.clone(), range)),
+        None => d.with_path(&file.path),
+    }
+}
+
+/// Two nodes must not build the same relation (aliases can collide).
+fn check_unique_relations(nodes: &[Node], errors: &mut Diagnostics) {
+    let mut seen: HashMap<(&str, &str), &Node> = HashMap::new();
+    for node in nodes
+        .iter()
+        .filter(|n| n.config.materialized != Materialization::Ephemeral)
+    {
+        let key = (
+            node.relation.schema.as_str(),
+            node.relation.identifier.as_str(),
+        );
+        if let Some(first) = seen.insert(key, node) {
+            errors.push(
+                Diagnostic::error(
+                    Code::DuplicateNode,
+                    format!(
+                        "'{}' and '{}' would both build {}",
+                        first.name, node.name, node.relation
+                    ),
+                )
+                .with_path(&node.original_file_path)
+                .with_help("give one of them another alias or schema"),
+            );
+        }
+    }
+}
+
+fn graph_error(e: &GraphError, nodes: &BTreeMap<NodeId, Node>) -> Diagnostic {
+    let mut d = e.to_diagnostic();
+    if let GraphError::Cycle { path } = e {
+        // Point at each ref() that closes the loop: child refs parent.
+        for pair in path.windows(2) {
+            let (parent, child) = (&pair[0], &pair[1]);
+            let (Some(parent), Some(child)) = (nodes.get(parent), nodes.get(child)) else {
+                continue;
+            };
+            let Some(file) = &child.file else { continue };
+            let Some(range) = locate_call(&file.text, "ref", &[parent.name.as_str()]) else {
+                continue;
+            };
+            let span = Span::new(file.clone(), range);
+            if d.span.is_none() {
+                d = d.with_span(span);
+            } else {
+                d = d.with_label(
+                    span,
+                    format!("'{}' refs '{}' here", child.name, parent.name),
+                );
+            }
+        }
+        d = d.with_help("remove one of these ref()s so that no model depends on itself");
+        d.message = format!(
+            "dependency cycle: {}",
+            path.iter()
+                .map(|id| nodes.get(id).map_or(id.as_str(), |n| n.name.as_str()))
+                .collect::<Vec<_>>()
+                .join(" -> ")
+        );
+    }
+    d
+}
+
+fn source_graph_node(source: &SourceNode) -> GraphNode {
+    GraphNode {
+        id: source.id.clone(),
+        name: source.table.name.clone(),
+        resource_type: ResourceType::Source,
+        package: source
+            .id
+            .as_str()
+            .split('.')
+            .nth(1)
+            .unwrap_or_default()
+            .to_string(),
+        original_file_path: path_string(&source.table.file.path),
+        fqn: vec![
+            source
+                .id
+                .as_str()
+                .split('.')
+                .nth(1)
+                .unwrap_or_default()
+                .to_string(),
+            source.table.source_name.clone(),
+            source.table.name.clone(),
+        ],
+        tags: source.table.tags.clone(),
+        materialized: None,
+        source_name: Some(source.table.source_name.clone()),
+        config: flat_config(&source.table.config),
+        depends_on: Vec::new(),
+    }
+}
+
+/// Scalar configs as strings, for `config.<key>:<value>` selection.
+fn flat_config(config: &ConfigMap) -> BTreeMap<String, String> {
+    config
+        .iter()
+        .filter_map(|(k, v)| {
+            let s = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => return None,
+            };
+            Some((k.clone(), s))
+        })
+        .collect()
+}
+
+/// ref()/source() resolution in the compile phase.
+pub(crate) struct ManifestResolver {
+    package: String,
+    refs: HashMap<String, (NodeId, ResolvedRef)>,
+    sources: HashMap<(String, String), Relation>,
+}
+
+impl ManifestResolver {
+    fn new(
+        package: &str,
+        nodes: &BTreeMap<NodeId, Node>,
+        sources: &BTreeMap<NodeId, SourceNode>,
+    ) -> Self {
+        let refs = nodes
+            .values()
+            .map(|n| {
+                let resolved = if n.config.materialized == Materialization::Ephemeral {
+                    ResolvedRef::Ephemeral {
+                        cte_name: cte_name(&n.name),
+                    }
+                } else {
+                    ResolvedRef::Relation(n.relation.clone())
+                };
+                (n.name.clone(), (n.id.clone(), resolved))
+            })
+            .collect();
+        let sources = sources
+            .values()
+            .map(|s| {
+                (
+                    (s.table.source_name.clone(), s.table.name.clone()),
+                    s.relation.clone(),
+                )
+            })
+            .collect();
+        Self {
+            package: package.to_string(),
+            refs,
+            sources,
+        }
+    }
+
+    pub(crate) fn node_for(&self, call: &RefCall) -> Option<&NodeId> {
+        if call.package.as_ref().is_some_and(|p| *p != self.package) {
+            return None;
+        }
+        self.refs.get(&call.name).map(|(id, _)| id)
+    }
+}
+
+/// dbt's name for an ephemeral model's CTE, kept so compiled SQL reads the same.
+pub(crate) fn cte_name(model: &str) -> String {
+    format!("__dbt__cte__{model}")
+}
+
+impl Resolver for ManifestResolver {
+    fn resolve_ref(&self, call: &RefCall) -> Option<ResolvedRef> {
+        self.node_for(call)?;
+        self.refs.get(&call.name).map(|(_, r)| r.clone())
+    }
+
+    fn resolve_source(&self, call: &SourceCall) -> Option<Relation> {
+        self.sources
+            .get(&(call.source.clone(), call.table.clone()))
+            .cloned()
+    }
+
+    fn ref_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.refs.keys().cloned().collect();
+        names.sort();
+        names
+    }
+}

@@ -1,0 +1,261 @@
+use std::path::PathBuf;
+
+use mart_diagnostics::{render_human, Diagnostics};
+use mart_graph::NodeId;
+use mart_jinja::JinjaEnv;
+use mart_project::{parse_target, Project, Target};
+
+use super::*;
+
+/// A project written to a temp dir from (path, text) pairs; removed on drop.
+struct Fixture {
+    root: PathBuf,
+}
+
+impl Fixture {
+    fn new(name: &str, files: &[(&str, &str)]) -> Self {
+        let root =
+            std::env::temp_dir().join(format!("mart_compiler_{name}_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for (path, text) in files {
+            let p = root.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        if !root.join("dbt_project.yml").exists() {
+            std::fs::write(
+                root.join("dbt_project.yml"),
+                "name: learn\nprofile: learn\nmodels:\n  learn:\n    +materialized: view\n    src:\n      +materialized: ephemeral\n    dim:\n      +materialized: table\nseeds:\n  learn:\n    +schema: raw_data\n",
+            )
+            .unwrap();
+        }
+        Self { root }
+    }
+
+    fn build(&self) -> Result<(Manifest, JinjaEnv), Diagnostics> {
+        let project = Project::load(&self.root)?;
+        let target = target();
+        let env = JinjaEnv::new(
+            &Manifest::env_settings(&project, &target, &serde_json::Map::new()),
+            &project.macro_files,
+        )?;
+        let manifest = Manifest::build(&project, &target, &env)?;
+        Ok((manifest, env))
+    }
+
+    fn errors(&self) -> String {
+        match self.build() {
+            Ok(_) => panic!("expected errors"),
+            Err(errors) => errors
+                .iter()
+                .map(|d| render_human(d, false))
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        }
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn target() -> Target {
+    let file = std::sync::Arc::new(mart_diagnostics::SourceFile::new(
+        "profiles.yml",
+        "learn:\n  target: dev\n  outputs:\n    dev: {type: postgres, host: h, user: u, dbname: db, schema: analytics}\n",
+    ));
+    parse_target(&file, "learn", None).unwrap()
+}
+
+/// Every model's compiled SQL in topological order.
+fn compiled(manifest: &Manifest, env: &JinjaEnv) -> String {
+    let compiler = Compiler::new(manifest, env, None);
+    let mut out = String::new();
+    for id in manifest.dag.topological_order() {
+        let Some(node) = manifest.node(&id) else {
+            continue;
+        };
+        if node.file.is_none() {
+            continue;
+        }
+        let sql = compiler.compile(&id, false).unwrap().sql;
+        out.push_str(&format!(
+            "-- {} ({}) -> {}\n{}\n\n",
+            node.name,
+            node.config.materialized,
+            node.relation,
+            sql.trim()
+        ));
+    }
+    out
+}
+
+#[test]
+fn compiles_layers_with_nested_ephemerals() {
+    let fx = Fixture::new(
+        "layers",
+        &[
+            ("seeds/user_event.csv", "user_id,datestamp\n1,2023-01-01\n"),
+            ("models/src/src_user_event.sql", "WITH src AS (SELECT * FROM {{ ref('user_event') }})\nSELECT user_id, datestamp FROM src"),
+            ("models/src/src_clean.sql", "select * from {{ ref('src_user_event') }} where user_id is not null"),
+            ("models/dim/dim_user.sql", "{{ config(alias='users', schema='core') }}with u as (select distinct user_id from {{ ref('src_clean') }})\nselect * from u join {{ ref('src_user_event') }} e using (user_id)"),
+            ("models/mart/daily.sql", "{{ config(materialized='table', tags=['daily']) }}select count(*) from {{ ref('dim_user') }}"),
+        ],
+    );
+    let (manifest, env) = fx.build().unwrap();
+    let daily = manifest.node(&NodeId::new("model.learn.daily")).unwrap();
+    assert_eq!(daily.config.tags, vec!["daily"]);
+    assert_eq!(daily.depends_on, vec![NodeId::new("model.learn.dim_user")]);
+    insta::assert_snapshot!(compiled(&manifest, &env), @r#"
+    -- src_user_event (ephemeral) -> "db"."analytics"."src_user_event"
+    WITH src AS (SELECT * FROM "db"."analytics_raw_data"."user_event")
+    SELECT user_id, datestamp FROM src
+
+    -- src_clean (ephemeral) -> "db"."analytics"."src_clean"
+    with __dbt__cte__src_user_event as (
+    WITH src AS (SELECT * FROM "db"."analytics_raw_data"."user_event")
+    SELECT user_id, datestamp FROM src
+    )
+    select * from __dbt__cte__src_user_event where user_id is not null
+
+    -- dim_user (table) -> "db"."analytics_core"."users"
+    with __dbt__cte__src_user_event as (
+    WITH src AS (SELECT * FROM "db"."analytics_raw_data"."user_event")
+    SELECT user_id, datestamp FROM src
+    ), __dbt__cte__src_clean as (
+    select * from __dbt__cte__src_user_event where user_id is not null
+    ), u as (select distinct user_id from __dbt__cte__src_clean)
+    select * from u join __dbt__cte__src_user_event e using (user_id)
+
+    -- daily (table) -> "db"."analytics"."daily"
+    select count(*) from "db"."analytics_core"."users"
+    "#);
+}
+
+#[test]
+fn unknown_ref_names_file_line_and_suggestion() {
+    let fx = Fixture::new(
+        "unknown",
+        &[
+            ("models/orders.sql", "select 1"),
+            (
+                "models/report.sql",
+                "select *\nfrom {{ ref('ordrs') }}\njoin {{ source('raw', 'evnts') }} using (id)",
+            ),
+            (
+                "models/_sources.yml",
+                "sources:\n  - name: raw\n    tables:\n      - name: events\n",
+            ),
+        ],
+    );
+    insta::assert_snapshot!(fx.errors(), @r"
+    models/report.sql:2:9: error[MART401]: unknown ref 'ordrs'
+      |
+    2 | from {{ ref('ordrs') }}
+      |         ^^^^^^^^^^^^
+      = help: did you mean 'orders'?
+
+    models/report.sql:3:9: error[MART402]: unknown source 'raw.evnts'
+      |
+    3 | join {{ source('raw', 'evnts') }} using (id)
+      |         ^^^^^^^^^^^^^^^^^^^^^^
+      = help: did you mean 'raw.events'?
+    ");
+}
+
+#[test]
+fn cycles_print_the_path() {
+    let fx = Fixture::new(
+        "cycle",
+        &[
+            ("models/a.sql", "select * from {{ ref('c') }}"),
+            ("models/b.sql", "select * from {{ ref('a') }}"),
+            ("models/c.sql", "select * from {{ ref('b') }}"),
+        ],
+    );
+    insta::assert_snapshot!(fx.errors(), @r"
+    models/b.sql:1:18: error[MART404]: dependency cycle: a -> b -> c -> a
+      |
+    1 | select * from {{ ref('a') }}
+      |                  ^^^^^^^^
+    models/c.sql:1:18: 'c' refs 'b' here
+      |
+    1 | select * from {{ ref('b') }}
+      |                  ^^^^^^^^
+    models/a.sql:1:18: 'a' refs 'c' here
+      |
+    1 | select * from {{ ref('c') }}
+      |                  ^^^^^^^^
+      = help: remove one of these ref()s so that no model depends on itself
+    ");
+}
+
+#[test]
+fn disabled_refs_and_bad_configs_are_errors() {
+    let fx = Fixture::new(
+        "disabled",
+        &[
+            ("models/old.sql", "{{ config(enabled=false) }}select 1"),
+            ("models/new.sql", "select * from {{ ref('old') }}"),
+            (
+                "models/bad.sql",
+                "{{ config(materialized=['table']) }}select 1",
+            ),
+        ],
+    );
+    insta::assert_snapshot!(fx.errors(), @r"
+    models/bad.sql:1:11: error[MART104]: config 'materialized' must be a string, found a list
+      |
+    1 | {{ config(materialized=['table']) }}select 1
+      |           ^^^^^^^^^^^^
+      = help: fix 'materialized' in config(), the property file, or the project file's folder config
+
+    models/new.sql:1:18: error[MART403]: 'new' refs 'old', which is disabled
+      |
+    1 | select * from {{ ref('old') }}
+      |                  ^^^^^^^^^^
+      = help: enable 'old' (config enabled: true) or remove this ref
+    ");
+}
+
+#[test]
+fn config_precedence_file_over_properties_over_project() {
+    let fx = Fixture::new(
+        "precedence",
+        &[
+            ("models/dim/a.sql", "select 1"),
+            ("models/dim/b.sql", "select 1"),
+            ("models/dim/c.sql", "{{ config(materialized='incremental') }}select 1"),
+            ("models/dim/_props.yml", "models:\n  - name: b\n    config: {materialized: view}\n  - name: c\n    config: {materialized: view}\n"),
+        ],
+    );
+    let (manifest, _) = fx.build().unwrap();
+    let mat = |n: &str| {
+        manifest
+            .node(&NodeId::new(format!("model.learn.{n}")))
+            .unwrap()
+            .config
+            .materialized
+            .to_string()
+    };
+    assert_eq!(
+        (mat("a"), mat("b"), mat("c")),
+        ("table".into(), "view".into(), "incremental".into())
+    );
+}
+
+#[test]
+fn generate_schema_name_can_be_overridden() {
+    let fx = Fixture::new(
+        "schema_macro",
+        &[
+            ("models/dim/a.sql", "{{ config(schema='marts') }}select 1"),
+            ("macros/schema.sql", "{% macro generate_schema_name(custom_schema_name, node) %}{{ custom_schema_name or target.schema }}{% endmacro %}"),
+        ],
+    );
+    let (manifest, _) = fx.build().unwrap();
+    let node = manifest.node(&NodeId::new("model.learn.a")).unwrap();
+    assert_eq!(node.relation.to_string(), r#""db"."marts"."a""#);
+}

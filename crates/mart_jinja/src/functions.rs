@@ -1,0 +1,357 @@
+//! The global functions and objects of dbt's Jinja context.
+
+use std::sync::Arc;
+
+use mart_adapter::{quote_ident, quote_literal, Relation};
+use mart_project::{normalize_key, ConfigMap};
+use minijinja::value::{from_args, Kwargs, Object, Rest, Value};
+use minijinja::{Environment, Error, ErrorKind, State};
+
+use crate::query::{QueryTable, TableValue};
+use crate::relation::RelationValue;
+use crate::scope::{Phase, RefCall, RenderScope, ResolvedRef, SourceCall};
+
+/// The context key the per-render scope travels under.
+pub(crate) const SCOPE_KEY: &str = "__mart_scope";
+/// Marks the error `return()` raises to unwind to the calling macro.
+pub(crate) const RETURN_MARKER: &str = "__mart_return__";
+
+pub(crate) fn scope(state: &State<'_, '_>) -> Result<Arc<RenderScope>, Error> {
+    state
+        .lookup(SCOPE_KEY)
+        .and_then(|v| v.downcast_object::<RenderScope>())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                "this function is only available while rendering a node",
+            )
+        })
+}
+
+pub(crate) fn register(
+    env: &mut Environment<'static>,
+    vars: serde_json::Map<String, serde_json::Value>,
+) {
+    env.add_function("ref", ref_fn);
+    env.add_function("source", source_fn);
+    env.add_function("is_incremental", |state: &State| -> Result<bool, Error> {
+        Ok(scope(state)?.is_incremental)
+    });
+    let vars = Arc::new(vars);
+    env.add_function("var", move |name: String, default: Option<Value>| -> Result<Value, Error> {
+        match vars.get(&name) {
+            Some(value) => Ok(Value::from_serialize(value)),
+            None => default.ok_or_else(|| {
+                Error::new(
+                    ErrorKind::UndefinedError,
+                    format!("required var '{name}' is not set; pass it with --vars '{{{name}: ...}}', set it under vars: in the project file, or give var() a default"),
+                )
+            }),
+        }
+    });
+    env.add_function("env_var", |name: String, default: Option<String>| {
+        mart_project::env_var(&name, default.as_deref())
+    });
+    env.add_function("run_query", run_query);
+    env.add_function(
+        "log",
+        |state: &State, msg: Value, kwargs: Kwargs| -> Result<String, Error> {
+            let info: Option<bool> = kwargs.get("info")?;
+            if info.unwrap_or(false) {
+                scope(state)?.record().logs.push(msg.to_string());
+            }
+            Ok(String::new())
+        },
+    );
+    env.add_function(
+        "print",
+        |state: &State, msg: Value| -> Result<String, Error> {
+            scope(state)?.record().logs.push(msg.to_string());
+            Ok(String::new())
+        },
+    );
+    env.add_function(
+        "return",
+        |state: &State, value: Value| -> Result<String, Error> {
+            *scope(state)?
+                .returned
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(value);
+            Err(Error::new(ErrorKind::InvalidOperation, RETURN_MARKER))
+        },
+    );
+    env.add_global("config", Value::from_object(ConfigObject));
+    env.add_global("exceptions", Value::from_object(Exceptions));
+    env.add_global("adapter", Value::from_object(Adapter));
+    env.add_filter("as_bool", |v: Value| -> Value {
+        match v.as_str() {
+            Some(s) if s.eq_ignore_ascii_case("true") => Value::from(true),
+            Some(s) if s.eq_ignore_ascii_case("false") => Value::from(false),
+            _ => v,
+        }
+    });
+    env.add_filter("as_number", |v: Value| -> Value {
+        match v.as_str().map(str::trim) {
+            Some(s) => s
+                .parse::<i64>()
+                .map(Value::from)
+                .or_else(|_| s.parse::<f64>().map(Value::from))
+                .unwrap_or(v.clone()),
+            None => v,
+        }
+    });
+    env.add_filter("as_text", |v: Value| v.to_string());
+    env.add_filter("as_native", |v: Value| v);
+}
+
+fn ref_fn(state: &State, args: Rest<String>) -> Result<Value, Error> {
+    let (package, name) = match args.as_slice() {
+        [name] => (None, name.clone()),
+        [package, name] => (Some(package.clone()), name.clone()),
+        _ => {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "ref() takes a model name, or a package and a model name: ref('dim_user')",
+            ))
+        }
+    };
+    let scope = scope(state)?;
+    let call = RefCall { package, name };
+    scope.record().refs.push(call.clone());
+    match scope.phase {
+        // Dependencies are what matters here; the relation is a stand-in.
+        Phase::Parse => Ok(placeholder(&scope, &call.name)),
+        Phase::Compile => {
+            let resolver = scope.resolver.as_ref().ok_or_else(no_resolver)?;
+            match resolver.resolve_ref(&call) {
+                Some(ResolvedRef::Relation(relation)) => {
+                    Ok(RelationValue::new(relation).into_value())
+                }
+                Some(ResolvedRef::Ephemeral { cte_name }) => Ok(RelationValue {
+                    relation: Relation::new(None, "", cte_name.clone()),
+                    cte_name: Some(cte_name),
+                }
+                .into_value()),
+                None => Err(unknown(
+                    format!("ref('{}') names no model, seed or snapshot", call.name),
+                    &call.name,
+                    &resolver.ref_names(),
+                )),
+            }
+        }
+    }
+}
+
+fn source_fn(state: &State, source: String, table: String) -> Result<Value, Error> {
+    let scope = scope(state)?;
+    let call = SourceCall { source, table };
+    scope.record().sources.push(call.clone());
+    match scope.phase {
+        Phase::Parse => Ok(placeholder(&scope, &call.table)),
+        Phase::Compile => {
+            let resolver = scope.resolver.as_ref().ok_or_else(no_resolver)?;
+            resolver
+                .resolve_source(&call)
+                .map(|r| RelationValue::new(r).into_value())
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!(
+                            "source('{}', '{}') is not declared in any property file",
+                            call.source, call.table
+                        ),
+                    )
+                })
+        }
+    }
+}
+
+fn placeholder(scope: &RenderScope, name: &str) -> Value {
+    let schema = scope
+        .this
+        .as_ref()
+        .map(|t| t.schema.clone())
+        .unwrap_or_default();
+    RelationValue::new(Relation::new(None, schema, name)).into_value()
+}
+
+fn no_resolver() -> Error {
+    Error::new(ErrorKind::InvalidOperation, "ref() cannot be resolved here")
+}
+
+fn unknown(message: String, name: &str, known: &[String]) -> Error {
+    let suggestion = mart_diagnostics::closest_name(name, known.iter().map(String::as_str))
+        .map(|s| format!("; did you mean '{s}'?"))
+        .unwrap_or_default();
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("{message}{suggestion}"),
+    )
+}
+
+fn run_query(state: &State, sql: String) -> Result<Value, Error> {
+    let scope = scope(state)?;
+    query(&scope, &sql).map(|t| t.map_or(Value::from(()), |t| Value::from_object(TableValue(t))))
+}
+
+/// Runs `sql` when the render may touch the database; `None` while parsing (dbt's
+/// `execute` is false then).
+fn query(scope: &RenderScope, sql: &str) -> Result<Option<QueryTable>, Error> {
+    if scope.phase == Phase::Parse {
+        return Ok(None);
+    }
+    let runner = scope.query_runner.as_ref().ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            "run_query() needs a database connection, which this command does not open",
+        )
+    })?;
+    runner.run_query(sql).map(Some).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("run_query failed: {e}"),
+        )
+    })
+}
+
+/// `config(...)` records configs; `config.get(key, default)` reads the node's config.
+#[derive(Debug)]
+struct ConfigObject;
+
+impl Object for ConfigObject {
+    fn call(self: &Arc<Self>, state: &State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let scope = scope(state)?;
+        let mut map = ConfigMap::new();
+        for arg in args {
+            let json: serde_json::Value = serde_json::to_value(arg).map_err(|e| {
+                Error::new(ErrorKind::InvalidOperation, format!("config() value: {e}"))
+            })?;
+            if let serde_json::Value::Object(entries) = json {
+                map.extend(entries.into_iter().map(|(k, v)| (normalize_key(&k), v)));
+            }
+        }
+        scope.record().configs.push(map);
+        Ok(Value::from(""))
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        state: &State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let scope = scope(state)?;
+        match method {
+            "get" | "require" => {
+                let (key, default): (String, Option<Value>) = from_args(args)?;
+                let key = normalize_key(&key);
+                let recorded = scope
+                    .record()
+                    .configs
+                    .iter()
+                    .rev()
+                    .find_map(|c| c.get(&key).cloned());
+                match recorded.or_else(|| scope.config.get(&key).cloned()) {
+                    Some(v) => Ok(Value::from_serialize(&v)),
+                    None if method == "require" => Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("config '{key}' is required for this node; set it in config() or the property file"),
+                    )),
+                    None => Ok(default.unwrap_or(Value::from(()))),
+                }
+            }
+            "set" => Ok(Value::from("")),
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Exceptions;
+
+impl Object for Exceptions {
+    fn call_method(
+        self: &Arc<Self>,
+        state: &State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let (message,): (String,) = from_args(args)?;
+        match method {
+            "raise_compiler_error" => Err(Error::new(ErrorKind::InvalidOperation, message)),
+            "warn" => {
+                scope(state)?
+                    .record()
+                    .logs
+                    .push(format!("warning: {message}"));
+                Ok(Value::from(""))
+            }
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
+/// The parts of dbt's `adapter` object that make sense on PostgreSQL.
+#[derive(Debug)]
+struct Adapter;
+
+impl Object for Adapter {
+    fn call_method(
+        self: &Arc<Self>,
+        state: &State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        match method {
+            "quote" => {
+                let (name,): (String,) = from_args(args)?;
+                Ok(Value::from(quote_ident(&name)))
+            }
+            "get_relation" => {
+                let (database, schema, identifier): (Option<String>, String, String) =
+                    from_args(args)?;
+                let sql = format!(
+                    "select c.relkind::text from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where n.nspname = {} and c.relname = {}",
+                    quote_literal(&schema),
+                    quote_literal(&identifier)
+                );
+                Ok(match query(&*scope(state)?, &sql)? {
+                    Some(table) if !table.rows.is_empty() => {
+                        RelationValue::new(Relation::new(database, schema, identifier)).into_value()
+                    }
+                    _ => Value::from(()),
+                })
+            }
+            "get_columns_in_relation" => {
+                let (relation,): (Value,) = from_args(args)?;
+                let Some(relation) = relation.downcast_object_ref::<RelationValue>() else {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        "get_columns_in_relation() takes a relation",
+                    ));
+                };
+                let sql = format!(
+                    "select column_name, data_type from information_schema.columns where table_schema = {} and table_name = {} order by ordinal_position",
+                    quote_literal(&relation.relation.schema),
+                    quote_literal(&relation.relation.identifier)
+                );
+                let table = query(&*scope(state)?, &sql)?.unwrap_or_default();
+                Ok(Value::from_iter(table.rows.into_iter().map(|row| {
+                    let mut cells = row.into_iter().map(Option::unwrap_or_default);
+                    let name = cells.next().unwrap_or_default();
+                    let data_type = cells.next().unwrap_or_default();
+                    Value::from_iter([
+                        ("name", Value::from(name.clone())),
+                        ("column", Value::from(name)),
+                        ("data_type", Value::from(data_type.clone())),
+                        ("dtype", Value::from(data_type)),
+                    ])
+                })))
+            }
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("adapter.{method}() is not supported by mart"),
+            )),
+        }
+    }
+}

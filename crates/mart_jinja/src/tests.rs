@@ -1,0 +1,215 @@
+use std::sync::Arc;
+
+use mart_adapter::Relation;
+use mart_diagnostics::SourceFile;
+
+use super::*;
+
+struct Models;
+
+impl Resolver for Models {
+    fn resolve_ref(&self, call: &RefCall) -> Option<ResolvedRef> {
+        match call.name.as_str() {
+            "dim_user" => Some(ResolvedRef::Relation(Relation::new(
+                Some("db".into()),
+                "analytics",
+                "dim_user",
+            ))),
+            "src_user" => Some(ResolvedRef::Ephemeral {
+                cte_name: "__dbt__cte__src_user".into(),
+            }),
+            _ => None,
+        }
+    }
+    fn resolve_source(&self, call: &SourceCall) -> Option<Relation> {
+        (call.source == "raw").then(|| Relation::new(None, "raw_data", call.table.clone()))
+    }
+    fn ref_names(&self) -> Vec<String> {
+        vec!["dim_user".into(), "src_user".into()]
+    }
+}
+
+fn file(path: &str, text: &str) -> Arc<SourceFile> {
+    Arc::new(SourceFile::new(path, text))
+}
+
+fn env(macros: &[Arc<SourceFile>]) -> JinjaEnv {
+    let mut vars = serde_json::Map::new();
+    vars.insert("date_id".into(), serde_json::json!("2024-08-20"));
+    let settings = EnvSettings {
+        project_name: "learn".into(),
+        target: serde_json::json!({"name": "dev", "schema": "analytics", "type": "postgres"}),
+        vars,
+    };
+    JinjaEnv::new(&settings, macros).unwrap()
+}
+
+fn compile_scope() -> Arc<RenderScope> {
+    let mut scope = RenderScope::new(Phase::Compile);
+    scope.resolver = Some(Arc::new(Models));
+    scope.this = Some(Relation::new(Some("db".into()), "analytics", "fact"));
+    Arc::new(scope)
+}
+
+#[test]
+fn parse_phase_records_refs_sources_and_configs() {
+    let jinja = env(&[]);
+    let scope = Arc::new(RenderScope::new(Phase::Parse));
+    let model = file(
+        "models/m.sql",
+        "{{ config(materialized='table', tags=['a']) }}select * from {{ ref('dim_user') }} join {{ source('raw', 'events') }} join {{ ref('pkg', 'other') }}",
+    );
+    jinja.render(&model, &scope).unwrap();
+    let recorded = scope.take_recorded();
+    assert_eq!(
+        recorded.refs,
+        vec![
+            RefCall {
+                package: None,
+                name: "dim_user".into()
+            },
+            RefCall {
+                package: Some("pkg".into()),
+                name: "other".into()
+            }
+        ]
+    );
+    assert_eq!(
+        recorded.sources,
+        vec![SourceCall {
+            source: "raw".into(),
+            table: "events".into()
+        }]
+    );
+    assert_eq!(recorded.configs[0]["materialized"], "table");
+    assert_eq!(recorded.configs[0]["tags"], serde_json::json!(["a"]));
+}
+
+#[test]
+fn compile_phase_resolves_relations_vars_and_this() {
+    let jinja = env(&[]);
+    let model = file(
+        "models/m.sql",
+        "select * from {{ ref('dim_user') }} u join {{ ref('src_user') }} s using (id) join {{ source('raw', 'events') }} e using (id)\nwhere d = '{{ var('date_id') }}' and x = {{ var('missing', 3) }}{% if is_incremental() %} and 1=0{% endif %} -- {{ this }} {{ target.name }} {{ execute }}",
+    );
+    let sql = jinja.render(&model, &compile_scope()).unwrap();
+    insta::assert_snapshot!(sql, @r#"
+    select * from "db"."analytics"."dim_user" u join __dbt__cte__src_user s using (id) join "raw_data"."events" e using (id)
+    where d = '2024-08-20' and x = 3 -- "db"."analytics"."fact" dev True
+    "#);
+}
+
+#[test]
+fn macros_are_global_and_see_the_callers_scope() {
+    let macros = file(
+        "macros/util.sql",
+        "{% macro safe_divide(a, b) %}case when {{ b }} = 0 then null else {{ a }}::numeric / {{ b }} end{% endmacro %}\n{% macro users() %}{{ ref('dim_user') }}{% endmacro %}\n{% macro answer() %}{{ return(40 + 2) }}{% endmacro %}",
+    );
+    let jinja = env(&[macros]);
+    assert!(jinja.has_macro("safe_divide") && jinja.has_macro("answer"));
+    let model = file(
+        "models/m.sql",
+        "select {{ safe_divide('x', 'y') }}, {{ answer() + 1 }} from {{ users() }}",
+    );
+    let sql = jinja.render(&model, &compile_scope()).unwrap();
+    assert_eq!(
+        sql,
+        r#"select case when y = 0 then null else x::numeric / y end, 43 from "db"."analytics"."dim_user""#
+    );
+}
+
+#[test]
+fn unknown_ref_in_compile_phase_points_at_the_line() {
+    let jinja = env(&[]);
+    let model = file("models/m.sql", "select 1\nfrom {{ ref('dim_usr') }}");
+    let err = jinja.render(&model, &compile_scope()).unwrap_err();
+    assert_eq!(
+        err.message,
+        "ref('dim_usr') names no model, seed or snapshot; did you mean 'dim_user'?"
+    );
+    assert_eq!(err.span.unwrap().line_col().0, 2);
+}
+
+#[test]
+fn syntax_errors_name_the_file_and_line() {
+    let jinja = env(&[]);
+    let model = file("models/m.sql", "select 1\n{% if x %}\nfrom t\n");
+    let err = jinja.render(&model, &compile_scope()).unwrap_err();
+    assert_eq!(err.code, mart_diagnostics::Code::TemplateSyntax);
+    assert_eq!(err.file_path().unwrap().to_str(), Some("models/m.sql"));
+    assert!(
+        err.message.contains("unexpected end of input"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn raise_compiler_error_and_missing_var_are_errors() {
+    let jinja = env(&[]);
+    let err = jinja
+        .render(
+            &file(
+                "models/m.sql",
+                "{{ exceptions.raise_compiler_error('bad input') }}",
+            ),
+            &compile_scope(),
+        )
+        .unwrap_err();
+    assert_eq!(err.message, "bad input");
+    let err = jinja
+        .render(&file("models/m.sql", "{{ var('nope') }}"), &compile_scope())
+        .unwrap_err();
+    assert!(
+        err.message.contains("required var 'nope' is not set"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn duplicate_macros_are_reported_with_both_places() {
+    let a = file("macros/a.sql", "{% macro m() %}1{% endmacro %}");
+    let b = file("macros/b.sql", "\n{% macro m() %}2{% endmacro %}");
+    let settings = EnvSettings::default();
+    let err = JinjaEnv::new(&settings, &[a, b]).err().unwrap();
+    assert_eq!(err.0[0].message, "macro 'm' is defined twice");
+    assert_eq!(err.0[0].span.as_ref().unwrap().line_col(), (2, 10));
+}
+
+#[test]
+fn config_get_reads_recorded_and_known_config() {
+    let jinja = env(&[]);
+    let mut scope = RenderScope::new(Phase::Compile);
+    scope
+        .config
+        .insert("schema".into(), serde_json::json!("marts"));
+    let scope = Arc::new(scope);
+    let sql = jinja
+        .render(
+            &file("models/m.sql", "{{ config(materialized='table') }}{{ config.get('materialized') }} {{ config.get('schema') }} {{ config.get('alias', 'none') }}"),
+            &scope,
+        )
+        .unwrap();
+    assert_eq!(sql, "table marts none");
+}
+
+#[test]
+fn expressions_render_with_extra_variables() {
+    let macros = file(
+        "macros/schema.sql",
+        "{% macro generate_schema_name(custom_schema_name, node) %}{{ custom_schema_name or target.schema }}_x{% endmacro %}",
+    );
+    let jinja = env(&[macros]);
+    let out = jinja
+        .render_expression(
+            "generate_schema_name(custom_schema_name, node)",
+            &[
+                ("custom_schema_name", Value::from("raw")),
+                ("node", Value::from(())),
+            ],
+            &compile_scope(),
+        )
+        .unwrap();
+    assert_eq!(out, "raw_x");
+}
