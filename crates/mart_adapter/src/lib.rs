@@ -1,0 +1,27 @@
+//! mart_adapter: the pure SQL side of mart's PostgreSQL adapter.
+//!
+//! What it does:
+//! - quotes identifiers and literals ([`quote_ident`], [`quote_literal`]);
+//! - names relations ([`Relation`], [`RelationKind`]) and derives the temporary and backup
+//!   names used by atomic rebuilds within PostgreSQL's 63-byte identifier limit
+//!   ([`suffixed_identifier`]);
+//! - builds the statements of the view and table materializations ([`view_statements`],
+//!   [`view_replace_statements`], [`table_statements`], [`drop_relation`], [`create_schema`]);
+//! - reads CSV seeds, infers a PostgreSQL type per column and builds the seed DDL and the
+//!   `COPY ... FROM STDIN` statement ([`seed`]).
+//!
+//! What it does not do: it never talks to a database, never spawns tasks, never prints.
+//! Running the statements (and running each returned list in ONE transaction) is the
+//! caller's job, e.g. through `mart_postgres::Connection::execute_in_transaction`.
+
+mod ddl;
+mod quote;
+mod relation;
+pub mod seed;
+
+pub use ddl::{
+    create_schema, drop_relation, table_statements, view_replace_statements, view_statements,
+    BACKUP_SUFFIX, TMP_SUFFIX,
+};
+pub use quote::{quote_ident, quote_literal};
+pub use relation::{suffixed_identifier, Relation, RelationKind, MAX_IDENTIFIER_BYTES};

@@ -1,0 +1,783 @@
+//! CSV seeds: header and row checks, type inference, seed DDL and the COPY statement.
+//!
+//! The CSV dialect is PostgreSQL's `COPY ... (FORMAT csv)`: `"` quotes, `""` escapes a quote
+//! inside a quoted field, an unquoted empty field is NULL and a quoted empty field (`""`) is
+//! an empty string. The bytes of the file are meant to be streamed to COPY unchanged (after
+//! [`copy_payload`]), so every check here is about what COPY will make of them.
+
+use std::collections::BTreeMap;
+
+use crate::quote::{quote_ident, quote_literal};
+use crate::relation::{Relation, MAX_IDENTIFIER_BYTES};
+
+/// One seed column: its name as in the header and its PostgreSQL type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedColumn {
+    pub name: String,
+    pub data_type: String,
+}
+
+/// What [`infer_seed_columns`] found: the columns in header order and the number of data rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedSchema {
+    pub columns: Vec<SeedColumn>,
+    pub row_count: usize,
+}
+
+/// A CSV seed that COPY could not load as intended. Lines are 1-based physical lines of the
+/// file; columns are 1-based positions in the header.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SeedError {
+    #[error("the CSV file is empty: a seed needs a header line naming its columns")]
+    Empty,
+    #[error("invalid delimiter {}: use one ASCII character other than '\"', carriage return or newline", (*.0 as char).escape_default())]
+    InvalidDelimiter(u8),
+    #[error("line {line}: header column {column} is empty; give every seed column a name")]
+    EmptyHeader { line: u64, column: usize },
+    #[error("line {line}: column name '{name}' appears twice (columns {first} and {second}); column names must be unique")]
+    DuplicateHeader {
+        line: u64,
+        name: String,
+        first: usize,
+        second: usize,
+    },
+    #[error("line {line}: column names '{first}' and '{second}' are the same in their first {max} bytes, which is all PostgreSQL keeps; shorten one of them", max = MAX_IDENTIFIER_BYTES)]
+    TruncatedHeaderCollision {
+        line: u64,
+        first: String,
+        second: String,
+    },
+    #[error(
+        "line {line}: expected {expected} fields (as many as header columns) but found {found}"
+    )]
+    WrongFieldCount {
+        line: u64,
+        expected: usize,
+        found: usize,
+    },
+    #[error("line {line}, column {column}{}: the value is not valid UTF-8; save the file as UTF-8", .name.as_ref().map(|n| format!(" ('{n}')")).unwrap_or_default())]
+    InvalidUtf8 {
+        line: u64,
+        column: usize,
+        name: Option<String>,
+    },
+    #[error(
+        "line {line}: blank line between rows; PostgreSQL's COPY reads it as a row, remove it"
+    )]
+    BlankLine { line: u64 },
+    #[error("line {line}: the quoted field starting here is never closed")]
+    UnterminatedQuote { line: u64 },
+    #[error("line {line}: a line holding only \\. marks the end of data for PostgreSQL's COPY; quote it as \"\\.\"")]
+    EndOfDataMarker { line: u64 },
+    #[error("CSV error: {0}")]
+    Csv(String),
+}
+
+/// Reads the header and every row of `csv` and returns the seed's columns and row count.
+///
+/// A column's type comes from `column_types` (keyed by the header name, case-sensitive;
+/// keys naming no column are ignored) or is inferred from its non-empty values, first
+/// match wins: `integer` (fits i32), `bigint` (fits i64), `numeric`, `boolean` (true/false,
+/// t/f, yes/no; any case), `date` (YYYY-MM-DD, a real calendar day), `timestamp`
+/// (YYYY-MM-DD HH:MM:SS[.f up to 6], or with `T`; dates mixed in are fine), else `text`.
+/// Empty fields are NULL and do not take part; an all-empty column is `text`. Numbers with
+/// a leading zero (`007`) stay `text` so codes keep their zeros.
+///
+/// Rejected (with the line, and the column where it matters): an empty file, an empty or
+/// duplicate header name, a row with the wrong number of fields, invalid UTF-8, a blank
+/// line between rows (trailing blank lines are fine: see [`copy_payload`]), an unclosed
+/// quote, and a single-column line `\.` (COPY's end-of-data marker).
+pub fn infer_seed_columns(
+    csv: &[u8],
+    delimiter: u8,
+    column_types: &BTreeMap<String, String>,
+) -> Result<SeedSchema, SeedError> {
+    if !delimiter.is_ascii() || matches!(delimiter, b'"' | b'\r' | b'\n' | 0) {
+        return Err(SeedError::InvalidDelimiter(delimiter));
+    }
+    check_quotes(csv)?;
+
+    let mut lines = LineCounter::default();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(csv);
+    let mut record = csv::ByteRecord::new();
+
+    // Header.
+    let before = reader.position().byte();
+    if !reader
+        .read_byte_record(&mut record)
+        .map_err(|e| SeedError::Csv(e.to_string()))?
+    {
+        return Err(SeedError::Empty);
+    }
+    let start = record_start(csv, before);
+    let header_line = lines.line_at(csv, start);
+    let names = header_names(&record, header_line)?;
+    let expected = names.len();
+    let mut inference: Vec<Inference> = names
+        .iter()
+        .map(|name| {
+            if column_types.contains_key(name) {
+                Inference::done()
+            } else {
+                Inference::default()
+            }
+        })
+        .collect();
+
+    // Rows.
+    let mut row_count = 0usize;
+    let mut after = reader.position().byte();
+    loop {
+        let before = after;
+        if !reader
+            .read_byte_record(&mut record)
+            .map_err(|e| SeedError::Csv(e.to_string()))?
+        {
+            break;
+        }
+        after = reader.position().byte();
+        let start = record_start(csv, before);
+        if let Some(blank) = blank_line_start(csv, before, start) {
+            return Err(SeedError::BlankLine {
+                line: lines.line_at(csv, blank),
+            });
+        }
+        let line = lines.line_at(csv, start);
+        if record.len() != expected {
+            return Err(SeedError::WrongFieldCount {
+                line,
+                expected,
+                found: record.len(),
+            });
+        }
+        if expected == 1 && &record[0] == b"\\." && csv.get(start) == Some(&b'\\') {
+            return Err(SeedError::EndOfDataMarker { line });
+        }
+        for (index, (field, inf)) in record.iter().zip(inference.iter_mut()).enumerate() {
+            let Ok(value) = std::str::from_utf8(field) else {
+                return Err(SeedError::InvalidUtf8 {
+                    line,
+                    column: index + 1,
+                    name: Some(names[index].clone()),
+                });
+            };
+            inf.observe(value);
+        }
+        row_count += 1;
+    }
+
+    let columns = names
+        .into_iter()
+        .zip(inference)
+        .map(|(name, inf)| {
+            let data_type = match column_types.get(&name) {
+                Some(given) => given.clone(),
+                None => inf.data_type().to_string(),
+            };
+            SeedColumn { name, data_type }
+        })
+        .collect();
+    Ok(SeedSchema { columns, row_count })
+}
+
+/// The bytes to stream to [`copy_from_stdin`]'s statement: `csv` without its trailing
+/// carriage returns and newlines, so trailing blank lines (which the CSV reader skips) do
+/// not reach COPY as rows.
+pub fn copy_payload(csv: &[u8]) -> &[u8] {
+    let end = csv
+        .iter()
+        .rposition(|b| !matches!(b, b'\r' | b'\n'))
+        .map_or(0, |i| i + 1);
+    &csv[..end]
+}
+
+/// `create table R ("col" type, ...)`.
+pub fn create_seed_table(target: &Relation, columns: &[SeedColumn]) -> String {
+    let columns: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{} {}", quote_ident(&c.name), c.data_type))
+        .collect();
+    format!("create table {target} ({})", columns.join(", "))
+}
+
+/// `truncate table R`.
+pub fn truncate_table(target: &Relation) -> String {
+    format!("truncate table {target}")
+}
+
+/// `copy R ("col", ...) from stdin with (format csv, header true, delimiter 'x'[, force_null (...)])`.
+///
+/// An unquoted empty field is NULL, a quoted `""` is an empty string. For columns whose type
+/// is not textual (integer, date, ...), `force_null` also turns a quoted `""` into NULL,
+/// since an empty string is no valid value there.
+pub fn copy_from_stdin(target: &Relation, columns: &[SeedColumn], delimiter: u8) -> String {
+    let names: Vec<String> = columns.iter().map(|c| quote_ident(&c.name)).collect();
+    let force_null: Vec<String> = columns
+        .iter()
+        .filter(|c| !is_textual(&c.data_type))
+        .map(|c| quote_ident(&c.name))
+        .collect();
+    let delimiter = if delimiter.is_ascii_graphic() || delimiter == b' ' {
+        quote_literal(&char::from(delimiter).to_string())
+    } else {
+        format!("E'\\x{delimiter:02x}'")
+    };
+    let mut sql = format!(
+        "copy {target} ({}) from stdin with (format csv, header true, delimiter {delimiter}",
+        names.join(", ")
+    );
+    if !force_null.is_empty() {
+        sql.push_str(&format!(", force_null ({})", force_null.join(", ")));
+    }
+    sql.push(')');
+    sql
+}
+
+/// Types for which an empty string is a value of its own.
+fn is_textual(data_type: &str) -> bool {
+    let t = data_type.trim().to_ascii_lowercase();
+    let base = t.split(['(', '[']).next().unwrap_or("").trim();
+    matches!(
+        base,
+        "text"
+            | "varchar"
+            | "character varying"
+            | "char"
+            | "character"
+            | "bpchar"
+            | "citext"
+            | "name"
+    ) && !t.contains('[')
+}
+
+fn header_names(record: &csv::ByteRecord, line: u64) -> Result<Vec<String>, SeedError> {
+    let mut names: Vec<String> = Vec::with_capacity(record.len());
+    for (index, field) in record.iter().enumerate() {
+        let column = index + 1;
+        let name = std::str::from_utf8(field).map_err(|_| SeedError::InvalidUtf8 {
+            line,
+            column,
+            name: None,
+        })?;
+        if name.trim().is_empty() {
+            return Err(SeedError::EmptyHeader { line, column });
+        }
+        for (other_index, other) in names.iter().enumerate() {
+            if other == name {
+                return Err(SeedError::DuplicateHeader {
+                    line,
+                    name: name.to_string(),
+                    first: other_index + 1,
+                    second: column,
+                });
+            }
+            if truncated(other) == truncated(name) {
+                return Err(SeedError::TruncatedHeaderCollision {
+                    line,
+                    first: other.clone(),
+                    second: name.to_string(),
+                });
+            }
+        }
+        names.push(name.to_string());
+    }
+    Ok(names)
+}
+
+fn truncated(name: &str) -> &str {
+    if name.len() <= MAX_IDENTIFIER_BYTES {
+        return name;
+    }
+    let mut end = MAX_IDENTIFIER_BYTES;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
+/// The first byte of a record the reader started scanning at `from`: csv skips blank lines
+/// (runs of CR/LF), COPY does not.
+fn record_start(csv: &[u8], from: u64) -> usize {
+    let from = usize::try_from(from).unwrap_or(csv.len()).min(csv.len());
+    csv[from..]
+        .iter()
+        .position(|b| !matches!(b, b'\r' | b'\n'))
+        .map_or(csv.len(), |i| from + i)
+}
+
+/// When the bytes between the previous record's end (`from`, just past the first byte of its
+/// terminator) and the next record's `start` hold a whole empty line, the offset of that line.
+fn blank_line_start(csv: &[u8], from: u64, start: usize) -> Option<usize> {
+    let mut p = usize::try_from(from).unwrap_or(csv.len()).min(start);
+    // The reader stops after the CR of a CRLF terminator; its LF is not a blank line.
+    if p > 0 && csv[p - 1] == b'\r' && csv.get(p) == Some(&b'\n') {
+        p += 1;
+    }
+    (p < start).then_some(p)
+}
+
+/// PostgreSQL toggles "quoted" at every `"` (a doubled `""` toggles twice), so an odd count
+/// means a quoted field runs to the end of the file. Names the line where it opened.
+fn check_quotes(csv: &[u8]) -> Result<(), SeedError> {
+    let mut in_quote = false;
+    let mut opened_at = 0usize;
+    for (i, &b) in csv.iter().enumerate() {
+        if b == b'"' {
+            if !in_quote {
+                opened_at = i;
+            }
+            in_quote = !in_quote;
+        }
+    }
+    if in_quote {
+        let mut lines = LineCounter::default();
+        return Err(SeedError::UnterminatedQuote {
+            line: lines.line_at(csv, opened_at),
+        });
+    }
+    Ok(())
+}
+
+/// Physical line numbers (LF, CRLF or a lone CR end a line), computed incrementally for
+/// offsets given in increasing order.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    breaks: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, csv: &[u8], offset: usize) -> u64 {
+        let offset = offset.min(csv.len());
+        if offset < self.offset {
+            *self = LineCounter::default();
+        }
+        for i in self.offset..offset {
+            match csv[i] {
+                b'\n' => self.breaks += 1,
+                b'\r' if csv.get(i + 1) != Some(&b'\n') => self.breaks += 1,
+                _ => {}
+            }
+        }
+        self.offset = offset;
+        self.breaks + 1
+    }
+}
+
+const INTEGER: u8 = 1;
+const BIGINT: u8 = 1 << 1;
+const NUMERIC: u8 = 1 << 2;
+const BOOLEAN: u8 = 1 << 3;
+const DATE: u8 = 1 << 4;
+const TIMESTAMP: u8 = 1 << 5;
+const ALL: u8 = INTEGER | BIGINT | NUMERIC | BOOLEAN | DATE | TIMESTAMP;
+
+/// The types a column can still have, narrowed by every non-empty value.
+struct Inference {
+    candidates: u8,
+    seen: bool,
+}
+
+impl Default for Inference {
+    fn default() -> Self {
+        Inference {
+            candidates: ALL,
+            seen: false,
+        }
+    }
+}
+
+impl Inference {
+    /// A column whose type is given: nothing to infer.
+    fn done() -> Self {
+        Inference {
+            candidates: 0,
+            seen: true,
+        }
+    }
+
+    fn observe(&mut self, value: &str) {
+        if value.is_empty() || self.candidates == 0 {
+            return;
+        }
+        self.seen = true;
+        let mut keep = 0u8;
+        if self.candidates & (INTEGER | BIGINT | NUMERIC) != 0 {
+            keep |= number_kinds(value);
+        }
+        if self.candidates & BOOLEAN != 0 && is_boolean(value) {
+            keep |= BOOLEAN;
+        }
+        if self.candidates & (DATE | TIMESTAMP) != 0 {
+            keep |= temporal_kinds(value);
+        }
+        self.candidates &= keep;
+    }
+
+    fn data_type(&self) -> &'static str {
+        if !self.seen {
+            return "text";
+        }
+        [
+            (INTEGER, "integer"),
+            (BIGINT, "bigint"),
+            (NUMERIC, "numeric"),
+            (BOOLEAN, "boolean"),
+            (DATE, "date"),
+            (TIMESTAMP, "timestamp"),
+        ]
+        .into_iter()
+        .find(|(bit, _)| self.candidates & bit != 0)
+        .map_or("text", |(_, name)| name)
+    }
+}
+
+/// Which of integer/bigint/numeric `value` is: `[+-]digits[.digits][e[+-]digits]`, or
+/// `.digits`; no leading zero before other integer digits.
+fn number_kinds(value: &str) -> u8 {
+    let bytes = value.as_bytes();
+    let unsigned = match bytes.first() {
+        Some(b'+' | b'-') => &bytes[1..],
+        _ => bytes,
+    };
+    let int_len = unsigned.iter().take_while(|b| b.is_ascii_digit()).count();
+    let (int_part, rest) = unsigned.split_at(int_len);
+    if int_part.len() > 1 && int_part[0] == b'0' {
+        return 0;
+    }
+    if rest.is_empty() {
+        if int_part.is_empty() {
+            return 0;
+        }
+        return match value.parse::<i64>() {
+            Ok(v) if i32::try_from(v).is_ok() => INTEGER | BIGINT | NUMERIC,
+            Ok(_) => BIGINT | NUMERIC,
+            Err(_) => NUMERIC,
+        };
+    }
+    let mut rest = rest;
+    let mut frac_len = 0;
+    if rest.first() == Some(&b'.') {
+        frac_len = rest[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        rest = &rest[1 + frac_len..];
+    }
+    if int_part.is_empty() && frac_len == 0 {
+        return 0;
+    }
+    if let Some(b'e' | b'E') = rest.first() {
+        let exp = match rest.get(1) {
+            Some(b'+' | b'-') => &rest[2..],
+            _ => &rest[1..],
+        };
+        if exp.is_empty() || !exp.iter().all(u8::is_ascii_digit) {
+            return 0;
+        }
+        rest = &[];
+    }
+    if rest.is_empty() {
+        NUMERIC
+    } else {
+        0
+    }
+}
+
+fn is_boolean(value: &str) -> bool {
+    ["true", "false", "t", "f", "yes", "no"]
+        .iter()
+        .any(|b| value.eq_ignore_ascii_case(b))
+}
+
+/// DATE | TIMESTAMP for a valid `YYYY-MM-DD`, TIMESTAMP for a valid date followed by
+/// `[ T]HH:MM:SS[.f{1,6}]`, else 0.
+fn temporal_kinds(value: &str) -> u8 {
+    let b = value.as_bytes();
+    if b.len() < 10 || !is_date(&b[..10]) {
+        return 0;
+    }
+    if b.len() == 10 {
+        return DATE | TIMESTAMP;
+    }
+    if matches!(b[10], b' ' | b'T') && is_time(&b[11..]) {
+        TIMESTAMP
+    } else {
+        0
+    }
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0')))
+}
+
+fn is_date(b: &[u8]) -> bool {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let (Some(year), Some(month), Some(day)) =
+        (digits(&b[..4]), digits(&b[5..7]), digits(&b[8..10]))
+    else {
+        return false;
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    year >= 1 && (1..=days).contains(&day)
+}
+
+fn is_time(b: &[u8]) -> bool {
+    if b.len() < 8 || b[2] != b':' || b[5] != b':' {
+        return false;
+    }
+    let (Some(h), Some(m), Some(s)) = (digits(&b[..2]), digits(&b[3..5]), digits(&b[6..8])) else {
+        return false;
+    };
+    if h > 23 || m > 59 || s > 59 {
+        return false;
+    }
+    match &b[8..] {
+        [] => true,
+        [b'.', frac @ ..] => (1..=6).contains(&frac.len()) && digits(frac).is_some(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn infer(csv: &str) -> Result<SeedSchema, SeedError> {
+        infer_seed_columns(csv.as_bytes(), b',', &BTreeMap::new())
+    }
+
+    fn types(csv: &str) -> Vec<String> {
+        infer(csv)
+            .unwrap()
+            .columns
+            .into_iter()
+            .map(|c| c.data_type)
+            .collect()
+    }
+
+    /// One column per case: values (one per line) → expected type.
+    #[test]
+    fn inference_table() {
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &["1", "-2", "+3", "0", "2147483647", "-2147483648"],
+                "integer",
+            ),
+            (&["2147483648"], "bigint"),
+            (&["-2147483649", "1"], "bigint"),
+            (&["9223372036854775807"], "bigint"),
+            (&["9223372036854775808"], "numeric"),
+            (&["1.5", "2"], "numeric"),
+            (&[".5", "5.", "-0.25", "1e5", "2.5E-3"], "numeric"),
+            (&["007"], "text"),
+            (&["00.5"], "text"),
+            (&["0.5", "0"], "numeric"),
+            (&["1e"], "text"),
+            (&["."], "text"),
+            (&["-"], "text"),
+            (&["1,5"], "text"), // never reached with ',' delimiter, but with ';' it is text
+            (&["true", "False", "T", "f", "YES", "no"], "boolean"),
+            (&["true", "1"], "text"),
+            (&["0", "1"], "integer"),
+            (&["y", "n"], "text"),
+            (&["2024-01-31", "2024-02-29", "2000-02-29"], "date"),
+            (&["2023-02-29"], "text"),
+            (&["1900-02-29"], "text"),
+            (&["2024-13-01"], "text"),
+            (&["0000-01-01"], "text"),
+            (&["2024-1-01"], "text"),
+            (
+                &["2024-01-01 10:20:30", "2024-01-02T00:00:00.123456"],
+                "timestamp",
+            ),
+            (&["2024-01-01", "2024-01-01 10:20:30"], "timestamp"),
+            (&["2024-01-01 10:20:30.1234567"], "text"),
+            (&["2024-01-01 24:00:00"], "text"),
+            (&["2024-01-01 10:20"], "text"),
+            (&["2024-01-01 10:20:30+09"], "text"),
+            (&["hello", "1"], "text"),
+            (&[" 1"], "text"),
+            (&["", "", ""], "text"),
+            (&["", "3", ""], "integer"),
+            (&["한국어"], "text"),
+        ];
+        for (values, expected) in cases {
+            // A second column keeps rows with an empty value from being blank lines.
+            let mut csv = String::from("c,d\n");
+            for v in *values {
+                if v.contains(',') {
+                    csv.push_str(&format!("\"{v}\",x\n"));
+                } else {
+                    csv.push_str(&format!("{v},x\n"));
+                }
+            }
+            let got = types(&csv);
+            assert_eq!(&got[0], expected, "values {values:?}");
+        }
+    }
+
+    #[test]
+    fn given_types_win_and_unknown_keys_are_ignored() {
+        let mut given = BTreeMap::new();
+        given.insert("Code".to_string(), "varchar(10)".to_string());
+        given.insert("missing".to_string(), "int".to_string());
+        let schema = infer_seed_columns(b"Code,code\n007,1\n", b',', &given).unwrap();
+        assert_eq!(
+            schema.columns,
+            vec![
+                SeedColumn {
+                    name: "Code".into(),
+                    data_type: "varchar(10)".into()
+                },
+                SeedColumn {
+                    name: "code".into(),
+                    data_type: "integer".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn quoting_delimiters_and_line_endings() {
+        let csv = "id;\"na;me\";\"say \"\"hi\"\"\"\r\n1;\"a;b\";\"multi\r\nline\"\r\n2;;\"\"\r\n";
+        let schema = infer_seed_columns(csv.as_bytes(), b';', &BTreeMap::new()).unwrap();
+        assert_eq!(schema.row_count, 2);
+        let names: Vec<_> = schema.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "na;me", "say \"hi\""]);
+        assert_eq!(
+            types("a,b\n\"1\",x\n"),
+            ["integer", "text"],
+            "quotes do not change inference"
+        );
+    }
+
+    #[test]
+    fn bom_header_only_and_trailing_blank_lines() {
+        let schema = infer("\u{feff}a,b\n").unwrap();
+        assert_eq!(schema.row_count, 0);
+        assert_eq!(schema.columns[0].name, "a");
+        assert_eq!(schema.columns[0].data_type, "text");
+        assert_eq!(infer("a,b\n1,2\n\n\r\n").unwrap().row_count, 1);
+        assert_eq!(infer("a,b\n1,2").unwrap().row_count, 1);
+        assert_eq!(copy_payload(b"a,b\n1,2\n\n\r\n"), b"a,b\n1,2");
+        assert_eq!(copy_payload(b"a,b\n1,\"x\n\"\n"), b"a,b\n1,\"x\n\"");
+        assert_eq!(copy_payload(b"\n\n"), b"");
+    }
+
+    #[test]
+    fn malformed_csv_errors_name_the_line() {
+        let cases: [(&[u8], &str); 12] = [
+            (b"", "empty"),
+            (b"a,,b\n", "empty header"),
+            (b"a,b,a\n", "duplicate header"),
+            (b"a,b\n1,2\n3\n", "too few fields"),
+            (
+                b"a,b\n1,2\n\"x\ny\",2\n3,4,5\n",
+                "too many fields after a multi-line field",
+            ),
+            (b"a,b\r\n1,2\r\n3,4,5\r\n", "crlf line numbers"),
+            (b"a,b\n1,2\n\n3,4\n", "blank line"),
+            (b"a,b\r\n1,2\r\n\r\n3,4\r\n", "blank crlf line"),
+            (b"a,b\n1,2\n3,\"oops\n4,5\n", "unterminated quote"),
+            (b"a\n1\n\\.\n2\n", "end-of-data marker"),
+            (b"a,b\n1,\"x\xff\"\n", "invalid utf-8 in a row"),
+            (b"a,\xffb\n", "invalid utf-8 in the header"),
+        ];
+        let mut out = String::new();
+        for (csv, what) in cases {
+            let err = infer_seed_columns(csv, b',', &BTreeMap::new()).expect_err(what);
+            out.push_str(&format!("{what}: {err}\n"));
+        }
+        insta::assert_snapshot!(out);
+        let bad = infer_seed_columns(b"a\n", b'"', &BTreeMap::new()).unwrap_err();
+        assert_eq!(bad, SeedError::InvalidDelimiter(b'"'));
+        insta::assert_snapshot!(bad.to_string(), @r#"invalid delimiter \": use one ASCII character other than '"', carriage return or newline"#);
+        let long_a = format!("{}a", "x".repeat(63));
+        let long_b = format!("{}b", "x".repeat(63));
+        let err = infer(&format!("{long_a},{long_b}\n")).unwrap_err();
+        assert!(matches!(
+            err,
+            SeedError::TruncatedHeaderCollision { line: 1, .. }
+        ));
+    }
+
+    #[test]
+    fn quoted_dot_is_fine() {
+        assert_eq!(infer("a\n\"\\.\"\n").unwrap().row_count, 1);
+        assert_eq!(infer("a,b\n\\.,1\n").unwrap().row_count, 1);
+    }
+
+    #[test]
+    fn seed_ddl_snapshots() {
+        let target = Relation::new(None, "raw", "Country Codes");
+        let schema = infer_seed_columns(
+            b"id,\"Name \"\"quoted\"\"\",Amount,active,day,at,note\n1,x,1.5,true,2024-01-01,2024-01-01 00:00:00,\n",
+            b',',
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        insta::assert_snapshot!(format!(
+            "{}\n{}\n{}\n{}",
+            create_seed_table(&target, &schema.columns),
+            truncate_table(&target),
+            copy_from_stdin(&target, &schema.columns, b','),
+            copy_from_stdin(&target, &schema.columns[6..], b'\t'),
+        ));
+    }
+
+    #[test]
+    fn textual_types() {
+        for t in [
+            "text",
+            "varchar(10)",
+            "VARCHAR",
+            "character varying(3)",
+            "char(2)",
+            "citext",
+        ] {
+            assert!(is_textual(t), "{t}");
+        }
+        for t in [
+            "integer",
+            "numeric(10,2)",
+            "date",
+            "text[]",
+            "jsonb",
+            "timestamp",
+        ] {
+            assert!(!is_textual(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn large_input_counts_rows() {
+        let mut csv = String::from("id,v\n");
+        for i in 0..10_000i64 {
+            csv.push_str(&format!("{i},{}\n", i * 3_000_000));
+        }
+        let schema = infer(&csv).unwrap();
+        assert_eq!(schema.row_count, 10_000);
+        assert_eq!(
+            schema
+                .columns
+                .iter()
+                .map(|c| c.data_type.as_str())
+                .collect::<Vec<_>>(),
+            ["integer", "bigint"]
+        );
+    }
+}
