@@ -1,7 +1,7 @@
 //! The compile render: a node's SQL with relations resolved and ephemerals injected.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use mart_diagnostics::{Code, Diagnostic};
@@ -197,4 +197,16 @@ impl Manifest {
                 .join(&node.original_file_path),
         )
     }
+}
+
+/// Writes a file under the target directory, creating its folders.
+pub fn write_artifact(path: &Path, text: &str) -> Result<(), Diagnostic> {
+    let io = |e: std::io::Error| {
+        Diagnostic::error(Code::Io, format!("cannot write {}: {e}", path.display()))
+            .with_help("check that the target directory is writable")
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    std::fs::write(path, text).map_err(io)
 }

@@ -11,7 +11,7 @@ mod inject;
 mod locate;
 mod manifest;
 
-pub use compile::{CompiledNode, Compiler};
+pub use compile::{write_artifact, CompiledNode, Compiler};
 pub use manifest::{Manifest, Node, SourceNode};
 
 #[cfg(test)]

@@ -1,0 +1,121 @@
+//! `mart ls`: the selected nodes, printed as dbt prints them (Airflow tooling reads this).
+
+use mart_compiler::Manifest;
+use mart_diagnostics::{Code, Diagnostic, Diagnostics};
+use mart_graph::{NodeId, ResourceType};
+
+use crate::args::{GlobalArgs, LsArgs, LsOutput};
+use crate::session::Session;
+use crate::Outcome;
+
+/// The keys `--output json` prints when no --output-keys are given.
+const DEFAULT_KEYS: [&str; 9] = [
+    "name",
+    "resource_type",
+    "package_name",
+    "original_file_path",
+    "unique_id",
+    "alias",
+    "config",
+    "tags",
+    "depends_on",
+];
+
+pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<Outcome, Diagnostics> {
+    let session = Session::load(global)?;
+    let types = args
+        .resource_type
+        .iter()
+        .map(|t| {
+            t.parse::<ResourceType>().map_err(|_| {
+                Diagnostic::error(Code::Usage, format!("unknown resource type '{t}'"))
+                    .with_help("use model, seed, snapshot, source, test or analysis")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let selected = session.select(&args.selection)?;
+    let manifest = &session.manifest;
+    let mut lines: Vec<String> = selected
+        .iter()
+        .filter_map(|id| manifest.dag.node(id))
+        .filter(|n| types.is_empty() || types.contains(&n.resource_type))
+        .map(|n| match args.output {
+            LsOutput::Selector => match n.resource_type {
+                ResourceType::Source => format!("source:{}", n.fqn.join(".")),
+                _ => n.fqn.join("."),
+            },
+            LsOutput::Name => match &n.source_name {
+                Some(source) => format!("{source}.{}", n.name),
+                None => n.name.clone(),
+            },
+            LsOutput::Path => n.original_file_path.clone(),
+            LsOutput::Json => json_line(manifest, &n.id, &args.output_keys),
+        })
+        .collect();
+    if args.output != LsOutput::Json {
+        lines.sort();
+    }
+    for line in lines {
+        session.printer.result(&line);
+    }
+    Ok(Outcome::Success)
+}
+
+fn json_line(manifest: &Manifest, id: &NodeId, keys: &[String]) -> String {
+    let value = node_json(manifest, id);
+    let keys: Vec<&str> = if keys.is_empty() {
+        DEFAULT_KEYS.to_vec()
+    } else {
+        keys.iter().flat_map(|k| k.split_whitespace()).collect()
+    };
+    let object: serde_json::Map<String, serde_json::Value> = keys
+        .iter()
+        .filter_map(|k| value.get(*k).map(|v| (k.to_string(), v.clone())))
+        .collect();
+    serde_json::Value::Object(object).to_string()
+}
+
+/// The fields of a node as dbt's manifest names them.
+fn node_json(manifest: &Manifest, id: &NodeId) -> serde_json::Value {
+    let dag_node = manifest.dag.node(id);
+    let parents: Vec<&str> = dag_node
+        .map(|n| n.depends_on.iter().map(NodeId::as_str).collect())
+        .unwrap_or_default();
+    if let Some(node) = manifest.node(id) {
+        return serde_json::json!({
+            "name": node.name,
+            "resource_type": node.resource_type.as_str(),
+            "package_name": node.package,
+            "original_file_path": node.original_file_path,
+            "path": node.original_file_path,
+            "unique_id": node.id.as_str(),
+            "alias": node.relation.identifier,
+            "schema": node.relation.schema,
+            "database": node.relation.database,
+            "relation_name": node.relation.to_string(),
+            "config": node.config.raw,
+            "tags": node.config.tags,
+            "fqn": node.fqn,
+            "description": node.description,
+            "depends_on": {"nodes": parents, "macros": []},
+        });
+    }
+    match manifest.sources.get(id) {
+        Some(source) => serde_json::json!({
+            "name": source.table.name,
+            "source_name": source.table.source_name,
+            "resource_type": "source",
+            "package_name": manifest.project_name,
+            "original_file_path": source.table.file.path.to_string_lossy(),
+            "unique_id": id.as_str(),
+            "identifier": source.table.identifier,
+            "schema": source.relation.schema,
+            "database": source.relation.database,
+            "relation_name": source.relation.to_string(),
+            "config": source.table.config,
+            "tags": source.table.tags,
+            "depends_on": {"nodes": [], "macros": []},
+        }),
+        None => serde_json::json!({"unique_id": id.as_str()}),
+    }
+}

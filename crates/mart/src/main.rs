@@ -1,0 +1,56 @@
+//! The `mart` binary: parses arguments, runs one command, maps the outcome to an exit
+//! code (0 success, 1 a node failed, 2 project, usage or connection error).
+
+mod args;
+mod commands;
+mod printer;
+mod session;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use mart_diagnostics::Diagnostics;
+
+use crate::args::{Cli, Command};
+use crate::printer::Printer;
+
+/// How a command ended when it did not fail to start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// A model, seed or test failed.
+    NodeFailure,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let printer = Printer::new(&cli.global);
+    let result: Result<Outcome, Diagnostics> = match &cli.command {
+        Command::Compile(args) => commands::compile::run(&cli.global, args),
+        Command::Run(args) => commands::run::run(&cli.global, args),
+        Command::Seed(args) => commands::seed::run(&cli.global, args),
+        Command::Ls(args) => commands::ls::run(&cli.global, args),
+        Command::Debug => commands::debug::run(&cli.global),
+        Command::Clean => commands::clean::run(&cli.global),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::NodeFailure) => ExitCode::from(1),
+        Err(diagnostics) => {
+            for d in diagnostics.iter() {
+                printer.diagnostic(d);
+            }
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            if errors > 1 {
+                eprintln!("{errors} errors; nothing was run.");
+            }
+            ExitCode::from(2)
+        }
+    }
+}

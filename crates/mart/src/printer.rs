@@ -1,0 +1,254 @@
+//! Everything mart writes to the terminal: dbt-style node lines and summaries, as text
+//! (coloured only on a terminal) or as JSON lines.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mart_compiler::Manifest;
+use mart_diagnostics::{render_human, render_json_line, Diagnostic};
+use mart_graph::ResourceType;
+use mart_runner::{Event, NodeResult, NodeStatus, Reporter};
+
+use crate::args::{GlobalArgs, LogFormat};
+
+const GREEN: &str = "\x1b[32m";
+const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
+const RESET: &str = "\x1b[0m";
+/// Width of a node line before its `[status]`, as dbt pads it.
+const LINE_WIDTH: usize = 80;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Printer {
+    color: bool,
+    json: bool,
+}
+
+impl Printer {
+    pub fn new(global: &GlobalArgs) -> Self {
+        let color = !global.no_color
+            && std::env::var_os("NO_COLOR").is_none()
+            && std::io::stdout().is_terminal();
+        Self {
+            color,
+            json: global.log_format == LogFormat::Json,
+        }
+    }
+
+    fn paint(&self, color: &'static str, text: &str) -> String {
+        if self.color {
+            format!("{color}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// One informational line, timestamped like dbt's.
+    pub fn info(&self, message: &str) {
+        if self.json {
+            self.json_line(serde_json::json!({"level": "info", "msg": message}));
+        } else {
+            println!("{}  {message}", clock());
+        }
+    }
+
+    /// Output that is the command's result (ls, compiled SQL): no timestamp, no JSON wrapper.
+    pub fn result(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{text}");
+    }
+
+    pub fn diagnostic(&self, d: &Diagnostic) {
+        if self.json {
+            eprintln!("{}", render_json_line(d));
+        } else {
+            let color = self.color && std::io::stderr().is_terminal();
+            eprintln!("{}\n", render_human(d, color));
+        }
+    }
+
+    fn json_line(&self, mut value: serde_json::Value) {
+        if let Some(map) = value.as_object_mut() {
+            map.insert("ts".into(), serde_json::Value::from(clock()));
+        }
+        println!("{value}");
+    }
+
+    /// dbt's closing lines: totals, then the errors again, then PASS/ERROR/SKIP counts.
+    pub fn summary(
+        &self,
+        manifest: &Manifest,
+        results: &[NodeResult],
+        what: &str,
+        elapsed: Duration,
+    ) {
+        let count = |s: NodeStatus| results.iter().filter(|r| r.status == s).count();
+        let (pass, error, skip) = (
+            count(NodeStatus::Success),
+            count(NodeStatus::Error),
+            count(NodeStatus::Skipped),
+        );
+        if self.json {
+            self.json_line(serde_json::json!({
+                "level": "info", "event": "summary", "pass": pass, "error": error, "skip": skip,
+                "total": results.len(), "elapsed_s": elapsed.as_secs_f64(),
+            }));
+            return;
+        }
+        self.info("");
+        self.info(&format!(
+            "Finished running {} {what} in {:.2}s.",
+            results.len(),
+            elapsed.as_secs_f64()
+        ));
+        self.info("");
+        if error == 0 {
+            self.info(&self.paint(GREEN, "Completed successfully"));
+        } else {
+            self.info(&self.paint(
+                RED,
+                &format!("Completed with {error} error{}:", plural(error)),
+            ));
+            for result in results.iter().filter(|r| r.status == NodeStatus::Error) {
+                let name = manifest
+                    .node(&result.id)
+                    .map_or(result.id.as_str(), |n| n.name.as_str());
+                self.info("");
+                self.info(&format!("Failure in {name} ({})", result.id));
+                if let Some(d) = &result.error {
+                    self.diagnostic(d);
+                }
+            }
+        }
+        self.info("");
+        self.info(&format!(
+            "Done. PASS={pass} WARN=0 ERROR={error} SKIP={skip} TOTAL={}",
+            results.len()
+        ));
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// HH:MM:SS (UTC), the stamp before each line.
+fn clock() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        % 86_400;
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// Prints run progress for one command.
+pub struct RunPrinter {
+    pub printer: Printer,
+    pub manifest: Arc<Manifest>,
+}
+
+impl RunPrinter {
+    /// `sql table model analytics.dim_user` / `seed file analytics_raw_data.user_event`.
+    fn describe(&self, id: &mart_graph::NodeId) -> String {
+        match self.manifest.node(id) {
+            Some(node) => {
+                let relation = format!("{}.{}", node.relation.schema, node.relation.identifier);
+                match node.resource_type {
+                    ResourceType::Seed => format!("seed file {relation}"),
+                    _ => format!("sql {} model {relation}", node.config.materialized),
+                }
+            }
+            None => id.to_string(),
+        }
+    }
+
+    fn line(&self, index: usize, total: usize, text: &str, status: &str) {
+        let left = format!("{index} of {total} {text} ");
+        let dots = LINE_WIDTH.saturating_sub(left.chars().count()).max(3);
+        self.printer
+            .info(&format!("{left}{} {status}", ".".repeat(dots)));
+    }
+}
+
+impl Reporter for RunPrinter {
+    fn report(&self, event: &Event) {
+        let p = &self.printer;
+        if p.json {
+            let value = match event {
+                Event::Start { index, total, id } => serde_json::json!({
+                    "level": "info", "event": "node_start", "index": index, "total": total, "unique_id": id.as_str(),
+                }),
+                Event::Finish {
+                    index,
+                    total,
+                    result,
+                } => serde_json::json!({
+                    "level": if result.status == NodeStatus::Error { "error" } else { "info" },
+                    "event": "node_finish", "index": index, "total": total, "unique_id": result.id.as_str(),
+                    "status": match result.status { NodeStatus::Success => "success", NodeStatus::Error => "error", NodeStatus::Skipped => "skipped" },
+                    "message": result.message, "execution_time": result.duration.as_secs_f64(),
+                    "rows_affected": result.rows_affected,
+                }),
+            };
+            p.json_line(value);
+            return;
+        }
+        match event {
+            Event::Start { index, total, id } => {
+                self.line(
+                    *index,
+                    *total,
+                    &format!("START {}", self.describe(id)),
+                    "[RUN]",
+                );
+            }
+            Event::Finish {
+                index,
+                total,
+                result,
+            } => {
+                let what = self.describe(&result.id);
+                let secs = result.duration.as_secs_f64();
+                match result.status {
+                    NodeStatus::Success => {
+                        let verb = if what.starts_with("seed") {
+                            "loaded"
+                        } else {
+                            "created"
+                        };
+                        let status = format!("[{} in {secs:.2}s]", p.paint(GREEN, &result.message));
+                        self.line(
+                            *index,
+                            *total,
+                            &format!("{} {verb} {what}", p.paint(GREEN, "OK")),
+                            &status,
+                        );
+                    }
+                    NodeStatus::Error => {
+                        let status = format!("[{} in {secs:.2}s]", p.paint(RED, "ERROR"));
+                        self.line(
+                            *index,
+                            *total,
+                            &format!("{} {what}", p.paint(RED, "ERROR creating")),
+                            &status,
+                        );
+                    }
+                    NodeStatus::Skipped => {
+                        let status = format!("[{}]", p.paint(YELLOW, "SKIP"));
+                        self.line(
+                            *index,
+                            *total,
+                            &format!("{} {what}", p.paint(YELLOW, "SKIP relation")),
+                            &status,
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

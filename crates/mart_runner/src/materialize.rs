@@ -1,0 +1,124 @@
+//! Materializations of models: view and table (atomic swap).
+
+use std::sync::Arc;
+
+use mart_adapter::{table_statements, view_replace_statements, view_statements};
+use mart_compiler::{write_artifact, Compiler};
+use mart_diagnostics::{Code, Diagnostic, SourceFile, Span};
+use mart_graph::NodeId;
+use mart_jinja::QueryRunner;
+use mart_postgres::{Connection, PgError};
+use mart_project::Materialization;
+
+use crate::schedule::RunContext;
+
+/// SQLSTATE of `create or replace view` when the column list changed.
+const INVALID_TABLE_DEFINITION: &str = "42P16";
+
+/// Compiles and materializes one model; returns the status message and rows affected.
+pub(crate) async fn model(
+    ctx: &RunContext,
+    id: &NodeId,
+    connection: &mut Connection,
+) -> Result<(String, Option<u64>), Diagnostic> {
+    let manifest = &ctx.manifest;
+    let node = manifest.node(id).ok_or_else(|| {
+        Diagnostic::error(Code::UnknownRef, format!("'{id}' is not in the manifest"))
+    })?;
+    // Rendering may call run_query(), which blocks on the database: keep it off the
+    // async workers.
+    let runner: Arc<dyn QueryRunner> = ctx.query_runner.clone();
+    let compiled = tokio::task::block_in_place(|| {
+        Compiler::new(manifest, &ctx.env, Some(runner)).compile(id, false)
+    })?;
+    let compiled_path = manifest.compiled_path(id);
+    if let Some(path) = &compiled_path {
+        write_artifact(path, &compiled.sql)?;
+    }
+    let relation = &node.relation;
+    let existing = connection
+        .relation_kind(&relation.schema, &relation.identifier)
+        .await
+        .map_err(|e| db_error(&e, None))?;
+    let statements = match &node.config.materialized {
+        Materialization::View => view_statements(relation, &compiled.sql, existing),
+        Materialization::Table => {
+            table_statements(relation, &compiled.sql, existing, node.config.unlogged)
+        }
+        other => {
+            return Err(Diagnostic::error(
+                Code::Config,
+                format!("materialized='{other}' is not supported by this version of mart"),
+            )
+            .with_path(&node.original_file_path)
+            .with_help("use view, table or ephemeral"))
+        }
+    };
+    if let Some(path) = manifest.run_path(id) {
+        write_artifact(&path, &format!("{};\n", statements.join(";\n\n")))?;
+    }
+    let compiled_file = compiled_path.map(|p| {
+        let relative = p.strip_prefix(&manifest.root).unwrap_or(&p).to_path_buf();
+        Arc::new(SourceFile::new(relative, compiled.sql.clone()))
+    });
+    let counts = match connection.execute_in_transaction(&statements).await {
+        Err(e)
+            if node.config.materialized == Materialization::View
+                && e.sqlstate() == Some(INVALID_TABLE_DEFINITION) =>
+        {
+            connection
+                .execute_in_transaction(&view_replace_statements(relation, &compiled.sql))
+                .await
+        }
+        other => other,
+    }
+    .map_err(|e| {
+        db_error(&e, compiled_file.as_ref())
+            .with_note(format!("while building model {}", node.original_file_path))
+    })?;
+    Ok(match node.config.materialized {
+        Materialization::Table => {
+            // The row count of `create table ... as`: the statement that holds the model SQL.
+            let rows = statements
+                .iter()
+                .position(|s| s.contains(&compiled.sql))
+                .and_then(|i| counts.get(i).copied());
+            (format!("SELECT {}", rows.unwrap_or(0)), rows)
+        }
+        _ => ("CREATE VIEW".to_string(), None),
+    })
+}
+
+/// A database error as a diagnostic: SQLSTATE, detail and hint as notes; when the
+/// failing statement embeds the compiled SQL and PostgreSQL gave a position, the span
+/// points into the compiled file.
+pub(crate) fn db_error(e: &PgError, compiled: Option<&Arc<SourceFile>>) -> Diagnostic {
+    let mut d = Diagnostic::error(Code::Database, e.message().to_string());
+    if let (Some(file), Some(statement), Some(offset)) = (compiled, e.statement(), e.byte_offset())
+    {
+        if let Some(start) = statement.find(&*file.text) {
+            if offset >= start && offset < start + file.text.len() {
+                let at = offset - start;
+                let end = file.text[at..]
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '"'))
+                    .map_or(file.text.len(), |n| at + n.max(1));
+                d = d.with_span(Span::new(file.clone(), at..end));
+            }
+        }
+    }
+    if d.span.is_none() {
+        if let Some(file) = compiled {
+            d = d.with_path(&file.path);
+        }
+    }
+    if let Some(code) = e.sqlstate() {
+        d = d.with_note(format!("SQLSTATE {code}"));
+    }
+    if let Some(detail) = e.detail() {
+        d = d.with_note(detail.to_string());
+    }
+    if let Some(hint) = e.hint() {
+        d = d.with_help(hint.to_string());
+    }
+    d
+}

@@ -1,0 +1,307 @@
+//! The scheduler: ready nodes go to free connections; results release their children.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mart_compiler::Manifest;
+use mart_diagnostics::{Code, Diagnostic};
+use mart_graph::{NodeId, ResourceType};
+use mart_jinja::JinjaEnv;
+use mart_postgres::{Connection, ConnectionConfig};
+use mart_project::Materialization;
+use tokio::task::JoinSet;
+
+use crate::query::PgQueryRunner;
+use crate::{materialize, seed, Event, NodeResult, NodeStatus, Reporter, RunError, RunOptions};
+
+/// What every node task needs.
+pub struct RunContext {
+    pub manifest: Arc<Manifest>,
+    pub env: Arc<JinjaEnv>,
+    pub connection: ConnectionConfig,
+    pub options: RunOptions,
+    pub reporter: Arc<dyn Reporter>,
+    pub query_runner: Arc<PgQueryRunner>,
+}
+
+/// Whether the runner has work for this node (ephemeral models and sources have none).
+fn executable(manifest: &Manifest, id: &NodeId) -> bool {
+    manifest.node(id).is_some_and(|n| match n.resource_type {
+        ResourceType::Model => n.config.materialized != Materialization::Ephemeral,
+        ResourceType::Seed => true,
+        _ => false,
+    })
+}
+
+/// Runs the executable nodes of `selected` and returns their results in the order they
+/// finished. Fails only when no connection can be opened.
+pub async fn execute(
+    ctx: Arc<RunContext>,
+    selected: &BTreeSet<NodeId>,
+) -> Result<Vec<NodeResult>, RunError> {
+    let manifest = ctx.manifest.clone();
+    let order: Vec<NodeId> = manifest
+        .dag
+        .order_of(selected)
+        .into_iter()
+        .filter(|id| executable(&manifest, id))
+        .collect();
+    let total = order.len();
+    if total == 0 {
+        return Ok(Vec::new());
+    }
+    let parents = run_parents(&manifest, &order);
+    let mut children: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+    let mut waiting: HashMap<NodeId, usize> = HashMap::new();
+    for id in &order {
+        let p = &parents[id];
+        waiting.insert(id.clone(), p.len());
+        for parent in p {
+            children.entry(parent.clone()).or_default().push(id.clone());
+        }
+    }
+    let mut ready: VecDeque<NodeId> = order
+        .iter()
+        .filter(|id| waiting[*id] == 0)
+        .cloned()
+        .collect();
+
+    let mut pool = open_connections(&ctx, ctx.options.threads.clamp(1, total)).await?;
+    create_schemas(&ctx, &mut pool[0], &order).await?;
+
+    let mut results: Vec<NodeResult> = Vec::with_capacity(total);
+    let mut done: BTreeSet<NodeId> = BTreeSet::new();
+    let mut next_index = 0;
+    let mut stopping = false;
+    let mut tasks: JoinSet<(Connection, NodeResult)> = JoinSet::new();
+    loop {
+        while !stopping && !pool.is_empty() {
+            let Some(id) = ready.pop_front() else { break };
+            let Some(connection) = pool.pop() else { break };
+            next_index += 1;
+            ctx.reporter.report(&Event::Start {
+                index: next_index,
+                total,
+                id: id.clone(),
+            });
+            let task_ctx = ctx.clone();
+            let index = next_index;
+            tasks.spawn(async move {
+                let (connection, result) = run_node(&task_ctx, id, connection).await;
+                task_ctx.reporter.report(&Event::Finish {
+                    index,
+                    total,
+                    result: result.clone(),
+                });
+                (connection, result)
+            });
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        let (connection, result) = joined.map_err(|e| {
+            RunError(Diagnostic::error(
+                Code::Database,
+                format!("a node task stopped unexpectedly: {e}"),
+            ))
+        })?;
+        if connection.is_closed() {
+            pool.push(
+                Connection::connect(&ctx.connection)
+                    .await
+                    .map_err(connect_error)?,
+            );
+        } else {
+            pool.push(connection);
+        }
+        done.insert(result.id.clone());
+        let failed = result.status != NodeStatus::Success;
+        let finished = result.id.clone();
+        results.push(result);
+        if failed {
+            stopping |= ctx.options.fail_fast;
+            let mut skipped = Vec::new();
+            collect_descendants(&finished, &children, &done, &mut skipped);
+            for id in skipped {
+                done.insert(id.clone());
+                next_index += 1;
+                let result = skipped_result(&ctx.manifest, id, &finished);
+                ctx.reporter.report(&Event::Finish {
+                    index: next_index,
+                    total,
+                    result: result.clone(),
+                });
+                results.push(result);
+            }
+        } else {
+            for child in children.get(&finished).into_iter().flatten() {
+                let Some(count) = waiting.get_mut(child) else {
+                    continue;
+                };
+                *count -= 1;
+                if *count == 0 && !done.contains(child) {
+                    ready.push_back(child.clone());
+                }
+            }
+        }
+    }
+    // --fail-fast: what never started is skipped.
+    for id in order.iter().filter(|id| !done.contains(*id)) {
+        next_index += 1;
+        let result = NodeResult {
+            id: id.clone(),
+            status: NodeStatus::Skipped,
+            message: "skipped: the run stopped at the first failure (--fail-fast)".into(),
+            error: None,
+            duration: Duration::ZERO,
+            rows_affected: None,
+        };
+        ctx.reporter.report(&Event::Finish {
+            index: next_index,
+            total,
+            result: result.clone(),
+        });
+        results.push(result);
+    }
+    Ok(results)
+}
+
+fn skipped_result(manifest: &Manifest, id: NodeId, failed: &NodeId) -> NodeResult {
+    let name = manifest
+        .node(failed)
+        .map_or(failed.as_str(), |n| n.name.as_str());
+    NodeResult {
+        id,
+        status: NodeStatus::Skipped,
+        message: format!("skipped because '{name}' did not succeed"),
+        error: None,
+        duration: Duration::ZERO,
+        rows_affected: None,
+    }
+}
+
+/// Every not-yet-finished node below `id` in the run graph.
+fn collect_descendants(
+    id: &NodeId,
+    children: &HashMap<NodeId, Vec<NodeId>>,
+    done: &BTreeSet<NodeId>,
+    out: &mut Vec<NodeId>,
+) {
+    for child in children.get(id).into_iter().flatten() {
+        if !done.contains(child) && !out.contains(child) {
+            out.push(child.clone());
+            collect_descendants(child, children, done, out);
+        }
+    }
+}
+
+/// For each node to run, its nearest ancestors that also run (looking through ephemeral
+/// models and unselected nodes), so order holds across the gaps.
+fn run_parents(manifest: &Manifest, order: &[NodeId]) -> HashMap<NodeId, BTreeSet<NodeId>> {
+    let running: BTreeSet<&NodeId> = order.iter().collect();
+    let mut memo: HashMap<NodeId, BTreeSet<NodeId>> = HashMap::new();
+    fn nearest(
+        id: &NodeId,
+        manifest: &Manifest,
+        running: &BTreeSet<&NodeId>,
+        memo: &mut HashMap<NodeId, BTreeSet<NodeId>>,
+    ) -> BTreeSet<NodeId> {
+        if let Some(found) = memo.get(id) {
+            return found.clone();
+        }
+        let mut found = BTreeSet::new();
+        for parent in manifest.dag.parents(id) {
+            if running.contains(&parent) {
+                found.insert(parent);
+            } else {
+                found.extend(nearest(&parent, manifest, running, memo));
+            }
+        }
+        memo.insert(id.clone(), found.clone());
+        found
+    }
+    order
+        .iter()
+        .map(|id| (id.clone(), nearest(id, manifest, &running, &mut memo)))
+        .collect()
+}
+
+async fn open_connections(ctx: &RunContext, count: usize) -> Result<Vec<Connection>, RunError> {
+    let mut pool = Vec::with_capacity(count);
+    for _ in 0..count {
+        pool.push(
+            Connection::connect(&ctx.connection)
+                .await
+                .map_err(connect_error)?,
+        );
+    }
+    Ok(pool)
+}
+
+pub(crate) fn connect_error(e: mart_postgres::PgError) -> RunError {
+    RunError(
+        Diagnostic::error(Code::Connection, e.to_string())
+            .with_help("check the profile's host, port, user and dbname, and that PostgreSQL is running (mart debug tests the connection)"),
+    )
+}
+
+/// Creates every schema the run writes to, once, before nodes start in parallel.
+async fn create_schemas(
+    ctx: &RunContext,
+    connection: &mut Connection,
+    order: &[NodeId],
+) -> Result<(), RunError> {
+    let schemas: BTreeSet<&str> = order
+        .iter()
+        .filter_map(|id| ctx.manifest.node(id))
+        .map(|n| n.relation.schema.as_str())
+        .collect();
+    for schema in schemas {
+        connection
+            .execute(&mart_adapter::create_schema(schema))
+            .await
+            .map_err(|e| {
+                RunError(
+                    Diagnostic::error(
+                        Code::Database,
+                        format!("cannot create schema '{schema}': {e}"),
+                    )
+                    .with_help("check that the profile's user may create schemas in the database"),
+                )
+            })?;
+    }
+    Ok(())
+}
+
+async fn run_node(
+    ctx: &RunContext,
+    id: NodeId,
+    mut connection: Connection,
+) -> (Connection, NodeResult) {
+    let started = Instant::now();
+    let outcome = match ctx.manifest.node(&id).map(|n| n.resource_type) {
+        Some(ResourceType::Seed) => seed::load(ctx, &id, &mut connection).await,
+        _ => materialize::model(ctx, &id, &mut connection).await,
+    };
+    let duration = started.elapsed();
+    let result = match outcome {
+        Ok((message, rows_affected)) => NodeResult {
+            id,
+            status: NodeStatus::Success,
+            message,
+            error: None,
+            duration,
+            rows_affected,
+        },
+        Err(error) => NodeResult {
+            id,
+            status: NodeStatus::Error,
+            message: error.message.clone(),
+            error: Some(Box::new(error)),
+            duration,
+            rows_affected: None,
+        },
+    };
+    (connection, result)
+}

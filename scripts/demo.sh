@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Quick start 1: set up PostgreSQL, build mart, then seed and run the example project end
+# to end and print what it built. Idempotent: run it as often as you like.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# shellcheck source=scripts/lib/postgres.sh
+source scripts/lib/postgres.sh
+ensure_postgres
+
+if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME}/.cargo/bin/cargo" ]; then
+  export PATH="${HOME}/.cargo/bin:${PATH}"
+fi
+
+echo "==> cargo build --release -p mart"
+cargo build --release -p mart
+
+if [ ! -f profiles.yml ]; then
+  echo "==> creating profiles.yml from profiles.example.yml"
+  cp profiles.example.yml profiles.yml
+fi
+
+mart=target/release/mart
+echo "==> mart debug"
+"$mart" debug
+echo "==> mart seed"
+"$mart" seed
+echo "==> mart run"
+"$mart" run
+
+schema="${MART_SCHEMA:-mart_dev}"
+echo "==> relations in ${schema} and ${schema}_raw_data"
+PGCONNECT_TIMEOUT=10 psql -w -X -v ON_ERROR_STOP=1 \
+  -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
+  -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
+  -v schema="$schema" -v raw_schema="${schema}_raw_data" <<'SQL'
+SELECT table_schema AS schema,
+       table_name   AS relation,
+       replace(lower(table_type), 'base ', '') AS kind,
+       (xpath('/row/n/text()',
+              query_to_xml(format('SELECT count(*) AS n FROM %I.%I', table_schema, table_name),
+                           false, true, '')))[1]::text::bigint AS rows
+FROM information_schema.tables
+WHERE table_schema IN (:'schema', :'raw_schema')
+ORDER BY table_schema, table_name;
+SQL

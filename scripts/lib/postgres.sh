@@ -1,0 +1,70 @@
+# shellcheck shell=bash
+# Sourced by scripts/demo.sh and scripts/test.sh. Defines ensure_postgres, which makes sure
+# a PostgreSQL server answers on 127.0.0.1 (or $MART_PG_HOST) for the postgres user:
+# installs it from Debian's packages if missing, starts the cluster, allows trust auth on
+# the loopback addresses, and waits until it answers. Idempotent; needs root to install.
+
+_pg_log() { printf '[postgres] %s\n' "$*" >&2; }
+
+_pg_answers() {
+  PGCONNECT_TIMEOUT=5 psql -w -X -q \
+    -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
+    -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
+    -c 'select 1' >/dev/null 2>&1
+}
+
+ensure_postgres() {
+  local host="${MART_PG_HOST:-127.0.0.1}" port="${MART_PG_PORT:-5432}"
+  if command -v psql >/dev/null 2>&1 && _pg_answers; then
+    _pg_log "PostgreSQL answers on ${host}:${port}; nothing to do"
+    return 0
+  fi
+  case "$host" in
+    127.0.0.1 | localhost | ::1) ;;
+    *)
+      _pg_log "cannot reach PostgreSQL on ${host}:${port} (MART_PG_HOST is not local, so nothing is installed)"
+      return 1
+      ;;
+  esac
+
+  if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! command -v psql >/dev/null 2>&1; then
+    _pg_log "installing PostgreSQL from Debian's packages (apt-get install postgresql)"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+  fi
+
+  local version
+  version="$(ls /etc/postgresql 2>/dev/null | sort -V | head -1 || true)"
+  if [ -z "$version" ] || [ ! -d "/etc/postgresql/${version}/main" ]; then
+    version="${version:-$(ls /usr/lib/postgresql | sort -V | tail -1)}"
+    _pg_log "creating cluster ${version}/main"
+    pg_createcluster "$version" main
+  fi
+
+  local hba="/etc/postgresql/${version}/main/pg_hba.conf"
+  if grep -Eq '^[[:space:]]*host[[:space:]]+all[[:space:]]+all[[:space:]]+(127\.0\.0\.1/32|::1/128)[[:space:]]+(md5|scram-sha-256|password|peer|ident)' "$hba"; then
+    _pg_log "setting trust auth for 127.0.0.1/32 and ::1/128 in ${hba}"
+    sed -E -i.mart-backup \
+      's#^([[:space:]]*host[[:space:]]+all[[:space:]]+all[[:space:]]+(127\.0\.0\.1/32|::1/128)[[:space:]]+)(md5|scram-sha-256|password|peer|ident)#\1trust#' \
+      "$hba"
+  fi
+
+  if pg_ctlcluster "$version" main status >/dev/null 2>&1; then
+    _pg_log "cluster ${version}/main is running; reloading its configuration"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+  else
+    _pg_log "starting cluster ${version}/main"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  fi
+
+  local i
+  for i in $(seq 1 30); do
+    if _pg_answers; then
+      _pg_log "PostgreSQL answers on ${host}:${port}"
+      return 0
+    fi
+    sleep 1
+  done
+  _pg_log "PostgreSQL did not answer on ${host}:${port} after 30 s; see /var/log/postgresql/"
+  return 1
+}
