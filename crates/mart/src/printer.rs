@@ -117,7 +117,9 @@ impl Printer {
                 self.info("");
                 self.info(&format!("Failure in {name} ({})", result.id));
                 if let Some(d) = &result.error {
-                    self.diagnostic(d);
+                    for line in render_human(d, self.color).lines() {
+                        self.info(line);
+                    }
                 }
             }
         }

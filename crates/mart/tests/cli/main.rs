@@ -1,0 +1,337 @@
+//! End-to-end tests of the `mart` binary: the example project and small fixture projects
+//! against the real PostgreSQL on 127.0.0.1:5432, each in a schema of its own.
+
+mod harness;
+
+use harness::TestProject;
+
+/// Every relation the example builds, with its kind and exact row count.
+fn example_state(project: &TestProject) -> Vec<(String, String, String, i64)> {
+    project
+        .relations()
+        .into_iter()
+        .map(|(suffix, name, kind)| {
+            let count = project.count(&format!("\"{}{suffix}\".\"{name}\"", project.schema));
+            (suffix, name, kind, count)
+        })
+        .collect()
+}
+
+#[test]
+fn example_project_seeds_and_runs_twice_with_identical_results() {
+    let project = TestProject::example("example");
+    project.mart_expect(&["seed"], 0);
+    let first = project.mart_expect(&["run"], 0);
+    assert!(
+        first
+            .stdout
+            .contains("Done. PASS=5 WARN=0 ERROR=0 SKIP=0 TOTAL=5"),
+        "{}",
+        first.stdout
+    );
+    let expected: Vec<(String, String, String, i64)> = [
+        ("", "analytics_variant_user_daily", "v", 1316),
+        ("", "dim_user", "r", 300),
+        ("", "dim_user_metadata", "r", 288),
+        ("", "dim_user_variant", "r", 300),
+        ("", "fact_user_event", "r", 3962),
+        ("_raw_data", "user_event", "r", 3965),
+        ("_raw_data", "user_metadata", "r", 288),
+        ("_raw_data", "user_variant", "r", 300),
+    ]
+    .into_iter()
+    .map(|(s, n, k, c)| (s.to_string(), n.to_string(), k.to_string(), c))
+    .collect();
+    assert_eq!(example_state(&project), expected);
+
+    // Seeds reload (truncate path, then a full refresh) and models rebuild the same.
+    project.mart_expect(&["seed"], 0);
+    project.mart_expect(&["seed", "--full-refresh"], 0);
+    project.mart_expect(&["run", "--threads", "1"], 0);
+    assert_eq!(example_state(&project), expected);
+    // Nothing is left behind by the swaps.
+    assert!(project
+        .relations()
+        .iter()
+        .all(|(_, n, _)| !n.contains("__mart_")));
+}
+
+#[test]
+fn compiled_sql_of_every_example_model() {
+    let project = TestProject::example("compile");
+    // The schema in compiled SQL varies per test run; make it stable for the snapshots.
+    project.write(
+        "profiles.yml",
+        "mart_example:\n  target: ci\n  outputs:\n    ci: {type: postgres, host: 127.0.0.1, user: postgres, dbname: analytics_db, schema: analytics}\n",
+    );
+    let out = project.mart_expect(&["compile"], 0);
+    assert!(
+        out.stdout
+            .contains("Compiled 8 models to target/mart/compiled"),
+        "{}",
+        out.stdout
+    );
+    let compiled = project.dir.join("target/mart/compiled/mart_example/models");
+    for (folder, name) in [
+        ("src", "src_user_event"),
+        ("src", "src_user_variant"),
+        ("src", "src_user_metadata"),
+        ("dim", "dim_user_variant"),
+        ("dim", "dim_user_metadata"),
+        ("dim", "dim_user"),
+        ("fact", "fact_user_event"),
+        ("mart", "analytics_variant_user_daily"),
+    ] {
+        let sql =
+            std::fs::read_to_string(compiled.join(folder).join(format!("{name}.sql"))).unwrap();
+        insta::assert_snapshot!(format!("compiled_{name}"), sql);
+    }
+}
+
+#[test]
+fn ls_plus_dim_user_prints_its_ancestors_and_itself() {
+    let project = TestProject::example("ls");
+    let out = project.mart_expect(&["ls", "-s", "+dim_user"], 0);
+    insta::assert_snapshot!(out.stdout, @r"
+    mart_example.dim.dim_user
+    mart_example.dim.dim_user_metadata
+    mart_example.dim.dim_user_variant
+    mart_example.src.src_user_metadata
+    mart_example.src.src_user_variant
+    mart_example.user_metadata
+    mart_example.user_variant
+    ");
+    let out = project.mart_expect(
+        &[
+            "ls",
+            "-s",
+            "tag:nothing",
+            "config.materialized:view",
+            "--resource-type",
+            "model",
+            "--output",
+            "name",
+        ],
+        0,
+    );
+    assert_eq!(out.stdout, "analytics_variant_user_daily\n");
+}
+
+#[test]
+fn failed_table_rebuild_keeps_the_old_rows() {
+    let project = TestProject::with_files(
+        "swap",
+        &[(
+            "models/numbers.sql",
+            "{{ config(materialized='table') }}select n from generate_series(1, 5) as n",
+        )],
+    );
+    project.mart_expect(&["run"], 0);
+    let table = format!("\"{}\".numbers", project.schema);
+    assert_eq!(project.count(&table), 5);
+    project.write(
+        "models/numbers.sql",
+        "{{ config(materialized='table') }}select n / (n - 3) as n from generate_series(1, 5) as n",
+    );
+    let out = project.mart_expect(&["run"], 1);
+    assert!(out.stdout.contains("division by zero"), "{}", out.stdout);
+    assert_eq!(project.count(&table), 5);
+    // A leftover from a killed run does not break the next one.
+    project.execute(&format!(
+        "create table \"{}\".numbers__mart_tmp (x int)",
+        project.schema
+    ));
+    project.write(
+        "models/numbers.sql",
+        "{{ config(materialized='table') }}select n from generate_series(1, 7) as n",
+    );
+    project.mart_expect(&["run"], 0);
+    assert_eq!(project.count(&table), 7);
+}
+
+#[test]
+fn a_failed_model_skips_only_its_descendants() {
+    let project = TestProject::with_files(
+        "skip",
+        &[
+            ("models/base.sql", "select 1 as id"),
+            (
+                "models/broken.sql",
+                "select id, missing_column from {{ ref('base') }}",
+            ),
+            (
+                "models/after_broken.sql",
+                "select * from {{ ref('broken') }}",
+            ),
+            ("models/sibling.sql", "select * from {{ ref('base') }}"),
+        ],
+    );
+    let out = project.mart_expect(&["run", "--threads", "1"], 1);
+    let finished: Vec<String> = out
+        .stable_stdout()
+        .lines()
+        .filter(|l| l.contains(" of 4 ") && !l.contains("START"))
+        .map(|l| {
+            l.split(" .")
+                .next()
+                .unwrap_or(l)
+                .replace(&project.schema, "<schema>")
+        })
+        .collect();
+    insta::assert_snapshot!(finished.join("\n"), @"
+    1 of 4 OK created sql view model <schema>.base
+    2 of 4 ERROR creating sql view model <schema>.broken
+    3 of 4 SKIP relation sql view model <schema>.after_broken
+    4 of 4 OK created sql view model <schema>.sibling
+    ");
+    let names: Vec<String> = project.relations().into_iter().map(|(_, n, _)| n).collect();
+    assert_eq!(names, vec!["base", "sibling"]);
+    assert!(
+        out.stdout
+            .contains("Done. PASS=2 WARN=0 ERROR=1 SKIP=1 TOTAL=4"),
+        "{}",
+        out.stdout
+    );
+    // The database error points into the compiled SQL.
+    assert!(out.stdout.contains("target/compiled/fx/models/broken.sql:1:12: error[MART501]: column \"missing_column\" does not exist"), "{}", out.stdout);
+}
+
+#[test]
+fn changing_a_table_to_a_view_replaces_it() {
+    let project = TestProject::with_files(
+        "kind",
+        &[(
+            "models/m.sql",
+            "{{ config(materialized='table') }}select 1 as a",
+        )],
+    );
+    project.mart_expect(&["run"], 0);
+    project.write("models/m.sql", "select 1 as a, 2 as b");
+    project.mart_expect(&["run"], 0);
+    project.write("models/m.sql", "select 2 as b");
+    project.mart_expect(&["run"], 0);
+    assert_eq!(
+        project.relations(),
+        vec![(String::new(), "m".to_string(), "v".to_string())]
+    );
+    assert_eq!(
+        project.query(&format!("select b from \"{}\".m", project.schema)),
+        vec![vec![Some("2".to_string())]]
+    );
+}
+
+fn assert_nothing_created(project: &TestProject) {
+    assert!(project.relations().is_empty());
+    let schemas = project.query(&format!(
+        "select 1 from pg_namespace where nspname = '{}'",
+        project.schema
+    ));
+    assert!(
+        schemas.is_empty(),
+        "a failed load must not touch the database"
+    );
+}
+
+#[test]
+fn unknown_ref_is_a_one_screen_error_with_file_and_line() {
+    let project = TestProject::with_files(
+        "unknown",
+        &[
+            ("models/orders.sql", "select 1 as id"),
+            ("models/report.sql", "select *\nfrom {{ ref('ordrs') }}\n"),
+        ],
+    );
+    let out = project.mart_expect(&["run"], 2);
+    insta::assert_snapshot!(out.stderr, @r"
+    models/report.sql:2:9: error[MART401]: unknown ref 'ordrs'
+      |
+    2 | from {{ ref('ordrs') }}
+      |         ^^^^^^^^^^^^
+      = help: did you mean 'orders'?
+    ");
+    assert_nothing_created(&project);
+}
+
+#[test]
+fn cycles_and_duplicates_are_errors_that_change_nothing() {
+    let project = TestProject::with_files(
+        "cycle",
+        &[
+            ("models/a.sql", "select * from {{ ref('b') }}"),
+            ("models/b.sql", "select * from {{ ref('a') }}"),
+        ],
+    );
+    let out = project.mart_expect(&["run"], 2);
+    assert!(
+        out.stderr
+            .contains("error[MART404]: dependency cycle: a -> b -> a"),
+        "{}",
+        out.stderr
+    );
+    assert_nothing_created(&project);
+
+    let project = TestProject::with_files(
+        "dup",
+        &[
+            ("models/x/orders.sql", "select 1"),
+            ("models/y/orders.sql", "select 2"),
+        ],
+    );
+    let out = project.mart_expect(&["compile"], 2);
+    insta::assert_snapshot!(out.stderr, @"
+    models/y/orders.sql: error[MART105]: two nodes are named 'orders': models/x/orders.sql and models/y/orders.sql
+      = help: rename one of the files: ref() needs names to be unique
+    ");
+}
+
+#[test]
+fn jinja_syntax_and_missing_profile_errors() {
+    let project = TestProject::with_files(
+        "syntax",
+        &[("models/m.sql", "select 1\n{% if true %}\nfrom t\n")],
+    );
+    let out = project.mart_expect(&["compile"], 2);
+    assert!(out.stderr.starts_with("models/m.sql:"), "{}", out.stderr);
+    assert!(out.stderr.contains("error[MART201]"), "{}", out.stderr);
+
+    std::fs::remove_file(project.dir.join("profiles.yml")).unwrap();
+    let out = project.mart(&["compile"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("error[MART102]: no profiles.yml found"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn vars_and_selection_reach_the_run() {
+    let project = TestProject::with_files(
+        "vars",
+        &[
+            ("models/daily.sql", "{{ config(materialized='table', tags=['daily']) }}select '{{ var(\"date_id\") }}'::date as date_id"),
+            ("models/other.sql", "select 1 as x"),
+        ],
+    );
+    project.mart_expect(
+        &["run", "-s", "tag:daily", "--vars", "{date_id: 2024-08-20}"],
+        0,
+    );
+    assert_eq!(
+        project.relations(),
+        vec![(String::new(), "daily".to_string(), "r".to_string())]
+    );
+    assert_eq!(
+        project.query(&format!(
+            "select date_id::text from \"{}\".daily",
+            project.schema
+        )),
+        vec![vec![Some("2024-08-20".to_string())]]
+    );
+    let out = project.mart_expect(&["run", "-s", "daily", "--vars", "[1, 2]"], 2);
+    assert!(
+        out.stderr.contains("--vars is not a YAML mapping"),
+        "{}",
+        out.stderr
+    );
+}
