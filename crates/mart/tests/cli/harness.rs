@@ -1,6 +1,9 @@
 //! A project in a temp folder, a schema of its own on the local PostgreSQL, and the mart
 //! binary run against them. Schemas are dropped when the project is dropped.
 
+// Test support: a failed setup step should fail the test loudly.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
