@@ -48,7 +48,7 @@ fn main() -> ExitCode {
             }
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
             if errors > 1 {
-                eprintln!("{errors} errors; nothing was run.");
+                printer.info(&format!("{errors} errors; nothing was run."));
             }
             ExitCode::from(2)
         }

@@ -46,33 +46,34 @@ impl Printer {
 
     /// One informational line, timestamped like dbt's.
     pub fn info(&self, message: &str) {
-        if self.json {
+        if !self.json {
+            stdout_line(&format!("{}  {message}", clock()));
+        } else if !message.is_empty() {
             self.json_line(serde_json::json!({"level": "info", "msg": message}));
-        } else {
-            println!("{}  {message}", clock());
         }
     }
 
     /// Output that is the command's result (ls, compiled SQL): no timestamp, no JSON wrapper.
     pub fn result(&self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{text}");
+        stdout_line(text);
     }
 
     pub fn diagnostic(&self, d: &Diagnostic) {
-        if self.json {
-            eprintln!("{}", render_json_line(d));
+        let text = if self.json {
+            render_json_line(d)
         } else {
             let color = self.color && std::io::stderr().is_terminal();
-            eprintln!("{}\n", render_human(d, color));
-        }
+            format!("{}\n", render_human(d, color))
+        };
+        // A closed stderr leaves nothing better to do than carry on to the exit code.
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
     }
 
     fn json_line(&self, mut value: serde_json::Value) {
         if let Some(map) = value.as_object_mut() {
             map.insert("ts".into(), serde_json::Value::from(clock()));
         }
-        println!("{value}");
+        stdout_line(&value.to_string());
     }
 
     /// dbt's closing lines: totals, then the errors again, then PASS/ERROR/SKIP counts.
@@ -129,6 +130,11 @@ impl Printer {
             results.len()
         ));
     }
+}
+
+/// Writes a line to stdout; a closed pipe (`mart ls | head`) is not an error worth a panic.
+fn stdout_line(text: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 fn plural(n: usize) -> &'static str {

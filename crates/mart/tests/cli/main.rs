@@ -335,3 +335,23 @@ fn vars_and_selection_reach_the_run() {
         out.stderr
     );
 }
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    // Regression: `mart ls | head -1` panicked with "failed printing to stdout".
+    let project = TestProject::example("pipe");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mart"))
+        .args(["ls", "--project-dir"])
+        .arg(&project.dir)
+        .arg("--profiles-dir")
+        .arg(&project.dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0));
+}
