@@ -355,3 +355,26 @@ fn a_closed_stdout_is_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn clean_removes_clean_targets_but_never_a_cargo_build() {
+    let project = TestProject::with_files(
+        "clean",
+        &[
+            ("dbt_project.yml", "name: fx\nprofile: fx\ntarget-path: target/mart\nclean-targets: [target/mart, logs]\n"),
+            ("models/m.sql", "select 1 as a"),
+        ],
+    );
+    project.mart_expect(&["compile"], 0);
+    project.write("logs/x.log", "x");
+    assert!(project.dir.join("target/mart/compiled/fx/models/m.sql").exists());
+    project.mart_expect(&["clean"], 0);
+    assert!(!project.dir.join("target/mart").exists() && !project.dir.join("logs").exists());
+
+    project.write("dbt_project.yml", "name: fx\nprofile: fx\nclean-targets: [target, ../outside]\n");
+    project.write("target/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55");
+    let out = project.mart_expect(&["clean"], 2);
+    assert!(out.stderr.contains("is a Cargo build folder; mart will not delete it"), "{}", out.stderr);
+    assert!(out.stderr.contains("is not inside the project"), "{}", out.stderr);
+    assert!(project.dir.join("target/CACHEDIR.TAG").exists());
+}
