@@ -1,5 +1,6 @@
 //! The `mart` binary: parses arguments, runs one command, maps the outcome to an exit
-//! code (0 success, 1 a node failed, 2 project, usage or connection error).
+//! code (0 success, 1 a node failed, 2 project, usage or connection error, 130
+//! interrupted by Ctrl-C).
 
 mod args;
 mod commands;
@@ -20,6 +21,8 @@ pub enum Outcome {
     Success,
     /// A model, seed or test failed.
     NodeFailure,
+    /// Stopped by Ctrl-C.
+    Interrupted,
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,8 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::NodeFailure) => ExitCode::from(1),
+        // The shell's convention for a process ended by SIGINT.
+        Ok(Outcome::Interrupted) => ExitCode::from(130),
         Err(diagnostics) => {
             for d in diagnostics.iter() {
                 printer.diagnostic(d);

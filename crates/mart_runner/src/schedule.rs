@@ -8,7 +8,7 @@ use mart_compiler::Manifest;
 use mart_diagnostics::{Code, Diagnostic};
 use mart_graph::{NodeId, ResourceType};
 use mart_jinja::JinjaEnv;
-use mart_postgres::{Connection, ConnectionConfig};
+use mart_postgres::{CancelHandle, Connection, ConnectionConfig};
 use mart_project::Materialization;
 use tokio::task::JoinSet;
 
@@ -23,6 +23,8 @@ pub struct RunContext {
     pub options: RunOptions,
     pub reporter: Arc<dyn Reporter>,
     pub query_runner: Arc<PgQueryRunner>,
+    /// Turns true on Ctrl-C: running queries are cancelled and nothing new starts.
+    pub interrupt: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Whether the runner has work for this node (ephemeral models and sources have none).
@@ -74,6 +76,9 @@ pub async fn execute(
     let mut done: BTreeSet<NodeId> = BTreeSet::new();
     let mut next_index = 0;
     let mut stopping = false;
+    let mut interrupt = ctx.interrupt.clone();
+    let mut listening = true;
+    let mut running: HashMap<NodeId, CancelHandle> = HashMap::new();
     let mut tasks: JoinSet<(Connection, NodeResult)> = JoinSet::new();
     loop {
         while !stopping && !pool.is_empty() {
@@ -85,6 +90,7 @@ pub async fn execute(
                 total,
                 id: id.clone(),
             });
+            running.insert(id.clone(), connection.cancel_handle());
             let task_ctx = ctx.clone();
             let index = next_index;
             tasks.spawn(async move {
@@ -97,7 +103,21 @@ pub async fn execute(
                 (connection, result)
             });
         }
-        let Some(joined) = tasks.join_next().await else {
+        let joined = tokio::select! {
+            joined = tasks.join_next() => joined,
+            signal = interrupt.wait_for(|stop| *stop), if listening => {
+                listening = false;
+                if signal.is_ok() {
+                    stopping = true;
+                    for handle in running.values() {
+                        // The node then fails with the cancel error; the rest is skipped.
+                        let _ = handle.cancel().await;
+                    }
+                }
+                continue;
+            }
+        };
+        let Some(joined) = joined else {
             break;
         };
         let (connection, result) = joined.map_err(|e| {
@@ -115,6 +135,7 @@ pub async fn execute(
         } else {
             pool.push(connection);
         }
+        running.remove(&result.id);
         done.insert(result.id.clone());
         let failed = result.status != NodeStatus::Success;
         let finished = result.id.clone();
@@ -146,13 +167,18 @@ pub async fn execute(
             }
         }
     }
-    // --fail-fast: what never started is skipped.
+    // --fail-fast or Ctrl-C: what never started is skipped.
+    let why = if *ctx.interrupt.borrow() {
+        "skipped: the run was interrupted"
+    } else {
+        "skipped: the run stopped at the first failure (--fail-fast)"
+    };
     for id in order.iter().filter(|id| !done.contains(*id)) {
         next_index += 1;
         let result = NodeResult {
             id: id.clone(),
             status: NodeStatus::Skipped,
-            message: "skipped: the run stopped at the first failure (--fail-fast)".into(),
+            message: why.into(),
             error: None,
             duration: Duration::ZERO,
             rows_affected: None,

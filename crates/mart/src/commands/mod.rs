@@ -62,6 +62,12 @@ pub(crate) fn execute(
     ));
     printer.info("");
     let runtime = runtime(threads)?;
+    let (interrupt_tx, interrupt) = tokio::sync::watch::channel(false);
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = interrupt_tx.send(true);
+        }
+    });
     let started = Instant::now();
     let ctx = Arc::new(RunContext {
         manifest: session.manifest.clone(),
@@ -80,11 +86,16 @@ pub(crate) fn execute(
             session.connection_config(),
             runtime.handle().clone(),
         )),
+        interrupt: interrupt.clone(),
     });
     let results = runtime
         .block_on(mart_runner::execute(ctx, &selected))
         .map_err(|e| Diagnostics::from(e.0))?;
     printer.summary(&session.manifest, &results, what, started.elapsed());
+    if *interrupt.borrow() {
+        printer.info("Interrupted: running queries were cancelled and nothing else was started.");
+        return Ok(Outcome::Interrupted);
+    }
     let failed = results.iter().any(|r| r.status != NodeStatus::Success);
     Ok(if failed {
         Outcome::NodeFailure

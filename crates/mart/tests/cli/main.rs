@@ -367,14 +367,92 @@ fn clean_removes_clean_targets_but_never_a_cargo_build() {
     );
     project.mart_expect(&["compile"], 0);
     project.write("logs/x.log", "x");
-    assert!(project.dir.join("target/mart/compiled/fx/models/m.sql").exists());
+    assert!(project
+        .dir
+        .join("target/mart/compiled/fx/models/m.sql")
+        .exists());
     project.mart_expect(&["clean"], 0);
     assert!(!project.dir.join("target/mart").exists() && !project.dir.join("logs").exists());
 
-    project.write("dbt_project.yml", "name: fx\nprofile: fx\nclean-targets: [target, ../outside]\n");
-    project.write("target/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55");
+    project.write(
+        "dbt_project.yml",
+        "name: fx\nprofile: fx\nclean-targets: [target, ../outside]\n",
+    );
+    project.write(
+        "target/CACHEDIR.TAG",
+        "Signature: 8a477f597d28d172789f06886806bc55",
+    );
     let out = project.mart_expect(&["clean"], 2);
-    assert!(out.stderr.contains("is a Cargo build folder; mart will not delete it"), "{}", out.stderr);
-    assert!(out.stderr.contains("is not inside the project"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("is a Cargo build folder; mart will not delete it"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("is not inside the project"),
+        "{}",
+        out.stderr
+    );
     assert!(project.dir.join("target/CACHEDIR.TAG").exists());
+}
+
+#[test]
+fn ctrl_c_cancels_running_queries_and_keeps_the_old_table() {
+    let project = TestProject::with_files(
+        "interrupt",
+        &[(
+            "models/slow.sql",
+            "{{ config(materialized='table') }}select 1 as n",
+        )],
+    );
+    project.mart_expect(&["run"], 0);
+    project.write(
+        "models/slow.sql",
+        "{{ config(materialized='table') }}select 2 as n from (select pg_sleep(30)) s",
+    );
+    project.write("models/after.sql", "select * from {{ ref('slow') }}");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mart"))
+        .args(["run", "--threads", "1", "--project-dir"])
+        .arg(&project.dir)
+        .arg("--profiles-dir")
+        .arg(&project.dir)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the slow query runs, then press Ctrl-C.
+    let sleeping = || {
+        !project.query("select 1 from pg_stat_activity where query like '%pg_sleep(30)%' and pid <> pg_backend_pid()").is_empty()
+    };
+    let started = std::time::Instant::now();
+    while !sleeping() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the slow model never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "the query was not cancelled"
+    );
+    assert!(
+        stdout.contains("Interrupted: running queries were cancelled"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("SKIP relation sql view model"), "{stdout}");
+    assert_eq!(
+        project.query(&format!("select n from \"{}\".slow", project.schema)),
+        vec![vec![Some("1".to_string())]]
+    );
 }
