@@ -1,12 +1,11 @@
 {{
   config(
-    materialized = 'table'
+    materialized = 'incremental',
+    on_schema_change = 'fail'
   )
 }}
--- For now this model is rebuilt as a table on every run. It becomes incremental
--- (materialized = 'incremental', on_schema_change = 'fail') as in the lecture once mart
--- supports incremental models; the is_incremental() filter below is already in place
--- and only appends days newer than the ones already loaded.
+-- The first run (and --full-refresh) builds the table; later runs append only the days
+-- newer than the ones already loaded.
 WITH src_user_event AS (
     SELECT * FROM {{ ref("src_user_event") }}
 )

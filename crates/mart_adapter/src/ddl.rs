@@ -106,7 +106,7 @@ fn create_view(target: &Relation, sql: &str) -> String {
 
 /// `(\n<sql>\n)`: the body on its own lines so a trailing `-- comment` cannot swallow the
 /// closing parenthesis; trailing whitespace and semicolons are removed.
-fn wrap_body(sql: &str) -> String {
+pub(crate) fn wrap_body(sql: &str) -> String {
     let body = sql.trim_end_matches(|c: char| c.is_whitespace() || c == ';');
     format!("(\n{body}\n)")
 }

@@ -7,6 +7,8 @@
 //!   ([`suffixed_identifier`]);
 //! - builds the statements of the view and table materializations ([`view_statements`],
 //!   [`view_replace_statements`], [`table_statements`], [`drop_relation`], [`create_schema`]);
+//! - builds the statements of the incremental materialization: temporary table, schema
+//!   changes and the append / merge / delete+insert strategies ([`incremental`]);
 //! - reads CSV seeds, infers a PostgreSQL type per column and builds the seed DDL and the
 //!   `COPY ... FROM STDIN` statement ([`seed`]).
 //!
@@ -15,6 +17,7 @@
 //! caller's job, e.g. through `mart_postgres::Connection::execute_in_transaction`.
 
 mod ddl;
+pub mod incremental;
 mod quote;
 mod relation;
 pub mod seed;

@@ -4,6 +4,7 @@
 //! It asks the compiler for SQL and the adapter for statements, runs them, and reports
 //! progress through a [`Reporter`]; it never prints.
 
+mod incremental;
 mod materialize;
 mod query;
 mod schedule;

@@ -1,8 +1,8 @@
-//! Materializations of models: view and table (atomic swap).
+//! Materializations of models: view, table (atomic swap) and incremental.
 
 use std::sync::Arc;
 
-use mart_adapter::{table_statements, view_replace_statements, view_statements};
+use mart_adapter::{table_statements, view_replace_statements, view_statements, RelationKind};
 use mart_compiler::{write_artifact, Compiler};
 use mart_diagnostics::{Code, Diagnostic, SourceFile, Span};
 use mart_graph::NodeId;
@@ -10,6 +10,7 @@ use mart_jinja::QueryRunner;
 use mart_postgres::{Connection, PgError};
 use mart_project::Materialization;
 
+use crate::incremental;
 use crate::schedule::RunContext;
 
 /// SQLSTATE of `create or replace view` when the column list changed.
@@ -27,22 +28,47 @@ pub(crate) async fn model(
     })?;
     // Rendering may call run_query(), which blocks on the database: keep it off the
     // async workers.
-    let runner: Arc<dyn QueryRunner> = ctx.query_runner.clone();
-    let compiled = tokio::task::block_in_place(|| {
-        Compiler::new(manifest, &ctx.env, Some(runner)).compile(id, false)
-    })?;
-    let compiled_path = manifest.compiled_path(id);
-    if let Some(path) = &compiled_path {
-        write_artifact(path, &compiled.sql)?;
-    }
     let relation = &node.relation;
     let existing = connection
         .relation_kind(&relation.schema, &relation.identifier)
         .await
         .map_err(|e| db_error(&e, None))?;
+    // dbt: a `full_refresh` config wins over the --full-refresh flag.
+    let full_refresh = node.config.full_refresh.unwrap_or(ctx.options.full_refresh);
+    let incremental_config = match node.config.materialized {
+        Materialization::Incremental => Some(incremental::config(node)?),
+        _ => None,
+    };
+    let is_incremental =
+        incremental_config.is_some() && existing == Some(RelationKind::Table) && !full_refresh;
+    let runner: Arc<dyn QueryRunner> = ctx.query_runner.clone();
+    let compiled = tokio::task::block_in_place(|| {
+        Compiler::new(manifest, &ctx.env, Some(runner)).compile(id, is_incremental)
+    })?;
+    let compiled_path = manifest.compiled_path(id);
+    if let Some(path) = &compiled_path {
+        write_artifact(path, &compiled.sql)?;
+    }
+    let compiled_file = compiled_path.map(|p| {
+        let relative = p.strip_prefix(&manifest.root).unwrap_or(&p).to_path_buf();
+        Arc::new(SourceFile::new(relative, compiled.sql.clone()))
+    });
+    if let (true, Some(cfg)) = (is_incremental, &incremental_config) {
+        return incremental::run(
+            manifest,
+            id,
+            node,
+            cfg,
+            &compiled.sql,
+            compiled_file.as_ref(),
+            connection,
+        )
+        .await;
+    }
     let statements = match &node.config.materialized {
         Materialization::View => view_statements(relation, &compiled.sql, existing),
-        Materialization::Table => {
+        // An incremental model's first run, a full refresh, or a view in the way.
+        Materialization::Table | Materialization::Incremental => {
             table_statements(relation, &compiled.sql, existing, node.config.unlogged)
         }
         other => {
@@ -51,16 +77,12 @@ pub(crate) async fn model(
                 format!("materialized='{other}' is not supported by this version of mart"),
             )
             .with_path(&node.original_file_path)
-            .with_help("use view, table or ephemeral"))
+            .with_help("use view, table, incremental or ephemeral"))
         }
     };
     if let Some(path) = manifest.run_path(id) {
         write_artifact(&path, &format!("{};\n", statements.join(";\n\n")))?;
     }
-    let compiled_file = compiled_path.map(|p| {
-        let relative = p.strip_prefix(&manifest.root).unwrap_or(&p).to_path_buf();
-        Arc::new(SourceFile::new(relative, compiled.sql.clone()))
-    });
     let counts = match connection.execute_in_transaction(&statements).await {
         Err(e)
             if node.config.materialized == Materialization::View
@@ -77,7 +99,7 @@ pub(crate) async fn model(
             .with_note(format!("while building model {}", node.original_file_path))
     })?;
     Ok(match node.config.materialized {
-        Materialization::Table => {
+        Materialization::Table | Materialization::Incremental => {
             // The row count of `create table ... as`: the statement that holds the model SQL.
             let rows = statements
                 .iter()
