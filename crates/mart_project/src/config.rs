@@ -195,6 +195,28 @@ impl NodeConfig {
     }
 }
 
+impl NodeConfig {
+    /// A string config without a typed field (`incremental_strategy`, ...); `None` when unset.
+    pub fn string(&self, key: &str) -> Result<Option<String>, ConfigError> {
+        opt_string(&self.raw, key)
+    }
+
+    /// A name or a list of names (`unique_key: id` or `unique_key: [a, b]`), trimmed;
+    /// `None` when unset, so an explicit empty list stays distinguishable.
+    pub fn name_list(&self, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
+        match self.raw.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => Ok(Some(
+                string_list(&self.raw, key)?
+                    .into_iter()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            )),
+        }
+    }
+}
+
 fn describe(value: &Value) -> String {
     match value {
         Value::Null => "null".into(),

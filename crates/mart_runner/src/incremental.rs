@@ -53,46 +53,16 @@ pub(crate) fn config(node: &Node) -> Result<IncrementalConfig, Diagnostic> {
 }
 
 fn opt_str(node: &Node, key: &str) -> Result<Option<String>, Diagnostic> {
-    match node.config.raw.get(key) {
-        None => Ok(None),
-        Some(v) if v.is_null() => Ok(None),
-        Some(v) => match v.as_str() {
-            Some(s) => Ok(Some(s.to_string())),
-            None => Err(config_error(
-                node,
-                key,
-                format!("config '{key}' must be a string, found {v}"),
-            )),
-        },
-    }
+    node.config
+        .string(key)
+        .map_err(|e| config_error(node, key, e.to_string()))
 }
 
 /// A string or a list of strings.
 fn string_list(node: &Node, key: &str) -> Result<Option<Vec<String>>, Diagnostic> {
-    let Some(value) = node.config.raw.get(key) else {
-        return Ok(None);
-    };
-    if value.is_null() {
-        return Ok(None);
-    }
-    if let Some(s) = value.as_str() {
-        return Ok(Some(vec![s.trim().to_string()]).filter(|v| !v[0].is_empty()));
-    }
-    let bad = || {
-        config_error(
-            node,
-            key,
-            format!(
-                "config '{key}' must be a column name or a list of column names, found {value}"
-            ),
-        )
-    };
-    let items = value.as_array().ok_or_else(bad)?;
-    items
-        .iter()
-        .map(|item| item.as_str().map(|s| s.trim().to_string()).ok_or_else(bad))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
+    node.config
+        .name_list(key)
+        .map_err(|e| config_error(node, key, e.to_string()))
 }
 
 /// A config error pointing at the first mention of `key` in the model file, or at the file.
