@@ -199,12 +199,19 @@ impl Manifest {
     }
 }
 
-/// Writes a file under the target directory, creating its folders.
+/// Writes a file under the target directory, creating its folders. A file that already
+/// holds `text` is left alone: rewriting thousands of unchanged files on every compile
+/// costs more than the compile itself (truncating makes ext4 flush each one).
 pub fn write_artifact(path: &Path, text: &str) -> Result<(), Diagnostic> {
     let io = |e: std::io::Error| {
         Diagnostic::error(Code::Io, format!("cannot write {}: {e}", path.display()))
             .with_help("check that the target directory is writable")
     };
+    let unchanged = std::fs::metadata(path).is_ok_and(|m| m.len() == text.len() as u64)
+        && std::fs::read(path).is_ok_and(|old| old == text.as_bytes());
+    if unchanged {
+        return Ok(());
+    }
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io)?;
     }

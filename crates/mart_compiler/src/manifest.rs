@@ -34,7 +34,7 @@ pub struct Node {
     pub config: NodeConfig,
     pub relation: Relation,
     pub description: String,
-    pub columns: Vec<ColumnProperties>,
+    pub columns: Arc<[ColumnProperties]>,
     pub depends_on: Vec<NodeId>,
     pub refs: Vec<RefCall>,
     pub source_calls: Vec<SourceCall>,
@@ -133,31 +133,17 @@ impl Manifest {
                 Err(d) => errors.push(d),
             }
         }
-        let sources: BTreeMap<NodeId, SourceNode> = project
-            .sources
-            .iter()
-            .map(|table| {
-                let id = NodeId::source(&package, &table.source_name, &table.name);
-                let relation = Relation::new(
-                    Some(
-                        table
-                            .database
-                            .clone()
-                            .unwrap_or_else(|| target.dbname.clone()),
-                    ),
-                    table.schema.clone(),
-                    table.identifier.clone(),
-                );
-                (
-                    id.clone(),
-                    SourceNode {
-                        id,
-                        table: table.clone(),
-                        relation,
-                    },
-                )
-            })
-            .collect();
+        let mut sources: BTreeMap<NodeId, SourceNode> = BTreeMap::new();
+        for table in &project.sources {
+            // A table whose values fail to render is kept as written, so that the models
+            // reading it do not report it as unknown as well.
+            let table = render_source_table(env, table).unwrap_or_else(|d| {
+                errors.push(d);
+                table.clone()
+            });
+            let source = source_node(&package, target, table);
+            sources.insert(source.id.clone(), source);
+        }
 
         let by_name: HashMap<String, NodeId> = nodes
             .iter()
@@ -207,6 +193,35 @@ impl Manifest {
             warnings: project.warnings.clone(),
             resolver,
         })
+    }
+}
+
+/// A source table with its database, schema and identifier rendered (dbt renders Jinja
+/// such as `{{ target.schema }}_raw` in property files).
+fn render_source_table(env: &JinjaEnv, table: &SourceTable) -> Result<SourceTable, Diagnostic> {
+    let render = |text: &str| env.render_property(&table.file, text);
+    let mut table = table.clone();
+    table.database = table.database.as_deref().map(render).transpose()?;
+    table.schema = render(&table.schema)?;
+    table.identifier = render(&table.identifier)?;
+    Ok(table)
+}
+
+fn source_node(package: &str, target: &Target, table: SourceTable) -> SourceNode {
+    let relation = Relation::new(
+        Some(
+            table
+                .database
+                .clone()
+                .unwrap_or_else(|| target.dbname.clone()),
+        ),
+        table.schema.clone(),
+        table.identifier.clone(),
+    );
+    SourceNode {
+        id: NodeId::source(package, &table.source_name, &table.name),
+        table,
+        relation,
     }
 }
 

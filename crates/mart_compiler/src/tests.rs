@@ -259,3 +259,62 @@ fn generate_schema_name_can_be_overridden() {
     let node = manifest.node(&NodeId::new("model.learn.a")).unwrap();
     assert_eq!(node.relation.to_string(), r#""db"."marts"."a""#);
 }
+
+#[test]
+fn source_properties_render_jinja() {
+    let fx = Fixture::new(
+        "source_jinja",
+        &[
+            ("models/a.sql", "select * from {{ source('raw', 'events') }}"),
+            ("models/sources.yml", "sources:\n  - name: raw\n    schema: \"{{ target.schema }}_raw\"\n    tables:\n      - name: events\n        identifier: \"{{ var('events_table', 'user_event') }}\"\n"),
+        ],
+    );
+    let (manifest, env) = fx.build().unwrap();
+    let compiler = Compiler::new(&manifest, &env, None);
+    let sql = compiler
+        .compile(&NodeId::new("model.learn.a"), false)
+        .unwrap()
+        .sql;
+    assert_eq!(sql, r#"select * from "db"."analytics_raw"."user_event""#);
+    let source = manifest
+        .sources
+        .get(&NodeId::new("source.learn.raw.events"))
+        .unwrap();
+    assert_eq!(source.table.schema, "analytics_raw");
+}
+
+#[test]
+fn source_property_render_errors_point_at_the_yaml() {
+    let fx = Fixture::new(
+        "source_jinja_error",
+        &[
+            ("models/a.sql", "select * from {{ source('raw', 'events') }}"),
+            ("models/sources.yml", "sources:\n  - name: raw\n    schema: \"{{ var('raw_schema') }}\"\n    tables:\n      - name: events\n"),
+        ],
+    );
+    insta::assert_snapshot!(fx.errors(), @r#"
+    models/sources.yml:3:17: error[MART202]: undefined value: required var 'raw_schema' is not set; pass it with --vars '{raw_schema: ...}', set it under vars: in the project file, or give var() a default
+      |
+    3 |     schema: "{{ var('raw_schema') }}"
+      |                 ^^^^^^^^^^^^^^^^^
+      = help: define the variable, pass it with --vars, or check its spelling
+    "#);
+}
+
+#[test]
+fn unchanged_artifacts_are_not_rewritten() {
+    let dir = std::env::temp_dir().join(format!("mart_compiler_artifact_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("compiled/a.sql");
+    write_artifact(&path, "select 1").unwrap();
+    let written = std::fs::metadata(&path).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write_artifact(&path, "select 1").unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().modified().unwrap(),
+        written
+    );
+    write_artifact(&path, "select 2").unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "select 2");
+    std::fs::remove_dir_all(dir).unwrap();
+}

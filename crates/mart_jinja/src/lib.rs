@@ -17,7 +17,7 @@ mod scope;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use mart_diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use mart_diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
 use minijinja::value::Value;
 use minijinja::Environment;
 
@@ -51,6 +51,8 @@ impl JinjaEnv {
     ) -> Result<Self, Diagnostics> {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
+        // dbt never escapes output; minijinja would by file name (JSON for `.yml`).
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         functions::register(&mut env, settings.vars.clone());
         env.add_global("target", Value::from_serialize(&settings.target));
         env.add_global("project_name", Value::from(settings.project_name.clone()));
@@ -69,14 +71,12 @@ impl JinjaEnv {
         for file in macro_files {
             let name = template_name(file);
             self.files.insert(name.clone(), file.clone());
-            if let Err(e) = self
-                .env
-                .add_template_owned(name.clone(), file.text.to_string())
-            {
+            let text = macros::without_foreign_blocks(&file.text).into_owned();
+            if let Err(e) = self.env.add_template_owned(name.clone(), text.clone()) {
                 errors.push(errors::to_diagnostic(&e, &self.files, Some(file)));
                 continue;
             }
-            let names = match macros::macro_names(&self.env, &name, &file.text) {
+            let names = match macros::macro_names(&self.env, &name, &text) {
                 Ok(names) => names,
                 Err(e) => {
                     errors.push(errors::to_diagnostic(&e, &self.files, Some(file)));
@@ -138,6 +138,50 @@ impl JinjaEnv {
             .render(Value::from_iter(entries))
             .map(|s| s.trim().to_string())
             .map_err(|e| errors::to_diagnostic(&e, &self.files, None))
+    }
+
+    /// Renders a value written in a property file (a source's schema, say), as dbt renders
+    /// YAML: `target`, `var()`, `env_var()` and project macros work, node functions such as
+    /// `ref()` do not. Text without Jinja comes back unchanged. Errors point at the value
+    /// in `file`.
+    pub fn render_property(
+        &self,
+        file: &Arc<SourceFile>,
+        text: &str,
+    ) -> Result<String, Diagnostic> {
+        if !text.contains("{{") && !text.contains("{%") {
+            return Ok(text.to_string());
+        }
+        let name = template_name(file);
+        self.env
+            .render_named_str(&name, text, ())
+            .map_err(|e| property_error(&e, &self.files, file, text))
+    }
+}
+
+/// A property value's render error, its span moved from the value to the file.
+fn property_error(
+    error: &minijinja::Error,
+    files: &HashMap<String, Arc<SourceFile>>,
+    file: &Arc<SourceFile>,
+    text: &str,
+) -> Diagnostic {
+    let in_macro = error.name().is_some_and(|n| files.contains_key(n));
+    let diagnostic = errors::to_diagnostic(error, files, None);
+    if in_macro {
+        return diagnostic;
+    }
+    match file.text.find(text) {
+        Some(start) => {
+            let range = error
+                .range()
+                .filter(|r| r.end <= text.len())
+                .map_or(start..start + text.len(), |r| {
+                    start + r.start..start + r.end
+                });
+            diagnostic.with_span(Span::new(file.clone(), range))
+        }
+        None => diagnostic.with_path(&file.path),
     }
 }
 

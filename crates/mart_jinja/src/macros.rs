@@ -1,5 +1,6 @@
 //! Project macros, callable by bare name from any template (dbt's global macro namespace).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use mart_diagnostics::{Code, Diagnostic, SourceFile};
@@ -25,6 +26,69 @@ pub(crate) fn macro_names(
     names.sort();
     names.dedup();
     Ok(names)
+}
+
+/// dbt block tags that may sit in macro files but define no macro mart can call yet:
+/// generic tests (`{% test name(model, column_name) %}`, for the tests feature) and custom
+/// materializations. minijinja does not know these tags.
+const FOREIGN_BLOCKS: [(&str, &str); 2] = [
+    ("test", "endtest"),
+    ("materialization", "endmaterialization"),
+];
+
+/// The macro file's text with every [`FOREIGN_BLOCKS`] block blanked out: its characters
+/// become spaces and its line breaks stay, so that error positions in the rest of the
+/// file are unchanged. A block without its end tag is left for minijinja to report.
+pub(crate) fn without_foreign_blocks(source: &str) -> Cow<'_, str> {
+    let mut blanked: Option<Vec<u8>> = None;
+    let mut from = 0;
+    while let Some((start, keyword)) = next_tag(source, from, |k| {
+        FOREIGN_BLOCKS.iter().any(|(open, _)| *open == k)
+    }) {
+        let Some((_, end_keyword)) = FOREIGN_BLOCKS.iter().find(|(open, _)| *open == keyword)
+        else {
+            break;
+        };
+        let Some((end_start, _)) = next_tag(source, start + 2, |k| k == *end_keyword) else {
+            break;
+        };
+        let end = source[end_start..]
+            .find("%}")
+            .map_or(source.len(), |i| end_start + i + 2);
+        let bytes = blanked.get_or_insert_with(|| source.as_bytes().to_vec());
+        for b in &mut bytes[start..end] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+        from = end;
+    }
+    match blanked {
+        // Only whole tags (ASCII delimiters) and everything between them became spaces.
+        Some(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
+        None => Cow::Borrowed(source),
+    }
+}
+
+/// The next `{% keyword ...` tag at or after `from` whose keyword satisfies `wanted`:
+/// its start offset and keyword.
+fn next_tag(source: &str, from: usize, wanted: impl Fn(&str) -> bool) -> Option<(usize, &str)> {
+    let mut at = from;
+    while let Some(i) = source.get(at..)?.find("{%") {
+        let start = at + i;
+        let rest = source[start + 2..]
+            .trim_start_matches(['-', '+'])
+            .trim_start();
+        let keyword_len = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let keyword = &rest[..keyword_len];
+        if wanted(keyword) {
+            return Some((start, keyword));
+        }
+        at = start + 2;
+    }
+    None
 }
 
 /// Names following `macro` at the start of a `{% ... %}` tag.
@@ -122,5 +186,33 @@ impl Object for MacroFn {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreign_blocks_become_spaces_and_keep_line_breaks() {
+        let source = "a{%- test t(model) -%}\nx é\n{% endtest %}b{% testing %}";
+        let out = without_foreign_blocks(source);
+        assert_eq!(out.len(), source.len());
+        let spaces = |n: usize| " ".repeat(n);
+        assert_eq!(
+            out,
+            format!(
+                "a{}\n{}\n{}b{{% testing %}}",
+                spaces(21),
+                spaces(4),
+                spaces(13)
+            )
+        );
+        assert!(matches!(
+            without_foreign_blocks("{% macro m() %}{% endmacro %}"),
+            Cow::Borrowed(_)
+        ));
+        // No end tag: left for minijinja to report.
+        assert_eq!(without_foreign_blocks("{% test t() %}x"), "{% test t() %}x");
     }
 }

@@ -213,3 +213,73 @@ fn expressions_render_with_extra_variables() {
         .unwrap();
     assert_eq!(out, "raw_x");
 }
+
+#[test]
+fn property_values_render_target_and_vars() {
+    let jinja = env(&[]);
+    let yml = file(
+        "models/sources.yml",
+        "sources:\n  - name: raw\n    schema: \"{{ target.schema }}_raw_{{ var('date_id') }}\"\n",
+    );
+    let schema = jinja
+        .render_property(&yml, "{{ target.schema }}_raw_{{ var('date_id') }}")
+        .unwrap();
+    assert_eq!(schema, "analytics_raw_2024-08-20");
+    assert_eq!(jinja.render_property(&yml, "raw").unwrap(), "raw");
+}
+
+#[test]
+fn property_value_errors_point_at_the_value_in_the_file() {
+    let jinja = env(&[]);
+    let yml = file(
+        "models/sources.yml",
+        "sources:\n  - name: raw\n    schema: \"{{ var('nope') }}\"\n",
+    );
+    let err = jinja
+        .render_property(&yml, "{{ var('nope') }}")
+        .unwrap_err();
+    assert!(
+        err.message.contains("required var 'nope' is not set"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        err.file_path().unwrap().to_str(),
+        Some("models/sources.yml")
+    );
+    assert_eq!(err.span.unwrap().line_col().0, 3);
+    let err = jinja.render_property(&yml, "{{ ref('a') }}").unwrap_err();
+    assert_eq!(
+        err.message,
+        "this function is only available while rendering a node"
+    );
+}
+
+#[test]
+fn generic_tests_and_materializations_in_macro_files_are_skipped() {
+    let macros = file(
+        "macros/tests.sql",
+        "{% test is_even(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} % 2 = 1\n{% endtest %}\n{%- materialization my_view, adapter='postgres' -%}{{ ref('x') }}{%- endmaterialization -%}\n{% macro cents(col) %}({{ col }} * 100){% endmacro %}\n{% macro broken() %}{{ 1 + }}{% endmacro %}",
+    );
+    let settings = EnvSettings::default();
+    let err = JinjaEnv::new(&settings, std::slice::from_ref(&macros))
+        .err()
+        .unwrap();
+    // Positions after the skipped blocks are those of the file as written.
+    assert_eq!(err.0[0].span.as_ref().unwrap().line_col().0, 6);
+    let fixed = file(
+        "macros/tests.sql",
+        &macros
+            .text
+            .replace("{% macro broken() %}{{ 1 + }}{% endmacro %}", ""),
+    );
+    let jinja = env(&[fixed]);
+    assert!(jinja.has_macro("cents") && !jinja.has_macro("is_even"));
+    let sql = jinja
+        .render(
+            &file("models/m.sql", "select {{ cents('a') }}"),
+            &compile_scope(),
+        )
+        .unwrap();
+    assert_eq!(sql, "select (a * 100)");
+}

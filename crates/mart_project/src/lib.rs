@@ -12,7 +12,7 @@ mod project_file;
 mod properties;
 mod yaml;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -56,6 +56,9 @@ pub struct Project {
     /// Property entries by node name (models, seeds and snapshots share one namespace).
     pub model_properties: BTreeMap<String, NodeProperties>,
     pub seed_properties: BTreeMap<String, NodeProperties>,
+    /// Kept apart from models: snapshot files are not loaded yet, so these are not checked
+    /// against files.
+    pub snapshot_properties: BTreeMap<String, NodeProperties>,
     pub sources: Vec<SourceTable>,
     /// Non-fatal findings of the load (for example properties for a missing model).
     pub warnings: Vec<Diagnostic>,
@@ -69,39 +72,57 @@ impl Project {
         let mut errors = Diagnostics::default();
         let mut property_files = Vec::new();
 
-        let mut models = Vec::new();
+        let mut model_paths = Vec::new();
         for dir in &config.model_paths {
-            for path in walk(root, dir, &["sql"], &mut errors) {
-                match read(root, &path) {
-                    Ok(file) => models.push(node_file(&config.name, dir, file)),
-                    Err(e) => errors.push(e),
+            for path in walk(root, dir, &mut errors) {
+                if has_extension(&path, &["sql"]) {
+                    model_paths.push((dir, path));
+                } else if has_extension(&path, YAML) {
+                    property_files.push(path);
                 }
             }
-            property_files.extend(walk(root, dir, &["yml", "yaml"], &mut errors));
+        }
+        let mut models = Vec::with_capacity(model_paths.len());
+        let read_models = parallel_map(&model_paths, |(dir, path)| {
+            read(root, path).map(|file| node_file(&config.name, dir, file))
+        });
+        for model in read_models {
+            match model {
+                Ok(model) => models.push(model),
+                Err(e) => errors.push(e),
+            }
         }
         let mut seeds = Vec::new();
         for dir in &config.seed_paths {
-            for path in walk(root, dir, &["csv"], &mut errors) {
-                let fqn = fqn_for(&config.name, dir, &path);
-                seeds.push(SeedFile {
-                    name: fqn.last().cloned().unwrap_or_default(),
-                    path,
-                    fqn,
-                });
+            for path in walk(root, dir, &mut errors) {
+                if has_extension(&path, &["csv"]) {
+                    let fqn = fqn_for(&config.name, dir, &path);
+                    seeds.push(SeedFile {
+                        name: fqn.last().cloned().unwrap_or_default(),
+                        path,
+                        fqn,
+                    });
+                } else if has_extension(&path, YAML) {
+                    property_files.push(path);
+                }
             }
-            property_files.extend(walk(root, dir, &["yml", "yaml"], &mut errors));
         }
         let mut macro_files = Vec::new();
         for dir in &config.macro_paths {
-            for path in walk(root, dir, &["sql", "jinja", "j2"], &mut errors) {
-                match read(root, &path) {
+            let files = walk(root, dir, &mut errors);
+            for path in files
+                .iter()
+                .filter(|p| has_extension(p, &["sql", "jinja", "j2"]))
+            {
+                match read(root, path) {
                     Ok(file) => macro_files.push(file),
                     Err(e) => errors.push(e),
                 }
             }
         }
         for dir in &config.snapshot_paths {
-            property_files.extend(walk(root, dir, &["yml", "yaml"], &mut errors));
+            let files = walk(root, dir, &mut errors);
+            property_files.extend(files.into_iter().filter(|p| has_extension(p, YAML)));
         }
         property_files.sort();
         property_files.dedup();
@@ -114,11 +135,14 @@ impl Project {
             macro_files,
             model_properties: BTreeMap::new(),
             seed_properties: BTreeMap::new(),
+            snapshot_properties: BTreeMap::new(),
             sources: Vec::new(),
             warnings: Vec::new(),
         };
-        for path in property_files {
-            let parsed = read(root, &path).and_then(|f| properties::parse_property_file(&f));
+        let parsed_files = parallel_map(&property_files, |path| {
+            read(root, path).and_then(|f| properties::parse_property_file(&f))
+        });
+        for parsed in parsed_files {
             match parsed {
                 Ok(props) => project.add_properties(props, &mut errors),
                 Err(e) => errors.push(e),
@@ -136,16 +160,24 @@ impl Project {
         let entries = props
             .models
             .into_iter()
-            .chain(props.snapshots)
-            .map(|p| (true, p))
-            .chain(props.seeds.into_iter().map(|p| (false, p)));
-        for (is_model, p) in entries {
-            let map = if is_model {
-                &mut self.model_properties
-            } else {
-                &mut self.seed_properties
+            .map(|p| (PropertyKind::Model, p))
+            .chain(
+                props
+                    .snapshots
+                    .into_iter()
+                    .map(|p| (PropertyKind::Snapshot, p)),
+            )
+            .chain(props.seeds.into_iter().map(|p| (PropertyKind::Seed, p)));
+        for (kind, p) in entries {
+            // Models and snapshots share a namespace; seeds have their own map.
+            let first = match kind {
+                PropertyKind::Model | PropertyKind::Snapshot => self
+                    .model_properties
+                    .get(&p.name)
+                    .or_else(|| self.snapshot_properties.get(&p.name)),
+                PropertyKind::Seed => self.seed_properties.get(&p.name),
             };
-            if let Some(first) = map.get(&p.name) {
+            if let Some(first) = first {
                 errors.push(
                     Diagnostic::error(
                         Code::PropertyFile,
@@ -160,6 +192,11 @@ impl Project {
                 );
                 continue;
             }
+            let map = match kind {
+                PropertyKind::Model => &mut self.model_properties,
+                PropertyKind::Snapshot => &mut self.snapshot_properties,
+                PropertyKind::Seed => &mut self.seed_properties,
+            };
             map.insert(p.name.clone(), p);
         }
         for source in props.sources {
@@ -221,18 +258,28 @@ impl Project {
 
     fn check_properties_match(&mut self) {
         let mut warnings = Vec::new();
+        let models: HashSet<&str> = self.models.iter().map(|m| m.name.as_str()).collect();
         for (name, props) in &self.model_properties {
-            if !self.models.iter().any(|m| &m.name == name) {
+            if !models.contains(name.as_str()) {
                 warnings.push(missing_node_warning("model", name, props));
             }
         }
+        let seeds: HashSet<&str> = self.seeds.iter().map(|s| s.name.as_str()).collect();
         for (name, props) in &self.seed_properties {
-            if !self.seeds.iter().any(|s| &s.name == name) {
+            if !seeds.contains(name.as_str()) {
                 warnings.push(missing_node_warning("seed", name, props));
             }
         }
         self.warnings.extend(warnings);
     }
+}
+
+/// Which `*:` list of a property file an entry came from.
+#[derive(Clone, Copy)]
+enum PropertyKind {
+    Model,
+    Snapshot,
+    Seed,
 }
 
 fn missing_node_warning(kind: &str, name: &str, props: &NodeProperties) -> Diagnostic {
@@ -270,8 +317,35 @@ fn fqn_for(project: &str, dir: &str, path: &Path) -> Vec<String> {
     fqn
 }
 
-/// Files under `root/dir` with one of the extensions, as paths relative to `root`, sorted.
-fn walk(root: &Path, dir: &str, extensions: &[&str], errors: &mut Diagnostics) -> Vec<PathBuf> {
+/// `f` over `items` on every core (reading and YAML parsing dominate a large project's
+/// load); results keep the items' order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(threads).max(1);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// The extensions of property files.
+const YAML: &[&str] = &["yml", "yaml"];
+
+fn has_extension(path: &Path, extensions: &[&str]) -> bool {
+    path.extension()
+        .is_some_and(|x| extensions.iter().any(|w| x.eq_ignore_ascii_case(w)))
+}
+
+/// The files under `root/dir` (hidden ones left out), as paths relative to `root`, sorted.
+/// One walk per folder: callers pick the extensions they want.
+fn walk(root: &Path, dir: &str, errors: &mut Diagnostics) -> Vec<PathBuf> {
     let base = root.join(dir);
     if !base.is_dir() {
         return Vec::new();
@@ -284,10 +358,7 @@ fn walk(root: &Path, dir: &str, extensions: &[&str], errors: &mut Diagnostics) -
                 let hidden = path
                     .file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-                let wanted = path
-                    .extension()
-                    .is_some_and(|x| extensions.iter().any(|w| x.eq_ignore_ascii_case(w)));
-                if wanted && !hidden {
+                if !hidden {
                     out.push(path.strip_prefix(root).unwrap_or(path).to_path_buf());
                 }
             }
@@ -338,6 +409,11 @@ mod tests {
         );
         write(&root, "seeds/user_event.csv", "a\n1\n");
         write(&root, "macros/m.sql", "{% macro m() %}1{% endmacro %}");
+        write(
+            &root,
+            "snapshots/_snap.yml",
+            "snapshots:\n  - name: user_history\n    description: s\n",
+        );
         let project = Project::load(&root).unwrap();
         assert_eq!(project.models[0].fqn, vec!["learn", "dim", "dim_user"]);
         assert_eq!(
@@ -347,11 +423,37 @@ mod tests {
         assert_eq!(project.seeds[0].name, "user_event");
         assert_eq!(project.macro_files.len(), 1);
         assert_eq!(project.model_properties["dim_user"].description, "d");
+        assert_eq!(project.snapshot_properties["user_history"].description, "s");
         assert_eq!(project.warnings.len(), 1);
         assert_eq!(
             project.warnings[0].message,
             "properties describe model 'ghost', which does not exist"
         );
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn many_files_load_in_path_order() {
+        let root = temp_project("order");
+        let mut properties = String::from("models:\n");
+        for i in 0..40 {
+            write(&root, &format!("models/g{}/m{i:02}.sql", i % 3), "select 1");
+            properties.push_str(&format!("  - name: m{i:02}\n"));
+        }
+        write(&root, "models/_props.yml", &properties);
+        write(&root, "models/g0/_more.yml", "models:\n  - name: ghost\n");
+        let project = Project::load(&root).unwrap();
+        let paths: Vec<&Path> = project
+            .models
+            .iter()
+            .map(|m| m.file.path.as_path())
+            .collect();
+        let mut sorted = paths.clone();
+        sorted.sort();
+        assert_eq!(paths, sorted);
+        assert_eq!(project.models.len(), 40);
+        assert_eq!(project.model_properties.len(), 41);
+        assert_eq!(project.warnings.len(), 1);
         std::fs::remove_dir_all(root).unwrap();
     }
 

@@ -116,7 +116,8 @@ pub struct NodeProperties {
     pub name: String,
     pub description: String,
     pub config: ConfigMap,
-    pub columns: Vec<ColumnProperties>,
+    /// Shared with the nodes built from these properties.
+    pub columns: Arc<[ColumnProperties]>,
     pub tests: Vec<Value>,
     /// The property file this came from.
     pub file: Arc<SourceFile>,

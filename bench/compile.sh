@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Compile benchmark (SPEC §12): wall time and peak memory of `mart compile` on synthetic
+# dbt projects of 100, 1,000 and 10,000 models, and of `mart ls -s <one model>` at 10,000
+# models (the one-node start-up path Airflow takes for every task). Optionally dbt-core
+# side by side on the same projects.
+#
+# What it does:
+#   1. generates the projects with shared/bench/gen_project.py into a temp dir (removed at
+#      the end unless KEEP=1), each with a profiles.yml for postgres on 127.0.0.1:5432
+#      (user postgres, no password, dbname postgres, schema mart_bench);
+#   2. builds mart with `cargo build --release -p mart`;
+#   3. times each command with hyperfine when it is installed (else a bash loop), after
+#      warm-up runs, so `mart compile` is measured with its target/ already written (the
+#      usual case: compiled files are rewritten only when their SQL changed); peak memory
+#      (max RSS) comes from one run under `/usr/bin/time -v`; a command run once (dbt,
+#      DBT_RUNS=1) takes both from that run;
+#   4. prints a table.
+# Neither mart nor dbt needs the database here: nothing is run, and mart connects only if
+# a model calls run_query() (none do). dbt compile may connect for is_incremental().
+#
+# Tools: python3, cargo; hyperfine and GNU time are optional
+# (`apt-get update && apt-get install -y hyperfine time`).
+#
+# dbt-core (optional): set DBT_VENV to a virtualenv holding dbt (default /tmp/dbtvenv);
+# it is skipped when $DBT_VENV/bin/dbt does not exist. To make one:
+#   python3 -m venv /tmp/dbtvenv
+#   /tmp/dbtvenv/bin/pip install "dbt-core==1.10.*" "dbt-postgres==1.9.*"
+# dbt rows: `dbt parse --no-partial-parse` (full parse), `dbt compile --no-partial-parse
+# -s resource_type:model` (models only, as mart compiles them: the generated data tests
+# are left out on both sides), and `dbt ls -s <model>` with partial parsing (its fastest
+# start-up, from a saved manifest).
+#
+# Settings (environment variables):
+#   SIZES="100 1000 10000"  project sizes
+#   RUNS=10                 timed runs per mart command (hyperfine --runs)
+#   DBT_RUNS=1              timed runs per dbt command
+#   DBT_VENV=/tmp/dbtvenv   see above
+#   GEN_PROJECT=...         path of gen_project.py (default: ../shared/bench/ beside the repo)
+#   KEEP=1                  keep the generated projects (their path is printed)
+#
+# Usage: bench/compile.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo="$(pwd)"
+
+if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME}/.cargo/bin/cargo" ]; then
+  export PATH="${HOME}/.cargo/bin:${PATH}"
+fi
+
+SIZES="${SIZES:-100 1000 10000}"
+RUNS="${RUNS:-10}"
+DBT_RUNS="${DBT_RUNS:-1}"
+DBT_VENV="${DBT_VENV:-/tmp/dbtvenv}"
+GEN_PROJECT="${GEN_PROJECT:-${repo}/../shared/bench/gen_project.py}"
+[ -f "$GEN_PROJECT" ] || GEN_PROJECT=/work/shared/bench/gen_project.py
+if [ ! -f "$GEN_PROJECT" ]; then
+  echo "gen_project.py not found; set GEN_PROJECT" >&2
+  exit 2
+fi
+
+dbt=""
+if [ -x "${DBT_VENV}/bin/dbt" ]; then
+  dbt="${DBT_VENV}/bin/dbt"
+else
+  echo "(dbt not found in ${DBT_VENV}: dbt columns are skipped)"
+fi
+have_hyperfine=""
+command -v hyperfine >/dev/null 2>&1 && have_hyperfine=1
+have_gnu_time=""
+/usr/bin/time -v true >/dev/null 2>&1 && have_gnu_time=1
+
+work="$(mktemp -d -t mart-bench.XXXXXX)"
+if [ "${KEEP:-}" = 1 ]; then
+  echo "(projects kept in ${work})"
+else
+  trap 'rm -rf "$work"' EXIT
+fi
+
+echo "==> cargo build --release -p mart"
+cargo build --release -p mart
+mart="${CARGO_TARGET_DIR:-${repo}/target}/release/mart"
+
+for n in $SIZES; do
+  echo "==> generating a project of ${n} models"
+  python3 "$GEN_PROJECT" --models "$n" --out "${work}/p${n}" --schema mart_bench >/dev/null
+  cat >"${work}/p${n}/profiles.yml" <<'EOF'
+bench:
+  target: dev
+  outputs:
+    dev:
+      type: postgres
+      host: 127.0.0.1
+      port: 5432
+      user: postgres
+      password: ""
+      dbname: postgres
+      schema: mart_bench
+      threads: 4
+EOF
+done
+
+# measure RUNS CMD...: "<time>|<peak RSS>" of CMD, run in the current directory. Several
+# runs: hyperfine's mean +- standard deviation after 2 warm-up runs (a bash loop without
+# hyperfine), then one more run under /usr/bin/time -v for the peak RSS. One run (dbt):
+# that single run under /usr/bin/time -v gives both.
+measure() {
+  local runs="$1"
+  shift
+  local time rss="n/a"
+  if [ "$runs" -le 1 ] && [ -n "$have_gnu_time" ]; then
+    /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '
+      /Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; time = sprintf("%.0f ms", s * 1000) }
+      /Maximum resident set size/ { rss = sprintf("%.0f MB", $2 / 1024) }
+      END { printf "%s|%s\n", time, rss }'
+    return
+  fi
+  if [ -n "$have_hyperfine" ]; then
+    local json="${work}/hyperfine.json"
+    hyperfine --style none --warmup 2 --runs "$runs" --export-json "$json" \
+      -N -- "$(printf '%q ' "$@")" >/dev/null
+    time="$(python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print("%.0f +- %.0f ms" % (r["mean"] * 1000, (r["stddev"] or 0) * 1000))' "$json")"
+  else
+    "$@" >/dev/null 2>&1
+    "$@" >/dev/null 2>&1
+    local total=0 i start end
+    for ((i = 0; i < runs; i++)); do
+      start=$(date +%s%N)
+      "$@" >/dev/null 2>&1
+      end=$(date +%s%N)
+      total=$((total + end - start))
+    done
+    time="$((total / runs / 1000000)) ms"
+  fi
+  if [ -n "$have_gnu_time" ]; then
+    rss="$(/usr/bin/time -v "$@" 2>&1 >/dev/null |
+      awk -F': ' '/Maximum resident set size/ { printf "%.0f MB", $2 / 1024 }')"
+  fi
+  echo "${time}|${rss}"
+}
+
+rows=()
+# row COMMAND MODELS MART DBT, MART and DBT as "<time>|<rss>".
+row() {
+  rows+=("$(printf '| %-28s | %6s | %-16s | %-8s | %-16s | %-8s |' \
+    "$1" "$2" "${3%|*}" "${3#*|}" "${4%|*}" "${4#*|}")")
+}
+largest="$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -n 1)"
+
+for n in $SIZES; do
+  dir="${work}/p${n}"
+  cd "$dir"
+  # awk, not head: head would end sort with SIGPIPE, which pipefail turns into a failure.
+  model="$(basename "$(find models/fct -name '*.sql' | sort | awk 'NR == 1')" .sql)"
+  m=("$mart" --project-dir "$dir" --profiles-dir "$dir")
+  dbt_args=(--project-dir "$dir" --profiles-dir "$dir" --target-path target_dbt --quiet)
+
+  echo "==> ${n} models: mart compile"
+  mart_result="$(measure "$RUNS" "${m[@]}" compile)"
+  dbt_result="-|-"
+  if [ -n "$dbt" ]; then
+    echo "==> ${n} models: dbt compile"
+    dbt_result="$(measure "$DBT_RUNS" "$dbt" compile --no-partial-parse -s resource_type:model "${dbt_args[@]}")"
+  fi
+  row "compile" "$n" "$mart_result" "$dbt_result"
+
+  echo "==> ${n} models: mart ls -s ${model}"
+  mart_result="$(measure "$RUNS" "${m[@]}" ls -s "$model")"
+  dbt_result="-|-"
+  if [ -n "$dbt" ]; then
+    echo "==> ${n} models: dbt parse"
+    dbt_result="$(measure "$DBT_RUNS" "$dbt" parse --no-partial-parse "${dbt_args[@]}")"
+  fi
+  row "ls -s 1 model / dbt parse" "$n" "$mart_result" "$dbt_result"
+
+  if [ -n "$dbt" ] && [ "$n" = "$largest" ]; then
+    echo "==> ${n} models: dbt ls -s ${model} (partial parse)"
+    "$dbt" parse "${dbt_args[@]}" >/dev/null
+    dbt_result="$(measure "$DBT_RUNS" "$dbt" ls -s "$model" "${dbt_args[@]}")"
+    row "ls -s 1 model (dbt warm)" "$n" "(row above)|" "$dbt_result"
+  fi
+  cd "$repo"
+done
+
+echo
+echo "mart $("$mart" --version | awk '{print $2}'), $(nproc) cores; dbt: ${dbt:-not measured}"
+printf '| %-28s | %6s | %-16s | %-8s | %-16s | %-8s |\n' "command" "models" "mart time" "mart RSS" "dbt time" "dbt RSS"
+printf '|%s|%s|%s|%s|%s|%s|\n' "------------------------------" "--------" "------------------" "----------" "------------------" "----------"
+printf '%s\n' "${rows[@]}"
