@@ -149,31 +149,7 @@ impl<'a> Compiler<'a> {
 
     /// Compiles many nodes on every core; results in the order given.
     pub fn compile_all(&self, ids: &[NodeId]) -> Vec<Result<CompiledNode, Diagnostic>> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = ids.len().div_ceil(threads).max(1);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = ids
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|id| self.compile(id, false))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        vec![Err(Diagnostic::error(
-                            Code::TemplateRender,
-                            "a compile thread panicked",
-                        ))]
-                    })
-                })
-                .collect()
-        })
+        mart_project::parallel_map(ids, |id| self.compile(id, false))
     }
 }
 

@@ -12,7 +12,7 @@ mod locate;
 mod manifest;
 
 pub use compile::{write_artifact, CompiledNode, Compiler};
-pub use manifest::{Manifest, Node, SourceNode};
+pub use manifest::{config_error_at, Manifest, Node, SourceNode};
 
 #[cfg(test)]
 mod tests;

@@ -273,33 +273,7 @@ fn parse_models(
     target: &Target,
     env: &JinjaEnv,
 ) -> Vec<Result<Node, Diagnostic>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = project.models.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = project
-            .models
-            .chunks(chunk)
-            .map(|models| {
-                s.spawn(move || {
-                    models
-                        .iter()
-                        .map(|m| parse_model(project, target, env, m))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    vec![Err(Diagnostic::error(
-                        Code::TemplateRender,
-                        "a parse thread panicked",
-                    ))]
-                })
-            })
-            .collect()
-    })
+    mart_project::parallel_map(&project.models, |m| parse_model(project, target, env, m))
 }
 
 fn parse_model(
@@ -424,12 +398,18 @@ fn seed_node(
 }
 
 fn config_error(file: &Arc<SourceFile>, e: &mart_project::ConfigError) -> Diagnostic {
-    let key = e.key.split('.').next().unwrap_or(&e.key);
+    config_error_at(file, &e.key, e.to_string())
+}
+
+/// A config problem pointing at the first mention of `key` in the node's file (or at
+/// the file), with where configs can be fixed.
+pub fn config_error_at(file: &Arc<SourceFile>, key: &str, message: String) -> Diagnostic {
+    let key = key.split('.').next().unwrap_or(key);
     let span = file
         .text
         .find(key)
         .map(|i| Span::new(file.clone(), i..i + key.len()));
-    let d = Diagnostic::error(Code::Config, e.to_string()).with_help(format!(
+    let d = Diagnostic::error(Code::Config, message).with_help(format!(
         "fix '{key}' in config(), the property file, or the project file's folder config"
     ));
     match span {

@@ -317,9 +317,9 @@ fn fqn_for(project: &str, dir: &str, path: &Path) -> Vec<String> {
     fqn
 }
 
-/// `f` over `items` on every core (reading and YAML parsing dominate a large project's
-/// load); results keep the items' order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// `f` over `items` on every core, results in the items' order. Loading (file reads, YAML)
+/// and the compiler's renders share it.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = items.len().div_ceil(threads).max(1);
     let f = &f;

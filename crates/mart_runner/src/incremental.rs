@@ -7,8 +7,8 @@ use mart_adapter::incremental::{
     apply_statements, dest_columns, drop_temp, schema_changes, temp_relation,
     temp_table_statements, Apply, OnSchemaChange, Strategy,
 };
-use mart_compiler::{write_artifact, Manifest, Node};
-use mart_diagnostics::{Code, Diagnostic, SourceFile, Span};
+use mart_compiler::{config_error_at, write_artifact, Manifest, Node};
+use mart_diagnostics::{Code, Diagnostic, SourceFile};
 use mart_graph::NodeId;
 use mart_postgres::Connection;
 
@@ -67,13 +67,10 @@ fn string_list(node: &Node, key: &str) -> Result<Option<Vec<String>>, Diagnostic
 
 /// A config error pointing at the first mention of `key` in the model file, or at the file.
 fn config_error(node: &Node, key: &str, message: String) -> Diagnostic {
-    let d = Diagnostic::error(Code::Config, format!("model '{}': {message}", node.name));
+    let message = format!("model '{}': {message}", node.name);
     match &node.file {
-        Some(file) => match file.text.find(key) {
-            Some(at) => d.with_span(Span::new(file.clone(), at..at + key.len())),
-            None => d.with_path(&node.original_file_path),
-        },
-        None => d.with_path(&node.original_file_path),
+        Some(file) => config_error_at(file, key, message),
+        None => Diagnostic::error(Code::Config, message).with_path(&node.original_file_path),
     }
 }
 
