@@ -285,13 +285,7 @@ fn parse_model(
     let package = &project.config.name;
     let id = NodeId::for_node(ResourceType::Model, package, &model.name);
     let properties = project.model_properties.get(&model.name);
-    let mut config = ConfigMap::new();
-    for layer in project.config.models.layers_for(&model.fqn) {
-        merge_into(&mut config, &layer);
-    }
-    if let Some(p) = properties {
-        merge_into(&mut config, &p.config);
-    }
+    let mut config = layered_config(&project.config.models, &model.fqn, properties);
     let path = path_string(&model.file.path);
     let mut scope = RenderScope::new(Phase::Parse);
     scope.config = config.clone();
@@ -353,13 +347,7 @@ fn seed_node(
     let package = &project.config.name;
     let id = NodeId::for_node(ResourceType::Seed, package, &seed.name);
     let properties = project.seed_properties.get(&seed.name);
-    let mut config = ConfigMap::new();
-    for layer in project.config.seeds.layers_for(&seed.fqn) {
-        merge_into(&mut config, &layer);
-    }
-    if let Some(p) = properties {
-        merge_into(&mut config, &p.config);
-    }
+    let config = layered_config(&project.config.seeds, &seed.fqn, properties);
     let config = NodeConfig::from_map(config, "seed").map_err(|e| {
         let d = Diagnostic::error(Code::Config, format!("seed '{}': {e}", seed.name))
             .with_help("fix the value in the project file or the seed's property file");
@@ -395,6 +383,23 @@ fn seed_node(
         source_calls: Vec::new(),
         config,
     })
+}
+
+/// The config a node has before its own file speaks: project folder configs (shallow to
+/// deep), then its property file entry.
+fn layered_config(
+    tree: &mart_project::ConfigTree,
+    fqn: &[String],
+    properties: Option<&mart_project::NodeProperties>,
+) -> ConfigMap {
+    let mut config = ConfigMap::new();
+    for layer in tree.layers_for(fqn) {
+        merge_into(&mut config, &layer);
+    }
+    if let Some(p) = properties {
+        merge_into(&mut config, &p.config);
+    }
+    config
 }
 
 fn config_error(file: &Arc<SourceFile>, e: &mart_project::ConfigError) -> Diagnostic {
