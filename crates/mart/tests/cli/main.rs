@@ -457,3 +457,22 @@ fn ctrl_c_cancels_running_queries_and_keeps_the_old_table() {
         vec![vec![Some("1".to_string())]]
     );
 }
+
+#[test]
+fn run_query_reads_the_database_while_rendering() {
+    let project = TestProject::with_files(
+        "run_query",
+        &[(
+            "models/answer.sql",
+            "{% set result = run_query(\"select 40 + 2 as answer, 'x' as label\") %}\n{{ config(materialized='table') }}\nselect {{ result[0][0] if execute else 0 }} as answer, '{{ result.columns[1].values()[0] if execute else '' }}' as label",
+        )],
+    );
+    project.mart_expect(&["run"], 0);
+    assert_eq!(
+        project.query(&format!(
+            "select answer::text, label from \"{}\".answer",
+            project.schema
+        )),
+        vec![vec![Some("42".to_string()), Some("x".to_string())]]
+    );
+}
