@@ -57,30 +57,6 @@ pub(crate) fn matches(pattern: &str, text: &str) -> bool {
     }
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// The candidate closest to `word`, when it is close enough to be a likely typo.
-pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,13 +87,5 @@ mod tests {
         for (pattern, text, want) in cases {
             assert_eq!(glob_match(pattern, text), want, "{pattern} ~ {text}");
         }
-    }
-
-    #[test]
-    fn suggestions() {
-        let methods = ["tag", "path", "source", "resource_type"];
-        assert_eq!(closest("tagg", &methods), Some("tag"));
-        assert_eq!(closest("resource-type", &methods), Some("resource_type"));
-        assert_eq!(closest("zzzzzz", &methods), None);
     }
 }

@@ -3,9 +3,8 @@
 
 use std::fmt;
 
-use mart_diagnostics::{Code, Diagnostic};
+use mart_diagnostics::{closest_name, Code, Diagnostic};
 
-use crate::glob::closest;
 use crate::node::ResourceType;
 
 /// The methods a selector may name before `:` (config takes a key: `config.<key>`).
@@ -414,11 +413,10 @@ fn parse_method(method: &str, value: &str, selector: &str) -> Result<Criterion, 
         });
     }
     if !METHODS.contains(&method) {
-        let candidates: Vec<&str> = METHODS.to_vec();
         return Err(SelectorError::UnknownMethod {
             selector: selector.to_owned(),
             method: method.to_owned(),
-            suggestion: closest(method, &candidates).map(|m| {
+            suggestion: closest_name(method, METHODS.iter().copied()).map(|m| {
                 if m == "config" {
                     "config.<key>".to_owned()
                 } else {
@@ -446,7 +444,7 @@ fn parse_method(method: &str, value: &str, selector: &str) -> Result<Criterion, 
                 SelectorError::UnknownResourceType {
                     selector: selector.to_owned(),
                     value: value_owned.clone(),
-                    suggestion: closest(value, &names).map(str::to_owned),
+                    suggestion: closest_name(value, names.iter().copied()).map(str::to_owned),
                 }
             })?;
             Criterion::ResourceType(t)

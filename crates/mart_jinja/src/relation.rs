@@ -32,6 +32,10 @@ impl fmt::Display for RelationValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.cte_name {
             Some(cte) => f.write_str(cte),
+            // `include(schema=False)`: the bare identifier (a database alone means nothing).
+            None if self.relation.schema.is_empty() => {
+                f.write_str(&quote_ident(&self.relation.identifier))
+            }
             None => write!(f, "{}", self.relation),
         }
     }
@@ -90,9 +94,6 @@ impl Object for RelationValue {
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.cte_name.is_none() && self.relation.schema.is_empty() {
-            return f.write_str(&quote_ident(&self.relation.identifier));
-        }
         fmt::Display::fmt(&**self, f)
     }
 }

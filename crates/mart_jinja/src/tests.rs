@@ -283,3 +283,17 @@ fn generic_tests_and_materializations_in_macro_files_are_skipped() {
         .unwrap();
     assert_eq!(sql, "select (a * 100)");
 }
+
+#[test]
+fn relation_include_and_render_agree() {
+    let jinja = env(&[]);
+    let model = file(
+        "models/m.sql",
+        "{{ this.include(database=False) }} | {{ this.include(schema=False) }} | {{ this.include(schema=False).render() }} | {{ this.render() }} | {{ this.identifier }}",
+    );
+    let sql = jinja.render(&model, &compile_scope()).unwrap();
+    assert_eq!(
+        sql,
+        r#""analytics"."fact" | "fact" | "fact" | "db"."analytics"."fact" | fact"#
+    );
+}

@@ -476,3 +476,35 @@ fn run_query_reads_the_database_while_rendering() {
         vec![vec![Some("42".to_string()), Some("x".to_string())]]
     );
 }
+
+#[test]
+fn adapter_looks_up_relations_and_columns_in_the_database() {
+    let project = TestProject::with_files(
+        "adapter",
+        &[
+            ("models/base.sql", "{{ config(materialized='table') }}select 1 as id, 'a' as name"),
+            (
+                "models/probe.sql",
+                "{% set cols = adapter.get_columns_in_relation(ref('base')) if execute else [] %}\n\
+                 {% set found = adapter.get_relation(this.database, this.schema, 'base') %}\n\
+                 {% set missing = adapter.get_relation(this.database, this.schema, 'nope') %}\n\
+                 select '{% for c in cols %}{{ c.name }}:{{ c.data_type }}{% if not loop.last %},{% endif %}{% endfor %}' as columns,\n\
+                 {{ 'true' if found else 'false' }} as found, {{ 'true' if missing else 'false' }} as missing, {{ adapter.quote('Mixed') }} as quoted\n\
+                 from (select 1 as \"Mixed\") s",
+            ),
+        ],
+    );
+    project.mart_expect(&["run"], 0);
+    assert_eq!(
+        project.query(&format!(
+            "select columns, found::text, missing::text, quoted::text from \"{}\".probe",
+            project.schema
+        )),
+        vec![vec![
+            Some("id:integer,name:text".to_string()),
+            Some("true".to_string()),
+            Some("false".to_string()),
+            Some("1".to_string()),
+        ]]
+    );
+}
