@@ -10,7 +10,9 @@
 //! - builds the statements of the incremental materialization: temporary table, schema
 //!   changes and the append / merge / delete+insert strategies ([`incremental`]);
 //! - reads CSV seeds, infers a PostgreSQL type per column and builds the seed DDL and the
-//!   `COPY ... FROM STDIN` statement ([`seed`]).
+//!   `COPY ... FROM STDIN` statement ([`seed`]);
+//! - builds the statements of snapshots (SCD type 2: timestamp and check strategies, hard
+//!   deletes) ([`snapshot`]).
 //!
 //! What it does not do: it never talks to a database, never spawns tasks, never prints.
 //! Running the statements (and running each returned list in ONE transaction) is the
@@ -21,6 +23,7 @@ pub mod incremental;
 mod quote;
 mod relation;
 pub mod seed;
+pub mod snapshot;
 
 pub use ddl::{
     create_schema, drop_relation, table_statements, view_replace_statements, view_statements,

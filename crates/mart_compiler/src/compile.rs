@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use mart_diagnostics::{Code, Diagnostic};
-use mart_graph::NodeId;
+use mart_graph::{NodeId, ResourceType};
 use mart_jinja::{JinjaEnv, Phase, QueryRunner, RenderScope};
 use mart_project::Materialization;
 
@@ -166,12 +166,16 @@ impl Manifest {
 
     fn artifact_path(&self, kind: &str, id: &NodeId) -> Option<PathBuf> {
         let node = self.node(id)?;
-        Some(
-            self.target_dir
-                .join(kind)
-                .join(&self.project_name)
-                .join(&node.original_file_path),
-        )
+        let base = self.target_dir.join(kind).join(&self.project_name);
+        Some(match node.resource_type {
+            // One file can define several snapshots (or a property file a YAML one).
+            ResourceType::Snapshot => {
+                let file = Path::new(&node.original_file_path);
+                base.join(file.parent().unwrap_or(Path::new("")))
+                    .join(format!("{}.sql", node.name))
+            }
+            _ => base.join(&node.original_file_path),
+        })
     }
 }
 

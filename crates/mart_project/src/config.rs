@@ -25,7 +25,13 @@ fn is_additive(key: &str) -> bool {
 fn is_dict_update(key: &str) -> bool {
     matches!(
         key,
-        "meta" | "grants" | "column_types" | "persist_docs" | "docs" | "contract"
+        "meta"
+            | "grants"
+            | "column_types"
+            | "persist_docs"
+            | "docs"
+            | "contract"
+            | "snapshot_meta_column_names"
     )
 }
 
