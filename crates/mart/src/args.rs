@@ -53,6 +53,8 @@ pub enum Command {
     Run(RunArgs),
     /// Load CSV seeds into tables with COPY.
     Seed(RunArgs),
+    /// Record the changes of snapshot queries as SCD type 2 history tables.
+    Snapshot(RunArgs),
     /// List the project's nodes.
     #[command(alias = "list")]
     Ls(LsArgs),
@@ -79,7 +81,7 @@ pub struct RunArgs {
     /// How many nodes run at once (else the profile's threads).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Rebuild from scratch (seeds are dropped and recreated).
+    /// Rebuild from scratch (seeds are dropped and recreated; snapshots are never rebuilt).
     #[arg(long)]
     pub full_refresh: bool,
     /// Stop at the first failure; what did not start is skipped.

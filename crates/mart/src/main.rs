@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Command::Compile(args) => commands::compile::run(&cli.global, args),
         Command::Run(args) => commands::run::run(&cli.global, args),
         Command::Seed(args) => commands::seed::run(&cli.global, args),
+        Command::Snapshot(args) => commands::snapshot::run(&cli.global, args),
         Command::Ls(args) => commands::ls::run(&cli.global, args),
         Command::Debug => commands::debug::run(&cli.global),
         Command::Clean => commands::clean::run(&cli.global),

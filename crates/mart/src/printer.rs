@@ -168,6 +168,7 @@ impl RunPrinter {
                 let relation = format!("{}.{}", node.relation.schema, node.relation.identifier);
                 match node.resource_type {
                     ResourceType::Seed => format!("seed file {relation}"),
+                    ResourceType::Snapshot => format!("snapshot {relation}"),
                     _ => format!("sql {} model {relation}", node.config.materialized),
                 }
             }
@@ -226,6 +227,8 @@ impl Reporter for RunPrinter {
                     NodeStatus::Success => {
                         let verb = if what.starts_with("seed") {
                             "loaded"
+                        } else if what.starts_with("snapshot") {
+                            "snapshotted"
                         } else {
                             "created"
                         };

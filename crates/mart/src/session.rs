@@ -114,8 +114,18 @@ impl Session {
             .values()
             .filter(|n| n.resource_type == mart_graph::ResourceType::Seed)
             .count();
+        let snapshots = self
+            .manifest
+            .nodes
+            .values()
+            .filter(|n| n.resource_type == mart_graph::ResourceType::Snapshot)
+            .count();
+        let snapshots = match snapshots {
+            0 => String::new(),
+            n => format!("{n} snapshot{}, ", plural(n)),
+        };
         format!(
-            "Found {models} model{}, {seeds} seed{}, {} source{}, {} macro file{}",
+            "Found {models} model{}, {seeds} seed{}, {snapshots}{} source{}, {} macro file{}",
             plural(models),
             plural(seeds),
             self.manifest.sources.len(),

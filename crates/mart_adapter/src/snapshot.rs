@@ -244,7 +244,11 @@ pub fn first_build_statements(s: &Snapshot<'_>) -> Vec<String> {
         quote_ident(&m.valid_to),
     );
     if s.hard_deletes == HardDeletes::NewRecord {
-        let _ = write!(select, ",\n    'False'::text as {}", quote_ident(&m.is_deleted));
+        let _ = write!(
+            select,
+            ",\n    'False'::text as {}",
+            quote_ident(&m.is_deleted)
+        );
     }
     let _ = write!(select, "\nfrom {} as src", s.source);
     vec![
@@ -265,7 +269,10 @@ pub fn staging_relation(target: &Relation) -> Relation {
 /// The statements of a later run and the indexes of the `update` (versions closed) and the
 /// `insert` (versions added) among them. `target_columns` are the snapshot table's.
 /// Run in ONE transaction.
-pub fn update_statements(s: &Snapshot<'_>, target_columns: &[Column]) -> (Vec<String>, usize, usize) {
+pub fn update_statements(
+    s: &Snapshot<'_>,
+    target_columns: &[Column],
+) -> (Vec<String>, usize, usize) {
     let m = s.meta;
     let target = s.target;
     let stage = staging_relation(target);
@@ -375,7 +382,11 @@ pub fn update_statements(s: &Snapshot<'_>, target_columns: &[Column]) -> (Vec<St
     statements.push(format!(
         "update {target} as mart_dest\nset {to} = stage.{to}\nfrom {stage} as stage\nwhere stage.{scd} = mart_dest.{scd}\n  and stage.mart_change_type in ('update', 'delete')\n  and mart_dest.{to} is null"
     ));
-    let mut columns: Vec<String> = s.source_columns.iter().map(|(n, _)| quote_ident(n)).collect();
+    let mut columns: Vec<String> = s
+        .source_columns
+        .iter()
+        .map(|(n, _)| quote_ident(n))
+        .collect();
     columns.extend(m.names(s.hard_deletes).into_iter().map(quote_ident));
     let columns = columns.join(", ");
     let insert_index = statements.len();
@@ -482,7 +493,13 @@ mod tests {
         let meta = MetaColumns::with_names(&renames).unwrap();
         assert_eq!(
             meta.names(HardDeletes::NewRecord),
-            ["dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "valid_until", "dbt_is_deleted"]
+            [
+                "dbt_scd_id",
+                "dbt_updated_at",
+                "dbt_valid_from",
+                "valid_until",
+                "dbt_is_deleted"
+            ]
         );
         let bad: BTreeMap<String, String> = [("valid".to_string(), "x".to_string())].into();
         assert!(MetaColumns::with_names(&bad).is_err());

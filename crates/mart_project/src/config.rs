@@ -223,6 +223,18 @@ impl NodeConfig {
     }
 }
 
+impl NodeConfig {
+    /// A boolean config without a typed field; `None` when unset.
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, ConfigError> {
+        opt_bool(&self.raw, key)
+    }
+
+    /// A mapping of strings (`snapshot_meta_column_names`); empty when unset.
+    pub fn string_map(&self, key: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+        string_map(&self.raw, key)
+    }
+}
+
 fn describe(value: &Value) -> String {
     match value {
         Value::Null => "null".into(),

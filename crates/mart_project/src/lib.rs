@@ -493,8 +493,14 @@ mod tests {
         assert_eq!(
             snapshots,
             [
-                ("user_history", &["learn".to_string(), "history".into(), "user_history".into()][..]),
-                ("orders_history", &["learn".to_string(), "orders_history".into()][..]),
+                (
+                    "user_history",
+                    &["learn".to_string(), "history".into(), "user_history".into()][..]
+                ),
+                (
+                    "orders_history",
+                    &["learn".to_string(), "orders_history".into()][..]
+                ),
             ]
         );
         assert_eq!(

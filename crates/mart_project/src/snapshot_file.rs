@@ -136,7 +136,10 @@ mod tests {
 
     #[test]
     fn unclosed_block_is_an_error() {
-        let file = Arc::new(SourceFile::new("snapshots/s.sql", "{% snapshot a %}\nselect 1\n"));
+        let file = Arc::new(SourceFile::new(
+            "snapshots/s.sql",
+            "{% snapshot a %}\nselect 1\n",
+        ));
         let err = snapshot_blocks(&file, &[]).unwrap_err();
         assert_eq!(err.message, "snapshot 'a' has no {% endsnapshot %}");
         assert_eq!(err.span.unwrap().line_col().0, 1);

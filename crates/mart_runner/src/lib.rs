@@ -1,5 +1,6 @@
 //! Executes selected nodes on PostgreSQL: in DAG order, `threads` at a time, each on a
-//! connection of its own. A failed node skips only its descendants.
+//! connection of its own (models, seeds and snapshots). A failed node skips only its
+//! descendants.
 //!
 //! It asks the compiler for SQL and the adapter for statements, runs them, and reports
 //! progress through a [`Reporter`]; it never prints.
@@ -9,6 +10,7 @@ mod materialize;
 mod query;
 mod schedule;
 mod seed;
+mod snapshot;
 
 use std::time::Duration;
 

@@ -13,7 +13,9 @@ use mart_project::Materialization;
 use tokio::task::JoinSet;
 
 use crate::query::PgQueryRunner;
-use crate::{materialize, seed, Event, NodeResult, NodeStatus, Reporter, RunError, RunOptions};
+use crate::{
+    materialize, seed, snapshot, Event, NodeResult, NodeStatus, Reporter, RunError, RunOptions,
+};
 
 /// What every node task needs.
 pub struct RunContext {
@@ -31,7 +33,7 @@ pub struct RunContext {
 fn executable(manifest: &Manifest, id: &NodeId) -> bool {
     manifest.node(id).is_some_and(|n| match n.resource_type {
         ResourceType::Model => n.config.materialized != Materialization::Ephemeral,
-        ResourceType::Seed => true,
+        ResourceType::Seed | ResourceType::Snapshot => true,
         _ => false,
     })
 }
@@ -308,6 +310,7 @@ async fn run_node(
     let started = Instant::now();
     let outcome = match ctx.manifest.node(&id).map(|n| n.resource_type) {
         Some(ResourceType::Seed) => seed::load(ctx, &id, &mut connection).await,
+        Some(ResourceType::Snapshot) => snapshot::run(ctx, &id, &mut connection).await,
         _ => materialize::model(ctx, &id, &mut connection).await,
     };
     let duration = started.elapsed();

@@ -6,6 +6,7 @@ pub mod debug;
 pub mod ls;
 pub mod run;
 pub mod seed;
+pub mod snapshot;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -356,7 +356,7 @@ fn a_view_in_the_way_is_replaced_and_bad_configs_are_errors() {
     let out = p.mart_expect(&["run"], 1);
     assert!(
         out.stdout
-            .contains("unique_key names columns the model does not load: nope"),
+            .contains("unique_key names columns the model does not select: nope"),
         "{}",
         out.stdout
     );

@@ -3,6 +3,7 @@
 
 mod harness;
 mod incremental;
+mod snapshot;
 
 use harness::TestProject;
 
