@@ -80,6 +80,10 @@ pub struct Manifest {
     pub sources: BTreeMap<NodeId, SourceNode>,
     pub dag: Dag,
     pub warnings: Vec<Diagnostic>,
+    /// The project file's `on-run-start` / `on-run-end` hooks, and the file itself.
+    pub on_run_start: Vec<String>,
+    pub on_run_end: Vec<String>,
+    pub project_file: PathBuf,
     pub(crate) resolver: Arc<ManifestResolver>,
 }
 
@@ -191,6 +195,9 @@ impl Manifest {
             sources,
             dag,
             warnings: project.warnings.clone(),
+            on_run_start: project.config.on_run_start.clone(),
+            on_run_end: project.config.on_run_end.clone(),
+            project_file: project.config.file.path.clone(),
             resolver,
         })
     }

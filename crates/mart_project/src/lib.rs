@@ -19,7 +19,10 @@ use std::sync::Arc;
 
 use mart_diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
 
-pub use config::{merge_into, normalize_key, ConfigError, ConfigMap, Materialization, NodeConfig};
+pub use config::{
+    merge_into, normalize_key, ConfigError, ConfigMap, IndexConfig, Materialization, NodeConfig,
+    PersistDocs,
+};
 pub use env::env_var;
 pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target};
 pub use project_file::{ConfigTree, ProjectConfig, PROJECT_FILE_NAMES};

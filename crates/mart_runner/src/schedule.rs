@@ -14,7 +14,8 @@ use tokio::task::JoinSet;
 
 use crate::query::PgQueryRunner;
 use crate::{
-    materialize, seed, snapshot, Event, NodeResult, NodeStatus, Reporter, RunError, RunOptions,
+    hooks, materialize, seed, snapshot, Event, NodeResult, NodeStatus, Reporter, RunError,
+    RunOptions,
 };
 
 /// What every node task needs.
@@ -73,6 +74,7 @@ pub async fn execute(
 
     let mut pool = open_connections(&ctx, ctx.options.threads.clamp(1, total)).await?;
     create_schemas(&ctx, &mut pool[0], &order).await?;
+    hooks::on_run(&ctx, &mut pool[0], false).await?;
 
     let mut results: Vec<NodeResult> = Vec::with_capacity(total);
     let mut done: BTreeSet<NodeId> = BTreeSet::new();
@@ -192,6 +194,11 @@ pub async fn execute(
         });
         results.push(result);
     }
+    if !*ctx.interrupt.borrow() {
+        if let Some(connection) = pool.first_mut() {
+            hooks::on_run(&ctx, connection, true).await?;
+        }
+    }
     Ok(results)
 }
 
@@ -302,17 +309,33 @@ async fn create_schemas(
     Ok(())
 }
 
+/// A node's pre-hooks, its materialization (by resource type), then what follows a build
+/// (indexes, post-hooks, grants, comments).
+async fn build_node(
+    ctx: &RunContext,
+    id: &NodeId,
+    connection: &mut Connection,
+) -> Result<(String, Option<u64>), Diagnostic> {
+    let node = ctx.manifest.node(id).ok_or_else(|| {
+        Diagnostic::error(Code::UnknownRef, format!("'{id}' is not in the manifest"))
+    })?;
+    hooks::before(ctx, node, connection).await?;
+    let outcome = match node.resource_type {
+        ResourceType::Seed => seed::load(ctx, id, connection).await,
+        ResourceType::Snapshot => snapshot::run(ctx, id, connection).await,
+        _ => materialize::model(ctx, id, connection).await,
+    }?;
+    hooks::after(ctx, node, connection).await?;
+    Ok(outcome)
+}
+
 async fn run_node(
     ctx: &RunContext,
     id: NodeId,
     mut connection: Connection,
 ) -> (Connection, NodeResult) {
     let started = Instant::now();
-    let outcome = match ctx.manifest.node(&id).map(|n| n.resource_type) {
-        Some(ResourceType::Seed) => seed::load(ctx, &id, &mut connection).await,
-        Some(ResourceType::Snapshot) => snapshot::run(ctx, &id, &mut connection).await,
-        _ => materialize::model(ctx, &id, &mut connection).await,
-    };
+    let outcome = build_node(ctx, &id, &mut connection).await;
     let duration = started.elapsed();
     let result = match outcome {
         Ok((message, rows_affected)) => NodeResult {
