@@ -203,11 +203,21 @@ impl Reporter for RunPrinter {
                     "message": result.message, "execution_time": result.duration.as_secs_f64(),
                     "rows_affected": result.rows_affected,
                 }),
+                Event::Progress { id, done, total } => serde_json::json!({
+                    "level": "info", "event": "node_progress", "unique_id": id.as_str(), "done": done, "total": total,
+                }),
             };
             p.json_line(value);
             return;
         }
         match event {
+            Event::Progress { id, done, total } => {
+                let name = self
+                    .manifest
+                    .node(id)
+                    .map_or(id.as_str(), |n| n.name.as_str());
+                p.info(&format!("  {name}: {done} of {total} rows loaded"));
+            }
             Event::Start { index, total, id } => {
                 self.line(
                     *index,

@@ -54,6 +54,8 @@ pub enum Event {
         total: usize,
         result: NodeResult,
     },
+    /// A long seed loaded `done` of its `total` rows (after each COPY batch).
+    Progress { id: NodeId, done: u64, total: u64 },
 }
 
 /// Receives progress; the command line prints it.

@@ -4,6 +4,7 @@
 mod harness;
 mod hooks;
 mod incremental;
+mod seed;
 mod snapshot;
 
 use harness::TestProject;
