@@ -26,6 +26,7 @@ fn example_project_seeds_and_runs_twice_with_identical_results() {
     let project = TestProject::example("example");
     project.mart_expect(&["seed"], 0);
     let first = project.mart_expect(&["run"], 0);
+    project.mart_expect(&["snapshot"], 0);
     assert!(
         first
             .stdout
@@ -42,6 +43,7 @@ fn example_project_seeds_and_runs_twice_with_identical_results() {
         ("_raw_data", "user_event", "r", 3965),
         ("_raw_data", "user_metadata", "r", 288),
         ("_raw_data", "user_variant", "r", 300),
+        ("_snapshots", "user_metadata_snapshot", "r", 288),
     ]
     .into_iter()
     .map(|(s, n, k, c)| (s.to_string(), n.to_string(), k.to_string(), c))
@@ -52,6 +54,8 @@ fn example_project_seeds_and_runs_twice_with_identical_results() {
     project.mart_expect(&["seed"], 0);
     project.mart_expect(&["seed", "--full-refresh"], 0);
     project.mart_expect(&["run", "--threads", "1"], 0);
+    // Nothing changed in user_metadata: the snapshot adds no version.
+    project.mart_expect(&["snapshot"], 0);
     assert_eq!(example_state(&project), expected);
     // Nothing is left behind by the swaps.
     assert!(project
