@@ -191,7 +191,7 @@ pub fn infer_seed_batches(
             });
         }
         let line = lines.line_at(csv, start);
-        if row_count > 0 && row_count % batch_rows == 0 {
+        if row_count > 0 && row_count.is_multiple_of(batch_rows) {
             batches.push(SeedBatch {
                 start,
                 line,
