@@ -147,8 +147,10 @@ const CONFIG_KEYS: [&str; 14] = [
 
 /// The node a generic test is declared on.
 struct Owner<'a> {
-    /// The name in the test's name: the model name, or `source_<source>_<table>`.
+    /// The name in the test's name: the model name, or `<source>_<table>`.
     test_name_part: String,
+    /// Sources: dbt names their tests `source_<test>_<source>_<table>_...`.
+    is_source: bool,
     /// The Jinja that resolves to its relation: `ref('x')` or `source('s', 't')`.
     relation_expr: String,
     attached_node: Option<NodeId>,
@@ -191,6 +193,7 @@ pub(crate) fn parse_tests(
             };
             let owner = || Owner {
                 test_name_part: name.clone(),
+                is_source: false,
                 relation_expr: format!("ref({})", jinja_string(name)),
                 attached_node: Some(node.id.clone()),
                 file: &props.file,
@@ -202,7 +205,8 @@ pub(crate) fn parse_tests(
     for source in sources.values() {
         let table = &source.table;
         let owner = || Owner {
-            test_name_part: format!("source_{}_{}", table.source_name, table.name),
+            test_name_part: format!("{}_{}", table.source_name, table.name),
+            is_source: true,
             relation_expr: format!(
                 "source({}, {})",
                 jinja_string(&table.source_name),
@@ -363,10 +367,13 @@ fn generic_test(
     if let Some(column) = &column_name {
         name_args.insert("column_name".into(), Value::from(column.clone()));
     }
-    let test_type = match &parsed.namespace {
+    let mut test_type = match &parsed.namespace {
         Some(ns) => format!("{ns}_{}", parsed.test),
         None => parsed.test.clone(),
     };
+    if owner.is_source {
+        test_type = format!("source_{test_type}");
+    }
     let (short_name, full_name) = match &parsed.custom_name {
         Some(name) => (name.clone(), name.clone()),
         None => synthesize_test_names(&test_type, &owner.test_name_part, &name_args),

@@ -224,35 +224,40 @@ impl NodeResult {
     }
 }
 
-/// `mart build`: the children of a node wait for the node's tests too (as in dbt), so a
-/// failing test skips them. A test gates each child of its parents except the tests
-/// themselves and the nodes the test depends on (which would make a cycle).
+/// `mart build`: the nodes that run after a node also wait for that node's tests (as in
+/// dbt), so a failing test skips them. A test gates every running node whose nearest
+/// running parents include a node the test tests, unless that node is an ancestor of the
+/// test itself (a relationships test reads its child too), which would make a cycle.
 fn add_test_gates(
     manifest: &Manifest,
     order: &[NodeId],
     parents: &mut HashMap<NodeId, BTreeSet<NodeId>>,
 ) {
-    let running: BTreeSet<&NodeId> = order.iter().collect();
-    for test in order {
-        let is_test = manifest
-            .node(test)
-            .is_some_and(|n| n.resource_type == ResourceType::Test);
-        if !is_test {
-            continue;
+    let is_test = |id: &NodeId| {
+        manifest
+            .node(id)
+            .is_some_and(|n| n.resource_type == ResourceType::Test)
+    };
+    let mut tests_of: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+    let mut ancestors: HashMap<NodeId, BTreeSet<NodeId>> = HashMap::new();
+    for test in order.iter().filter(|id| is_test(id)) {
+        for tested in manifest.dag.parents(test) {
+            tests_of.entry(tested).or_default().push(test.clone());
         }
-        let ancestors = manifest.dag.ancestors(test, None);
-        for parent in manifest.dag.parents(test) {
-            for child in manifest.dag.children(&parent) {
-                let child_is_test = manifest
-                    .node(&child)
-                    .is_none_or(|n| n.resource_type == ResourceType::Test);
-                if child_is_test || ancestors.contains(&child) || !running.contains(&child) {
-                    continue;
-                }
-                if let Some(set) = parents.get_mut(&child) {
-                    set.insert(test.clone());
-                }
-            }
+        ancestors.insert(test.clone(), manifest.dag.ancestors(test, None));
+    }
+    for node in order.iter().filter(|id| !is_test(id)) {
+        let Some(node_parents) = parents.get(node) else {
+            continue;
+        };
+        let gates: Vec<NodeId> = node_parents
+            .iter()
+            .flat_map(|p| tests_of.get(p).into_iter().flatten())
+            .filter(|test| ancestors.get(*test).is_none_or(|a| !a.contains(node)))
+            .cloned()
+            .collect();
+        if let Some(set) = parents.get_mut(node) {
+            set.extend(gates);
         }
     }
 }
