@@ -47,7 +47,7 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Compile models to SQL under <target-path>/compiled without running them.
+    /// Compile models and tests to SQL under <target-path>/compiled without running them.
     Compile(SelectArgs),
     /// Materialize models (views, tables; ephemerals are inlined) in DAG order.
     Run(RunArgs),

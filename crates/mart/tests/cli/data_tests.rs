@@ -2,6 +2,9 @@
 //! PostgreSQL: every test type passes on good data and fails with the exact count on
 //! rows inserted to break it.
 
+// Test support: an artifact that is missing or malformed should fail the test loudly.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use crate::harness::TestProject;
