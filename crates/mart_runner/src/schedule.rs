@@ -333,9 +333,11 @@ async fn create_schemas(
     connection: &mut Connection,
     order: &[NodeId],
 ) -> Result<(), RunError> {
+    // Tests write nothing, except with store_failures, which makes its own audit schema.
     let schemas: BTreeSet<&str> = order
         .iter()
         .filter_map(|id| ctx.manifest.node(id))
+        .filter(|n| n.resource_type != ResourceType::Test)
         .map(|n| n.relation.schema.as_str())
         .collect();
     for schema in schemas {
