@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "mart",
     version,
-    about = "Compile, run, seed and list SQL models on PostgreSQL (dbt projects run unchanged)."
+    about = "Compile, run, seed, test, build and list SQL models on PostgreSQL (dbt projects run unchanged)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -47,7 +47,7 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Compile models to SQL under <target-path>/compiled without running them.
+    /// Compile models and tests to SQL under <target-path>/compiled without running them.
     Compile(SelectArgs),
     /// Materialize models (views, tables; ephemerals are inlined) in DAG order.
     Run(RunArgs),
@@ -55,6 +55,13 @@ pub enum Command {
     Seed(RunArgs),
     /// Record the changes of snapshot queries as SCD type 2 history tables.
     Snapshot(RunArgs),
+    /// Run data tests (generic and singular) and report PASS/WARN/FAIL.
+    Test(RunArgs),
+    /// Seeds, models, snapshots and tests in one DAG order; a failing test skips what
+    /// depends on the node it tests.
+    Build(RunArgs),
+    /// Run again what errored, failed or was skipped in the last run_results.json.
+    Retry,
     /// List the project's nodes.
     #[command(alias = "list")]
     Ls(LsArgs),

@@ -17,6 +17,7 @@ use mart_postgres::Connection;
 use crate::incremental::{config_error, opt_str, resolve_columns, string_list, temp_schema};
 use crate::materialize::db_error;
 use crate::schedule::RunContext;
+use crate::Ran;
 
 /// A snapshot's configs as written (columns not yet checked against the query).
 #[derive(Clone, Debug)]
@@ -112,7 +113,7 @@ pub(crate) async fn run(
     ctx: &RunContext,
     id: &NodeId,
     connection: &mut Connection,
-) -> Result<(String, Option<u64>), Diagnostic> {
+) -> Result<Ran, Diagnostic> {
     let manifest = &ctx.manifest;
     let node = manifest.node(id).ok_or_else(|| {
         Diagnostic::error(Code::UnknownRef, format!("'{id}' is not in the manifest"))
@@ -166,7 +167,8 @@ pub(crate) async fn run(
         // Best effort: temporary tables die with the session anyway.
         let _ = connection.execute(&drop_temp(&source)).await;
     }
-    result.map_err(|d| d.with_note(while_building()))
+    let (message, rows) = result.map_err(|d| d.with_note(while_building()))?;
+    Ok(Ran::success(message, rows, Some(compiled.sql)))
 }
 
 #[allow(clippy::too_many_arguments)]
