@@ -15,8 +15,7 @@ use tokio::task::JoinSet;
 use crate::query::PgQueryRunner;
 use crate::{
     data_test, hooks, materialize, seed, snapshot, Event, NodeResult, NodeStatus, Ran, Reporter,
-    RunError,
-    RunOptions,
+    RunError, RunOptions,
 };
 
 /// What every node task needs.

@@ -23,7 +23,10 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
         .into_iter()
         .filter(|id| {
             session.manifest.node(id).is_some_and(|n| {
-                matches!(n.resource_type, ResourceType::Model | ResourceType::Test)
+                matches!(
+                    n.resource_type,
+                    ResourceType::Model | ResourceType::Snapshot | ResourceType::Test
+                )
             })
         })
         .collect();
@@ -82,15 +85,28 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
         // One selected model: show its SQL, as `dbt compile -s model` does.
         session.printer.result(last_sql.trim_end());
     } else {
-        let tests = match tests {
-            0 => String::new(),
-            1 => " and 1 test".to_string(),
-            n => format!(" and {n} tests"),
+        // "8 models", "8 models and 62 tests", "8 models, 1 snapshot and 62 tests".
+        let snapshots = count(ResourceType::Snapshot);
+        let mut parts = vec![format!("{models} models")];
+        for (n, one, many) in [
+            (snapshots, "snapshot", "snapshots"),
+            (tests, "test", "tests"),
+        ] {
+            match n {
+                0 => {}
+                1 => parts.push(format!("1 {one}")),
+                n => parts.push(format!("{n} {many}")),
+            }
+        }
+        let last = parts.pop().unwrap_or_default();
+        let what = if parts.is_empty() {
+            last
+        } else {
+            format!("{} and {last}", parts.join(", "))
         };
-        session.printer.info(&format!(
-            "Compiled {models} models{tests} to {}",
-            target_dir.display()
-        ));
+        session
+            .printer
+            .info(&format!("Compiled {what} to {}", target_dir.display()));
     }
     Ok(Outcome::Success)
 }

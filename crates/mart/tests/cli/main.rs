@@ -76,7 +76,7 @@ fn compiled_sql_of_every_example_model() {
     let out = project.mart_expect(&["compile"], 0);
     assert!(
         out.stdout
-            .contains("Compiled 8 models and 61 tests to target/mart/compiled"),
+            .contains("Compiled 8 models, 1 snapshot and 62 tests to target/mart/compiled"),
         "{}",
         out.stdout
     );
@@ -90,6 +90,7 @@ fn compiled_sql_of_every_example_model() {
         ("dim", "dim_user"),
         ("fact", "fact_user_event"),
         ("mart", "analytics_variant_user_daily"),
+        ("../snapshots", "user_metadata_snapshot"),
     ] {
         let sql =
             std::fs::read_to_string(compiled.join(folder).join(format!("{name}.sql"))).unwrap();
@@ -124,10 +125,11 @@ fn compiled_sql_of_every_example_model() {
 fn example_project_builds_with_every_data_test_passing() {
     let project = TestProject::example("example_build");
     let out = project.mart_expect(&["build"], 0);
-    // 3 seeds, 5 models that are built (3 are ephemeral), 58 generic and 3 singular tests.
+    // 3 seeds, 5 models that are built (3 are ephemeral), 1 snapshot, 59 generic and 3
+    // singular tests.
     assert!(
         out.stdout
-            .contains("Done. PASS=69 WARN=0 ERROR=0 SKIP=0 TOTAL=69"),
+            .contains("Done. PASS=71 WARN=0 ERROR=0 SKIP=0 TOTAL=71"),
         "{}",
         out.stdout
     );
