@@ -172,6 +172,19 @@ impl TestProject {
         })
     }
 
+    /// Rows of `sql` as `a|b|c` lines, NULL as `-`.
+    pub fn rows(&self, sql: &str) -> Vec<String> {
+        self.query(sql)
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .map(|v| v.unwrap_or_else(|| "-".into()))
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect()
+    }
+
     pub fn execute(&self, sql: &str) {
         block_on(async {
             let connection = Connection::connect(&config()).await.unwrap();

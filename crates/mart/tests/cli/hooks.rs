@@ -2,19 +2,6 @@
 
 use crate::harness::TestProject;
 
-fn rows(project: &TestProject, sql: &str) -> Vec<String> {
-    project
-        .query(sql)
-        .into_iter()
-        .map(|r| {
-            r.into_iter()
-                .map(|v| v.unwrap_or_else(|| "-".into()))
-                .collect::<Vec<_>>()
-                .join("|")
-        })
-        .collect()
-}
-
 const PROJECT: &str = "name: fx\nprofile: fx\n\
 on-run-start:\n  - \"create table if not exists {{ target.schema }}.run_log (id serial, event text)\"\n  - \"insert into {{ target.schema }}.run_log (event) values ('start')\"\n\
 on-run-end: \"insert into {{ target.schema }}.run_log (event) values ('end')\"\n\
@@ -51,27 +38,19 @@ fn hooks_indexes_grants_persist_docs_and_unlogged() {
     p.write("models/gold/dim_user.sql", &model(&reader));
     let s = p.schema.clone();
     let state = |p: &TestProject| {
-        let mut out = rows(
-            p,
-            &format!("select indexname, indexdef from pg_indexes where schemaname = '{s}' and tablename = 'dim_user' order by 1"),
+        let mut out = p.rows(&format!("select indexname, indexdef from pg_indexes where schemaname = '{s}' and tablename = 'dim_user' order by 1"),
         );
-        out.extend(rows(
-            p,
-            &format!(
+        out.extend(p.rows(&format!(
                 "select c.relname, c.relpersistence::text, coalesce(obj_description(c.oid, 'pg_class'), '-') from pg_class c \
                  join pg_namespace n on n.oid = c.relnamespace where n.nspname = '{s}' and c.relname in ('dim_user', 'v') order by 1"
             ),
         ));
-        out.extend(rows(
-            p,
-            &format!(
+        out.extend(p.rows(&format!(
                 "select a.attname, coalesce(col_description(a.attrelid, a.attnum), '-') from pg_attribute a \
                  where a.attrelid = '\"{s}\".dim_user'::regclass and a.attnum > 0 order by a.attnum"
             ),
         ));
-        out.extend(rows(
-            p,
-            &format!(
+        out.extend(p.rows(&format!(
                 "select grantee, privilege_type from information_schema.table_privileges \
                  where table_schema = '{s}' and table_name = 'dim_user' and grantee <> current_user order by 1, 2"
             ),
@@ -93,10 +72,7 @@ fn hooks_indexes_grants_persist_docs_and_unlogged() {
     p.mart_expect(&["run"], 0);
     assert_eq!(state(&p), expected(&reader));
     assert_eq!(
-        rows(
-            &p,
-            &format!("select event from \"{s}\".run_log order by id")
-        ),
+        p.rows(&format!("select event from \"{s}\".run_log order by id")),
         ["start", "pre dim_user", "post dim_user", "end"]
     );
     // A rebuild (table swap) gets the same indexes, grants and comments; a grant that the

@@ -13,18 +13,8 @@ fn project(tag: &str, model: &str, src_ddl: &str) -> TestProject {
     project
 }
 
-/// Rows of `sql` as `a|b|c` lines, NULL as `-`.
 fn rows(project: &TestProject, sql: &str) -> Vec<String> {
-    project
-        .query(sql)
-        .into_iter()
-        .map(|r| {
-            r.into_iter()
-                .map(|v| v.unwrap_or_else(|| "-".into()))
-                .collect::<Vec<_>>()
-                .join("|")
-        })
-        .collect()
+    project.rows(sql)
 }
 
 fn sql(project: &TestProject, statements: &str) {

@@ -3,28 +3,12 @@
 
 use crate::harness::TestProject;
 
-fn rows(project: &TestProject, sql: &str) -> Vec<String> {
-    project
-        .query(sql)
-        .into_iter()
-        .map(|r| {
-            r.into_iter()
-                .map(|v| v.unwrap_or_else(|| "-".into()))
-                .collect::<Vec<_>>()
-                .join("|")
-        })
-        .collect()
-}
-
 fn columns(p: &TestProject, table: &str) -> Vec<String> {
-    rows(
-        p,
-        &format!(
-            "select column_name || ' ' || data_type from information_schema.columns \
+    p.rows(&format!(
+        "select column_name || ' ' || data_type from information_schema.columns \
              where table_schema = '{}' and table_name = '{table}' order by ordinal_position",
-            p.schema
-        ),
-    )
+        p.schema
+    ))
 }
 
 #[test]
@@ -69,10 +53,10 @@ fn inference_odd_headers_nulls_and_delimiter() {
         ]
     );
     assert_eq!(
-        rows(
-            &p,
-            &format!("select * from \"{}\".people order by id", p.schema)
-        ),
+        p.rows(&format!(
+            "select * from \"{}\".people order by id",
+            p.schema
+        )),
         [
             "1|Ann|1.5|t|2024-01-01|2024-01-01 10:00:00|a, b",
             "2|-|-|f|-|-|-",
@@ -81,7 +65,7 @@ fn inference_odd_headers_nulls_and_delimiter() {
     );
     assert_eq!(columns(&p, "semi"), ["code text", "label text"]);
     assert_eq!(
-        rows(&p, &format!("select * from \"{}\".semi", p.schema)),
+        p.rows(&format!("select * from \"{}\".semi", p.schema)),
         ["007|a;b"]
     );
 }

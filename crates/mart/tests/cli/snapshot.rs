@@ -4,19 +4,6 @@
 
 use crate::harness::TestProject;
 
-fn rows(project: &TestProject, sql: &str) -> Vec<String> {
-    project
-        .query(sql)
-        .into_iter()
-        .map(|r| {
-            r.into_iter()
-                .map(|v| v.unwrap_or_else(|| "-".into()))
-                .collect::<Vec<_>>()
-                .join("|")
-        })
-        .collect()
-}
-
 fn sql(project: &TestProject, statements: &str) {
     project.execute(&format!(
         "set search_path to \"{}\"; {statements}",
@@ -52,8 +39,7 @@ fn history(p: &TestProject, extra: &str) -> Vec<String> {
             "case when {c} is null then '-' when {c} > '2025-01-01' then 'now' else {c}::text end"
         )
     };
-    rows(
-        p,
+    p.rows(
         &format!(
             "select id, v, {}, {}{extra} from \"{}\".s order by s.id, s.dbt_valid_from, s.dbt_valid_to nulls last",
             stamp("dbt_valid_from"),
@@ -117,8 +103,7 @@ fn timestamp_ignore_keeps_deleted_rows_current() {
     assert_eq!(deleted, expected_update);
     // dbt's scd id: md5 of the key and updated_at.
     assert_eq!(
-        rows(
-            &p,
+        p.rows(
             &format!(
                 "select count(*) from \"{}\".s where dbt_scd_id = md5(id::text || '|' || updated_at::text) and dbt_updated_at = updated_at",
                 p.schema
@@ -148,13 +133,10 @@ fn timestamp_invalidate_closes_deleted_rows() {
     sql(&p, "insert into src values (2, 'b', '2024-01-01')");
     assert_eq!(snapshot(&p), "[INSERT 1, UPDATE 0");
     assert_eq!(
-        rows(
-            &p,
-            &format!(
-                "select count(*) from \"{}\".s where id = 2 and dbt_valid_to is null",
-                p.schema
-            )
-        ),
+        p.rows(&format!(
+            "select count(*) from \"{}\".s where id = 2 and dbt_valid_to is null",
+            p.schema
+        )),
         ["1"]
     );
 }
@@ -187,13 +169,10 @@ fn legacy_invalidate_hard_deletes_and_new_record() {
     sql(&p, "insert into src values (2, 'b2', '2024-01-05')");
     assert_eq!(snapshot(&p), "[INSERT 1, UPDATE 1");
     assert_eq!(
-        rows(
-            &p,
-            &format!(
-                "select v, dbt_is_deleted from \"{}\".s where id = 2 and dbt_valid_to is null",
-                p.schema
-            )
-        ),
+        p.rows(&format!(
+            "select v, dbt_is_deleted from \"{}\".s where id = 2 and dbt_valid_to is null",
+            p.schema
+        )),
         ["b2|False"]
     );
 }
@@ -254,18 +233,17 @@ fn composite_key_check_all_renamed_meta_columns_and_target_schema() {
     p.mart_expect(&["snapshot"], 0);
     p.mart_expect(&["run"], 0);
     assert_eq!(
-        rows(&p, &format!("select id, region, v, valid_to is null from \"{s}_history\".region_history order by 1, 2, 4, 3")),
+        p.rows(&format!("select id, region, v, valid_to is null from \"{s}_history\".region_history order by 1, 2, 4, 3")),
         ["1|eu|a|t", "1|us|b|f", "1|us|b2|t", "2|eu|c|t"]
     );
     assert_eq!(
-        rows(
-            &p,
-            &format!("select * from \"{s}\".current_regions order by 1, 2")
-        ),
+        p.rows(&format!(
+            "select * from \"{s}\".current_regions order by 1, 2"
+        )),
         ["1|eu|a", "1|us|b2", "2|eu|c"]
     );
     assert_eq!(
-        rows(&p, &format!("select column_name from information_schema.columns where table_schema = '{s}_history' and table_name = 'region_history' order by ordinal_position")),
+        p.rows(&format!("select column_name from information_schema.columns where table_schema = '{s}_history' and table_name = 'region_history' order by ordinal_position")),
         ["id", "region", "v", "dbt_scd_id", "dbt_updated_at", "valid_from", "valid_to"]
     );
 }
