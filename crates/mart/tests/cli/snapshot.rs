@@ -273,17 +273,72 @@ fn yaml_snapshot_of_a_source_and_config_errors() {
     p.mart_expect(&["snapshot"], 0);
     assert_eq!(p.count(&format!("\"{s}_snaps\".src_history")), 1);
 
-    // A timestamp snapshot without updated_at: the error names the snapshot and the key.
+    // Config mistakes: each error names the snapshot and says what is wrong.
+    let cases = [
+        ("strategy='timestamp', updated_at='id'", "snapshot 'bad': a snapshot needs a unique_key"),
+        ("unique_key='id'", "snapshot 'bad': no strategy: expected timestamp or check"),
+        ("unique_key='id', strategy='timestamp'", "snapshot 'bad': strategy 'timestamp' needs updated_at"),
+        ("unique_key='id', strategy='check'", "snapshot 'bad': strategy 'check' needs check_cols"),
+        (
+            "unique_key='id', strategy='check', check_cols=['nope']",
+            "snapshot 'bad': check_cols names columns the snapshot does not select: nope",
+        ),
+        (
+            "unique_key='id', strategy='check', check_cols='all', hard_deletes='drop'",
+            "snapshot 'bad': unknown hard_deletes 'drop': expected ignore, invalidate or new_record",
+        ),
+        (
+            "unique_key='id', strategy='check', check_cols='all', snapshot_meta_column_names={'valid_to': 'x'}",
+            "snapshot 'bad': unknown snapshot_meta_column_names key 'valid_to'",
+        ),
+    ];
+    for (config, message) in cases {
+        p.write(
+            "snapshots/bad.sql",
+            &format!("{{% snapshot bad %}}\n{{{{ config({config}) }}}}\nselect 1 as id\n{{% endsnapshot %}}\n"),
+        );
+        let out = p.mart_expect(&["snapshot", "-s", "bad"], 1);
+        assert!(
+            out.stdout.contains(message) && out.stdout.contains("snapshots/bad.sql"),
+            "{config}: {}",
+            out.stdout
+        );
+    }
+    // A query column named like a meta column, and a view in the snapshot's place.
     p.write(
         "snapshots/bad.sql",
-        "{% snapshot bad %}\n{{ config(unique_key='id', strategy='timestamp') }}\nselect 1 as id\n{% endsnapshot %}\n",
+        "{% snapshot bad %}\n{{ config(unique_key='id', strategy='check', check_cols='all') }}\nselect 1 as id, 'x' as dbt_scd_id\n{% endsnapshot %}\n",
+    );
+    let out = p.mart_expect(&["snapshot", "-s", "bad"], 1);
+    assert!(
+        out.stdout.contains(
+            "the query selects a column named 'dbt_scd_id', which is a snapshot meta column"
+        ),
+        "{}",
+        out.stdout
+    );
+    p.execute(&format!("create view \"{s}\".bad as select 1 as id"));
+    p.write(
+        "snapshots/bad.sql",
+        "{% snapshot bad %}\n{{ config(unique_key='id', strategy='check', check_cols='all') }}\nselect 1 as id\n{% endsnapshot %}\n",
     );
     let out = p.mart_expect(&["snapshot", "-s", "bad"], 1);
     assert!(
         out.stdout
-            .contains("snapshot 'bad': strategy 'timestamp' needs updated_at")
-            && out.stdout.contains("snapshots/bad.sql"),
+            .contains(&format!("\"{s}\".\"bad\" is a view, not a snapshot table")),
         "{}",
         out.stdout
+    );
+    // A YAML snapshot whose relation is no ref()/source(): the project does not load.
+    p.write(
+        "snapshots/_snapshots.yml",
+        "snapshots:\n  - name: src_history\n    relation: raw.src\n",
+    );
+    let out = p.mart_expect(&["snapshot"], 2);
+    assert!(
+        out.stderr.contains("snapshot 'src_history': relation must be ref('...') or source('...', '...'), found 'raw.src'")
+            && out.stderr.contains("snapshots/_snapshots.yml:2:"),
+        "{}",
+        out.stderr
     );
 }
