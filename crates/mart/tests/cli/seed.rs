@@ -138,3 +138,39 @@ fn error_line_counts_quoted_line_breaks() {
     );
     assert!(p.relations().is_empty(), "nothing is half-loaded");
 }
+
+#[test]
+fn reload_truncates_full_refresh_recreates() {
+    let p = TestProject::with_files(
+        "seed_reload",
+        &[("seeds/codes.csv", "code,label\n1,a\n2,b\n")],
+    );
+    let s = p.schema.clone();
+    let oid = |p: &TestProject| p.rows(&format!("select '\"{s}\".codes'::regclass::oid"));
+    p.mart_expect(&["seed"], 0);
+    let first = oid(&p);
+    p.execute(&format!(
+        "create view \"{s}\".codes_view as select * from \"{s}\".codes"
+    ));
+    // Same columns: truncate and reload; the table (and the view on it) stay.
+    p.write("seeds/codes.csv", "code,label\n1,a\n2,b\n3,c\n");
+    p.mart_expect(&["seed"], 0);
+    assert_eq!(oid(&p), first);
+    assert_eq!(p.count(&format!("\"{s}\".codes_view")), 3);
+    // --full-refresh recreates the table (dropping what depends on it, as dbt does).
+    p.mart_expect(&["seed", "--full-refresh"], 0);
+    assert_ne!(oid(&p), first);
+    assert_eq!(
+        p.relations()
+            .into_iter()
+            .map(|(_, n, _)| n)
+            .collect::<Vec<_>>(),
+        ["codes"]
+    );
+    // Changed columns recreate it too.
+    let second = oid(&p);
+    p.write("seeds/codes.csv", "code,label,extra\n1,a,x\n");
+    p.mart_expect(&["seed"], 0);
+    assert_ne!(oid(&p), second);
+    assert_eq!(p.rows(&format!("select * from \"{s}\".codes")), ["1|a|x"]);
+}
