@@ -11,7 +11,8 @@
 //!
 //! Meta columns are dbt's (`dbt_scd_id`, `dbt_updated_at`, `dbt_valid_from`,
 //! `dbt_valid_to`, and `dbt_is_deleted` with `hard_deletes: new_record`), renameable with
-//! `snapshot_meta_column_names`.
+//! `snapshot_meta_column_names`; current versions have a NULL `dbt_valid_to` unless
+//! `dbt_valid_to_current` gives them a value.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -128,12 +129,32 @@ pub struct Snapshot<'a> {
     pub strategy: &'a SnapshotStrategy,
     pub hard_deletes: HardDeletes,
     pub meta: &'a MetaColumns,
+    /// `dbt_valid_to_current`: the SQL value current versions hold in `dbt_valid_to`
+    /// instead of NULL (such as `'9999-12-31'::timestamp`).
+    pub valid_to_current: Option<&'a str>,
 }
 
 /// dbt-postgres's snapshot time: `now()`, constant within the transaction.
 const SNAPSHOT_TIME: &str = "now()::timestamp without time zone";
 
 impl Snapshot<'_> {
+    /// `dbt_valid_to` of a new current version, cast to `data_type`.
+    fn current_valid_to(&self, data_type: &str) -> String {
+        match self.valid_to_current {
+            Some(value) => format!("cast({value} as {data_type})"),
+            None => format!("cast(null as {data_type})"),
+        }
+    }
+
+    /// `alias.dbt_valid_to` marks a current version.
+    fn is_current(&self, alias: &str) -> String {
+        let to = quote_ident(&self.meta.valid_to);
+        match self.valid_to_current {
+            Some(value) => format!("({alias}.{to} is null or {alias}.{to} = {value})"),
+            None => format!("{alias}.{to} is null"),
+        }
+    }
+
     /// The version timestamp of a source row (`alias` is the source's table alias).
     fn updated_at(&self, alias: &str) -> String {
         match self.strategy {
@@ -235,12 +256,16 @@ pub fn first_build_statements(s: &Snapshot<'_>) -> Vec<String> {
     let m = s.meta;
     let updated_at = s.updated_at("src");
     let mut select = format!(
-        "select {},\n    {} as {},\n    {updated_at} as {},\n    {updated_at} as {},\n    nullif({updated_at}, {updated_at}) as {}",
+        "select {},\n    {} as {},\n    {updated_at} as {},\n    {updated_at} as {},\n    {} as {}",
         s.source_list("src"),
         s.scd_id("src"),
         quote_ident(&m.scd_id),
         quote_ident(&m.updated_at),
         quote_ident(&m.valid_from),
+        match s.valid_to_current {
+            Some(value) => format!("coalesce(nullif({updated_at}, {updated_at}), {value})"),
+            None => format!("nullif({updated_at}, {updated_at})"),
+        },
         quote_ident(&m.valid_to),
     );
     if s.hard_deletes == HardDeletes::NewRecord {
@@ -318,12 +343,13 @@ pub fn update_statements(
     let mut branches = vec![
         // New keys and new versions of changed rows.
         format!(
-            "select 'insert'::text as mart_change_type, {cols},\n    {scd_id} as {scd}, {updated_at} as {upd}, {updated_at} as {from}, cast(null as {valid_to_type}) as {to}{flag}\nfrom {source} as src\nleft join current_rows as snap on {join}\nwhere ({snap_missing}) or ({changed})",
+            "select 'insert'::text as mart_change_type, {cols},\n    {scd_id} as {scd}, {updated_at} as {upd}, {updated_at} as {from}, {current} as {to}{flag}\nfrom {source} as src\nleft join current_rows as snap on {join}\nwhere ({snap_missing}) or ({changed})",
             cols = s.source_list("src"),
             scd_id = s.scd_id("src"),
             flag = deleted_flag("'False'::text"),
             source = s.source,
             snap_missing = s.key_missing("snap"),
+            current = s.current_valid_to(valid_to_type),
         ),
         // The current versions those replace.
         format!(
@@ -366,21 +392,24 @@ pub fn update_statements(
                 })
                 .collect();
             branches.push(format!(
-                "select 'insert'::text, {cols},\n    {new_scd}, {SNAPSHOT_TIME}, {SNAPSHOT_TIME}, cast(null as {valid_to_type}), 'True'::text\nfrom current_rows as snap\nleft join {source} as src on {join}\nwhere {gone}",
+                "select 'insert'::text, {cols},\n    {new_scd}, {SNAPSHOT_TIME}, {SNAPSHOT_TIME}, {current}, 'True'::text\nfrom current_rows as snap\nleft join {source} as src on {join}\nwhere {gone}",
                 cols = kept.join(", "),
                 new_scd = hash(&[format!("snap.{scd}"), SNAPSHOT_TIME.to_string()]),
                 source = s.source,
+                current = s.current_valid_to(valid_to_type),
             ));
         }
     }
     statements.push(drop_temp(&stage));
     statements.push(format!(
-        "create temporary table {stage} as\nwith current_rows as (\n    select * from {target} where {to} is null\n)\n{}",
+        "create temporary table {stage} as\nwith current_rows as (\n    select * from {target} as snap where {}\n)\n{}",
+        s.is_current("snap"),
         branches.join("\nunion all\n")
     ));
     let update_index = statements.len();
     statements.push(format!(
-        "update {target} as mart_dest\nset {to} = stage.{to}\nfrom {stage} as stage\nwhere stage.{scd} = mart_dest.{scd}\n  and stage.mart_change_type in ('update', 'delete')\n  and mart_dest.{to} is null"
+        "update {target} as mart_dest\nset {to} = stage.{to}\nfrom {stage} as stage\nwhere stage.{scd} = mart_dest.{scd}\n  and stage.mart_change_type in ('update', 'delete')\n  and {}",
+        s.is_current("mart_dest")
     ));
     let mut columns: Vec<String> = s
         .source_columns
@@ -411,6 +440,15 @@ mod tests {
     }
 
     fn render(strategy: &SnapshotStrategy, key: &[&str], hard_deletes: HardDeletes) -> String {
+        render_with(strategy, key, hard_deletes, None)
+    }
+
+    fn render_with(
+        strategy: &SnapshotStrategy,
+        key: &[&str],
+        hard_deletes: HardDeletes,
+        valid_to_current: Option<&str>,
+    ) -> String {
         let target = Relation::new(None, "snapshots", "user_history");
         let source = temp_relation(&target);
         let source_columns = cols(&[
@@ -429,6 +467,7 @@ mod tests {
             strategy,
             hard_deletes,
             meta: &meta,
+            valid_to_current,
         };
         let mut target_columns = source_columns.clone();
         target_columns.truncate(3); // `updated_at` is new in the source
@@ -476,6 +515,18 @@ mod tests {
             },
             &["user_id", "region"],
             HardDeletes::NewRecord
+        ));
+    }
+
+    #[test]
+    fn valid_to_current_new_record() {
+        insta::assert_snapshot!(render_with(
+            &SnapshotStrategy::Timestamp {
+                updated_at: "updated_at".into()
+            },
+            &["user_id"],
+            HardDeletes::NewRecord,
+            Some("'9999-12-31'::timestamp")
         ));
     }
 

@@ -26,6 +26,7 @@ struct SnapshotConfig {
     strategy: StrategyConfig,
     hard_deletes: HardDeletes,
     meta: MetaColumns,
+    valid_to_current: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -35,7 +36,7 @@ enum StrategyConfig {
 }
 
 /// Reads `strategy`, `unique_key`, `updated_at`, `check_cols`, `hard_deletes` (or
-/// `invalidate_hard_deletes`) and `snapshot_meta_column_names`.
+/// `invalidate_hard_deletes`), `snapshot_meta_column_names` and `dbt_valid_to_current`.
 fn config(node: &Node) -> Result<SnapshotConfig, Diagnostic> {
     let unique_key = string_list(node, "unique_key")?.unwrap_or_default();
     if unique_key.is_empty() {
@@ -104,6 +105,9 @@ fn config(node: &Node) -> Result<SnapshotConfig, Diagnostic> {
         strategy,
         hard_deletes,
         meta,
+        valid_to_current: opt_str(node, "dbt_valid_to_current")?
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty()),
     })
 }
 
@@ -226,6 +230,7 @@ async fn apply(
         strategy: &strategy,
         hard_deletes: cfg.hard_deletes,
         meta: &cfg.meta,
+        valid_to_current: cfg.valid_to_current.as_deref(),
     };
     let (statements, counted) = if exists {
         let target_columns = connection

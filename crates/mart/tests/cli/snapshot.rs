@@ -178,6 +178,33 @@ fn legacy_invalidate_hard_deletes_and_new_record() {
 }
 
 #[test]
+fn valid_to_current_marks_current_versions() {
+    let p = project(
+        "snap_valid_to_current",
+        &format!("{TIMESTAMP}, hard_deletes='new_record', dbt_valid_to_current=\"'9999-12-31'::timestamp\""),
+    );
+    let (updated, deleted) = three_changes(&p, ", dbt_is_deleted");
+    assert_eq!(
+        updated,
+        [
+            "1|a|2024-01-01 00:00:00|2024-01-03 00:00:00|False",
+            "1|a2|2024-01-03 00:00:00|now|False",
+            "2|b|2024-01-01 00:00:00|now|False",
+            "3|c|2024-01-02 00:00:00|now|False",
+        ]
+    );
+    // 'now' stands for any time after 2025 here: current versions hold 9999-12-31.
+    assert_eq!(
+        p.rows(&format!(
+            "select id, dbt_is_deleted from \"{}\".s where dbt_valid_to = '9999-12-31' order by id",
+            p.schema
+        )),
+        ["1|False", "2|True", "3|False"]
+    );
+    assert_eq!(deleted.len(), 5);
+}
+
+#[test]
 fn check_strategy_each_hard_deletes_mode() {
     for (mode, deleted_row) in [
         ("ignore", "2|b|now|-"),
