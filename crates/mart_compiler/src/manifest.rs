@@ -367,8 +367,14 @@ fn parse_sql_node(
         resource_type,
         package: package.clone(),
         fqn: model.fqn.clone(),
+        // dbt: a snapshot's path is its file's, under the snapshot folder.
+        path: match resource_type {
+            ResourceType::Snapshot => path
+                .split_once('/')
+                .map_or(path.clone(), |(_, p)| p.to_string()),
+            _ => resource_path(&model.fqn, "sql"),
+        },
         original_file_path: path,
-        path: resource_path(&model.fqn, "sql"),
         file: Some(model.file.clone()),
         relation,
         description: properties

@@ -138,8 +138,8 @@ impl Project {
                 if !has_extension(&path, &["sql"]) {
                     continue;
                 }
-                let mut prefix = fqn_for(&config.name, dir, &path);
-                prefix.pop();
+                // dbt: a snapshot's fqn holds its file's stem, then the block's name.
+                let prefix = fqn_for(&config.name, dir, &path);
                 let blocks = read(root, &path)
                     .and_then(|file| snapshot_file::snapshot_blocks(&file, &prefix));
                 match blocks {
@@ -541,7 +541,12 @@ mod tests {
             [
                 (
                     "user_history",
-                    &["learn".to_string(), "history".into(), "user_history".into()][..]
+                    &[
+                        "learn".to_string(),
+                        "history".into(),
+                        "user_history".into(),
+                        "user_history".into()
+                    ][..]
                 ),
                 (
                     "orders_history",
