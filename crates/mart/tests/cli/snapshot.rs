@@ -369,3 +369,24 @@ fn yaml_snapshot_of_a_source_and_config_errors() {
         out.stderr
     );
 }
+
+#[test]
+fn project_folder_configs_apply_to_snapshots() {
+    let p = TestProject::with_files(
+        "snap_folder_config",
+        &[
+            (
+                "dbt_project.yml",
+                "name: fx\nprofile: fx\nsnapshots:\n  fx:\n    +schema: hist\n    history:\n      +unique_key: id\n      +strategy: check\n      +check_cols: all\n",
+            ),
+            (
+                "snapshots/history.sql",
+                "{% snapshot plain %}\nselect 1 as id, 'a' as v\n{% endsnapshot %}\n",
+            ),
+        ],
+    );
+    let ls = p.mart_expect(&["ls", "--resource-type", "snapshot"], 0);
+    assert_eq!(ls.stdout.trim(), "fx.history.plain");
+    p.mart_expect(&["snapshot"], 0);
+    assert_eq!(p.count(&format!("\"{}_hist\".plain", p.schema)), 1);
+}
