@@ -8,6 +8,7 @@ pub mod ls;
 pub mod retry;
 pub mod run;
 pub mod seed;
+pub mod snapshot;
 pub mod test;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,7 +34,7 @@ pub(crate) fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, Diagnos
         .map_err(|e| Diagnostic::error(Code::Io, format!("cannot start the async runtime: {e}")))
 }
 
-/// What one of the running commands (`run`, `seed`, `test`, `build`) runs.
+/// What one of the running commands (`run`, `seed`, `snapshot`, `test`, `build`) runs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Plan {
     /// The command's name, as run_results.json's `args.which` records it.
@@ -57,6 +58,12 @@ pub(crate) const SEED: Plan = Plan {
     what: "seeds",
     indirect_tests: false,
 };
+pub(crate) const SNAPSHOT: Plan = Plan {
+    which: "snapshot",
+    types: &[ResourceType::Snapshot],
+    what: "snapshots",
+    indirect_tests: false,
+};
 pub(crate) const TEST: Plan = Plan {
     which: "test",
     types: &[ResourceType::Test],
@@ -77,7 +84,7 @@ pub(crate) const BUILD: Plan = Plan {
 
 impl Plan {
     pub(crate) fn for_command(which: &str) -> Option<Plan> {
-        [RUN, SEED, TEST, BUILD]
+        [RUN, SEED, SNAPSHOT, TEST, BUILD]
             .into_iter()
             .find(|p| p.which == which)
     }
