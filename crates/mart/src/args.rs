@@ -53,8 +53,6 @@ pub enum Command {
     Run(RunArgs),
     /// Load CSV seeds into tables with COPY.
     Seed(RunArgs),
-    /// Record the changes of snapshot queries as SCD type 2 history tables.
-    Snapshot(RunArgs),
     /// Run data tests (generic and singular) and report PASS/WARN/FAIL.
     Test(RunArgs),
     /// Seeds, models, snapshots and tests in one DAG order; a failing test skips what
@@ -62,6 +60,8 @@ pub enum Command {
     Build(RunArgs),
     /// Run again what errored, failed or was skipped in the last run_results.json.
     Retry,
+    /// Record the changes of snapshot queries as SCD type 2 history tables.
+    Snapshot(RunArgs),
     /// List the project's nodes.
     #[command(alias = "list")]
     Ls(LsArgs),

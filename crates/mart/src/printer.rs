@@ -200,8 +200,8 @@ impl RunPrinter {
                 let relation = format!("{}.{}", node.relation.schema, node.relation.identifier);
                 match node.resource_type {
                     ResourceType::Seed => format!("seed file {relation}"),
-                    ResourceType::Snapshot => format!("snapshot {relation}"),
                     ResourceType::Test => format!("test {}", node.name),
+                    ResourceType::Snapshot => format!("snapshot {relation}"),
                     _ => format!("sql {} model {relation}", node.config.materialized),
                 }
             }

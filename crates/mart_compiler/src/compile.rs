@@ -186,18 +186,19 @@ impl Manifest {
 
     fn artifact_path(&self, kind: &str, id: &NodeId) -> Option<PathBuf> {
         let node = self.node(id)?;
-        let base = self
-            .target_dir
-            .join(kind)
-            .join(&self.project_name)
-            .join(&node.original_file_path);
-        // dbt: a generic test's SQL goes under its property file's path.
-        let generic = node.test.as_ref().is_some_and(|t| t.metadata.is_some());
+        let base = self.target_dir.join(kind).join(&self.project_name);
         Some(match node.resource_type {
-            _ if generic => base.join(&node.path),
             // One file can define several snapshots (or a property file a YAML one).
-            ResourceType::Snapshot => base.with_file_name(format!("{}.sql", node.name)),
-            _ => base,
+            ResourceType::Snapshot => {
+                let file = Path::new(&node.original_file_path);
+                base.join(file.parent().unwrap_or(Path::new("")))
+                    .join(format!("{}.sql", node.name))
+            }
+            // dbt: a generic test's SQL goes under its property file's path.
+            ResourceType::Test if node.test.as_ref().is_some_and(|t| t.metadata.is_some()) => {
+                base.join(&node.original_file_path).join(&node.path)
+            }
+            _ => base.join(&node.original_file_path),
         })
     }
 }

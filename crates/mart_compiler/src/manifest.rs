@@ -33,8 +33,8 @@ pub struct Node {
     /// dbt's `path`: relative to the resource folder (`dim/dim_user.sql`); a generic
     /// test's `<name>.sql`.
     pub path: String,
-    /// The SQL file (models, snapshots, singular tests), the property file (generic tests);
-    /// `None` for seeds.
+    /// The SQL file (models, snapshots, singular tests), the property file (generic
+    /// tests); `None` for seeds.
     pub file: Option<Arc<SourceFile>>,
     pub config: NodeConfig,
     pub relation: Relation,

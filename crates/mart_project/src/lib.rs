@@ -56,11 +56,11 @@ pub struct Project {
     pub config: ProjectConfig,
     pub models: Vec<NodeFile>,
     pub seeds: Vec<SeedFile>,
+    /// Singular data tests: the `.sql` files of the test paths that define no generic test.
+    pub singular_tests: Vec<NodeFile>,
     /// Snapshots: the blocks of `.sql` files under the snapshot paths, then the YAML-defined
     /// ones (property entries with `relation:`).
     pub snapshots: Vec<NodeFile>,
-    /// Singular data tests: the `.sql` files of the test paths that define no generic test.
-    pub singular_tests: Vec<NodeFile>,
     pub macro_files: Vec<Arc<SourceFile>>,
     /// Property entries by node name (models, seeds and snapshots share one namespace).
     pub model_properties: BTreeMap<String, NodeProperties>,
@@ -175,8 +175,8 @@ impl Project {
             config,
             models,
             seeds,
-            snapshots,
             singular_tests,
+            snapshots,
             macro_files,
             model_properties: BTreeMap::new(),
             seed_properties: BTreeMap::new(),

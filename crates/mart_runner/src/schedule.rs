@@ -373,6 +373,7 @@ async fn build_node(
     let node = ctx.manifest.node(id).ok_or_else(|| {
         Diagnostic::error(Code::UnknownRef, format!("'{id}' is not in the manifest"))
     })?;
+    // Data tests only read: dbt runs no hooks around them.
     if node.resource_type == ResourceType::Test {
         return data_test::run(ctx, id, connection).await;
     }
