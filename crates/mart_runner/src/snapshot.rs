@@ -111,8 +111,8 @@ fn config(node: &Node) -> Result<SnapshotConfig, Diagnostic> {
     })
 }
 
-/// Runs one snapshot; returns the status message (`INSERT n` on the first run, else
-/// `INSERT n, UPDATE m`: versions added and closed) and the rows changed.
+/// Runs one snapshot. Its status message is `INSERT n` on the first run, else
+/// `INSERT n, UPDATE m` (versions added and closed); rows affected is their sum.
 pub(crate) async fn run(
     ctx: &RunContext,
     id: &NodeId,
