@@ -60,6 +60,8 @@ pub enum Command {
     Build(RunArgs),
     /// Run again what errored, failed or was skipped in the last run_results.json.
     Retry,
+    /// Load the project and write <target-path>/manifest.json without running anything.
+    Parse,
     /// List the project's nodes.
     #[command(alias = "list")]
     Ls(LsArgs),

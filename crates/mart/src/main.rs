@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         Command::Build(args) => commands::build::run(&cli.global, args),
         Command::Retry => commands::retry::run(&cli.global),
         Command::Ls(args) => commands::ls::run(&cli.global, args),
+        Command::Parse => commands::parse::run(&cli.global),
         Command::Debug => commands::debug::run(&cli.global),
         Command::Clean => commands::clean::run(&cli.global),
     };

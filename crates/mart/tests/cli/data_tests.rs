@@ -437,6 +437,21 @@ fn manifest_and_run_results_follow_dbt_and_hold_no_secret() {
             project.schema
         ),
     );
+    // parse writes the manifest without touching the database.
+    let out = project.mart_expect(&["parse"], 0);
+    assert!(
+        out.stdout.contains("Wrote target/manifest.json"),
+        "{}",
+        out.stdout
+    );
+    assert!(!project.dir.join("target/run_results.json").exists());
+    assert_eq!(
+        read_json(&project, "manifest.json")["nodes"]
+            .as_object()
+            .unwrap()
+            .len(),
+        15
+    );
     // Trust auth accepts any password; the point is that it is never written out.
     project.mart_expect(&["build"], 0);
     let manifest = read_json(&project, "manifest.json");
