@@ -371,6 +371,52 @@ fn build_skips_what_depends_on_a_failed_test_and_retry_finishes_the_job() {
 }
 
 #[test]
+fn test_output_shows_pass_warn_fail_and_the_failure_count() {
+    let project = build_project("test_output", "");
+    project.write(
+        "models/_orders.yml",
+        "models:\n  - name: order_totals\n    columns:\n      - name: total\n        data_tests:\n          - accepted_values: {values: [0], quote: false, severity: warn}\n",
+    );
+    project.mart_expect(&["seed"], 0);
+    project.mart_expect(&["run"], 0);
+    let out = project.mart_expect(&["test", "--threads", "1"], 1);
+    let lines: Vec<String> = out
+        .stable_stdout()
+        .lines()
+        .filter(|l| l.contains(" of 3 ") && !l.contains("START"))
+        .map(str::to_string)
+        .collect();
+    insta::assert_snapshot!(lines.join("\n"), @r"
+    1 of 3 WARN 1 test accepted_values_order_totals_total__False__0 ................ [WARN 1 in N.NNs]
+    2 of 3 PASS test not_null_orders_id ............................................ [PASS in N.NNs]
+    3 of 3 FAIL 1 test unique_raw_orders_id ........................................ [FAIL 1 in N.NNs]
+    ");
+    let summary: Vec<String> = out
+        .stable_stdout()
+        .lines()
+        .skip_while(|l| !l.starts_with("Finished running"))
+        .map(str::to_string)
+        .collect();
+    insta::assert_snapshot!(summary.join("\n"), @r"
+    Finished running 3 tests in N.NNs.
+
+    Completed with 1 error and 1 warning:
+
+    Warning in test accepted_values_order_totals_total__False__0 (models/_orders.yml)
+      Got 1 result, configured to warn if != 0
+
+      compiled code at target/compiled/fx/models/_orders.yml/accepted_values_order_totals_total__False__0.sql
+
+    Failure in test unique_raw_orders_id (seeds/_seeds.yml)
+      Got 1 result, configured to fail if != 0
+
+      compiled code at target/compiled/fx/seeds/_seeds.yml/unique_raw_orders_id.sql
+
+    Done. PASS=1 WARN=1 ERROR=1 SKIP=0 TOTAL=3
+    ");
+}
+
+#[test]
 fn a_warning_test_does_not_skip_anything() {
     // Project-level test config: every test warns instead of failing.
     let project = build_project("warn", "data_tests:\n  fx:\n    +severity: warn\n");
