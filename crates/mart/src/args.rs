@@ -60,6 +60,8 @@ pub enum Command {
     Build(RunArgs),
     /// Run again what errored, failed or was skipped in the last run_results.json.
     Retry,
+    /// Record the changes of snapshot queries as SCD type 2 history tables.
+    Snapshot(RunArgs),
     /// Load the project and write <target-path>/manifest.json without running anything.
     Parse,
     /// List the project's nodes.
@@ -88,7 +90,7 @@ pub struct RunArgs {
     /// How many nodes run at once (else the profile's threads).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Rebuild from scratch (seeds are dropped and recreated).
+    /// Rebuild from scratch (seeds are dropped and recreated; snapshots are never rebuilt).
     #[arg(long)]
     pub full_refresh: bool,
     /// Stop at the first failure; what did not start is skipped.
