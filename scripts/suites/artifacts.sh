@@ -44,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cp -r project.yml models seeds macros tests "$work/"
+cp -r project.yml models seeds macros snapshots tests "$work/"
 cp profiles.example.yml "$work/profiles.yml"
 export MART_SCHEMA="$schema"
 # A password the server does not ask for (trust auth): it must never reach an artifact.
@@ -127,7 +127,8 @@ if manifest is not None:
     for n in manifest.nodes.values():
         by_type.setdefault(getattr(n.resource_type, "value", n.resource_type), []).append(n)
     counts = {k: len(v) for k, v in by_type.items()}
-    check("8 models, 3 seeds, 61 tests", counts == {"model": 8, "seed": 3, "test": 61}, str(counts))
+    check("8 models, 3 seeds, 1 snapshot, 61 tests",
+          counts == {"model": 8, "seed": 3, "snapshot": 1, "test": 61}, str(counts))
     generic = [n for n in by_type.get("test", []) if getattr(n, "test_metadata", None)]
     check("58 generic tests with test_metadata and attached_node",
           len(generic) == 58 and all(n.attached_node for n in generic), str(len(generic)))
@@ -148,7 +149,7 @@ if run_results is not None:
     for r in run_results.results:
         s = getattr(r.status, "value", r.status)
         statuses[s] = statuses.get(s, 0) + 1
-    check("build results: 8 success, 61 pass", statuses == {"success": 8, "pass": 61}, str(statuses))
+    check("build results: 9 success, 61 pass", statuses == {"success": 9, "pass": 61}, str(statuses))
     check("results have timing and execution_time",
           all(len(r.timing) == 2 and r.execution_time >= 0 for r in run_results.results))
     check("models carry compiled_code",

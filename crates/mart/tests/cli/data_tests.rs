@@ -568,3 +568,52 @@ fn manifest_and_run_results_follow_dbt_and_hold_no_secret() {
     }
     assert_eq!(run_results["args"]["which"], "build");
 }
+
+#[test]
+fn tests_on_snapshot_columns_attach_to_the_snapshot() {
+    let project = TestProject::with_files(
+        "snapshot_tests",
+        &[
+            ("seeds/raw_users.csv", "id,v,updated_at\n1,a,2024-01-01\n2,b,2024-01-01\n"),
+            (
+                "snapshots/users_history.sql",
+                "{% snapshot users_history %}\n{{ config(unique_key='id', strategy='timestamp', updated_at='updated_at') }}\nselect * from {{ ref('raw_users') }}\n{% endsnapshot %}\n",
+            ),
+            (
+                "snapshots/_snapshots.yml",
+                "snapshots:\n  - name: users_history\n    columns:\n      - name: id\n        data_tests: [not_null]\n      - name: dbt_scd_id\n        data_tests: [unique]\n",
+            ),
+        ],
+    );
+    project.mart_expect(&["build"], 0);
+    assert_eq!(
+        outcomes(&project),
+        expect(&[
+            ("not_null_users_history_id", "pass", Some(0)),
+            ("raw_users", "success", None),
+            ("unique_users_history_dbt_scd_id", "pass", Some(0)),
+            ("users_history", "success", None),
+        ])
+    );
+    let manifest = read_json(&project, "manifest.json");
+    let test = manifest["nodes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|n| n["name"] == "not_null_users_history_id")
+        .unwrap();
+    assert_eq!(test["attached_node"], "snapshot.fx.users_history");
+    project.execute(&format!(
+        "insert into \"{}\".users_history (id, v) values (null, 'x'), (null, 'y')",
+        project.schema
+    ));
+    project.mart_expect(&["test", "-s", "users_history"], 1);
+    assert_eq!(
+        outcomes(&project),
+        expect(&[
+            ("not_null_users_history_id", "fail", Some(2)),
+            // Both inserted rows have a NULL dbt_scd_id, which unique does not count.
+            ("unique_users_history_dbt_scd_id", "pass", Some(0)),
+        ])
+    );
+}
