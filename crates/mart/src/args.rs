@@ -62,6 +62,8 @@ pub enum Command {
     Retry,
     /// Record the changes of snapshot queries as SCD type 2 history tables.
     Snapshot(RunArgs),
+    /// Load the project and write <target-path>/manifest.json without running anything.
+    Parse,
     /// List the project's nodes.
     #[command(alias = "list")]
     Ls(LsArgs),

@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         Command::Retry => commands::retry::run(&cli.global),
         Command::Snapshot(args) => commands::snapshot::run(&cli.global, args),
         Command::Ls(args) => commands::ls::run(&cli.global, args),
+        Command::Parse => commands::parse::run(&cli.global),
         Command::Debug => commands::debug::run(&cli.global),
         Command::Clean => commands::clean::run(&cli.global),
     };

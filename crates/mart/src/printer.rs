@@ -116,7 +116,14 @@ impl Printer {
         } else {
             self.info(&self.paint(
                 RED,
-                &format!("Completed with {error} error{}:", plural(error)),
+                &match warn {
+                    0 => format!("Completed with {error} error{}:", plural(error)),
+                    _ => format!(
+                        "Completed with {error} error{} and {warn} warning{}:",
+                        plural(error),
+                        plural(warn)
+                    ),
+                },
             ));
         }
         let problems = results.iter().filter(|r| {
@@ -313,7 +320,10 @@ impl Reporter for RunPrinter {
                         self.line(
                             *index,
                             *total,
-                            &format!("{} {what}", p.paint(RED, "ERROR creating")),
+                            &format!(
+                                "{} {what}",
+                                p.paint(RED, if is_test { "ERROR" } else { "ERROR creating" })
+                            ),
                             &status,
                         );
                     }
@@ -322,7 +332,10 @@ impl Reporter for RunPrinter {
                         self.line(
                             *index,
                             *total,
-                            &format!("{} {what}", p.paint(YELLOW, "SKIP relation")),
+                            &format!(
+                                "{} {what}",
+                                p.paint(YELLOW, if is_test { "SKIP" } else { "SKIP relation" })
+                            ),
                             &status,
                         );
                     }

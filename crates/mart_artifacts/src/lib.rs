@@ -93,9 +93,11 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Resul
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let text = serde_json::to_string(value).map_err(std::io::Error::other)?;
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+    serde_json::to_writer(&mut out, value).map_err(std::io::Error::other)?;
+    std::io::Write::flush(&mut out)?;
+    drop(out);
     std::fs::rename(tmp, path)
 }
 

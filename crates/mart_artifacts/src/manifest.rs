@@ -175,16 +175,17 @@ pub fn build_manifest(
     compiled: &BTreeMap<NodeId, String>,
     invocation: &Invocation,
 ) -> ManifestV12 {
-    let nodes = manifest
-        .nodes
-        .values()
-        .map(|n| {
-            (
-                n.id.to_string(),
-                manifest_node(manifest, n, compiled.get(&n.id)),
-            )
-        })
-        .collect();
+    // Checksums and copies of every file's text: on every core (10,000 models make a
+    // manifest of about 40 MB).
+    let all: Vec<&Node> = manifest.nodes.values().collect();
+    let nodes = mart_project::parallel_map(&all, |n| {
+        (
+            n.id.to_string(),
+            manifest_node(manifest, n, compiled.get(&n.id)),
+        )
+    })
+    .into_iter()
+    .collect();
     let sources = manifest
         .sources
         .values()

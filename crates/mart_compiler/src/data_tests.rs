@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use mart_diagnostics::{Code, Diagnostic, SourceFile, Span};
 use mart_graph::{NodeId, ResourceType};
-use mart_jinja::{JinjaEnv, Phase, RenderScope};
+use mart_jinja::{JinjaEnv, Phase, RefCall, RenderScope, SourceCall};
 use mart_project::{
     merge_into, ColumnProperties, ConfigError, ConfigMap, NodeConfig, NodeFile, Project, Target,
 };
@@ -153,6 +153,8 @@ struct Owner<'a> {
     is_source: bool,
     /// The Jinja that resolves to its relation: `ref('x')` or `source('s', 't')`.
     relation_expr: String,
+    /// The same call as data.
+    relation_call: Dependency,
     attached_node: Option<NodeId>,
     /// The property file entry (for error locations).
     file: &'a Arc<SourceFile>,
@@ -195,6 +197,10 @@ pub(crate) fn parse_tests(
                 test_name_part: name.clone(),
                 is_source: false,
                 relation_expr: format!("ref({})", jinja_string(name)),
+                relation_call: Dependency::Ref(RefCall {
+                    package: None,
+                    name: name.clone(),
+                }),
                 attached_node: Some(node.id.clone()),
                 file: &props.file,
                 entry: name,
@@ -212,6 +218,10 @@ pub(crate) fn parse_tests(
                 jinja_string(&table.source_name),
                 jinja_string(&table.name)
             ),
+            relation_call: Dependency::Source(SourceCall {
+                source: table.source_name.clone(),
+                table: table.name.clone(),
+            }),
             attached_node: None,
             file: &table.file,
             entry: &table.name,
@@ -416,9 +426,15 @@ fn generic_test(
             .map(|c| c.as_os_str().to_string_lossy().into_owned()),
     );
     fqn.push(full_name.clone());
+    let static_dependencies = if env.is_builtin_macro(&macro_name) {
+        static_dependencies(&owner.relation_call, &name_args)
+    } else {
+        None
+    };
     let draft = TestDraft {
         id,
         name: full_name,
+        static_dependencies,
         alias: short_name.clone(),
         fqn,
         original_file_path: path_string(&owner.file.path),
@@ -444,6 +460,7 @@ fn singular_test(
     let package = &project.config.name;
     let draft = TestDraft {
         id: NodeId::for_node(ResourceType::Test, package, &file.name),
+        static_dependencies: None,
         name: file.name.clone(),
         alias: file.name.clone(),
         fqn: file.fqn.clone(),
@@ -478,6 +495,65 @@ struct TestDraft {
     column_name: Option<String>,
     template: Option<Arc<SourceFile>>,
     raw_code: String,
+    /// Known without rendering: a built-in generic test reads its node and the relations
+    /// named in its arguments, and calls no config(). Rendering 20,000 of them at every
+    /// load would cost more than parsing the models.
+    static_dependencies: Option<Vec<Dependency>>,
+}
+
+/// A ref() or source() a test makes.
+#[derive(Clone, Debug)]
+enum Dependency {
+    Ref(RefCall),
+    Source(SourceCall),
+}
+
+/// The relations a built-in generic test reads, when every relation argument is a plain
+/// `ref('x')` / `ref('pkg', 'x')` / `source('s', 't')`; `None` sends it to a parse render.
+fn static_dependencies(
+    owner: &Dependency,
+    args: &serde_json::Map<String, Value>,
+) -> Option<Vec<Dependency>> {
+    let mut found = vec![owner.clone()];
+    for value in args.values() {
+        if let Value::String(text) = value {
+            if is_relation_call(text) {
+                found.push(parse_relation_call(text)?);
+            }
+        }
+    }
+    Some(found)
+}
+
+fn parse_relation_call(text: &str) -> Option<Dependency> {
+    let text = text.trim();
+    let (function, rest) = text.split_once('(')?;
+    let inner = rest.strip_suffix(')')?;
+    let mut args = Vec::new();
+    for part in inner.split(',') {
+        let part = part.trim();
+        let quoted = (part.starts_with('\'') && part.ends_with('\''))
+            || (part.starts_with('"') && part.ends_with('"'));
+        if !quoted || part.len() < 2 {
+            return None;
+        }
+        args.push(part[1..part.len() - 1].to_string());
+    }
+    match (function.trim(), args.as_slice()) {
+        ("ref", [name]) => Some(Dependency::Ref(RefCall {
+            package: None,
+            name: name.clone(),
+        })),
+        ("ref", [package, name]) => Some(Dependency::Ref(RefCall {
+            package: Some(package.clone()),
+            name: name.clone(),
+        })),
+        ("source", [source, table]) => Some(Dependency::Source(SourceCall {
+            source: source.clone(),
+            table: table.clone(),
+        })),
+        _ => None,
+    }
 }
 
 impl TestDraft {
@@ -494,22 +570,38 @@ impl TestDraft {
             merge_into(&mut config, &layer);
         }
         merge_into(&mut config, &self.declared_config);
-        let mut scope = RenderScope::new(Phase::Parse);
-        scope.config = config.clone();
-        scope.model = model_value(
-            &self.id,
-            &self.name,
-            ResourceType::Test,
-            &self.fqn,
-            &self.original_file_path,
-            &config,
-        );
-        let scope = Arc::new(scope);
-        env.render(&self.render_file, &scope)?;
-        let recorded = scope.take_recorded();
-        for layer in &recorded.configs {
-            merge_into(&mut config, layer);
-        }
+        let (refs, sources) = match self.static_dependencies {
+            Some(dependencies) => {
+                let mut refs = Vec::new();
+                let mut sources = Vec::new();
+                for dependency in dependencies {
+                    match dependency {
+                        Dependency::Ref(call) => refs.push(call),
+                        Dependency::Source(call) => sources.push(call),
+                    }
+                }
+                (refs, sources)
+            }
+            None => {
+                let mut scope = RenderScope::new(Phase::Parse);
+                scope.config = config.clone();
+                scope.model = model_value(
+                    &self.id,
+                    &self.name,
+                    ResourceType::Test,
+                    &self.fqn,
+                    &self.original_file_path,
+                    &config,
+                );
+                let scope = Arc::new(scope);
+                env.render(&self.render_file, &scope)?;
+                let recorded = scope.take_recorded();
+                for layer in &recorded.configs {
+                    merge_into(&mut config, layer);
+                }
+                (recorded.refs, recorded.sources)
+            }
+        };
         if !config.contains_key("alias") {
             config.insert("alias".into(), Value::from(self.alias.clone()));
         }
@@ -547,8 +639,8 @@ impl TestDraft {
             description: String::new(),
             columns: Arc::from(Vec::new()),
             depends_on: Vec::new(),
-            refs: recorded.refs,
-            source_calls: recorded.sources,
+            refs,
+            source_calls: sources,
             test: Some(info),
         })
     }
@@ -774,6 +866,25 @@ mod tests {
         let p = parse_declaration(&json!("unique")).unwrap();
         assert!(p.args.is_empty() && p.test == "unique");
         assert!(parse_declaration(&json!(3)).is_err());
+    }
+
+    #[test]
+    fn relation_arguments_are_read_without_rendering() {
+        let owner = Dependency::Ref(RefCall {
+            package: None,
+            name: "a".into(),
+        });
+        let found = static_dependencies(
+            &owner,
+            &args(json!({"to": "source('raw', \"t\")", "field": "id", "other": "ref('p', 'b')"})),
+        )
+        .unwrap();
+        let text: Vec<String> = found.iter().map(|d| format!("{d:?}")).collect();
+        assert_eq!(text.len(), 3);
+        assert!(text[1].contains("package: Some(\"p\")") && text[1].contains("\"b\""));
+        assert!(text[2].contains("source: \"raw\"") && text[2].contains("table: \"t\""));
+        // A computed name needs the render.
+        assert!(static_dependencies(&owner, &args(json!({"to": "ref('a' ~ x)"}))).is_none());
     }
 
     #[test]

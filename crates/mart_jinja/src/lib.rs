@@ -113,6 +113,13 @@ impl JinjaEnv {
         self.macros.contains_key(name)
     }
 
+    /// Whether `name` is one of mart's own macros (not replaced by the project).
+    pub fn is_builtin_macro(&self, name: &str) -> bool {
+        self.macros
+            .get(name)
+            .is_some_and(|f| f.path.as_os_str() == BUILTIN_MACRO_PATH)
+    }
+
     /// Every macro by name, with the file defining it ([`BUILTIN_MACRO_PATH`] for mart's own).
     pub fn macros(&self) -> impl Iterator<Item = (&str, &Arc<SourceFile>)> + '_ {
         self.macros.iter().map(|(name, file)| (name.as_str(), file))

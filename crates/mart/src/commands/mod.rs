@@ -5,6 +5,7 @@ pub mod clean;
 pub mod compile;
 pub mod debug;
 pub mod ls;
+pub mod parse;
 pub mod retry;
 pub mod run;
 pub mod seed;

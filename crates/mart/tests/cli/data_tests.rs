@@ -371,6 +371,52 @@ fn build_skips_what_depends_on_a_failed_test_and_retry_finishes_the_job() {
 }
 
 #[test]
+fn test_output_shows_pass_warn_fail_and_the_failure_count() {
+    let project = build_project("test_output", "");
+    project.write(
+        "models/_orders.yml",
+        "models:\n  - name: order_totals\n    columns:\n      - name: total\n        data_tests:\n          - accepted_values: {values: [0], quote: false, severity: warn}\n",
+    );
+    project.mart_expect(&["seed"], 0);
+    project.mart_expect(&["run"], 0);
+    let out = project.mart_expect(&["test", "--threads", "1"], 1);
+    let lines: Vec<String> = out
+        .stable_stdout()
+        .lines()
+        .filter(|l| l.contains(" of 3 ") && !l.contains("START"))
+        .map(str::to_string)
+        .collect();
+    insta::assert_snapshot!(lines.join("\n"), @r"
+    1 of 3 WARN 1 test accepted_values_order_totals_total__False__0 ................ [WARN 1 in N.NNs]
+    2 of 3 PASS test not_null_orders_id ............................................ [PASS in N.NNs]
+    3 of 3 FAIL 1 test unique_raw_orders_id ........................................ [FAIL 1 in N.NNs]
+    ");
+    let summary: Vec<String> = out
+        .stable_stdout()
+        .lines()
+        .skip_while(|l| !l.starts_with("Finished running"))
+        .map(str::to_string)
+        .collect();
+    insta::assert_snapshot!(summary.join("\n"), @r"
+    Finished running 3 tests in N.NNs.
+
+    Completed with 1 error and 1 warning:
+
+    Warning in test accepted_values_order_totals_total__False__0 (models/_orders.yml)
+      Got 1 result, configured to warn if != 0
+
+      compiled code at target/compiled/fx/models/_orders.yml/accepted_values_order_totals_total__False__0.sql
+
+    Failure in test unique_raw_orders_id (seeds/_seeds.yml)
+      Got 1 result, configured to fail if != 0
+
+      compiled code at target/compiled/fx/seeds/_seeds.yml/unique_raw_orders_id.sql
+
+    Done. PASS=1 WARN=1 ERROR=1 SKIP=0 TOTAL=3
+    ");
+}
+
+#[test]
 fn a_warning_test_does_not_skip_anything() {
     // Project-level test config: every test warns instead of failing.
     let project = build_project("warn", "data_tests:\n  fx:\n    +severity: warn\n");
@@ -436,6 +482,21 @@ fn manifest_and_run_results_follow_dbt_and_hold_no_secret() {
             "fx:\n  target: test\n  outputs:\n    test: {{type: postgres, host: 127.0.0.1, user: postgres, password: s3cret-pw, dbname: postgres, schema: {}}}\n",
             project.schema
         ),
+    );
+    // parse writes the manifest without touching the database.
+    let out = project.mart_expect(&["parse"], 0);
+    assert!(
+        out.stdout.contains("Wrote target/manifest.json"),
+        "{}",
+        out.stdout
+    );
+    assert!(!project.dir.join("target/run_results.json").exists());
+    assert_eq!(
+        read_json(&project, "manifest.json")["nodes"]
+            .as_object()
+            .unwrap()
+            .len(),
+        15
     );
     // Trust auth accepts any password; the point is that it is never written out.
     project.mart_expect(&["build"], 0);
@@ -506,4 +567,53 @@ fn manifest_and_run_results_follow_dbt_and_hold_no_secret() {
         assert_eq!(r["timing"].as_array().unwrap().len(), 2);
     }
     assert_eq!(run_results["args"]["which"], "build");
+}
+
+#[test]
+fn tests_on_snapshot_columns_attach_to_the_snapshot() {
+    let project = TestProject::with_files(
+        "snapshot_tests",
+        &[
+            ("seeds/raw_users.csv", "id,v,updated_at\n1,a,2024-01-01\n2,b,2024-01-01\n"),
+            (
+                "snapshots/users_history.sql",
+                "{% snapshot users_history %}\n{{ config(unique_key='id', strategy='timestamp', updated_at='updated_at') }}\nselect * from {{ ref('raw_users') }}\n{% endsnapshot %}\n",
+            ),
+            (
+                "snapshots/_snapshots.yml",
+                "snapshots:\n  - name: users_history\n    columns:\n      - name: id\n        data_tests: [not_null]\n      - name: dbt_scd_id\n        data_tests: [unique]\n",
+            ),
+        ],
+    );
+    project.mart_expect(&["build"], 0);
+    assert_eq!(
+        outcomes(&project),
+        expect(&[
+            ("not_null_users_history_id", "pass", Some(0)),
+            ("raw_users", "success", None),
+            ("unique_users_history_dbt_scd_id", "pass", Some(0)),
+            ("users_history", "success", None),
+        ])
+    );
+    let manifest = read_json(&project, "manifest.json");
+    let test = manifest["nodes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|n| n["name"] == "not_null_users_history_id")
+        .unwrap();
+    assert_eq!(test["attached_node"], "snapshot.fx.users_history");
+    project.execute(&format!(
+        "insert into \"{}\".users_history (id, v) values (null, 'x'), (null, 'y')",
+        project.schema
+    ));
+    project.mart_expect(&["test", "-s", "users_history"], 1);
+    assert_eq!(
+        outcomes(&project),
+        expect(&[
+            ("not_null_users_history_id", "fail", Some(2)),
+            // Both inserted rows have a NULL dbt_scd_id, which unique does not count.
+            ("unique_users_history_dbt_scd_id", "pass", Some(0)),
+        ])
+    );
 }

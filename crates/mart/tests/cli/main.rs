@@ -552,6 +552,8 @@ fn adapter_looks_up_relations_and_columns_in_the_database() {
             ("models/base.sql", "{{ config(materialized='table') }}select 1 as id, 'a' as name"),
             (
                 "models/probe.sql",
+                // The ref inside `if execute` is not seen while parsing: the comment
+                // makes the dependency (as in dbt), so base is built first.
                 "-- depends_on: {{ ref('base') }}\n\
                  {% set cols = adapter.get_columns_in_relation(ref('base')) if execute else [] %}\n\
                  {% set found = adapter.get_relation(this.database, this.schema, 'base') %}\n\
