@@ -14,7 +14,7 @@ mod query;
 mod relation;
 mod scope;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use mart_diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
@@ -40,7 +40,8 @@ pub struct JinjaEnv {
     env: Environment<'static>,
     /// Template name -> file, to point errors at the user's file.
     files: HashMap<String, Arc<SourceFile>>,
-    macros: BTreeSet<String>,
+    /// Macro name -> the file defining it.
+    macros: BTreeMap<String, Arc<SourceFile>>,
 }
 
 impl JinjaEnv {
@@ -59,7 +60,7 @@ impl JinjaEnv {
         let mut jinja = Self {
             env,
             files: HashMap::new(),
-            macros: BTreeSet::new(),
+            macros: BTreeMap::new(),
         };
         jinja.add_macros(macro_files)?;
         Ok(jinja)
@@ -90,7 +91,7 @@ impl JinjaEnv {
                 }
                 defined.insert(macro_name.clone(), file.clone());
                 macros::register(&mut self.env, &name, &macro_name);
-                self.macros.insert(macro_name);
+                self.macros.insert(macro_name, file.clone());
             }
         }
         if errors.has_errors() {
@@ -100,7 +101,12 @@ impl JinjaEnv {
     }
 
     pub fn has_macro(&self, name: &str) -> bool {
-        self.macros.contains(name)
+        self.macros.contains_key(name)
+    }
+
+    /// The project's macros by name, with the file that defines each.
+    pub fn macros(&self) -> impl Iterator<Item = (&str, &Arc<SourceFile>)> + '_ {
+        self.macros.iter().map(|(name, file)| (name.as_str(), file))
     }
 
     /// Renders a node's file with the given scope; errors point at the file and line.

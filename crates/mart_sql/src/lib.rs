@@ -8,7 +8,7 @@
 
 mod lineage;
 
-pub use lineage::{column_lineage, ColumnLineage, ColumnRef, Origin};
+pub use lineage::{column_lineage, ColumnLineage, ColumnRef, Origin, Relations};
 
 /// Why a statement could not be analysed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -55,19 +55,36 @@ pub struct ColumnLineage {
     pub origin: Origin,
 }
 
-/// The lineage of every output column of `sql`, a single select. A CTE for which
-/// `stop_at(name)` holds is treated as a relation of its own (dbt injects ephemeral
-/// models as CTEs; their columns belong to the ephemeral model, not to what it reads).
+/// What is known about the relations a query reads, beyond the SQL itself.
+pub trait Relations {
+    /// Whether a CTE of this name stands for a relation of its own: dbt injects ephemeral
+    /// models as CTEs, and their columns belong to the ephemeral model, not to what it
+    /// reads.
+    fn is_relation_cte(&self, _name: &str) -> bool {
+        false
+    }
+
+    /// Every column of a relation, when known completely (the database catalog, or the
+    /// relation's own SQL). Lets an unqualified name pick its relation and `*` expand.
+    fn columns(&self, _relation: &str) -> Option<Vec<String>> {
+        None
+    }
+}
+
+/// Nothing known beyond the SQL.
+impl Relations for () {}
+
+/// The lineage of every output column of `sql`, a single select.
 pub fn column_lineage(
     sql: &str,
-    stop_at: &dyn Fn(&str) -> bool,
+    relations: &dyn Relations,
 ) -> Result<Vec<ColumnLineage>, SqlError> {
     let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql)
         .map_err(|e| SqlError::Parse(e.to_string()))?;
     let [Statement::Query(query)] = statements.as_slice() else {
         return Err(SqlError::NotAQuery);
     };
-    let analyser = Analyser { stop_at };
+    let analyser = Analyser { relations };
     let shape = analyser.query(query, &Ctes::default());
     Ok(match shape {
         Shape::Known(columns) => columns,
@@ -93,8 +110,30 @@ struct Ctes {
 
 /// A relation in a FROM clause.
 enum Source {
-    Table(String),
+    Table(Table),
     Derived(Shape),
+}
+
+/// A relation the query reads, with its columns when they are known.
+struct Table {
+    name: String,
+    columns: Option<Vec<String>>,
+}
+
+impl Table {
+    fn column(&self, column: &str) -> Origin {
+        Origin::Columns(BTreeSet::from([ColumnRef {
+            relation: self.name.clone(),
+            column: column.to_string(),
+        }]))
+    }
+
+    /// Whether the relation can have the column: it lists it, or its columns are unknown.
+    fn may_have(&self, column: &str) -> bool {
+        self.columns
+            .as_ref()
+            .is_none_or(|columns| columns.iter().any(|c| c == column))
+    }
 }
 
 struct Scope {
@@ -103,7 +142,7 @@ struct Scope {
 }
 
 struct Analyser<'a> {
-    stop_at: &'a dyn Fn(&str) -> bool,
+    relations: &'a dyn Relations,
 }
 
 impl Analyser<'_> {
@@ -210,7 +249,7 @@ impl Analyser<'_> {
             TableFactor::Table { name, alias, .. } => {
                 let parts = name_parts(name);
                 let full = parts.join(".");
-                let cte = (parts.len() == 1 && !(self.stop_at)(&full))
+                let cte = (parts.len() == 1 && !self.relations.is_relation_cte(&full))
                     .then(|| ctes.defined.get(&full))
                     .flatten();
                 let source = match cte {
@@ -218,7 +257,10 @@ impl Analyser<'_> {
                         Some(alias) => renamed(shape.clone(), alias),
                         None => shape.clone(),
                     }),
-                    None => Source::Table(full.clone()),
+                    None => Source::Table(Table {
+                        columns: self.relations.columns(&full),
+                        name: full.clone(),
+                    }),
                 };
                 let name = alias.as_ref().map_or(full, |a| ident(&a.name));
                 scope.sources.push((name, source));
@@ -288,7 +330,8 @@ impl Scope {
             .iter()
             .map(|(_, source)| source)
             .filter(|source| match source {
-                Source::Table(_) | Source::Derived(Shape::Opaque(_)) => true,
+                Source::Table(table) => table.may_have(column),
+                Source::Derived(Shape::Opaque(_)) => true,
                 Source::Derived(Shape::Known(columns)) => columns.iter().any(|c| c.name == "*"),
             })
             .collect();
@@ -305,10 +348,7 @@ impl Scope {
 /// A named column of a source.
 fn column_of(source: &Source, column: &str) -> Origin {
     match source {
-        Source::Table(relation) => Origin::Columns(BTreeSet::from([ColumnRef {
-            relation: relation.clone(),
-            column: column.to_string(),
-        }])),
+        Source::Table(table) => table.column(column),
         Source::Derived(Shape::Opaque(reason)) => Origin::Unknown(reason.clone()),
         Source::Derived(Shape::Known(columns)) => {
             if let Some(found) = columns.iter().find(|c| c.name == column) {
@@ -338,13 +378,19 @@ fn column_of(source: &Source, column: &str) -> Origin {
 /// The columns `*` yields for one source.
 fn wildcard(source: &Source) -> Vec<ColumnLineage> {
     match source {
-        Source::Table(relation) => vec![ColumnLineage {
-            name: "*".to_string(),
-            origin: Origin::Columns(BTreeSet::from([ColumnRef {
-                relation: relation.clone(),
-                column: "*".to_string(),
-            }])),
-        }],
+        Source::Table(table) => match &table.columns {
+            Some(columns) => columns
+                .iter()
+                .map(|c| ColumnLineage {
+                    name: c.clone(),
+                    origin: table.column(c),
+                })
+                .collect(),
+            None => vec![ColumnLineage {
+                name: "*".to_string(),
+                origin: table.column("*"),
+            }],
+        },
         Source::Derived(Shape::Known(columns)) => columns.clone(),
         Source::Derived(Shape::Opaque(reason)) => vec![ColumnLineage {
             name: "*".to_string(),
@@ -430,8 +476,26 @@ fn name_parts(name: &ObjectName) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// Ephemeral CTEs stop; `known.t1` and `known.t2` have known columns.
+    struct Known;
+
+    impl Relations for Known {
+        fn is_relation_cte(&self, name: &str) -> bool {
+            name.starts_with("__dbt__cte__")
+        }
+
+        fn columns(&self, relation: &str) -> Option<Vec<String>> {
+            let columns: &[&str] = match relation {
+                "known.t1" => &["id", "a"],
+                "known.t2" => &["id", "b"],
+                _ => return None,
+            };
+            Some(columns.iter().map(|c| c.to_string()).collect())
+        }
+    }
+
     fn lineage(sql: &str) -> Vec<(String, String)> {
-        column_lineage(sql, &|name| name.starts_with("__dbt__cte__"))
+        column_lineage(sql, &Known)
             .unwrap()
             .into_iter()
             .map(|c| {
@@ -530,6 +594,18 @@ mod tests {
     }
 
     #[test]
+    fn known_columns_place_unqualified_names_and_expand_stars() {
+        assert_eq!(
+            lineage("select a, b, x.id from known.t1 x join known.t2 y on x.id = y.id"),
+            pairs(&[("a", "known.t1.a"), ("b", "known.t2.b"), ("id", "known.t1.id")])
+        );
+        assert_eq!(
+            lineage("select * from known.t1"),
+            pairs(&[("id", "known.t1.id"), ("a", "known.t1.a")])
+        );
+    }
+
+    #[test]
     fn union_branches_merge_by_position() {
         assert_eq!(
             lineage("select a as x from t1 union all select b from t2"),
@@ -545,13 +621,12 @@ mod tests {
 
     #[test]
     fn parse_errors_and_non_queries_are_errors() {
-        let none = |_: &str| false;
         assert!(matches!(
-            column_lineage("select a from (", &none),
+            column_lineage("select a from (", &()),
             Err(SqlError::Parse(_))
         ));
         assert_eq!(
-            column_lineage("delete from t", &none),
+            column_lineage("delete from t", &()),
             Err(SqlError::NotAQuery)
         );
     }

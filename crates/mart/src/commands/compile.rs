@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use mart_compiler::{write_artifact, Compiler};
+use mart_compiler::{write_artifact, CompiledNode, Compiler};
 use mart_diagnostics::Diagnostics;
 use mart_graph::{NodeId, ResourceType};
 use mart_jinja::QueryRunner;
@@ -26,7 +26,34 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
                 .is_some_and(|n| n.resource_type == ResourceType::Model)
         })
         .collect();
-    // A connection is opened only if a model calls run_query() while compiling.
+    let compiled = compile_and_write(&session, &ids)?;
+    let written = compiled.len();
+    let target_dir = session
+        .manifest
+        .target_dir
+        .strip_prefix(&session.manifest.root)
+        .unwrap_or(&session.manifest.target_dir)
+        .join("compiled");
+    if ids.len() == 1 && !args.select.is_empty() {
+        // One selected model: show its SQL, as `dbt compile -s model` does.
+        let sql = compiled.last().map_or("", |c| c.sql.trim_end());
+        session.printer.result(sql);
+    } else {
+        session.printer.info(&format!(
+            "Compiled {written} models to {}",
+            target_dir.display()
+        ));
+    }
+    Ok(Outcome::Success)
+}
+
+/// Compiles `ids` (in that order) and writes each one's SQL under target/compiled; lines
+/// from log()/print() go to the terminal. A connection is opened only if a node calls
+/// run_query() while compiling.
+pub(crate) fn compile_and_write(
+    session: &Session,
+    ids: &[NodeId],
+) -> Result<Vec<CompiledNode>, Diagnostics> {
     let runtime = super::runtime(2)?;
     let runner: Arc<dyn QueryRunner> = Arc::new(PgQueryRunner::new(
         session.connection_config(),
@@ -34,9 +61,8 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
     ));
     let compiler = Compiler::new(&session.manifest, &session.env, Some(runner));
     let mut errors = Diagnostics::default();
-    let mut written = 0;
-    let mut last_sql = String::new();
-    for result in compiler.compile_all(&ids) {
+    let mut compiled_nodes = Vec::with_capacity(ids.len());
+    for result in compiler.compile_all(ids) {
         match result {
             Ok(compiled) => {
                 for line in &compiled.logs {
@@ -48,8 +74,7 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
                         continue;
                     }
                 }
-                written += 1;
-                last_sql = compiled.sql;
+                compiled_nodes.push(compiled);
             }
             Err(d) => errors.push(d),
         }
@@ -57,20 +82,5 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
     if errors.has_errors() {
         return Err(errors);
     }
-    let target_dir = session
-        .manifest
-        .target_dir
-        .strip_prefix(&session.manifest.root)
-        .unwrap_or(&session.manifest.target_dir)
-        .join("compiled");
-    if ids.len() == 1 && !args.select.is_empty() {
-        // One selected model: show its SQL, as `dbt compile -s model` does.
-        session.printer.result(last_sql.trim_end());
-    } else {
-        session.printer.info(&format!(
-            "Compiled {written} models to {}",
-            target_dir.display()
-        ));
-    }
-    Ok(Outcome::Success)
+    Ok(compiled_nodes)
 }

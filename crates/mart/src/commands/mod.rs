@@ -3,6 +3,7 @@
 pub mod clean;
 pub mod compile;
 pub mod debug;
+pub mod docs;
 pub mod ls;
 pub mod run;
 pub mod seed;

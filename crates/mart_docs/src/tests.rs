@@ -1,0 +1,162 @@
+//! Page generation on the tiny fixture project in tests/fixtures/tiny.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use mart_compiler::{Compiler, Manifest};
+use mart_graph::NodeId;
+use mart_jinja::JinjaEnv;
+use mart_project::{parse_target, Project};
+
+use super::*;
+
+/// The fixture's site, with a catalog for `orders` as the database would report it.
+fn site() -> Vec<SiteFile> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny");
+    let project = Project::load(&root).unwrap();
+    let profile = Arc::new(mart_diagnostics::SourceFile::new(
+        "profiles.yml",
+        "shop:\n  target: dev\n  outputs:\n    dev: {type: postgres, host: h, user: u, dbname: db, schema: analytics}\n",
+    ));
+    let target = parse_target(&profile, "shop", None).unwrap();
+    let settings = Manifest::env_settings(&project, &target, &serde_json::Map::new());
+    let env = JinjaEnv::new(&settings, &project.macro_files).unwrap();
+    let manifest = Manifest::build(&project, &target, &env).unwrap();
+    let compiler = Compiler::new(&manifest, &env, None);
+    let ids: Vec<NodeId> = manifest
+        .nodes
+        .values()
+        .filter(|n| n.file.is_some())
+        .map(|n| n.id.clone())
+        .collect();
+    let compiled: HashMap<NodeId, String> = compiler
+        .compile_all(&ids)
+        .into_iter()
+        .map(|c| c.unwrap())
+        .map(|c| (c.id, c.sql))
+        .collect();
+    let mut catalog = Catalog::default();
+    for (name, data_type) in [("order_id", "integer"), ("customer", "text"), ("amount", "numeric")] {
+        catalog.insert(
+            "analytics",
+            "orders",
+            CatalogColumn {
+                name: name.to_string(),
+                data_type: data_type.to_string(),
+            },
+        );
+    }
+    let macros = [MacroDoc {
+        name: "cents".to_string(),
+        path: "macros/cents.sql".to_string(),
+        sql: project.macro_files[0].text.to_string(),
+    }];
+    render(&DocsInput {
+        manifest: &manifest,
+        compiled: &compiled,
+        catalog: &catalog,
+        macros: &macros,
+    })
+}
+
+fn file<'a>(files: &'a [SiteFile], path: &str) -> &'a str {
+    &files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("no {path} in {:?}", paths(files)))
+        .text
+}
+
+fn paths(files: &[SiteFile]) -> Vec<&str> {
+    files.iter().map(|f| f.path.as_str()).collect()
+}
+
+/// The page's `<main>`, one tag or text run per line, for readable snapshots.
+fn main_of(html: &str) -> String {
+    let start = html.find("<main>").unwrap();
+    let end = html.find("</main>").unwrap();
+    html[start..end].replace("><", ">\n<")
+}
+
+#[test]
+fn the_site_has_an_index_lineage_search_and_a_page_per_node() {
+    let files = site();
+    assert_eq!(
+        paths(&files),
+        [
+            "index.html",
+            "lineage.html",
+            "assets/site.css",
+            "assets/site.js",
+            "search/0.js",
+            "folders/models~2fmarts.html",
+            "folders/models~2fstaging.html",
+            "folders/source~3araw.html",
+            "folders/seeds.html",
+            "folders/macros.html",
+            "nodes/model.shop.orders.html",
+            "nodes/model.shop.stg_orders.html",
+            "nodes/seed.shop.customers.html",
+            "nodes/source.shop.raw.orders.html",
+            "nodes/macro.shop.cents.html",
+        ]
+    );
+    insta::assert_snapshot!("index", main_of(file(&files, "index.html")));
+    insta::assert_snapshot!("search", file(&files, "search/0.js"));
+}
+
+#[test]
+fn a_model_page_has_columns_lineage_tests_and_sql() {
+    let files = site();
+    insta::assert_snapshot!(
+        "orders_page",
+        main_of(file(&files, "nodes/model.shop.orders.html"))
+    );
+}
+
+#[test]
+fn descriptions_with_markup_show_as_text() {
+    let files = site();
+    for path in ["nodes/model.shop.orders.html", "folders/models~2fmarts.html"] {
+        let page = file(&files, path);
+        assert!(
+            page.contains("&lt;script&gt;alert(&quot;owned&quot;)&lt;/script&gt; &amp; more"),
+            "{path}"
+        );
+        assert!(!page.contains("<script>alert"), "{path}");
+    }
+}
+
+#[test]
+fn column_lineage_links_upstream_columns_and_says_unknown() {
+    let files = site();
+    let page = file(&files, "nodes/model.shop.orders.html");
+    // order_id comes from the ephemeral staging model, customer from the seed.
+    assert!(page.contains(
+        r#"<a href="../nodes/model.shop.stg_orders.html">stg_orders</a>.id"#
+    ));
+    assert!(page.contains(r#"<a href="../nodes/seed.shop.customers.html">customers</a>.name"#));
+    assert!(page.contains("unknown (a subquery in the expression)"));
+    // The staging model reads the source table.
+    let staging = file(&files, "nodes/model.shop.stg_orders.html");
+    assert!(staging.contains(
+        r#"<a href="../nodes/source.shop.raw.orders.html">orders</a>.amount_cents"#
+    ));
+}
+
+#[test]
+fn write_site_replaces_an_earlier_site() {
+    let dir = std::env::temp_dir().join(format!("mart_docs_write_{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("nodes")).unwrap();
+    std::fs::write(dir.join("nodes/stale.html"), "old").unwrap();
+    let files = site();
+    let bytes = write_site(&dir, &files).unwrap();
+    assert_eq!(
+        bytes,
+        files.iter().map(|f| f.text.len() as u64).sum::<u64>()
+    );
+    assert!(!dir.join("nodes/stale.html").exists());
+    assert!(dir.join("nodes/model.shop.orders.html").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
