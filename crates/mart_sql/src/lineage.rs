@@ -603,6 +603,12 @@ mod tests {
             lineage("select * from known.t1"),
             pairs(&[("id", "known.t1.id"), ("a", "known.t1.a")])
         );
+        let sql = "with x as (select * from known.t1), y as (select * from known.t2)
+            select a, y.id, b from y left join x on x.id = y.id";
+        assert_eq!(
+            lineage(sql),
+            pairs(&[("a", "known.t1.a"), ("id", "known.t2.id"), ("b", "known.t2.b")])
+        );
     }
 
     #[test]
