@@ -82,52 +82,65 @@ pub(crate) fn svg(boxes: &[GraphBox], edges: &[(usize, usize)]) -> String {
 }
 
 /// Column per distinct rank; within a column, boxes ordered by the mean row of their
-/// parents (one sweep, left to right) so edges cross less; columns centred vertically.
+/// neighbours (sweeps left to right, right to left, left to right) so edges cross less;
+/// columns centred vertically.
 fn layout(boxes: &[GraphBox], edges: &[(usize, usize)]) -> (Vec<usize>, Vec<usize>, usize, usize) {
     let mut columns: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, b) in boxes.iter().enumerate() {
         columns.entry(b.rank).or_default().push(i);
     }
+    let mut columns: Vec<Vec<usize>> = columns.into_values().collect();
     let mut parents: Vec<Vec<usize>> = vec![Vec::new(); boxes.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); boxes.len()];
     for &(from, to) in edges {
         parents[to].push(from);
+        children[from].push(to);
     }
+    let tallest = columns.iter().map(Vec::len).max().unwrap_or(0);
     let mut row = vec![0usize; boxes.len()];
-    let mut placed = vec![false; boxes.len()];
     let mut column_of = vec![0usize; boxes.len()];
-    let tallest = columns.values().map(Vec::len).max().unwrap_or(0);
-    for (c, members) in columns.values_mut().enumerate() {
+    let centre = |members: &[usize], row: &mut [usize]| {
+        let offset = (tallest - members.len()) / 2;
+        for (r, &i) in members.iter().enumerate() {
+            row[i] = r + offset;
+        }
+    };
+    for (c, members) in columns.iter().enumerate() {
+        for &i in members {
+            column_of[i] = c;
+        }
+        centre(members, &mut row);
+    }
+    let order = |neighbours: &[Vec<usize>], row: &mut Vec<usize>, members: &mut Vec<usize>| {
         let key = |i: usize| {
-            let rows: Vec<usize> = parents[i]
-                .iter()
-                .filter(|&&p| placed[p])
-                .map(|&p| row[p])
-                .collect();
-            if rows.is_empty() {
-                f64::MAX
+            let near = &neighbours[i];
+            if near.is_empty() {
+                row[i] as f64
             } else {
-                rows.iter().sum::<usize>() as f64 / rows.len() as f64
+                near.iter().map(|&n| row[n]).sum::<usize>() as f64 / near.len() as f64
             }
         };
-        let mut keyed: Vec<(f64, usize, usize)> = members
-            .iter()
-            .enumerate()
-            .map(|(pos, &i)| (key(i), pos, i))
-            .collect();
-        keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let offset = (tallest - keyed.len()) / 2;
-        for (r, &(_, _, i)) in keyed.iter().enumerate() {
-            row[i] = r + offset;
-            column_of[i] = c;
-            placed[i] = true;
-        }
+        let mut keyed: Vec<(f64, usize)> = members.iter().map(|&i| (key(i), i)).collect();
+        keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(row[a.1].cmp(&row[b.1])));
+        *members = keyed.into_iter().map(|(_, i)| i).collect();
+        centre(members, row);
+    };
+    let count = columns.len();
+    for members in columns.iter_mut().skip(1) {
+        order(&parents, &mut row, members);
+    }
+    for members in columns.iter_mut().rev().skip(1) {
+        order(&children, &mut row, members);
+    }
+    for members in columns.iter_mut().skip(1) {
+        order(&parents, &mut row, members);
     }
     let x = column_of
         .iter()
         .map(|&c| PAD + c * (BOX_W + GAP_X))
         .collect();
     let y = row.iter().map(|&r| PAD + r * (BOX_H + GAP_Y)).collect();
-    let width = 2 * PAD + columns.len() * BOX_W + columns.len().saturating_sub(1) * GAP_X;
+    let width = 2 * PAD + count * BOX_W + count.saturating_sub(1) * GAP_X;
     let height = 2 * PAD + tallest * BOX_H + tallest.saturating_sub(1) * GAP_Y;
     (x, y, width, height)
 }

@@ -12,6 +12,7 @@ mod graph;
 mod html;
 mod pages;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 pub use catalog::{Catalog, CatalogColumn, DocsInput, MacroDoc};
@@ -83,15 +84,27 @@ pub fn render(input: &DocsInput<'_>) -> Vec<SiteFile> {
     files
 }
 
-/// Writes the files under `dir`, replacing what an earlier generation left there.
-/// Returns the number of bytes written.
+/// Writes the files under `dir` and deletes what an earlier generation left there that
+/// is no longer part of the site. A file that already holds its text is left alone:
+/// rewriting ten thousand unchanged pages costs more than rendering them. Returns the
+/// size of the site in bytes.
 pub fn write_site(dir: &Path, files: &[SiteFile]) -> Result<u64, DocsError> {
     let err = |path: &Path| {
         let path = path.to_path_buf();
         move |source| DocsError { path, source }
     };
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(err(dir))?;
+    let wanted: HashSet<PathBuf> = files.iter().map(|f| dir.join(&f.path)).collect();
+    for sub in ["", "assets", "search", "nodes", "folders"] {
+        let folder = dir.join(sub);
+        let Ok(listing) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for item in listing.flatten() {
+            let path = item.path();
+            if path.is_file() && !wanted.contains(&path) {
+                std::fs::remove_file(&path).map_err(err(&path))?;
+            }
+        }
     }
     for sub in ["assets", "search", "nodes", "folders"] {
         let path = dir.join(sub);
@@ -99,9 +112,13 @@ pub fn write_site(dir: &Path, files: &[SiteFile]) -> Result<u64, DocsError> {
     }
     let written = mart_project::parallel_map(files, |file| {
         let path = dir.join(&file.path);
-        std::fs::write(&path, &file.text)
-            .map(|()| file.text.len() as u64)
-            .map_err(err(&path))
+        let unchanged = std::fs::metadata(&path)
+            .is_ok_and(|m| m.len() == file.text.len() as u64)
+            && std::fs::read(&path).is_ok_and(|old| old == file.text.as_bytes());
+        if !unchanged {
+            std::fs::write(&path, &file.text).map_err(err(&path))?;
+        }
+        Ok(file.text.len() as u64)
     });
     written.into_iter().sum()
 }

@@ -140,7 +140,7 @@ pub(crate) fn folder(docs: &Docs<'_>, group: &Group, group_of: &[usize], groups:
             *slot.entry(s).or_insert_with(|| {
                 boxes.push(match s {
                     Slot::Entry(i) => entry_box(&docs.entries[i], false, Depth::Sub),
-                    Slot::Group(g, rank) => group_box(docs, &groups[g], rank, Depth::Sub),
+                    Slot::Group(g, side) => group_box(docs, &groups[g], Some(side), Depth::Sub),
                 });
                 boxes.len() - 1
             })
@@ -154,7 +154,7 @@ pub(crate) fn folder(docs: &Docs<'_>, group: &Group, group_of: &[usize], groups:
                 let from = if members.contains(&p) {
                     slot_of(Slot::Entry(p), &mut boxes)
                 } else {
-                    slot_of(Slot::Group(group_of[p], usize::MIN), &mut boxes)
+                    slot_of(Slot::Group(group_of[p], Side::Upstream), &mut boxes)
                 };
                 edges.insert((from, me));
             }
@@ -162,7 +162,7 @@ pub(crate) fn folder(docs: &Docs<'_>, group: &Group, group_of: &[usize], groups:
                 let to = if members.contains(&c) {
                     slot_of(Slot::Entry(c), &mut boxes)
                 } else {
-                    slot_of(Slot::Group(group_of[c], usize::MAX), &mut boxes)
+                    slot_of(Slot::Group(group_of[c], Side::Downstream), &mut boxes)
                 };
                 edges.insert((me, to));
             }
@@ -189,12 +189,18 @@ pub(crate) fn folder(docs: &Docs<'_>, group: &Group, group_of: &[usize], groups:
     page(&group.name, docs.project, Depth::Sub, &body)
 }
 
-/// A box of a folder graph: one of the folder's entries, or a neighbouring folder drawn
-/// left (upstream, `usize::MIN`) or right (downstream, `usize::MAX`) of the members.
+/// A box of a folder graph: one of the folder's entries, or a neighbouring folder.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Slot {
     Entry(usize),
-    Group(usize, usize),
+    Group(usize, Side),
+}
+
+/// Where a neighbouring folder is drawn: left or right of the folder's own nodes.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    Upstream,
+    Downstream,
 }
 
 fn first_line(text: &str) -> &str {
@@ -219,7 +225,9 @@ fn entry_box(e: &Entry<'_>, focus: bool, depth: Depth) -> GraphBox {
     }
 }
 
-fn group_box(docs: &Docs<'_>, group: &Group, rank: usize, depth: Depth) -> GraphBox {
+/// A folder as one box: at a side of a folder graph, or (`None`) in the column of its
+/// members' mean rank.
+fn group_box(docs: &Docs<'_>, group: &Group, side: Option<Side>, depth: Depth) -> GraphBox {
     GraphBox {
         label: format!("{} ({})", group.name, group.members.len()),
         class: "group",
@@ -229,27 +237,27 @@ fn group_box(docs: &Docs<'_>, group: &Group, rank: usize, depth: Depth) -> Graph
             group.name,
             plural(group.members.len(), group.kind)
         ),
-        rank: if rank == usize::MIN || rank == usize::MAX {
-            rank
-        } else {
-            group
-                .members
-                .iter()
-                .map(|&m| docs.entries[m].rank)
-                .min()
-                .unwrap_or(0)
+        rank: match side {
+            Some(Side::Upstream) => usize::MIN,
+            Some(Side::Downstream) => usize::MAX,
+            None => mean_rank(docs, &group.members),
         },
         focus: false,
     }
 }
 
-/// The project's lineage: every node when it is small, else one box per folder.
+/// The project's lineage: every node when it is small; else one box per layer (the
+/// first two levels of folders) and one box per folder.
 pub(crate) fn lineage(docs: &Docs<'_>, groups: &[Group], group_of: &[usize]) -> String {
     let in_graph: Vec<usize> = (0..docs.entries.len())
         .filter(|&i| docs.entries[i].in_graph())
         .collect();
     let mut body = String::new();
-    let (boxes, edges, what) = if in_graph.len() <= FULL_GRAPH_LIMIT {
+    let _ = write!(
+        body,
+        r#"<h1>Lineage</h1><p class="filter"><input id="graph-filter" type="search" placeholder="Highlight boxes whose name contains…" autocomplete="off"> <span id="graph-count"></span></p>"#
+    );
+    if in_graph.len() <= FULL_GRAPH_LIMIT {
         let mut slot = vec![usize::MAX; docs.entries.len()];
         let mut boxes = Vec::new();
         let mut sorted = in_graph.clone();
@@ -260,52 +268,84 @@ pub(crate) fn lineage(docs: &Docs<'_>, groups: &[Group], group_of: &[usize]) -> 
         }
         let edges: Vec<(usize, usize)> = sorted
             .iter()
-            .flat_map(|&i| {
-                docs.entries[i]
-                    .children
-                    .iter()
-                    .filter(|&&c| slot[c] != usize::MAX)
-                    .map(move |&c| (i, c))
-            })
+            .flat_map(|&i| docs.entries[i].children.iter().map(move |&c| (i, c)))
+            .filter(|&(_, c)| slot[c] != usize::MAX)
             .map(|(i, c)| (slot[i], slot[c]))
             .collect();
-        (boxes, edges, format!("{} nodes", in_graph.len()))
-    } else {
-        let shown: Vec<usize> = (0..groups.len())
-            .filter(|&g| groups[g].kind != "macro")
-            .collect();
-        let mut slot = vec![usize::MAX; groups.len()];
-        let boxes: Vec<GraphBox> = shown
-            .iter()
-            .enumerate()
-            .map(|(s, &g)| {
-                slot[g] = s;
-                group_box(docs, &groups[g], 0, Depth::Root)
-            })
-            .collect();
-        let edges: BTreeSet<(usize, usize)> = in_graph
-            .iter()
-            .flat_map(|&i| docs.entries[i].children.iter().map(move |&c| (i, c)))
-            .map(|(i, c)| (slot[group_of[i]], slot[group_of[c]]))
-            .filter(|(a, b)| a != b && *a != usize::MAX && *b != usize::MAX)
-            .collect();
-        (
-            boxes,
-            edges.into_iter().collect(),
-            format!(
-                "{} nodes in {} folders: one box per folder; open a folder to see its nodes, a node to see its neighbourhood",
-                in_graph.len(),
-                shown.len()
-            ),
-        )
-    };
+        let _ = write!(
+            body,
+            r#"<p class="summary">{} nodes</p><div class="graph-wrap">{}</div>"#,
+            in_graph.len(),
+            svg(&boxes, &edges)
+        );
+        return page("Lineage", docs.project, Depth::Root, &body);
+    }
+    let shown: Vec<usize> = (0..groups.len())
+        .filter(|&g| groups[g].kind != "macro")
+        .collect();
+    // Layers: folders sharing their first two levels (`models/stg/g001` -> `models/stg`).
+    let layer_name = |group: &str| group.split('/').take(2).collect::<Vec<_>>().join("/");
+    let mut layers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for &g in &shown {
+        layers.entry(layer_name(&groups[g].name)).or_default().push(g);
+    }
+    let layer_of: BTreeMap<usize, usize> = layers
+        .values()
+        .enumerate()
+        .flat_map(|(l, gs)| gs.iter().map(move |&g| (g, l)))
+        .collect();
+    let layer_boxes: Vec<GraphBox> = layers
+        .iter()
+        .map(|(name, gs)| {
+            let members: Vec<usize> = gs.iter().flat_map(|&g| groups[g].members.iter().copied()).collect();
+            GraphBox {
+                label: format!("{name} ({})", members.len()),
+                class: "group",
+                href: String::new(),
+                title: format!("{name}: {} folders, {} nodes", gs.len(), members.len()),
+                rank: mean_rank(docs, &members),
+                focus: false,
+            }
+        })
+        .collect();
+    let mut slot = vec![usize::MAX; groups.len()];
+    let folder_boxes: Vec<GraphBox> = shown
+        .iter()
+        .enumerate()
+        .map(|(s, &g)| {
+            slot[g] = s;
+            group_box(docs, &groups[g], None, Depth::Root)
+        })
+        .collect();
+    let group_edges: BTreeSet<(usize, usize)> = in_graph
+        .iter()
+        .flat_map(|&i| docs.entries[i].children.iter().map(move |&c| (i, c)))
+        .map(|(i, c)| (group_of[i], group_of[c]))
+        .filter(|(a, b)| a != b && slot[*a] != usize::MAX && slot[*b] != usize::MAX)
+        .collect();
+    let folder_edges: Vec<(usize, usize)> = group_edges.iter().map(|&(a, b)| (slot[a], slot[b])).collect();
+    let layer_edges: Vec<(usize, usize)> = group_edges
+        .iter()
+        .map(|(a, b)| (layer_of[a], layer_of[b]))
+        .filter(|(a, b)| a != b)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let _ = write!(
         body,
-        r#"<h1>Lineage</h1><p class="summary">{}</p><p class="filter"><input id="graph-filter" type="search" placeholder="Highlight boxes whose name contains…" autocomplete="off"> <span id="graph-count"></span></p><div class="graph-wrap">{}</div>"#,
-        escape(&what),
-        svg(&boxes, &edges)
+        r#"<p class="summary">{} nodes in {} folders: too many to draw one by one. Open a folder to see its nodes, a node to see its neighbourhood.</p><h2>Layers</h2><div class="graph-wrap">{}</div><h2>Folders</h2><div class="graph-wrap">{}</div>"#,
+        in_graph.len(),
+        shown.len(),
+        svg(&layer_boxes, &layer_edges),
+        svg(&folder_boxes, &folder_edges)
     );
     page("Lineage", docs.project, Depth::Root, &body)
+}
+
+/// The rounded mean rank of some entries: the column a box standing for them is drawn in.
+fn mean_rank(docs: &Docs<'_>, members: &[usize]) -> usize {
+    let total: usize = members.iter().map(|&m| docs.entries[m].rank).sum();
+    (total as f64 / members.len().max(1) as f64).round() as usize
 }
 
 /// One entry's page.

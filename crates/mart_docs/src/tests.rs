@@ -157,6 +157,19 @@ fn write_site_replaces_an_earlier_site() {
         files.iter().map(|f| f.text.len() as u64).sum::<u64>()
     );
     assert!(!dir.join("nodes/stale.html").exists());
-    assert!(dir.join("nodes/model.shop.orders.html").exists());
+    let page = dir.join("nodes/model.shop.orders.html");
+    assert_eq!(
+        std::fs::read_to_string(&page).unwrap(),
+        file(&files, "nodes/model.shop.orders.html")
+    );
+    // A second write leaves unchanged files alone and rewrites changed ones.
+    std::fs::write(dir.join("index.html"), "edited").unwrap();
+    let modified = std::fs::metadata(&page).unwrap().modified().unwrap();
+    write_site(&dir, &files).unwrap();
+    assert_eq!(std::fs::metadata(&page).unwrap().modified().unwrap(), modified);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("index.html")).unwrap(),
+        file(&files, "index.html")
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
