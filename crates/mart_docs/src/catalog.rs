@@ -349,7 +349,9 @@ impl<'a> Docs<'a> {
         seen
     }
 
-    /// Entries grouped by folder, groups in kind order then name, members by name.
+    /// Entries grouped by folder, members by name. Groups go in kind order, then by
+    /// layer (the first two levels of folders: `models/stg`) in lineage order (the mean
+    /// rank of the layer's nodes: src before stg before marts), then by name.
     pub fn groups(&self) -> Vec<Group> {
         let mut groups: BTreeMap<(usize, &str), Vec<usize>> = BTreeMap::new();
         for (i, e) in self.entries.iter().enumerate() {
@@ -358,18 +360,35 @@ impl<'a> Docs<'a> {
                 .or_default()
                 .push(i);
         }
-        groups
+        let mut layer_ranks: HashMap<(usize, String), (usize, usize)> = HashMap::new();
+        for ((kind, name), members) in &groups {
+            let total = layer_ranks.entry((*kind, layer_of(name))).or_default();
+            total.0 += members.iter().map(|&m| self.entries[m].rank).sum::<usize>();
+            total.1 += members.len();
+        }
+        let mut groups: Vec<(usize, usize, Group)> = groups
             .into_iter()
-            .map(|((_, name), mut members)| {
+            .map(|((kind, name), mut members)| {
                 members.sort_by(|&a, &b| self.entries[a].name.cmp(self.entries[b].name));
-                Group {
+                let (total, count) = layer_ranks[&(kind, layer_of(name))];
+                // Tenths of a rank keep close layers apart without floats in the key.
+                let layer_rank = total * 10 / count.max(1);
+                let group = Group {
                     name: name.to_string(),
                     kind: self.entries[members[0]].kind,
                     members,
-                }
+                };
+                (kind, layer_rank, group)
             })
-            .collect()
+            .collect();
+        groups.sort_by(|a, b| (a.0, a.1, &a.2.name).cmp(&(b.0, b.1, &b.2.name)));
+        groups.into_iter().map(|(_, _, group)| group).collect()
     }
+}
+
+/// A folder's layer: its first two levels (`models/stg/g001` -> `models/stg`).
+pub(crate) fn layer_of(group: &str) -> String {
+    group.split('/').take(2).collect::<Vec<_>>().join("/")
 }
 
 /// A folder of entries of one kind.

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use crate::catalog::{kind_order, Docs, Entry, Feed, Group, NodeLineage};
+use crate::catalog::{kind_order, layer_of, Docs, Entry, Feed, Group, NodeLineage};
 use crate::graph::{svg, GraphBox};
 use crate::html::{escape, file_name, page, Depth};
 
@@ -97,7 +97,8 @@ pub(crate) fn index(docs: &Docs<'_>, groups: &[Group], shards: usize) -> String 
         if group.members.len() > INDEX_NAMES {
             let _ = write!(
                 body,
-                " <span class=\"more\">and {} more</span>",
+                r#" <a class="more" href="{}">and {} more</a>"#,
+                escape(&group_href(&group.name)),
                 group.members.len() - INDEX_NAMES
             );
         }
@@ -284,10 +285,9 @@ pub(crate) fn lineage(docs: &Docs<'_>, groups: &[Group], group_of: &[usize]) -> 
         .filter(|&g| groups[g].kind != "macro")
         .collect();
     // Layers: folders sharing their first two levels (`models/stg/g001` -> `models/stg`).
-    let layer_name = |group: &str| group.split('/').take(2).collect::<Vec<_>>().join("/");
     let mut layers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for &g in &shown {
-        layers.entry(layer_name(&groups[g].name)).or_default().push(g);
+        layers.entry(layer_of(&groups[g].name)).or_default().push(g);
     }
     let layer_of: BTreeMap<usize, usize> = layers
         .values()

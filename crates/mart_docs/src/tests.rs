@@ -11,10 +11,28 @@ use mart_project::{parse_target, Project};
 
 use super::*;
 
-/// The fixture's site, with a catalog for `orders` as the database would report it.
+/// The tiny fixture's site, with a catalog for `orders` as the database would report it.
 fn site() -> Vec<SiteFile> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny");
-    let project = Project::load(&root).unwrap();
+    let mut catalog = Catalog::default();
+    for (name, data_type) in [("order_id", "integer"), ("customer", "text"), ("amount", "numeric")] {
+        catalog.insert(
+            "analytics",
+            "orders",
+            CatalogColumn {
+                name: name.to_string(),
+                data_type: data_type.to_string(),
+            },
+        );
+    }
+    site_of(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny"),
+        &catalog,
+    )
+}
+
+/// The site of the project in `root`, every node compiled, macros listed.
+fn site_of(root: &Path, catalog: &Catalog) -> Vec<SiteFile> {
+    let project = Project::load(root).unwrap();
     let profile = Arc::new(mart_diagnostics::SourceFile::new(
         "profiles.yml",
         "shop:\n  target: dev\n  outputs:\n    dev: {type: postgres, host: h, user: u, dbname: db, schema: analytics}\n",
@@ -36,26 +54,18 @@ fn site() -> Vec<SiteFile> {
         .map(|c| c.unwrap())
         .map(|c| (c.id, c.sql))
         .collect();
-    let mut catalog = Catalog::default();
-    for (name, data_type) in [("order_id", "integer"), ("customer", "text"), ("amount", "numeric")] {
-        catalog.insert(
-            "analytics",
-            "orders",
-            CatalogColumn {
-                name: name.to_string(),
-                data_type: data_type.to_string(),
-            },
-        );
-    }
-    let macros = [MacroDoc {
-        name: "cents".to_string(),
-        path: "macros/cents.sql".to_string(),
-        sql: project.macro_files[0].text.to_string(),
-    }];
+    let macros: Vec<MacroDoc> = env
+        .macros()
+        .map(|(name, file)| MacroDoc {
+            name: name.to_string(),
+            path: file.path.to_string_lossy().into_owned(),
+            sql: file.text.to_string(),
+        })
+        .collect();
     render(&DocsInput {
         manifest: &manifest,
         compiled: &compiled,
-        catalog: &catalog,
+        catalog,
         macros: &macros,
     })
 }
@@ -90,8 +100,8 @@ fn the_site_has_an_index_lineage_search_and_a_page_per_node() {
             "assets/site.css",
             "assets/site.js",
             "search/0.js",
-            "folders/models~2fmarts.html",
             "folders/models~2fstaging.html",
+            "folders/models~2fmarts.html",
             "folders/source~3araw.html",
             "folders/seeds.html",
             "folders/macros.html",
@@ -172,4 +182,66 @@ fn write_site_replaces_an_earlier_site() {
         file(&files, "index.html")
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_large_project_draws_layers_and_folders_instead_of_every_node() {
+    let root = std::env::temp_dir().join(format!("mart_docs_large_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("dbt_project.yml", "name: big\nprofile: shop\n");
+    // 150 staging models in three folders, 300 marts in two, each mart reading two of them.
+    for i in 0..150 {
+        write(
+            &format!("models/stg/g{}/stg_{i:03}.sql", i % 3),
+            "select 1 as id, 2 as amount",
+        );
+    }
+    for i in 0..300 {
+        write(
+            &format!("models/mart/g{}/mart_{i:03}.sql", i % 2),
+            &format!(
+                "select a.id, b.amount from {{{{ ref('stg_{:03}') }}}} a join {{{{ ref('stg_{:03}') }}}} b on a.id = b.id",
+                i % 150,
+                (i * 7) % 150
+            ),
+        );
+    }
+    let files = site_of(&root, &Catalog::default());
+    std::fs::remove_dir_all(&root).unwrap();
+    let lineage = file(&files, "lineage.html");
+    assert!(lineage.contains("450 nodes in 5 folders"));
+    let boxes: Vec<&str> = lineage
+        .split(r#"data-name=""#)
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    assert_eq!(
+        boxes,
+        [
+            "models/mart (300)",
+            "models/stg (150)",
+            "models/stg/g0 (50)",
+            "models/stg/g1 (50)",
+            "models/stg/g2 (50)",
+            "models/mart/g0 (150)",
+            "models/mart/g1 (150)",
+        ]
+    );
+    // Index: the staging layer is listed before the marts it feeds.
+    let index = file(&files, "index.html");
+    let at = |text: &str| index.find(text).unwrap();
+    assert!(at(">models/stg/g2</a>") < at(">models/mart/g0</a>"));
+    // A folder page draws its nodes and the neighbouring folders as one box each.
+    let folder = file(&files, "folders/models~2fmart~2fg0.html");
+    assert!(folder.contains(r#"data-name="models/stg/g0 (50)""#));
+    assert!(folder.contains(r#"data-name="mart_000""#));
+    // A node page draws its neighbourhood, with the columns its SQL derives.
+    let node = file(&files, "nodes/model.big.mart_007.html");
+    assert!(node.contains(r#"class="n model focus" data-name="mart_007""#));
+    assert!(node.contains(r#"<a href="../nodes/model.big.stg_049.html">stg_049</a>.amount"#));
 }
