@@ -234,7 +234,12 @@ impl<'a> Docs<'a> {
             .values()
             .map(|n| node_entry(n, input.compiled))
             .chain(manifest.sources.values().map(source_entry))
-            .chain(input.macros.iter().map(|m| macro_entry(&manifest.project_name, m)))
+            .chain(
+                input
+                    .macros
+                    .iter()
+                    .map(|m| macro_entry(&manifest.project_name, m)),
+            )
             .collect();
         let by_id: HashMap<String, usize> = entries
             .iter()
@@ -245,7 +250,12 @@ impl<'a> Docs<'a> {
         for entry in entries.iter_mut().filter(|e| e.kind != "macro") {
             let id = NodeId::new(entry.id.clone());
             entry.parents = manifest.dag.parents(&id).iter().filter_map(index).collect();
-            entry.children = manifest.dag.children(&id).iter().filter_map(index).collect();
+            entry.children = manifest
+                .dag
+                .children(&id)
+                .iter()
+                .filter_map(index)
+                .collect();
         }
         for id in manifest.dag.topological_order() {
             let Some(i) = index(&id) else { continue };
@@ -339,8 +349,8 @@ impl<'a> Docs<'a> {
                     &self.entries[i].children
                 };
                 for &n in next {
-                    if !seen.contains_key(&n) {
-                        seen.insert(n, d + 1);
+                    if let std::collections::btree_map::Entry::Vacant(slot) = seen.entry(n) {
+                        slot.insert(d + 1);
                         queue.push_back((n, d + 1));
                     }
                 }

@@ -124,7 +124,12 @@ fn section_title(kind: &str) -> String {
 
 /// A folder: its members with descriptions, and their lineage with the neighbouring
 /// folders as one box each.
-pub(crate) fn folder(docs: &Docs<'_>, group: &Group, group_of: &[usize], groups: &[Group]) -> String {
+pub(crate) fn folder(
+    docs: &Docs<'_>,
+    group: &Group,
+    group_of: &[usize],
+    groups: &[Group],
+) -> String {
     let mut body = String::new();
     let _ = write!(
         body,
@@ -297,7 +302,10 @@ pub(crate) fn lineage(docs: &Docs<'_>, groups: &[Group], group_of: &[usize]) -> 
     let layer_boxes: Vec<GraphBox> = layers
         .iter()
         .map(|(name, gs)| {
-            let members: Vec<usize> = gs.iter().flat_map(|&g| groups[g].members.iter().copied()).collect();
+            let members: Vec<usize> = gs
+                .iter()
+                .flat_map(|&g| groups[g].members.iter().copied())
+                .collect();
             GraphBox {
                 label: format!("{name} ({})", members.len()),
                 class: "group",
@@ -323,7 +331,10 @@ pub(crate) fn lineage(docs: &Docs<'_>, groups: &[Group], group_of: &[usize]) -> 
         .map(|(i, c)| (group_of[i], group_of[c]))
         .filter(|(a, b)| a != b && slot[*a] != usize::MAX && slot[*b] != usize::MAX)
         .collect();
-    let folder_edges: Vec<(usize, usize)> = group_edges.iter().map(|&(a, b)| (slot[a], slot[b])).collect();
+    let folder_edges: Vec<(usize, usize)> = group_edges
+        .iter()
+        .map(|&(a, b)| (slot[a], slot[b]))
+        .collect();
     let layer_edges: Vec<(usize, usize)> = group_edges
         .iter()
         .map(|(a, b)| (layer_of[a], layer_of[b]))
@@ -383,7 +394,9 @@ pub(crate) fn node(docs: &Docs<'_>, index: usize) -> String {
     if e.in_graph() {
         body.push_str(r#"<section id="lineage"><h2>Lineage</h2><div class="graph-wrap">"#);
         body.push_str(&neighbourhood_svg(docs, index));
-        body.push_str(r#"</div><p class="note"><a href="../lineage.html">Project lineage</a></p></section>"#);
+        body.push_str(
+            r#"</div><p class="note"><a href="../lineage.html">Project lineage</a></p></section>"#,
+        );
     }
     columns_section(docs, e, &mut body);
     body.push_str(r#"<section id="dependencies" class="two"><div><h2>Upstream</h2>"#);

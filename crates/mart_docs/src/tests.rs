@@ -14,7 +14,11 @@ use super::*;
 /// The tiny fixture's site, with a catalog for `orders` as the database would report it.
 fn site() -> Vec<SiteFile> {
     let mut catalog = Catalog::default();
-    for (name, data_type) in [("order_id", "integer"), ("customer", "text"), ("amount", "numeric")] {
+    for (name, data_type) in [
+        ("order_id", "integer"),
+        ("customer", "text"),
+        ("amount", "numeric"),
+    ] {
         catalog.insert(
             "analytics",
             "orders",
@@ -128,7 +132,10 @@ fn a_model_page_has_columns_lineage_tests_and_sql() {
 #[test]
 fn descriptions_with_markup_show_as_text() {
     let files = site();
-    for path in ["nodes/model.shop.orders.html", "folders/models~2fmarts.html"] {
+    for path in [
+        "nodes/model.shop.orders.html",
+        "folders/models~2fmarts.html",
+    ] {
         let page = file(&files, path);
         assert!(
             page.contains("&lt;script&gt;alert(&quot;owned&quot;)&lt;/script&gt; &amp; more"),
@@ -143,16 +150,13 @@ fn column_lineage_links_upstream_columns_and_says_unknown() {
     let files = site();
     let page = file(&files, "nodes/model.shop.orders.html");
     // order_id comes from the ephemeral staging model, customer from the seed.
-    assert!(page.contains(
-        r#"<a href="../nodes/model.shop.stg_orders.html">stg_orders</a>.id"#
-    ));
+    assert!(page.contains(r#"<a href="../nodes/model.shop.stg_orders.html">stg_orders</a>.id"#));
     assert!(page.contains(r#"<a href="../nodes/seed.shop.customers.html">customers</a>.name"#));
     assert!(page.contains("unknown (a subquery in the expression)"));
     // The staging model reads the source table.
     let staging = file(&files, "nodes/model.shop.stg_orders.html");
-    assert!(staging.contains(
-        r#"<a href="../nodes/source.shop.raw.orders.html">orders</a>.amount_cents"#
-    ));
+    assert!(staging
+        .contains(r#"<a href="../nodes/source.shop.raw.orders.html">orders</a>.amount_cents"#));
 }
 
 #[test]
@@ -176,7 +180,10 @@ fn write_site_replaces_an_earlier_site() {
     std::fs::write(dir.join("index.html"), "edited").unwrap();
     let modified = std::fs::metadata(&page).unwrap().modified().unwrap();
     write_site(&dir, &files).unwrap();
-    assert_eq!(std::fs::metadata(&page).unwrap().modified().unwrap(), modified);
+    assert_eq!(
+        std::fs::metadata(&page).unwrap().modified().unwrap(),
+        modified
+    );
     assert_eq!(
         std::fs::read_to_string(dir.join("index.html")).unwrap(),
         file(&files, "index.html")

@@ -5,8 +5,7 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     visit_expressions, Expr, Ident, ObjectName, Query, Select, SelectItem,
-    SelectItemQualifiedWildcardKind, SetExpr, Statement, TableAlias, TableFactor,
-    TableWithJoins,
+    SelectItemQualifiedWildcardKind, SetExpr, Statement, TableAlias, TableFactor, TableWithJoins,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -468,7 +467,11 @@ fn ident(id: &Ident) -> String {
 fn name_parts(name: &ObjectName) -> Vec<String> {
     name.0
         .iter()
-        .map(|part| part.as_ident().map(ident).unwrap_or_else(|| part.to_string()))
+        .map(|part| {
+            part.as_ident()
+                .map(ident)
+                .unwrap_or_else(|| part.to_string())
+        })
         .collect()
 }
 
@@ -597,7 +600,11 @@ mod tests {
     fn known_columns_place_unqualified_names_and_expand_stars() {
         assert_eq!(
             lineage("select a, b, x.id from known.t1 x join known.t2 y on x.id = y.id"),
-            pairs(&[("a", "known.t1.a"), ("b", "known.t2.b"), ("id", "known.t1.id")])
+            pairs(&[
+                ("a", "known.t1.a"),
+                ("b", "known.t2.b"),
+                ("id", "known.t1.id")
+            ])
         );
         assert_eq!(
             lineage("select * from known.t1"),
@@ -607,7 +614,11 @@ mod tests {
             select a, y.id, b from y left join x on x.id = y.id";
         assert_eq!(
             lineage(sql),
-            pairs(&[("a", "known.t1.a"), ("id", "known.t2.id"), ("b", "known.t2.b")])
+            pairs(&[
+                ("a", "known.t1.a"),
+                ("id", "known.t2.id"),
+                ("b", "known.t2.b")
+            ])
         );
     }
 
@@ -622,7 +633,10 @@ mod tests {
     #[test]
     fn subquery_in_from_and_quoted_names() {
         let sql = r#"select s."Total" from (select "Amount" + tax as "Total" from "Shop".o) s"#;
-        assert_eq!(lineage(sql), pairs(&[("Total", "Shop.o.Amount Shop.o.tax")]));
+        assert_eq!(
+            lineage(sql),
+            pairs(&[("Total", "Shop.o.Amount Shop.o.tax")])
+        );
     }
 
     #[test]

@@ -106,7 +106,12 @@ fn read_catalog(session: &Session) -> Result<Catalog, String> {
         .nodes
         .values()
         .map(|n| n.relation.schema.as_str())
-        .chain(manifest.sources.values().map(|s| s.relation.schema.as_str()))
+        .chain(
+            manifest
+                .sources
+                .values()
+                .map(|s| s.relation.schema.as_str()),
+        )
         .collect();
     if schemas.is_empty() {
         return Ok(Catalog::default());
@@ -150,12 +155,11 @@ fn serve(global: &GlobalArgs, args: &DocsServeArgs) -> Result<Outcome, Diagnosti
     let project = load_project(global)?;
     let dir = docs_dir(&project.root.join(&project.config.target_path));
     if !dir.join("index.html").is_file() {
-        return Err(Diagnostic::error(
-            Code::Io,
-            format!("no docs site in {}", dir.display()),
-        )
-        .with_help("run `mart docs generate` first")
-        .into());
+        return Err(
+            Diagnostic::error(Code::Io, format!("no docs site in {}", dir.display()))
+                .with_help("run `mart docs generate` first")
+                .into(),
+        );
     }
     let listener = TcpListener::bind(("127.0.0.1", args.port)).map_err(|e| {
         Diagnostic::error(
@@ -197,7 +201,11 @@ fn respond(dir: &Path, mut stream: TcpStream) -> std::io::Result<()> {
     let method = parts.next().unwrap_or("");
     let target = parts.next().unwrap_or("/");
     let (status, content_type, body) = if method != "GET" && method != "HEAD" {
-        ("405 Method Not Allowed", "text/plain", b"GET only\n".to_vec())
+        (
+            "405 Method Not Allowed",
+            "text/plain",
+            b"GET only\n".to_vec(),
+        )
     } else {
         match request_path(dir, target).and_then(|path| {
             let body = std::fs::read(&path).ok()?;
@@ -284,8 +292,14 @@ mod tests {
             request_path(&dir, "/index.html?q=dim%20user"),
             Some(dir.join("index.html"))
         );
-        assert_eq!(request_path(&dir, "/nodes/"), Some(dir.join("nodes/index.html")));
-        assert_eq!(request_path(&dir, "/a%20b.html"), Some(dir.join("a b.html")));
+        assert_eq!(
+            request_path(&dir, "/nodes/"),
+            Some(dir.join("nodes/index.html"))
+        );
+        assert_eq!(
+            request_path(&dir, "/a%20b.html"),
+            Some(dir.join("a b.html"))
+        );
         assert_eq!(request_path(&dir, "/../secret"), None);
         assert_eq!(request_path(&dir, "/nodes/%2e%2e/%2e%2e/etc/passwd"), None);
         assert_eq!(request_path(&dir, "/%zz"), None);
