@@ -87,6 +87,28 @@ site="${repo}/target/mart/docs"
 check "example: generate reports the files it wrote" has "$work/generate.log" "to target/mart/docs"
 check "example: a page per model file" [ "$(ls "$site/nodes" | grep -c '^model\.')" -eq "$(find models -name '*.sql' | wc -l)" ]
 
+# Every model of the project (whatever it holds) has its page with its description.
+"$mart" ls --resource-type model --output json --output-keys unique_id,description >"$work/models.jsonl"
+described() {
+  python3 - "$site" "$work/models.jsonl" <<'PY'
+import json, sys
+site, listing = sys.argv[1], sys.argv[2]
+def escape(t):
+    for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#39;")):
+        t = t.replace(a, b)
+    return t
+missing = []
+for line in open(listing):
+    node = json.loads(line)
+    page = open(f"{site}/nodes/{node['unique_id']}.html").read()
+    if escape(node["description"].strip()) not in page:
+        missing.append(node["unique_id"])
+print("   models without their description on their page:", missing or "none")
+sys.exit(1 if missing else 0)
+PY
+}
+check "example: every model page shows its description" described
+
 dump "file://${site}/index.html" "$work/index.dom"
 check "example index: scripts ran without errors" clean_page "$work/index.dom"
 check "example index: models grouped by folder" has "$work/index.dom" '>models/dim</a>'
