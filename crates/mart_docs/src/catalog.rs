@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use mart_compiler::{Manifest, Node, SourceNode};
+use mart_compiler::{Manifest, Node, SourceNode, TestInfo};
 use mart_graph::{NodeId, ResourceType};
 use mart_project::ColumnProperties;
 use mart_sql::{column_lineage, Origin, Relations};
@@ -12,7 +12,7 @@ use mart_sql::{column_lineage, Origin, Relations};
 pub struct DocsInput<'a> {
     pub manifest: &'a Manifest,
     /// Compiled SQL of the nodes that have SQL.
-    pub compiled: &'a HashMap<NodeId, String>,
+    pub compiled: &'a BTreeMap<NodeId, String>,
     pub catalog: &'a Catalog,
     pub macros: &'a [MacroDoc],
 }
@@ -60,52 +60,38 @@ impl Catalog {
     }
 }
 
-/// A data test on a node, as the node page and the search list it.
+/// A data test on a node, as the node's page lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TestDoc {
-    /// dbt's generated name: `<test>_<node>_<column>`.
-    pub name: String,
-    /// `unique`, `accepted_values`, ...
+    /// The test node's entry.
+    pub entry: usize,
+    /// `unique`, `accepted_values`, ...; `singular` for a test of its own SQL.
     pub test: String,
     pub column: Option<String>,
-    /// The test's arguments as written, `values: [a, b]`.
+    /// The test's arguments, `values: [a, b]`.
     pub args: String,
 }
 
-/// The data tests declared in property files on a node's columns (and, for sources, on
-/// the table). Test nodes of the manifest will replace this reading of the properties.
-pub(crate) fn declared_tests(
-    node_name: &str,
-    table_tests: &[serde_json::Value],
-    columns: &[ColumnProperties],
-) -> Vec<TestDoc> {
-    let on_table = table_tests.iter().map(|t| (None, t));
-    let on_columns = columns
-        .iter()
-        .flat_map(|c| c.tests.iter().map(move |t| (Some(c.name.as_str()), t)));
-    on_table
-        .chain(on_columns)
-        .map(|(column, declaration)| {
-            let (test, args) = match declaration {
-                serde_json::Value::Object(map) if map.len() == 1 => match map.iter().next() {
-                    Some((name, args)) => (name.clone(), args_text(args)),
-                    None => (String::new(), String::new()),
-                },
-                serde_json::Value::String(name) => (name.clone(), String::new()),
-                other => ("test".to_string(), args_text(other)),
-            };
-            let name = match column {
-                Some(column) => format!("{test}_{node_name}_{column}"),
-                None => format!("{test}_{node_name}"),
-            };
-            TestDoc {
-                name,
-                test,
-                column: column.map(str::to_string),
-                args,
-            }
-        })
-        .collect()
+/// How a node's page names a test node that depends on it.
+fn test_doc(entry: usize, test: &TestInfo) -> TestDoc {
+    let (name, args) = match &test.metadata {
+        Some(metadata) => {
+            let args: serde_json::Map<String, serde_json::Value> = metadata
+                .kwargs
+                .iter()
+                .filter(|(k, _)| *k != "column_name" && *k != "model")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            (metadata.name.clone(), args_text(&serde_json::Value::Object(args)))
+        }
+        None => ("singular".to_string(), String::new()),
+    };
+    TestDoc {
+        entry,
+        test: name,
+        column: test.column_name.clone(),
+        args,
+    }
 }
 
 /// `key: value, ...` for a test's arguments; strings unquoted as in YAML.
@@ -149,6 +135,9 @@ pub(crate) struct Entry<'a> {
     pub properties: &'a [ColumnProperties],
     pub raw_sql: Option<&'a str>,
     pub compiled_sql: Option<&'a str>,
+    /// Set for test nodes.
+    pub test: Option<&'a TestInfo>,
+    /// The tests that depend on this entry.
     pub tests: Vec<TestDoc>,
     pub parents: Vec<usize>,
     pub children: Vec<usize>,
@@ -157,8 +146,9 @@ pub(crate) struct Entry<'a> {
 }
 
 impl Entry<'_> {
+    /// Macros have no lineage; tests are listed on the nodes they test instead of drawn.
     pub fn in_graph(&self) -> bool {
-        self.kind != "macro"
+        self.kind != "macro" && self.kind != "test"
     }
 
     pub fn relation_text(&self) -> Option<String> {
@@ -247,6 +237,7 @@ impl<'a> Docs<'a> {
             .map(|(i, e)| (e.id.clone(), i))
             .collect();
         let index = |id: &NodeId| by_id.get(id.as_str()).copied();
+        let is_test: Vec<bool> = entries.iter().map(|e| e.test.is_some()).collect();
         for entry in entries.iter_mut().filter(|e| e.kind != "macro") {
             let id = NodeId::new(entry.id.clone());
             entry.parents = manifest.dag.parents(&id).iter().filter_map(index).collect();
@@ -255,7 +246,15 @@ impl<'a> Docs<'a> {
                 .children(&id)
                 .iter()
                 .filter_map(index)
+                .filter(|&c| !is_test[c])
                 .collect();
+        }
+        // A test is listed on every node it depends on (a relationships test on both).
+        for t in 0..entries.len() {
+            let Some(test) = entries[t].test else { continue };
+            for p in entries[t].parents.clone() {
+                entries[p].tests.push(test_doc(t, test));
+            }
         }
         for id in manifest.dag.topological_order() {
             let Some(i) = index(&id) else { continue };
@@ -423,7 +422,7 @@ fn folder_of(path: &str) -> String {
     }
 }
 
-fn node_entry<'a>(node: &'a Node, compiled: &'a HashMap<NodeId, String>) -> Entry<'a> {
+fn node_entry<'a>(node: &'a Node, compiled: &'a BTreeMap<NodeId, String>) -> Entry<'a> {
     Entry {
         id: node.id.as_str().to_string(),
         name: &node.name,
@@ -436,17 +435,22 @@ fn node_entry<'a>(node: &'a Node, compiled: &'a HashMap<NodeId, String>) -> Entr
             }
             _ => None,
         },
-        relation: Some((
+        // A test's relation is where it would store failures, not something it builds.
+        relation: (node.test.is_none()).then_some((
             node.relation.database.as_deref(),
-            &node.relation.schema,
-            &node.relation.identifier,
+            node.relation.schema.as_str(),
+            node.relation.identifier.as_str(),
         )),
         path: &node.original_file_path,
         tags: &node.config.tags,
         properties: &node.columns,
-        raw_sql: node.file.as_ref().map(|f| &*f.text),
+        raw_sql: match &node.test {
+            Some(test) => Some(test.raw_code.as_str()),
+            None => node.file.as_ref().map(|f| &*f.text),
+        },
         compiled_sql: compiled.get(&node.id).map(String::as_str),
-        tests: declared_tests(&node.name, &[], &node.columns),
+        test: node.test.as_ref(),
+        tests: Vec::new(),
         parents: Vec::new(),
         children: Vec::new(),
         rank: 0,
@@ -477,11 +481,8 @@ fn source_entry(source: &SourceNode) -> Entry<'_> {
         properties: &table.columns,
         raw_sql: None,
         compiled_sql: None,
-        tests: declared_tests(
-            &format!("{}_{}", table.source_name, table.name),
-            &table.tests,
-            &table.columns,
-        ),
+        test: None,
+        tests: Vec::new(),
         parents: Vec::new(),
         children: Vec::new(),
         rank: 0,
@@ -502,59 +503,10 @@ fn macro_entry<'a>(project: &str, m: &'a MacroDoc) -> Entry<'a> {
         properties: &[],
         raw_sql: Some(&m.sql),
         compiled_sql: None,
+        test: None,
         tests: Vec::new(),
         parents: Vec::new(),
         children: Vec::new(),
         rank: 0,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn column(name: &str, tests: serde_json::Value) -> ColumnProperties {
-        ColumnProperties {
-            name: name.to_string(),
-            description: String::new(),
-            data_type: None,
-            tests: tests.as_array().cloned().unwrap_or_default(),
-            meta: serde_json::Value::Null,
-            quote: None,
-            tags: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn declared_tests_are_named_as_dbt_names_them() {
-        let columns = [
-            column("id", serde_json::json!(["unique", "not_null"])),
-            column(
-                "status",
-                serde_json::json!([{"accepted_values": {"values": ["a", "b"]}}]),
-            ),
-            column(
-                "user_id",
-                serde_json::json!([{"relationships": {"to": "ref('users')", "field": "id"}}]),
-            ),
-        ];
-        let tests = declared_tests("orders", &[], &columns);
-        let names: Vec<(&str, &str)> = tests
-            .iter()
-            .map(|t| (t.name.as_str(), t.args.as_str()))
-            .collect();
-        assert_eq!(
-            names,
-            [
-                ("unique_orders_id", ""),
-                ("not_null_orders_id", ""),
-                ("accepted_values_orders_status", "values: [a, b]"),
-                (
-                    "relationships_orders_user_id",
-                    "field: id, to: ref('users')"
-                ),
-            ]
-        );
-        assert_eq!(tests[2].column.as_deref(), Some("status"));
     }
 }

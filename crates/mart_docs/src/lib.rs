@@ -73,7 +73,7 @@ pub fn render(input: &DocsInput<'_>) -> Vec<SiteFile> {
         text,
     }));
     files.extend(mart_project::parallel_map(&groups, |group| SiteFile {
-        path: pages::group_href(&group.name),
+        path: pages::group_href(group.kind, &group.name),
         text: pages::folder(&docs, group, &group_of, &groups),
     }));
     let indices: Vec<usize> = (0..docs.entries.len()).collect();

@@ -24,8 +24,9 @@ pub(crate) fn node_href(entry: &Entry<'_>) -> String {
     format!("nodes/{}", file_name(&entry.id))
 }
 
-pub(crate) fn group_href(group: &str) -> String {
-    format!("folders/{}", file_name(group))
+/// A folder's page; folders of different kinds can share a path (models and their tests).
+pub(crate) fn group_href(kind: &str, group: &str) -> String {
+    format!("folders/{kind}.{}", file_name(group))
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -44,15 +45,11 @@ fn counts(docs: &Docs<'_>) -> String {
     for e in &docs.entries {
         *by_kind.entry((kind_order(e.kind), e.kind)).or_default() += 1;
     }
-    let tests: usize = docs.entries.iter().map(|e| e.tests.len()).sum();
-    let mut parts: Vec<String> = by_kind
+    by_kind
         .iter()
         .map(|((_, kind), n)| plural(*n, kind))
-        .collect();
-    if tests > 0 {
-        parts.push(plural(tests, "test"));
-    }
-    parts.join(" · ")
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 pub(crate) fn index(docs: &Docs<'_>, groups: &[Group], shards: usize) -> String {
@@ -81,7 +78,7 @@ pub(crate) fn index(docs: &Docs<'_>, groups: &[Group], shards: usize) -> String 
         let _ = write!(
             body,
             r#"<li><a class="group" href="{}">{}</a> <span class="count">{}</span><span class="names">"#,
-            escape(&group_href(&group.name)),
+            escape(&group_href(group.kind, &group.name)),
             escape(&group.name),
             group.members.len()
         );
@@ -98,7 +95,7 @@ pub(crate) fn index(docs: &Docs<'_>, groups: &[Group], shards: usize) -> String 
             let _ = write!(
                 body,
                 r#" <a class="more" href="{}">and {} more</a>"#,
-                escape(&group_href(&group.name)),
+                escape(&group_href(group.kind, &group.name)),
                 group.members.len() - INDEX_NAMES
             );
         }
@@ -237,7 +234,7 @@ fn group_box(docs: &Docs<'_>, group: &Group, side: Option<Side>, depth: Depth) -
     GraphBox {
         label: format!("{} ({})", group.name, group.members.len()),
         class: "group",
-        href: format!("{}{}", depth.root(), group_href(&group.name)),
+        href: format!("{}{}", depth.root(), group_href(group.kind, &group.name)),
         title: format!(
             "{}: {}",
             group.name,
@@ -366,7 +363,7 @@ pub(crate) fn node(docs: &Docs<'_>, index: usize) -> String {
     let _ = write!(
         body,
         r#"<p class="crumbs"><span class="kind {kind}">{kind}</span> <a href="../{}">{}</a></p><h1>{}</h1><dl class="facts">"#,
-        escape(&group_href(&e.group)),
+        escape(&group_href(e.kind, &e.group)),
         escape(&e.group),
         escape(e.name),
         kind = e.kind,
@@ -410,13 +407,15 @@ pub(crate) fn node(docs: &Docs<'_>, index: usize) -> String {
     } else {
         body.push_str(r#"<table><thead><tr><th>test</th><th>column</th><th>arguments</th><th>name</th></tr></thead><tbody>"#);
         for t in &e.tests {
+            let test = &docs.entries[t.entry];
             let _ = write!(
                 body,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td><a href="../{}">{}</a></td></tr>"#,
                 escape(&t.test),
                 escape(t.column.as_deref().unwrap_or("")),
                 escape(&t.args),
-                escape(&t.name)
+                escape(&node_href(test)),
+                escape(test.name)
             );
         }
         body.push_str("</tbody></table>");
@@ -648,13 +647,6 @@ pub(crate) fn search_shards(docs: &Docs<'_>) -> Vec<String> {
             e.kind,
             clean(&e.group)
         ));
-        for t in &e.tests {
-            lines.push(format!(
-                "{}\ttest\t{}\t{href}#tests",
-                clean(&t.name),
-                clean(e.name)
-            ));
-        }
     }
     lines.sort();
     lines

@@ -1,6 +1,6 @@
 //! Page generation on the tiny fixture project in tests/fixtures/tiny.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -52,7 +52,7 @@ fn site_of(root: &Path, catalog: &Catalog) -> Vec<SiteFile> {
         .filter(|n| n.file.is_some())
         .map(|n| n.id.clone())
         .collect();
-    let compiled: HashMap<NodeId, String> = compiler
+    let compiled: BTreeMap<NodeId, String> = compiler
         .compile_all(&ids)
         .into_iter()
         .map(|c| c.unwrap())
@@ -60,6 +60,7 @@ fn site_of(root: &Path, catalog: &Catalog) -> Vec<SiteFile> {
         .collect();
     let macros: Vec<MacroDoc> = env
         .macros()
+        .filter(|(_, file)| file.path != Path::new(mart_jinja::BUILTIN_MACRO_PATH))
         .map(|(name, file)| MacroDoc {
             name: name.to_string(),
             path: file.path.to_string_lossy().into_owned(),
@@ -104,14 +105,20 @@ fn the_site_has_an_index_lineage_search_and_a_page_per_node() {
             "assets/site.css",
             "assets/site.js",
             "search/0.js",
-            "folders/models~2fstaging.html",
-            "folders/models~2fmarts.html",
-            "folders/source~3araw.html",
-            "folders/seeds.html",
-            "folders/macros.html",
+            "folders/model.models~2fstaging.html",
+            "folders/model.models~2fmarts.html",
+            "folders/source.source~3araw.html",
+            "folders/seed.seeds.html",
+            "folders/test.models~2fstaging.html",
+            "folders/test.models~2fmarts.html",
+            "folders/macro.macros.html",
             "nodes/model.shop.orders.html",
             "nodes/model.shop.stg_orders.html",
             "nodes/seed.shop.customers.html",
+            "nodes/test.shop.accepted_values_orders_customer__ann__bob.ed16470b16.html",
+            "nodes/test.shop.not_null_orders_order_id.ef7569b594.html",
+            "nodes/test.shop.source_unique_raw_orders_id.faeed284b2.html",
+            "nodes/test.shop.unique_orders_order_id.dfe08139b9.html",
             "nodes/source.shop.raw.orders.html",
             "nodes/macro.shop.cents.html",
         ]
@@ -134,7 +141,7 @@ fn descriptions_with_markup_show_as_text() {
     let files = site();
     for path in [
         "nodes/model.shop.orders.html",
-        "folders/models~2fmarts.html",
+        "folders/model.models~2fmarts.html",
     ] {
         let page = file(&files, path);
         assert!(
@@ -244,7 +251,7 @@ fn a_large_project_draws_layers_and_folders_instead_of_every_node() {
     let at = |text: &str| index.find(text).unwrap();
     assert!(at(">models/stg/g2</a>") < at(">models/mart/g0</a>"));
     // A folder page draws its nodes and the neighbouring folders as one box each.
-    let folder = file(&files, "folders/models~2fmart~2fg0.html");
+    let folder = file(&files, "folders/model.models~2fmart~2fg0.html");
     assert!(folder.contains(r#"data-name="models/stg/g0 (50)""#));
     assert!(folder.contains(r#"data-name="mart_000""#));
     // A node page draws its neighbourhood, with the columns its SQL derives.

@@ -1,5 +1,7 @@
-//! `mart compile`: write each selected model's SQL under <target-path>/compiled.
+//! `mart compile`: write each selected model's and test's SQL under <target-path>/compiled,
+//! and manifest.json with it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use mart_compiler::{write_artifact, CompiledNode, Compiler};
@@ -20,14 +22,29 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
         .order_of(&session.select(args)?)
         .into_iter()
         .filter(|id| {
-            session
-                .manifest
-                .node(id)
-                .is_some_and(|n| n.resource_type == ResourceType::Model)
+            session.manifest.node(id).is_some_and(|n| {
+                matches!(n.resource_type, ResourceType::Model | ResourceType::Test)
+            })
         })
         .collect();
     let compiled = compile_and_write(&session, &ids)?;
-    let written = compiled.len();
+    let last_sql = compiled.last().map(|c| c.sql.clone()).unwrap_or_default();
+    let compiled_sql: BTreeMap<NodeId, String> =
+        compiled.into_iter().map(|c| (c.id, c.sql)).collect();
+    let invocation = mart_artifacts::Invocation::new(env!("CARGO_PKG_VERSION"));
+    super::write_manifest(&session, &compiled_sql, &invocation)?;
+    let count = |t: ResourceType| {
+        compiled_sql
+            .keys()
+            .filter(|id| {
+                session
+                    .manifest
+                    .node(id)
+                    .is_some_and(|n| n.resource_type == t)
+            })
+            .count()
+    };
+    let (models, tests) = (count(ResourceType::Model), count(ResourceType::Test));
     let target_dir = session
         .manifest
         .target_dir
@@ -36,11 +53,15 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
         .join("compiled");
     if ids.len() == 1 && !args.select.is_empty() {
         // One selected model: show its SQL, as `dbt compile -s model` does.
-        let sql = compiled.last().map_or("", |c| c.sql.trim_end());
-        session.printer.result(sql);
+        session.printer.result(last_sql.trim_end());
     } else {
+        let tests = match tests {
+            0 => String::new(),
+            1 => " and 1 test".to_string(),
+            n => format!(" and {n} tests"),
+        };
         session.printer.info(&format!(
-            "Compiled {written} models to {}",
+            "Compiled {models} models{tests} to {}",
             target_dir.display()
         ));
     }

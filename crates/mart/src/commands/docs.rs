@@ -1,8 +1,9 @@
-//! `mart docs generate`: compile every node, read column types from the database when it
-//! answers, write the static site under <target-path>/docs. `mart docs serve`: serve that
+//! `mart docs generate`: compile every node (writing target/compiled and manifest.json as
+//! `mart compile` does), read column types from the database when it answers, write the
+//! static site under <target-path>/docs. `mart docs serve`: serve that
 //! folder on 127.0.0.1.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
@@ -12,6 +13,7 @@ use mart_adapter::quote_literal;
 use mart_diagnostics::{Code, Diagnostic, Diagnostics};
 use mart_docs::{Catalog, CatalogColumn, DocsInput, MacroDoc};
 use mart_graph::NodeId;
+use mart_jinja::BUILTIN_MACRO_PATH;
 use mart_postgres::Connection;
 
 use crate::args::{DocsArgs, DocsCommand, DocsGenerateArgs, DocsServeArgs, GlobalArgs};
@@ -38,10 +40,12 @@ fn generate(global: &GlobalArgs, args: &DocsGenerateArgs) -> Result<Outcome, Dia
         .into_iter()
         .filter(|id| session.manifest.node(id).is_some_and(|n| n.file.is_some()))
         .collect();
-    let compiled: HashMap<NodeId, String> = super::compile::compile_and_write(&session, &ids)?
+    let compiled: BTreeMap<NodeId, String> = super::compile::compile_and_write(&session, &ids)?
         .into_iter()
         .map(|c| (c.id, c.sql))
         .collect();
+    let invocation = mart_artifacts::Invocation::new(env!("CARGO_PKG_VERSION"));
+    super::write_manifest(&session, &compiled, &invocation)?;
     let catalog = if args.empty_catalog {
         Catalog::default()
     } else {
@@ -59,6 +63,7 @@ fn generate(global: &GlobalArgs, args: &DocsGenerateArgs) -> Result<Outcome, Dia
     let macros: Vec<MacroDoc> = session
         .env
         .macros()
+        .filter(|(_, file)| file.path != Path::new(BUILTIN_MACRO_PATH))
         .map(|(name, file)| MacroDoc {
             name: name.to_string(),
             path: file
