@@ -117,7 +117,7 @@ check "example index: lists seeds and macros" has "$work/index.dom" '>safe_divid
 
 dump "file://${site}/index.html?q=dim_user" "$work/search.dom"
 check "example search: finds dim_user first" has "$work/search.dom" '<a href="nodes/model.mart_example.dim_user.html">dim_user</a>'
-check "example search: finds tests" has "$work/search.dom" 'not_null_dim_user_user_id'
+check "example search: finds tests" has "$work/search.dom" '>not_null_dim_user_user_id</a>'
 check "example search: scripts ran without errors" clean_page "$work/search.dom"
 
 page="file://${site}/nodes/model.mart_example.analytics_variant_user_daily.html"
@@ -135,7 +135,8 @@ check "example model page: neighbourhood graph" has "$work/model.dom" 'class="n 
 
 dump "file://${site}/lineage.html" "$work/lineage.dom"
 check "example lineage: scripts ran without errors" clean_page "$work/lineage.dom"
-check "example lineage: all 11 nodes drawn" [ "$(grep -o '<g class="n ' "$work/lineage.dom" | wc -l)" -eq 11 ]
+drawn="$("$mart" ls --resource-type model seed snapshot source | wc -l)"
+check "example lineage: all ${drawn} nodes drawn" [ "$(grep -o '<g class="n ' "$work/lineage.dom" | wc -l)" -eq "$drawn" ]
 
 shot "file://${site}/index.html" "$shots/example-index.png" 900
 shot "$page" "$shots/example-model.png" 1800

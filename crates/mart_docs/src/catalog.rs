@@ -82,7 +82,10 @@ fn test_doc(entry: usize, test: &TestInfo) -> TestDoc {
                 .filter(|(k, _)| *k != "column_name" && *k != "model")
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            (metadata.name.clone(), args_text(&serde_json::Value::Object(args)))
+            (
+                metadata.name.clone(),
+                args_text(&serde_json::Value::Object(args)),
+            )
         }
         None => ("singular".to_string(), String::new()),
     };
@@ -146,9 +149,8 @@ pub(crate) struct Entry<'a> {
 }
 
 impl Entry<'_> {
-    /// Macros have no lineage; tests are listed on the nodes they test instead of drawn.
     pub fn in_graph(&self) -> bool {
-        self.kind != "macro" && self.kind != "test"
+        drawn_kind(self.kind)
     }
 
     pub fn relation_text(&self) -> Option<String> {
@@ -251,7 +253,9 @@ impl<'a> Docs<'a> {
         }
         // A test is listed on every node it depends on (a relationships test on both).
         for t in 0..entries.len() {
-            let Some(test) = entries[t].test else { continue };
+            let Some(test) = entries[t].test else {
+                continue;
+            };
             for p in entries[t].parents.clone() {
                 entries[p].tests.push(test_doc(t, test));
             }
@@ -405,6 +409,12 @@ pub(crate) struct Group {
     pub name: String,
     pub kind: &'static str,
     pub members: Vec<usize>,
+}
+
+/// Whether entries of a kind are drawn in lineage graphs: macros have no lineage, and
+/// tests are listed on the nodes they test instead.
+pub(crate) fn drawn_kind(kind: &str) -> bool {
+    kind != "macro" && kind != "test"
 }
 
 /// The order kinds are listed in.

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use crate::catalog::{kind_order, layer_of, Docs, Entry, Feed, Group, NodeLineage};
+use crate::catalog::{drawn_kind, kind_order, layer_of, Docs, Entry, Feed, Group, NodeLineage};
 use crate::graph::{svg, GraphBox};
 use crate::html::{escape, file_name, page, Depth};
 
@@ -134,7 +134,7 @@ pub(crate) fn folder(
         escape(&section_title(group.kind)),
         escape(&group.name)
     );
-    if group.kind != "macro" && group.members.len() <= FULL_GRAPH_LIMIT {
+    if drawn_kind(group.kind) && group.members.len() <= FULL_GRAPH_LIMIT {
         let members: BTreeSet<usize> = group.members.iter().copied().collect();
         let mut boxes = Vec::new();
         let mut slot: BTreeMap<Slot, usize> = BTreeMap::new();
@@ -284,7 +284,7 @@ pub(crate) fn lineage(docs: &Docs<'_>, groups: &[Group], group_of: &[usize]) -> 
         return page("Lineage", docs.project, Depth::Root, &body);
     }
     let shown: Vec<usize> = (0..groups.len())
-        .filter(|&g| groups[g].kind != "macro")
+        .filter(|&g| drawn_kind(groups[g].kind))
         .collect();
     // Layers: folders sharing their first two levels (`models/stg/g001` -> `models/stg`).
     let mut layers: BTreeMap<String, Vec<usize>> = BTreeMap::new();

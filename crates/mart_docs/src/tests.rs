@@ -225,6 +225,11 @@ fn a_large_project_draws_layers_and_folders_instead_of_every_node() {
             ),
         );
     }
+    // Tests are listed on their nodes, not drawn.
+    write(
+        "models/stg/g0/_stg.yml",
+        "version: 2\nmodels:\n  - name: stg_000\n    columns:\n      - name: id\n        data_tests: [not_null]\n",
+    );
     let files = site_of(&root, &Catalog::default());
     std::fs::remove_dir_all(&root).unwrap();
     let lineage = file(&files, "lineage.html");
@@ -258,4 +263,7 @@ fn a_large_project_draws_layers_and_folders_instead_of_every_node() {
     let node = file(&files, "nodes/model.big.mart_007.html");
     assert!(node.contains(r#"class="n model focus" data-name="mart_007""#));
     assert!(node.contains(r#"<a href="../nodes/model.big.stg_049.html">stg_049</a>.amount"#));
+    let tested = file(&files, "nodes/model.big.stg_000.html");
+    assert!(tested.contains(">not_null_stg_000_id</a>"));
+    assert!(!tested.contains(r#"data-name="not_null_stg_000_id""#));
 }
