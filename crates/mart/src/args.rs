@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "mart",
     version,
-    about = "Compile, run, seed, test, build and list SQL models on PostgreSQL (dbt projects run unchanged)."
+    about = "Compile, run, seed, test, build, list and document SQL models on PostgreSQL (dbt projects run unchanged)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -71,6 +71,36 @@ pub enum Command {
     Debug,
     /// Delete the project's clean-targets.
     Clean,
+    /// Generate or serve the docs site (<target-path>/docs).
+    Docs(DocsArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DocsArgs {
+    #[command(subcommand)]
+    pub command: DocsCommand,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum DocsCommand {
+    /// Compile every node and write the static site: index, node pages, lineage.
+    Generate(DocsGenerateArgs),
+    /// Serve the generated site on 127.0.0.1.
+    Serve(DocsServeArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DocsGenerateArgs {
+    /// Do not ask the database for column types (no connection is opened for them).
+    #[arg(long)]
+    pub empty_catalog: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DocsServeArgs {
+    /// The port to listen on (127.0.0.1 only); 0 picks a free one.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
 }
 
 #[derive(Debug, Args, Clone, Default)]

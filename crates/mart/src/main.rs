@@ -46,6 +46,7 @@ fn main() -> ExitCode {
         Command::Parse => commands::parse::run(&cli.global),
         Command::Debug => commands::debug::run(&cli.global),
         Command::Clean => commands::clean::run(&cli.global),
+        Command::Docs(args) => commands::docs::run(&cli.global, args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use mart_compiler::{write_artifact, Compiler};
+use mart_compiler::{write_artifact, CompiledNode, Compiler};
 use mart_diagnostics::Diagnostics;
 use mart_graph::{NodeId, ResourceType};
 use mart_jinja::QueryRunner;
@@ -30,37 +30,10 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
             })
         })
         .collect();
-    // A connection is opened only if a model calls run_query() while compiling.
-    let runtime = super::runtime(2)?;
-    let runner: Arc<dyn QueryRunner> = Arc::new(PgQueryRunner::new(
-        session.connection_config(),
-        runtime.handle().clone(),
-    ));
-    let compiler = Compiler::new(&session.manifest, &session.env, Some(runner));
-    let mut errors = Diagnostics::default();
-    let mut compiled_sql: BTreeMap<NodeId, String> = BTreeMap::new();
-    let mut last_sql = String::new();
-    for result in compiler.compile_all(&ids) {
-        match result {
-            Ok(compiled) => {
-                for line in &compiled.logs {
-                    session.printer.info(line);
-                }
-                if let Some(path) = session.manifest.compiled_path(&compiled.id) {
-                    if let Err(d) = write_artifact(&path, &compiled.sql) {
-                        errors.push(d);
-                        continue;
-                    }
-                }
-                last_sql = compiled.sql.clone();
-                compiled_sql.insert(compiled.id, compiled.sql);
-            }
-            Err(d) => errors.push(d),
-        }
-    }
-    if errors.has_errors() {
-        return Err(errors);
-    }
+    let compiled = compile_and_write(&session, &ids)?;
+    let last_sql = compiled.last().map(|c| c.sql.clone()).unwrap_or_default();
+    let compiled_sql: BTreeMap<NodeId, String> =
+        compiled.into_iter().map(|c| (c.id, c.sql)).collect();
     let invocation = mart_artifacts::Invocation::new(env!("CARGO_PKG_VERSION"));
     super::write_manifest(&session, &compiled_sql, &invocation)?;
     let count = |t: ResourceType| {
@@ -109,4 +82,42 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
             .info(&format!("Compiled {what} to {}", target_dir.display()));
     }
     Ok(Outcome::Success)
+}
+
+/// Compiles `ids` (in that order) and writes each one's SQL under target/compiled; lines
+/// from log()/print() go to the terminal. A connection is opened only if a node calls
+/// run_query() while compiling.
+pub(crate) fn compile_and_write(
+    session: &Session,
+    ids: &[NodeId],
+) -> Result<Vec<CompiledNode>, Diagnostics> {
+    let runtime = super::runtime(2)?;
+    let runner: Arc<dyn QueryRunner> = Arc::new(PgQueryRunner::new(
+        session.connection_config(),
+        runtime.handle().clone(),
+    ));
+    let compiler = Compiler::new(&session.manifest, &session.env, Some(runner));
+    let mut errors = Diagnostics::default();
+    let mut compiled_nodes = Vec::with_capacity(ids.len());
+    for result in compiler.compile_all(ids) {
+        match result {
+            Ok(compiled) => {
+                for line in &compiled.logs {
+                    session.printer.info(line);
+                }
+                if let Some(path) = session.manifest.compiled_path(&compiled.id) {
+                    if let Err(d) = write_artifact(&path, &compiled.sql) {
+                        errors.push(d);
+                        continue;
+                    }
+                }
+                compiled_nodes.push(compiled);
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    if errors.has_errors() {
+        return Err(errors);
+    }
+    Ok(compiled_nodes)
 }

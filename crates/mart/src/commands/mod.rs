@@ -4,6 +4,7 @@ pub mod build;
 pub mod clean;
 pub mod compile;
 pub mod debug;
+pub mod docs;
 pub mod ls;
 pub mod parse;
 pub mod retry;

@@ -2,6 +2,7 @@
 //! against the real PostgreSQL on 127.0.0.1:5432, each in a schema of its own.
 
 mod data_tests;
+mod docs;
 mod harness;
 mod hooks;
 mod incremental;

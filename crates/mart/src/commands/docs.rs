@@ -1,0 +1,313 @@
+//! `mart docs generate`: compile every node (writing target/compiled and manifest.json as
+//! `mart compile` does), read column types from the database when it answers, write the
+//! static site under <target-path>/docs. `mart docs serve`: serve that
+//! folder on 127.0.0.1.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use mart_adapter::quote_literal;
+use mart_diagnostics::{Code, Diagnostic, Diagnostics};
+use mart_docs::{Catalog, CatalogColumn, DocsInput, MacroDoc};
+use mart_graph::NodeId;
+use mart_jinja::BUILTIN_MACRO_PATH;
+use mart_postgres::Connection;
+
+use crate::args::{DocsArgs, DocsCommand, DocsGenerateArgs, DocsServeArgs, GlobalArgs};
+use crate::printer::Printer;
+use crate::session::{load_project, Session};
+use crate::Outcome;
+
+pub fn run(global: &GlobalArgs, args: &DocsArgs) -> Result<Outcome, Diagnostics> {
+    match &args.command {
+        DocsCommand::Generate(args) => generate(global, args),
+        DocsCommand::Serve(args) => serve(global, args),
+    }
+}
+
+fn generate(global: &GlobalArgs, args: &DocsGenerateArgs) -> Result<Outcome, Diagnostics> {
+    let started = Instant::now();
+    let session = Session::load(global)?;
+    let printer = session.printer;
+    printer.info(&session.found_line());
+    let ids: Vec<NodeId> = session
+        .manifest
+        .dag
+        .topological_order()
+        .into_iter()
+        .filter(|id| session.manifest.node(id).is_some_and(|n| n.file.is_some()))
+        .collect();
+    let compiled: BTreeMap<NodeId, String> = super::compile::compile_and_write(&session, &ids)?
+        .into_iter()
+        .map(|c| (c.id, c.sql))
+        .collect();
+    let invocation = mart_artifacts::Invocation::new(env!("CARGO_PKG_VERSION"));
+    super::write_manifest(&session, &compiled, &invocation)?;
+    let catalog = if args.empty_catalog {
+        Catalog::default()
+    } else {
+        match read_catalog(&session) {
+            Ok(catalog) => catalog,
+            Err(why) => {
+                printer.info(&format!(
+                    "No catalog: {why}; column types come from the property files"
+                ));
+                Catalog::default()
+            }
+        }
+    };
+    let root = &session.manifest.root;
+    let macros: Vec<MacroDoc> = session
+        .env
+        .macros()
+        .filter(|(_, file)| file.path != Path::new(BUILTIN_MACRO_PATH))
+        .map(|(name, file)| MacroDoc {
+            name: name.to_string(),
+            path: file
+                .path
+                .strip_prefix(root)
+                .unwrap_or(&file.path)
+                .to_string_lossy()
+                .replace('\\', "/"),
+            sql: file.text.to_string(),
+        })
+        .collect();
+    let files = mart_docs::render(&DocsInput {
+        manifest: &session.manifest,
+        compiled: &compiled,
+        catalog: &catalog,
+        macros: &macros,
+    });
+    let dir = docs_dir(&session.manifest.target_dir);
+    let bytes = mart_docs::write_site(&dir, &files).map_err(|e| {
+        Diagnostic::error(Code::Io, e.to_string())
+            .with_help("check that the target directory is writable")
+    })?;
+    let shown = dir.strip_prefix(root).unwrap_or(&dir).display().to_string();
+    printer.info(&format!(
+        "Wrote {} files ({:.1} MB) to {shown} in {:.2}s",
+        files.len(),
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    ));
+    printer.info(&format!(
+        "Open {shown}/index.html in a browser, or run `mart docs serve`"
+    ));
+    Ok(Outcome::Success)
+}
+
+fn docs_dir(target_dir: &Path) -> PathBuf {
+    target_dir.join("docs")
+}
+
+/// Column names and types of every relation in the project's schemas, as the database
+/// reports them (pg_catalog's `format_type` keeps lengths: `character varying(32)`).
+fn read_catalog(session: &Session) -> Result<Catalog, String> {
+    let manifest = &session.manifest;
+    let schemas: BTreeSet<&str> = manifest
+        .nodes
+        .values()
+        .map(|n| n.relation.schema.as_str())
+        .chain(
+            manifest
+                .sources
+                .values()
+                .map(|s| s.relation.schema.as_str()),
+        )
+        .collect();
+    if schemas.is_empty() {
+        return Ok(Catalog::default());
+    }
+    let list: Vec<String> = schemas.iter().map(|s| quote_literal(s)).collect();
+    let sql = format!(
+        "select n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod) \
+         from pg_catalog.pg_attribute a \
+         join pg_catalog.pg_class c on c.oid = a.attrelid \
+         join pg_catalog.pg_namespace n on n.oid = c.relnamespace \
+         where a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p', 'v', 'm', 'f') \
+         and n.nspname in ({}) order by n.nspname, c.relname, a.attnum",
+        list.join(", ")
+    );
+    let config = session.connection_config();
+    let runtime = super::runtime(2).map_err(|d| d.message)?;
+    let result = runtime
+        .block_on(async {
+            let connection = Connection::connect(&config).await?;
+            connection.query(&sql).await
+        })
+        .map_err(|e| format!("the database did not answer ({e})"))?;
+    let mut catalog = Catalog::default();
+    for row in &result.rows {
+        if let [Some(schema), Some(table), Some(column), Some(data_type)] = row.as_slice() {
+            catalog.insert(
+                schema,
+                table,
+                CatalogColumn {
+                    name: column.clone(),
+                    data_type: data_type.clone(),
+                },
+            );
+        }
+    }
+    Ok(catalog)
+}
+
+fn serve(global: &GlobalArgs, args: &DocsServeArgs) -> Result<Outcome, Diagnostics> {
+    let printer = Printer::new(global);
+    let project = load_project(global)?;
+    let dir = docs_dir(&project.root.join(&project.config.target_path));
+    if !dir.join("index.html").is_file() {
+        return Err(
+            Diagnostic::error(Code::Io, format!("no docs site in {}", dir.display()))
+                .with_help("run `mart docs generate` first")
+                .into(),
+        );
+    }
+    let listener = TcpListener::bind(("127.0.0.1", args.port)).map_err(|e| {
+        Diagnostic::error(
+            Code::Io,
+            format!("cannot listen on 127.0.0.1:{}: {e}", args.port),
+        )
+        .with_help("pick another port with --port")
+    })?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| Diagnostic::error(Code::Io, format!("cannot read the local address: {e}")))?;
+    printer.info(&format!(
+        "Serving {} at http://{address}/ (Ctrl-C to stop)",
+        dir.display()
+    ));
+    for stream in listener.incoming().flatten() {
+        let dir = dir.clone();
+        std::thread::spawn(move || {
+            // A client that hangs up early is its own business.
+            let _ = respond(&dir, stream);
+        });
+    }
+    Ok(Outcome::Success)
+}
+
+/// Answers one HTTP/1.1 request with a file of `dir` and closes the connection.
+fn respond(dir: &Path, mut stream: TcpStream) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(&stream);
+    let mut request = String::new();
+    reader.read_line(&mut request)?;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
+            break;
+        }
+    }
+    let mut parts = request.split_whitespace();
+    let method = parts.next().unwrap_or("");
+    let target = parts.next().unwrap_or("/");
+    let (status, content_type, body) = if method != "GET" && method != "HEAD" {
+        (
+            "405 Method Not Allowed",
+            "text/plain",
+            b"GET only\n".to_vec(),
+        )
+    } else {
+        match request_path(dir, target).and_then(|path| {
+            let body = std::fs::read(&path).ok()?;
+            Some((content_type(&path), body))
+        }) {
+            Some((content_type, body)) => ("200 OK", content_type, body),
+            None => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
+        }
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    if method != "HEAD" {
+        stream.write_all(&body)?;
+    }
+    stream.flush()
+}
+
+/// The file a request target names under `dir`: query and fragment dropped,
+/// percent-decoded, a folder means its index.html. `None` for anything that would
+/// leave `dir` (`..`, absolute parts).
+fn request_path(dir: &Path, target: &str) -> Option<PathBuf> {
+    let path = target.split(['?', '#']).next().unwrap_or("");
+    let decoded = percent_decode(path)?;
+    let mut file = dir.to_path_buf();
+    for component in Path::new(decoded.trim_start_matches('/')).components() {
+        match component {
+            Component::Normal(part) => file.push(part),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    if file.is_dir() {
+        file.push("index.html");
+    }
+    Some(file)
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("json") => "application/json",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_paths_stay_inside_the_site() {
+        let dir = std::env::temp_dir().join(format!("mart_docs_serve_{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("nodes")).unwrap();
+        assert_eq!(request_path(&dir, "/"), Some(dir.join("index.html")));
+        assert_eq!(
+            request_path(&dir, "/nodes/model.shop.a~2fb.html?x=1#top"),
+            Some(dir.join("nodes/model.shop.a~2fb.html"))
+        );
+        assert_eq!(
+            request_path(&dir, "/index.html?q=dim%20user"),
+            Some(dir.join("index.html"))
+        );
+        assert_eq!(
+            request_path(&dir, "/nodes/"),
+            Some(dir.join("nodes/index.html"))
+        );
+        assert_eq!(
+            request_path(&dir, "/a%20b.html"),
+            Some(dir.join("a b.html"))
+        );
+        assert_eq!(request_path(&dir, "/../secret"), None);
+        assert_eq!(request_path(&dir, "/nodes/%2e%2e/%2e%2e/etc/passwd"), None);
+        assert_eq!(request_path(&dir, "/%zz"), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

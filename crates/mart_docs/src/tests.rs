@@ -1,0 +1,269 @@
+//! Page generation on the tiny fixture project in tests/fixtures/tiny.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use mart_compiler::{Compiler, Manifest};
+use mart_graph::NodeId;
+use mart_jinja::JinjaEnv;
+use mart_project::{parse_target, Project};
+
+use super::*;
+
+/// The tiny fixture's site, with a catalog for `orders` as the database would report it.
+fn site() -> Vec<SiteFile> {
+    let mut catalog = Catalog::default();
+    for (name, data_type) in [
+        ("order_id", "integer"),
+        ("customer", "text"),
+        ("amount", "numeric"),
+    ] {
+        catalog.insert(
+            "analytics",
+            "orders",
+            CatalogColumn {
+                name: name.to_string(),
+                data_type: data_type.to_string(),
+            },
+        );
+    }
+    site_of(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny"),
+        &catalog,
+    )
+}
+
+/// The site of the project in `root`, every node compiled, macros listed.
+fn site_of(root: &Path, catalog: &Catalog) -> Vec<SiteFile> {
+    let project = Project::load(root).unwrap();
+    let profile = Arc::new(mart_diagnostics::SourceFile::new(
+        "profiles.yml",
+        "shop:\n  target: dev\n  outputs:\n    dev: {type: postgres, host: h, user: u, dbname: db, schema: analytics}\n",
+    ));
+    let target = parse_target(&profile, "shop", None).unwrap();
+    let settings = Manifest::env_settings(&project, &target, &serde_json::Map::new());
+    let env = JinjaEnv::new(&settings, &project.macro_files).unwrap();
+    let manifest = Manifest::build(&project, &target, &env).unwrap();
+    let compiler = Compiler::new(&manifest, &env, None);
+    let ids: Vec<NodeId> = manifest
+        .nodes
+        .values()
+        .filter(|n| n.file.is_some())
+        .map(|n| n.id.clone())
+        .collect();
+    let compiled: BTreeMap<NodeId, String> = compiler
+        .compile_all(&ids)
+        .into_iter()
+        .map(|c| c.unwrap())
+        .map(|c| (c.id, c.sql))
+        .collect();
+    let macros: Vec<MacroDoc> = env
+        .macros()
+        .filter(|(_, file)| file.path != Path::new(mart_jinja::BUILTIN_MACRO_PATH))
+        .map(|(name, file)| MacroDoc {
+            name: name.to_string(),
+            path: file.path.to_string_lossy().into_owned(),
+            sql: file.text.to_string(),
+        })
+        .collect();
+    render(&DocsInput {
+        manifest: &manifest,
+        compiled: &compiled,
+        catalog,
+        macros: &macros,
+    })
+}
+
+fn file<'a>(files: &'a [SiteFile], path: &str) -> &'a str {
+    &files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("no {path} in {:?}", paths(files)))
+        .text
+}
+
+fn paths(files: &[SiteFile]) -> Vec<&str> {
+    files.iter().map(|f| f.path.as_str()).collect()
+}
+
+/// The page's `<main>`, one tag or text run per line, for readable snapshots.
+fn main_of(html: &str) -> String {
+    let start = html.find("<main>").unwrap();
+    let end = html.find("</main>").unwrap();
+    html[start..end].replace("><", ">\n<")
+}
+
+#[test]
+fn the_site_has_an_index_lineage_search_and_a_page_per_node() {
+    let files = site();
+    assert_eq!(
+        paths(&files),
+        [
+            "index.html",
+            "lineage.html",
+            "assets/site.css",
+            "assets/site.js",
+            "search/0.js",
+            "folders/model.models~2fstaging.html",
+            "folders/model.models~2fmarts.html",
+            "folders/source.source~3araw.html",
+            "folders/seed.seeds.html",
+            "folders/test.models~2fstaging.html",
+            "folders/test.models~2fmarts.html",
+            "folders/macro.macros.html",
+            "nodes/model.shop.orders.html",
+            "nodes/model.shop.stg_orders.html",
+            "nodes/seed.shop.customers.html",
+            "nodes/test.shop.accepted_values_orders_customer__ann__bob.ed16470b16.html",
+            "nodes/test.shop.not_null_orders_order_id.ef7569b594.html",
+            "nodes/test.shop.source_unique_raw_orders_id.faeed284b2.html",
+            "nodes/test.shop.unique_orders_order_id.dfe08139b9.html",
+            "nodes/source.shop.raw.orders.html",
+            "nodes/macro.shop.cents.html",
+        ]
+    );
+    insta::assert_snapshot!("index", main_of(file(&files, "index.html")));
+    insta::assert_snapshot!("search", file(&files, "search/0.js"));
+}
+
+#[test]
+fn a_model_page_has_columns_lineage_tests_and_sql() {
+    let files = site();
+    insta::assert_snapshot!(
+        "orders_page",
+        main_of(file(&files, "nodes/model.shop.orders.html"))
+    );
+}
+
+#[test]
+fn descriptions_with_markup_show_as_text() {
+    let files = site();
+    for path in [
+        "nodes/model.shop.orders.html",
+        "folders/model.models~2fmarts.html",
+    ] {
+        let page = file(&files, path);
+        assert!(
+            page.contains("&lt;script&gt;alert(&quot;owned&quot;)&lt;/script&gt; &amp; more"),
+            "{path}"
+        );
+        assert!(!page.contains("<script>alert"), "{path}");
+    }
+}
+
+#[test]
+fn column_lineage_links_upstream_columns_and_says_unknown() {
+    let files = site();
+    let page = file(&files, "nodes/model.shop.orders.html");
+    // order_id comes from the ephemeral staging model, customer from the seed.
+    assert!(page.contains(r#"<a href="../nodes/model.shop.stg_orders.html">stg_orders</a>.id"#));
+    assert!(page.contains(r#"<a href="../nodes/seed.shop.customers.html">customers</a>.name"#));
+    assert!(page.contains("unknown (a subquery in the expression)"));
+    // The staging model reads the source table.
+    let staging = file(&files, "nodes/model.shop.stg_orders.html");
+    assert!(staging
+        .contains(r#"<a href="../nodes/source.shop.raw.orders.html">orders</a>.amount_cents"#));
+}
+
+#[test]
+fn write_site_replaces_an_earlier_site() {
+    let dir = std::env::temp_dir().join(format!("mart_docs_write_{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("nodes")).unwrap();
+    std::fs::write(dir.join("nodes/stale.html"), "old").unwrap();
+    let files = site();
+    let bytes = write_site(&dir, &files).unwrap();
+    assert_eq!(
+        bytes,
+        files.iter().map(|f| f.text.len() as u64).sum::<u64>()
+    );
+    assert!(!dir.join("nodes/stale.html").exists());
+    let page = dir.join("nodes/model.shop.orders.html");
+    assert_eq!(
+        std::fs::read_to_string(&page).unwrap(),
+        file(&files, "nodes/model.shop.orders.html")
+    );
+    // A second write leaves unchanged files alone and rewrites changed ones.
+    std::fs::write(dir.join("index.html"), "edited").unwrap();
+    let modified = std::fs::metadata(&page).unwrap().modified().unwrap();
+    write_site(&dir, &files).unwrap();
+    assert_eq!(
+        std::fs::metadata(&page).unwrap().modified().unwrap(),
+        modified
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("index.html")).unwrap(),
+        file(&files, "index.html")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_large_project_draws_layers_and_folders_instead_of_every_node() {
+    let root = std::env::temp_dir().join(format!("mart_docs_large_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("dbt_project.yml", "name: big\nprofile: shop\n");
+    // 150 staging models in three folders, 300 marts in two, each mart reading two of them.
+    for i in 0..150 {
+        write(
+            &format!("models/stg/g{}/stg_{i:03}.sql", i % 3),
+            "select 1 as id, 2 as amount",
+        );
+    }
+    for i in 0..300 {
+        write(
+            &format!("models/mart/g{}/mart_{i:03}.sql", i % 2),
+            &format!(
+                "select a.id, b.amount from {{{{ ref('stg_{:03}') }}}} a join {{{{ ref('stg_{:03}') }}}} b on a.id = b.id",
+                i % 150,
+                (i * 7) % 150
+            ),
+        );
+    }
+    // Tests are listed on their nodes, not drawn.
+    write(
+        "models/stg/g0/_stg.yml",
+        "version: 2\nmodels:\n  - name: stg_000\n    columns:\n      - name: id\n        data_tests: [not_null]\n",
+    );
+    let files = site_of(&root, &Catalog::default());
+    std::fs::remove_dir_all(&root).unwrap();
+    let lineage = file(&files, "lineage.html");
+    assert!(lineage.contains("450 nodes in 5 folders"));
+    let boxes: Vec<&str> = lineage
+        .split(r#"data-name=""#)
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    assert_eq!(
+        boxes,
+        [
+            "models/mart (300)",
+            "models/stg (150)",
+            "models/stg/g0 (50)",
+            "models/stg/g1 (50)",
+            "models/stg/g2 (50)",
+            "models/mart/g0 (150)",
+            "models/mart/g1 (150)",
+        ]
+    );
+    // Index: the staging layer is listed before the marts it feeds.
+    let index = file(&files, "index.html");
+    let at = |text: &str| index.find(text).unwrap();
+    assert!(at(">models/stg/g2</a>") < at(">models/mart/g0</a>"));
+    // A folder page draws its nodes and the neighbouring folders as one box each.
+    let folder = file(&files, "folders/model.models~2fmart~2fg0.html");
+    assert!(folder.contains(r#"data-name="models/stg/g0 (50)""#));
+    assert!(folder.contains(r#"data-name="mart_000""#));
+    // A node page draws its neighbourhood, with the columns its SQL derives.
+    let node = file(&files, "nodes/model.big.mart_007.html");
+    assert!(node.contains(r#"class="n model focus" data-name="mart_007""#));
+    assert!(node.contains(r#"<a href="../nodes/model.big.stg_049.html">stg_049</a>.amount"#));
+    let tested = file(&files, "nodes/model.big.stg_000.html");
+    assert!(tested.contains(">not_null_stg_000_id</a>"));
+    assert!(!tested.contains(r#"data-name="not_null_stg_000_id""#));
+}
