@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod airflow;
 pub mod clean;
 pub mod compile;
 pub mod debug;

@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# The example project's DAG in a real Apache Airflow: a pinned Airflow in a virtualenv
+# (cached outside the repo), the DAG loaded with DagBag (no import errors), every task id
+# and every upstream/downstream edge checked against the mart DAG, the committed
+# airflow/dags/mart_example.py checked to be current, then one `airflow dags test` run for
+# one date on the local PostgreSQL (a schema of its own), after which the marts exist.
+# Ends with `airflow: N passed, N failed`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+repo="$(pwd)"
+
+AIRFLOW_VERSION="2.10.5"
+venv="${MART_SUITE_CACHE:-${HOME}/.cache/mart-suites}/airflow-${AIRFLOW_VERSION}"
+run_date="2024-08-20"
+
+# shellcheck source=scripts/lib/postgres.sh
+source scripts/lib/postgres.sh
+ensure_postgres
+if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME}/.cargo/bin/cargo" ]; then
+  export PATH="${HOME}/.cargo/bin:${PATH}"
+fi
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok: $*"; }
+fail() { failed=$((failed + 1)); echo "FAILED: $*"; }
+finish() {
+  echo "airflow: ${passed} passed, ${failed} failed"
+  [ "$failed" -eq 0 ]
+}
+
+# A marker written after the install, so an interrupted install is redone, not reused.
+if [ ! -e "${venv}/.mart-installed" ]; then
+  echo "==> installing apache-airflow==${AIRFLOW_VERSION} into ${venv}"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "${venv}/bin/pip" install -q --upgrade pip
+  "${venv}/bin/pip" install -q "apache-airflow==${AIRFLOW_VERSION}"
+  touch "${venv}/.mart-installed"
+fi
+
+echo "==> cargo build -p mart"
+cargo build -q -p mart
+mart="${repo}/target/debug/mart"
+
+work="$(mktemp -d)"
+[ -n "${KEEP_WORK:-}" ] && echo "work folder: ${work}"
+schema="airflow_suite_$$"
+export MART_SCHEMA="$schema"
+drop_schemas() {
+  psql -w -X -q -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
+    -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
+    -c "drop schema if exists ${schema} cascade; drop schema if exists ${schema}_raw_data cascade" \
+    >/dev/null 2>&1 || true
+}
+trap 'drop_schemas; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
+
+# The profile of the example project, from the environment (never the repo's profiles.yml).
+mkdir -p "${work}/profiles"
+cp profiles.example.yml "${work}/profiles/profiles.yml"
+export MART_PROFILES_DIR="${work}/profiles"
+
+# 1. The committed DAG is what the documented command writes today.
+cp airflow/dags/mart_example.py "${work}/committed.py"
+"$mart" airflow --out airflow/dags >/dev/null
+if cmp -s airflow/dags/mart_example.py "${work}/committed.py"; then
+  pass "airflow/dags/mart_example.py is current"
+else
+  fail "airflow/dags/mart_example.py differs from 'mart airflow --out airflow/dags':"
+  diff "${work}/committed.py" airflow/dags/mart_example.py || true
+  cp "${work}/committed.py" airflow/dags/mart_example.py
+fi
+
+# 2. The DAG Airflow runs: this checkout's project and mart binary, the suite's profile.
+"$mart" airflow --out "${work}/dags" --project-dir "$repo" --mart-path "$mart"
+"$mart" ls --project-dir "$repo" --output json \
+  --output-keys unique_id name resource_type config depends_on >"${work}/nodes.jsonl"
+
+export AIRFLOW_HOME="${work}/airflow-home"
+export AIRFLOW__CORE__DAGS_FOLDER="${work}/dags"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__UNIT_TEST_MODE=False
+export AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING
+export PYTHONWARNINGS=ignore
+
+cat >"${work}/check_dag.py" <<'PY'
+"""Checks the DagBag against the mart DAG; prints one `ok:`/`FAILED:` line per check."""
+import json
+import sys
+
+from airflow.models import DagBag
+
+dags_folder, nodes_file = sys.argv[1], sys.argv[2]
+results = []
+
+
+def check(ok, what):
+    results.append(ok)
+    print(("ok: " if ok else "FAILED: ") + what)
+
+
+bag = DagBag(dag_folder=dags_folder, include_examples=False)
+check(not bag.import_errors, f"DagBag import errors: {bag.import_errors or 'none'}")
+dag = bag.dags.get("mart_example")
+check(dag is not None, "DAG mart_example loaded")
+if dag is None:
+    print(f"checks: {sum(results)} passed, {len(results) - sum(results)} failed")
+    sys.exit(0)
+
+nodes = {}
+for line in open(nodes_file):
+    node = json.loads(line)
+    nodes[node["unique_id"]] = node
+
+KIND = {"seed": "seed", "snapshot": "snapshot"}
+
+
+def build_kind(node):
+    if node["resource_type"] == "model":
+        return None if node["config"].get("materialized") == "ephemeral" else "run"
+    return KIND.get(node["resource_type"])
+
+
+def parents(uid):
+    return [p for p in nodes[uid]["depends_on"]["nodes"] if p in nodes]
+
+
+folded_memo = {}
+
+
+def folded(uid):
+    """The nearest task-building nodes upstream of uid (through ephemerals)."""
+    if uid not in folded_memo:
+        found = set()
+        for p in parents(uid):
+            found |= {p} if build_kind(nodes[p]) else folded(p)
+        folded_memo[uid] = found
+    return folded_memo[uid]
+
+
+def ancestors(uid):
+    seen, todo = set(), list(parents(uid))
+    while todo:
+        p = todo.pop()
+        if p not in seen:
+            seen.add(p)
+            todo.extend(parents(p))
+    return seen
+
+
+name = {uid: n["name"] for uid, n in nodes.items()}
+by_name = {n["name"]: uid for uid, n in nodes.items() if n["resource_type"] != "source"}
+builders = {uid for uid, n in nodes.items() if build_kind(n)}
+build_task = {uid: f"{name[uid]}_{build_kind(nodes[uid])}" for uid in builders}
+
+# Which test task runs each test, read from the DAG (the command's --select list).
+tasks = {t.task_id: t for t in dag.tasks}
+test_home = {}
+for task_id, task in tasks.items():
+    words = task.bash_command.split()
+    if words[1] == "test":
+        select = words[words.index("--select") + 1 : words.index("--project-dir")]
+        home = by_name.get(task_id[: -len("_test")])
+        for test in select:
+            test_home[by_name.get(test)] = home
+tests = [uid for uid, n in nodes.items() if n["resource_type"] == "test" and folded(uid)]
+homes = set()
+for t in tests:
+    home = test_home.get(t)
+    latest = {p for p in folded(t) if not any(p in ancestors(q) for q in folded(t) if q != p)}
+    check(home in latest, f"test {name[t]} runs after its last parent ({home})")
+    homes.add(home)
+
+expected = {build_task[uid]: uid for uid in builders}
+expected.update({f"{name[h]}_test": h for h in homes if h})
+check(set(tasks) == set(expected), f"task ids: {len(tasks)} tasks, {len(expected)} expected")
+
+
+def done(uid):
+    return f"{name[uid]}_test" if uid in homes else build_task[uid]
+
+
+edges = 0
+for task_id, uid in sorted(expected.items()):
+    task = tasks.get(task_id)
+    if task is None:
+        continue
+    if task_id == build_task.get(uid):
+        want = {done(p) for p in folded(uid)}
+        kind = build_kind(nodes[uid])
+        check(
+            task.bash_command.split()[1:4] == [kind, "--select", name[uid]]
+            and "--vars '{date_id: " in task.bash_command,
+            f"{task_id} runs 'mart {kind} --select {name[uid]} --vars ...'",
+        )
+    else:
+        want = {build_task[uid]} | {
+            done(p) for t in tests if test_home.get(t) == uid for p in folded(t) if p != uid
+        }
+    edges += len(want)
+    check(task.upstream_task_ids == want, f"{task_id} upstream {sorted(want)}")
+    downstream = {t for t, other in tasks.items() if task_id in other.upstream_task_ids}
+    check(task.downstream_task_ids == downstream, f"{task_id} downstream {sorted(downstream)}")
+print(f"checked {len(tasks)} tasks and {edges} edges")
+PY
+
+echo "==> DagBag"
+"${venv}/bin/python" "${work}/check_dag.py" "${work}/dags" "${work}/nodes.jsonl" >"${work}/check.log" 2>"${work}/check.err" || true
+cat "${work}/check.log"
+if ! grep -q '^checked ' "${work}/check.log"; then
+  fail "the DagBag check did not finish:"
+  tail -20 "${work}/check.err"
+fi
+passed=$((passed + $(grep -c '^ok: ' "${work}/check.log" || true)))
+failed=$((failed + $(grep -c '^FAILED: ' "${work}/check.log" || true)))
+
+# 3. One run of the whole DAG for one date.
+echo "==> airflow dags test mart_example ${run_date}"
+"${venv}/bin/airflow" db migrate >"${work}/db.log" 2>&1 || { tail -20 "${work}/db.log"; fail "airflow db migrate"; finish; }
+if AIRFLOW__LOGGING__LOGGING_LEVEL=INFO "${venv}/bin/airflow" dags test mart_example "$run_date" >"${work}/run.log" 2>&1; then
+  pass "airflow dags test exited 0"
+else
+  fail "airflow dags test exited non-zero"
+fi
+states="$("${venv}/bin/airflow" tasks states-for-dag-run mart_example \
+  "$("${venv}/bin/python" -c "
+from airflow.models import DagRun
+print(DagRun.find(dag_id='mart_example')[0].run_id)")" --output plain 2>/dev/null || true)"
+not_success="$(echo "$states" | awk 'NR > 1 && $4 != "success" { print $3 " " $4 }')"
+ran="$(echo "$states" | awk 'NR > 1 && $4 == "success"' | wc -l)"
+if [ -n "$states" ] && [ -z "$not_success" ]; then
+  pass "every task of the run succeeded (${ran} tasks)"
+else
+  fail "tasks not successful: ${not_success:-no task states}"
+  grep -E "ERROR|error\[" "${work}/run.log" | head -20 || true
+fi
+if grep -q -- "--vars '{date_id: ${run_date}}'" "${work}/run.log"; then
+  pass "tasks ran with --vars '{date_id: ${run_date}}'"
+else
+  fail "no task ran with --vars '{date_id: ${run_date}}'"
+fi
+
+rows="$(psql -w -X -q -t -A -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
+  -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
+  -c "select count(*) from ${schema}.analytics_variant_user_daily" 2>&1 || true)"
+if [[ "$rows" =~ ^[0-9]+$ ]] && [ "$rows" -gt 0 ]; then
+  pass "${schema}.analytics_variant_user_daily has ${rows} rows after the run"
+else
+  fail "${schema}.analytics_variant_user_daily after the run: ${rows}"
+fi
+finish
