@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "mart",
     version,
-    about = "Compile, run, seed and list SQL models on PostgreSQL (dbt projects run unchanged)."
+    about = "Compile, run, seed, test, build and list SQL models on PostgreSQL (dbt projects run unchanged)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -53,6 +53,13 @@ pub enum Command {
     Run(RunArgs),
     /// Load CSV seeds into tables with COPY.
     Seed(RunArgs),
+    /// Run data tests (generic and singular) and report PASS/WARN/FAIL.
+    Test(RunArgs),
+    /// Seeds, models, snapshots and tests in one DAG order; a failing test skips what
+    /// depends on the node it tests.
+    Build(RunArgs),
+    /// Run again what errored, failed or was skipped in the last run_results.json.
+    Retry,
     /// List the project's nodes.
     #[command(alias = "list")]
     Ls(LsArgs),

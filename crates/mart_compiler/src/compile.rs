@@ -104,7 +104,8 @@ impl<'a> Compiler<'a> {
                 format!("'{id}' is not a node of this project"),
             )
         })?;
-        let Some(file) = &node.file else {
+        let template = node.test.as_ref().and_then(|t| t.template.as_ref());
+        let Some(file) = template.or(node.file.as_ref()) else {
             return Err(Diagnostic::error(
                 Code::UnknownRef,
                 format!("'{}' has no SQL to compile", node.name),
@@ -166,12 +167,14 @@ impl Manifest {
 
     fn artifact_path(&self, kind: &str, id: &NodeId) -> Option<PathBuf> {
         let node = self.node(id)?;
-        Some(
-            self.target_dir
-                .join(kind)
-                .join(&self.project_name)
-                .join(&node.original_file_path),
-        )
+        let base = self
+            .target_dir
+            .join(kind)
+            .join(&self.project_name)
+            .join(&node.original_file_path);
+        // dbt: a generic test's SQL goes under its property file's path.
+        let generic = node.test.as_ref().is_some_and(|t| t.metadata.is_some());
+        Some(if generic { base.join(&node.path) } else { base })
     }
 }
 

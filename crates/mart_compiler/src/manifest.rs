@@ -17,6 +17,7 @@ use mart_project::{
 };
 use minijinja::value::Value;
 
+use crate::data_tests::{parse_tests, TestInfo};
 use crate::locate::locate_call;
 
 /// A model or seed as the engine sees it after parsing.
@@ -29,7 +30,11 @@ pub struct Node {
     pub fqn: Vec<String>,
     /// Relative to the project root, forward slashes.
     pub original_file_path: String,
-    /// The SQL file (models); `None` for seeds.
+    /// dbt's `path`: relative to the resource folder (`dim/dim_user.sql`); a generic
+    /// test's `<name>.sql`.
+    pub path: String,
+    /// The SQL file (models, singular tests), the property file (generic tests);
+    /// `None` for seeds.
     pub file: Option<Arc<SourceFile>>,
     pub config: NodeConfig,
     pub relation: Relation,
@@ -38,6 +43,8 @@ pub struct Node {
     pub depends_on: Vec<NodeId>,
     pub refs: Vec<RefCall>,
     pub source_calls: Vec<SourceCall>,
+    /// Set for tests.
+    pub test: Option<TestInfo>,
 }
 
 impl Node {
@@ -58,6 +65,13 @@ impl Node {
             source_name: None,
             config: flat_config(&self.config.raw),
             depends_on: self.depends_on.clone(),
+            test_type: self.test.as_ref().map(|t| {
+                if t.metadata.is_some() {
+                    "generic".to_string()
+                } else {
+                    "singular".to_string()
+                }
+            }),
         }
     }
 }
@@ -158,6 +172,14 @@ impl Manifest {
                 )
             })
             .collect();
+        // Tests are not ref-able: they join after the names are known.
+        for parsed in parse_tests(project, target, env, &nodes, &sources) {
+            match parsed {
+                Ok(node) if node.config.enabled => nodes.push(node),
+                Ok(_) => {}
+                Err(d) => errors.push(d),
+            }
+        }
         for node in &mut nodes {
             node.depends_on = resolve_dependencies(
                 node,
@@ -263,7 +285,7 @@ pub(crate) fn model_value(
     })
 }
 
-fn path_string(path: &std::path::Path) -> String {
+pub(crate) fn path_string(path: &std::path::Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
@@ -325,6 +347,7 @@ fn parse_model(
         package: package.clone(),
         fqn: model.fqn.clone(),
         original_file_path: path,
+        path: resource_path(&model.fqn, "sql"),
         file: Some(model.file.clone()),
         relation,
         description: properties
@@ -335,7 +358,13 @@ fn parse_model(
         refs: recorded.refs,
         source_calls: recorded.sources,
         config,
+        test: None,
     })
+}
+
+/// dbt's `path` of a model or seed: the fqn's folders and name under the resource folder.
+fn resource_path(fqn: &[String], extension: &str) -> String {
+    format!("{}.{extension}", fqn.get(1..).unwrap_or_default().join("/"))
 }
 
 fn seed_node(
@@ -372,6 +401,7 @@ fn seed_node(
         package: package.clone(),
         fqn: seed.fqn.clone(),
         original_file_path: path_string(&seed.path),
+        path: resource_path(&seed.fqn, "csv"),
         file: None,
         relation,
         description: properties
@@ -382,6 +412,7 @@ fn seed_node(
         refs: Vec::new(),
         source_calls: Vec::new(),
         config,
+        test: None,
     })
 }
 
@@ -402,7 +433,7 @@ fn layered_config(
     config
 }
 
-fn config_error(file: &Arc<SourceFile>, e: &mart_project::ConfigError) -> Diagnostic {
+pub(crate) fn config_error(file: &Arc<SourceFile>, e: &mart_project::ConfigError) -> Diagnostic {
     config_error_at(file, &e.key, e.to_string())
 }
 
@@ -425,7 +456,7 @@ pub fn config_error_at(file: &Arc<SourceFile>, key: &str, message: String) -> Di
 
 /// Schema and alias through generate_schema_name / generate_alias_name: the project's
 /// macros when it defines them, else dbt's defaults.
-fn relation_for(
+pub(crate) fn relation_for(
     env: &JinjaEnv,
     target: &Target,
     id: &NodeId,
@@ -584,10 +615,9 @@ fn located(
 /// Two nodes must not build the same relation (aliases can collide).
 fn check_unique_relations(nodes: &[Node], errors: &mut Diagnostics) {
     let mut seen: HashMap<(&str, &str), &Node> = HashMap::new();
-    for node in nodes
-        .iter()
-        .filter(|n| n.config.materialized != Materialization::Ephemeral)
-    {
+    for node in nodes.iter().filter(|n| {
+        n.config.materialized != Materialization::Ephemeral && n.resource_type != ResourceType::Test
+    }) {
         let key = (
             node.relation.schema.as_str(),
             node.relation.identifier.as_str(),
@@ -672,6 +702,7 @@ fn source_graph_node(source: &SourceNode) -> GraphNode {
         source_name: Some(source.table.source_name.clone()),
         config: flat_config(&source.table.config),
         depends_on: Vec::new(),
+        test_type: None,
     }
 }
 
@@ -706,6 +737,7 @@ impl ManifestResolver {
     ) -> Self {
         let refs = nodes
             .values()
+            .filter(|n| n.resource_type != ResourceType::Test)
             .map(|n| {
                 let resolved = if n.config.materialized == Materialization::Ephemeral {
                     ResolvedRef::Ephemeral {

@@ -52,6 +52,8 @@ pub struct Project {
     pub config: ProjectConfig,
     pub models: Vec<NodeFile>,
     pub seeds: Vec<SeedFile>,
+    /// Singular data tests: the `.sql` files of the test paths that define no generic test.
+    pub singular_tests: Vec<NodeFile>,
     pub macro_files: Vec<Arc<SourceFile>>,
     /// Property entries by node name (models, seeds and snapshots share one namespace).
     pub model_properties: BTreeMap<String, NodeProperties>,
@@ -124,6 +126,25 @@ impl Project {
             let files = walk(root, dir, &mut errors);
             property_files.extend(files.into_iter().filter(|p| has_extension(p, YAML)));
         }
+        // Test paths hold singular tests and, as in dbt, generic test definitions
+        // (`{% test name(model, column_name) %}`), which are loaded like macros.
+        let mut singular_tests = Vec::new();
+        for dir in &config.test_paths {
+            for path in walk(root, dir, &mut errors) {
+                if has_extension(&path, YAML) {
+                    property_files.push(path);
+                    continue;
+                }
+                if !has_extension(&path, &["sql"]) {
+                    continue;
+                }
+                match read(root, &path) {
+                    Ok(file) if defines_generic_test(&file.text) => macro_files.push(file),
+                    Ok(file) => singular_tests.push(node_file(&config.name, dir, file)),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
         property_files.sort();
         property_files.dedup();
 
@@ -132,6 +153,7 @@ impl Project {
             config,
             models,
             seeds,
+            singular_tests,
             macro_files,
             model_properties: BTreeMap::new(),
             seed_properties: BTreeMap::new(),
@@ -335,6 +357,16 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
     })
 }
 
+/// Whether a test-path file holds a `{% test ... %}` block rather than a singular test.
+fn defines_generic_test(text: &str) -> bool {
+    text.split("{%").skip(1).any(|tag| {
+        tag.trim_start_matches(['-', '+'])
+            .trim_start()
+            .strip_prefix("test")
+            .is_some_and(|rest| rest.starts_with(char::is_whitespace))
+    })
+}
+
 /// The extensions of property files.
 const YAML: &[&str] = &["yml", "yaml"];
 
@@ -414,14 +446,25 @@ mod tests {
             "snapshots/_snap.yml",
             "snapshots:\n  - name: user_history\n    description: s\n",
         );
+        write(&root, "tests/assert_positive.sql", "select 1 where false");
+        write(
+            &root,
+            "tests/generic/is_even.sql",
+            "{% test is_even(model, column_name) %}select 1{% endtest %}",
+        );
         let project = Project::load(&root).unwrap();
         assert_eq!(project.models[0].fqn, vec!["learn", "dim", "dim_user"]);
+        assert_eq!(project.singular_tests.len(), 1);
+        assert_eq!(
+            project.singular_tests[0].fqn,
+            vec!["learn", "assert_positive"]
+        );
+        assert_eq!(project.macro_files.len(), 2);
         assert_eq!(
             project.models[0].file.path,
             Path::new("models/dim/dim_user.sql")
         );
         assert_eq!(project.seeds[0].name, "user_event");
-        assert_eq!(project.macro_files.len(), 1);
         assert_eq!(project.model_properties["dim_user"].description, "d");
         assert_eq!(project.snapshot_properties["user_history"].description, "s");
         assert_eq!(project.warnings.len(), 1);

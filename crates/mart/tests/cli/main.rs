@@ -1,6 +1,7 @@
 //! End-to-end tests of the `mart` binary: the example project and small fixture projects
 //! against the real PostgreSQL on 127.0.0.1:5432, each in a schema of its own.
 
+mod data_tests;
 mod harness;
 mod incremental;
 
@@ -68,7 +69,7 @@ fn compiled_sql_of_every_example_model() {
     let out = project.mart_expect(&["compile"], 0);
     assert!(
         out.stdout
-            .contains("Compiled 8 models to target/mart/compiled"),
+            .contains("Compiled 8 models and 61 tests to target/mart/compiled"),
         "{}",
         out.stdout
     );
@@ -87,6 +88,63 @@ fn compiled_sql_of_every_example_model() {
             std::fs::read_to_string(compiled.join(folder).join(format!("{name}.sql"))).unwrap();
         insta::assert_snapshot!(format!("compiled_{name}"), sql);
     }
+    // Tests: generic ones under their property file, singular ones under tests/.
+    let root = project.dir.join("target/mart/compiled/mart_example");
+    for (path, snapshot) in [
+        (
+            "models/fact/_fact.yml/relationships_fact_user_event_user_id__user_id__ref_dim_user_.sql",
+            "compiled_test_relationships",
+        ),
+        (
+            "models/fact/_fact.yml/accepted_values_fact_user_event_clicked__False__0__1.sql",
+            "compiled_test_accepted_values_unquoted",
+        ),
+        (
+            "models/dim/_dim.yml/unique_dim_user_user_id.sql",
+            "compiled_test_unique",
+        ),
+        (
+            "tests/assert_paid_amount_only_for_purchases.sql",
+            "compiled_test_singular",
+        ),
+    ] {
+        let sql = std::fs::read_to_string(root.join(path)).unwrap();
+        insta::assert_snapshot!(snapshot, sql);
+    }
+}
+
+#[test]
+fn example_project_builds_with_every_data_test_passing() {
+    let project = TestProject::example("example_build");
+    let out = project.mart_expect(&["build"], 0);
+    // 3 seeds, 5 models that are built (3 are ephemeral), 58 generic and 3 singular tests.
+    assert!(
+        out.stdout
+            .contains("Done. PASS=69 WARN=0 ERROR=0 SKIP=0 TOTAL=69"),
+        "{}",
+        out.stdout
+    );
+    let singular = project.mart_expect(&["test", "-s", "test_type:singular"], 0);
+    assert!(
+        singular
+            .stdout
+            .contains("Done. PASS=3 WARN=0 ERROR=0 SKIP=0 TOTAL=3"),
+        "{}",
+        singular.stdout
+    );
+    // Breaking a business rule fails exactly its singular test, with the row count.
+    project.execute(&format!(
+        "update \"{s}\".fact_user_event set paidamount = 5 where ctid in (select ctid from \"{s}\".fact_user_event where purchased = 0 limit 2)",
+        s = project.schema
+    ));
+    let broken = project.mart_expect(&["test", "-s", "fact_user_event"], 1);
+    assert!(
+        broken
+            .stdout
+            .contains("FAIL 2 test assert_paid_amount_only_for_purchases"),
+        "{}",
+        broken.stdout
+    );
 }
 
 #[test]
