@@ -73,8 +73,9 @@ fi
 
 # 2. The DAG Airflow runs: this checkout's project and mart binary, the suite's profile.
 "$mart" airflow --out "${work}/dags" --project-dir "$repo" --mart-path "$mart"
-"$mart" ls --project-dir "$repo" --output json \
-  --output-keys unique_id name resource_type config depends_on >"${work}/nodes.jsonl"
+# Every command that loads the project writes its manifest.json (dbt's v12 schema).
+"$mart" ls --project-dir "$repo" >/dev/null
+manifest="${repo}/target/mart/manifest.json"
 
 export AIRFLOW_HOME="${work}/airflow-home"
 export AIRFLOW__CORE__DAGS_FOLDER="${work}/dags"
@@ -84,13 +85,13 @@ export AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING
 export PYTHONWARNINGS=ignore
 
 cat >"${work}/check_dag.py" <<'PY'
-"""Checks the DagBag against the mart DAG; prints one `ok:`/`FAILED:` line per check."""
+"""Checks the DagBag against manifest.json; prints one `ok:`/`FAILED:` line per check."""
 import json
 import sys
 
 from airflow.models import DagBag
 
-dags_folder, nodes_file = sys.argv[1], sys.argv[2]
+dags_folder, manifest_file = sys.argv[1], sys.argv[2]
 results = []
 
 
@@ -107,10 +108,9 @@ if dag is None:
     print(f"checks: {sum(results)} passed, {len(results) - sum(results)} failed")
     sys.exit(0)
 
-nodes = {}
-for line in open(nodes_file):
-    node = json.loads(line)
-    nodes[node["unique_id"]] = node
+manifest = json.load(open(manifest_file))
+nodes = {**manifest["nodes"], **manifest["sources"]}
+parent_map = manifest["parent_map"]
 
 KIND = {"seed": "seed", "snapshot": "snapshot"}
 
@@ -122,7 +122,7 @@ def build_kind(node):
 
 
 def parents(uid):
-    return [p for p in nodes[uid]["depends_on"]["nodes"] if p in nodes]
+    return [p for p in parent_map.get(uid, []) if p in nodes]
 
 
 folded_memo = {}
@@ -205,7 +205,7 @@ print(f"checked {len(tasks)} tasks and {edges} edges")
 PY
 
 echo "==> DagBag"
-"${venv}/bin/python" "${work}/check_dag.py" "${work}/dags" "${work}/nodes.jsonl" >"${work}/check.log" 2>"${work}/check.err" || true
+"${venv}/bin/python" "${work}/check_dag.py" "${work}/dags" "$manifest" >"${work}/check.log" 2>"${work}/check.err" || true
 cat "${work}/check.log"
 if ! grep -q '^checked ' "${work}/check.log"; then
   fail "the DagBag check did not finish:"
