@@ -4,12 +4,15 @@
 # and every upstream/downstream edge checked against the mart DAG, the committed
 # airflow/dags/mart_example.py checked to be current, then one `airflow dags test` run for
 # one date on the local PostgreSQL (a schema of its own), after which the marts exist.
+# Then astronomer-cosmos renders the same project from its manifest.json (LoadMode
+# DBT_MANIFEST) with mart as its dbt executable, and runs it once (own schema) the same way.
 # Ends with `airflow: N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo="$(pwd)"
 
 AIRFLOW_VERSION="2.10.5"
+COSMOS_VERSION="1.15.1"
 venv="${MART_SUITE_CACHE:-${HOME}/.cache/mart-suites}/airflow-${AIRFLOW_VERSION}"
 run_date="2024-08-20"
 
@@ -28,15 +31,43 @@ finish() {
   echo "airflow: ${passed} passed, ${failed} failed"
   [ "$failed" -eq 0 ]
 }
+marts_exist() {
+  local rows
+  rows="$(psql -w -X -q -t -A -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
+    -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
+    -c "select count(*) from $1.analytics_variant_user_daily" 2>&1 || true)"
+  if [[ "$rows" =~ ^[0-9]+$ ]] && [ "$rows" -gt 0 ]; then
+    pass "$1.analytics_variant_user_daily has ${rows} rows after the run"
+  else
+    fail "$1.analytics_variant_user_daily after the run: ${rows}"
+  fi
+}
+# Every task of the last run of DAG $1 succeeded.
+run_succeeded() {
+  local states not_success ran
+  states="$("${venv}/bin/airflow" tasks states-for-dag-run "$1" \
+    "$("${venv}/bin/python" -c "
+from airflow.models import DagRun
+print(DagRun.find(dag_id='$1')[0].run_id)")" --output plain 2>/dev/null || true)"
+  not_success="$(echo "$states" | awk 'NR > 1 && $4 != "success" { print $3 " " $4 }')"
+  ran="$(echo "$states" | awk 'NR > 1 && $4 == "success"' | wc -l)"
+  if [ -n "$states" ] && [ -z "$not_success" ]; then
+    pass "$1: every task of the run succeeded (${ran} tasks)"
+  else
+    fail "$1: tasks not successful: ${not_success:-no task states}"
+  fi
+}
 
 # A marker written after the install, so an interrupted install is redone, not reused.
-if [ ! -e "${venv}/.mart-installed" ]; then
-  echo "==> installing apache-airflow==${AIRFLOW_VERSION} into ${venv}"
+installed="apache-airflow==${AIRFLOW_VERSION} astronomer-cosmos==${COSMOS_VERSION}"
+if [ "$(cat "${venv}/.mart-installed" 2>/dev/null)" != "$installed" ]; then
+  echo "==> installing ${installed} into ${venv}"
   rm -rf "$venv"
   python3 -m venv "$venv"
   "${venv}/bin/pip" install -q --upgrade pip
-  "${venv}/bin/pip" install -q "apache-airflow==${AIRFLOW_VERSION}"
-  touch "${venv}/.mart-installed"
+  # shellcheck disable=SC2086
+  "${venv}/bin/pip" install -q $installed
+  echo "$installed" >"${venv}/.mart-installed"
 fi
 
 echo "==> cargo build -p mart"
@@ -50,7 +81,8 @@ export MART_SCHEMA="$schema"
 drop_schemas() {
   psql -w -X -q -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
     -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
-    -c "drop schema if exists ${schema} cascade; drop schema if exists ${schema}_raw_data cascade" \
+    -c "drop schema if exists ${schema} cascade; drop schema if exists ${schema}_raw_data cascade;
+        drop schema if exists ${schema}_cosmos cascade; drop schema if exists ${schema}_cosmos_raw_data cascade" \
     >/dev/null 2>&1 || true
 }
 trap 'drop_schemas; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
@@ -222,30 +254,89 @@ if AIRFLOW__LOGGING__LOGGING_LEVEL=INFO "${venv}/bin/airflow" dags test mart_exa
 else
   fail "airflow dags test exited non-zero"
 fi
-states="$("${venv}/bin/airflow" tasks states-for-dag-run mart_example \
-  "$("${venv}/bin/python" -c "
-from airflow.models import DagRun
-print(DagRun.find(dag_id='mart_example')[0].run_id)")" --output plain 2>/dev/null || true)"
-not_success="$(echo "$states" | awk 'NR > 1 && $4 != "success" { print $3 " " $4 }')"
-ran="$(echo "$states" | awk 'NR > 1 && $4 == "success"' | wc -l)"
-if [ -n "$states" ] && [ -z "$not_success" ]; then
-  pass "every task of the run succeeded (${ran} tasks)"
-else
-  fail "tasks not successful: ${not_success:-no task states}"
-  grep -E "ERROR|error\[" "${work}/run.log" | head -20 || true
-fi
+run_succeeded mart_example
 if grep -q -- "--vars '{date_id: ${run_date}}'" "${work}/run.log"; then
   pass "tasks ran with --vars '{date_id: ${run_date}}'"
 else
   fail "no task ran with --vars '{date_id: ${run_date}}'"
 fi
 
-rows="$(psql -w -X -q -t -A -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
-  -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
-  -c "select count(*) from ${schema}.analytics_variant_user_daily" 2>&1 || true)"
-if [[ "$rows" =~ ^[0-9]+$ ]] && [ "$rows" -gt 0 ]; then
-  pass "${schema}.analytics_variant_user_daily has ${rows} rows after the run"
+marts_exist "$schema"
+
+# 4. astronomer-cosmos: manifest load mode, mart as the dbt executable. Cosmos wants a
+# dbt_project.yml, so it gets a copy of the project with project.yml under that name.
+echo "==> astronomer-cosmos ${COSMOS_VERSION}"
+cosmos_project="${work}/cosmos-project"
+mkdir -p "$cosmos_project"
+cp -r models seeds macros snapshots tests analyses "$cosmos_project/"
+cp project.yml "${cosmos_project}/dbt_project.yml"
+"$mart" ls --project-dir "$cosmos_project" >/dev/null
+cat >"${work}/dags/mart_example_cosmos.py" <<PY
+# An Airflow DAG that astronomer-cosmos renders from mart's manifest.json; tasks call mart.
+from datetime import datetime
+from pathlib import Path
+
+from cosmos import DbtDag, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, LoadMode, TestIndirectSelection
+
+dag = DbtDag(
+    dag_id="mart_example_cosmos",
+    project_config=ProjectConfig(
+        dbt_project_path="${cosmos_project}",
+        manifest_path="${cosmos_project}/target/mart/manifest.json",
+        project_name="mart_example",
+    ),
+    profile_config=ProfileConfig(
+        profile_name="mart_example",
+        target_name="dev",
+        profiles_yml_filepath=Path("${work}/profiles/profiles.yml"),
+    ),
+    execution_config=ExecutionConfig(
+        execution_mode=ExecutionMode.LOCAL,
+        dbt_executable_path="${mart}",
+        # A test task runs the tests of its node only; relationships tests whose other
+        # side is built later would fail under dbt's eager default.
+        test_indirect_selection=TestIndirectSelection.CAUTIOUS,
+    ),
+    render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, emit_datasets=False),
+    operator_args={"vars": {"date_id": "{{ ds }}"}},
+    schedule=None,
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+)
+PY
+"${venv}/bin/python" - "${work}/dags" "${cosmos_project}/target/mart/manifest.json" >"${work}/cosmos-check.log" 2>"${work}/cosmos-check.err" <<'PY' || true
+import json
+import sys
+
+from airflow.models import DagBag
+
+bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+manifest = json.load(open(sys.argv[2]))
+print(("ok: " if not bag.import_errors else "FAILED: ") + f"cosmos DagBag import errors: {bag.import_errors or 'none'}")
+dag = bag.dags.get("mart_example_cosmos")
+if dag is None:
+    print("FAILED: cosmos DAG mart_example_cosmos not loaded")
+    sys.exit(0)
+ids = {t.task_id for t in dag.tasks}
+for node in manifest["nodes"].values():
+    if node["resource_type"] in ("model", "seed"):
+        kind = "seed" if node["resource_type"] == "seed" else "run"
+        wanted = {f"{node['name']}.{kind}", f"{node['name']}_{kind}"}
+        print(("ok: " if ids & wanted else "FAILED: ") + f"cosmos task for {node['unique_id']}")
+print(f"cosmos: {len(dag.tasks)} tasks")
+PY
+cat "${work}/cosmos-check.log"
+grep -q '^cosmos: ' "${work}/cosmos-check.log" || { fail "the cosmos DagBag check did not finish"; tail -20 "${work}/cosmos-check.err"; }
+passed=$((passed + $(grep -c '^ok: ' "${work}/cosmos-check.log" || true)))
+failed=$((failed + $(grep -c '^FAILED: ' "${work}/cosmos-check.log" || true)))
+if MART_SCHEMA="${schema}_cosmos" AIRFLOW__LOGGING__LOGGING_LEVEL=INFO \
+  "${venv}/bin/airflow" dags test mart_example_cosmos "$run_date" >"${work}/cosmos-run.log" 2>&1; then
+  pass "airflow dags test mart_example_cosmos exited 0"
 else
-  fail "${schema}.analytics_variant_user_daily after the run: ${rows}"
+  fail "airflow dags test mart_example_cosmos exited non-zero"
+  grep -E "error|Error" "${work}/cosmos-run.log" | head -20 || true
 fi
+run_succeeded mart_example_cosmos
+marts_exist "${schema}_cosmos"
 finish

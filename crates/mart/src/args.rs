@@ -25,6 +25,9 @@ pub struct GlobalArgs {
     /// The folder holding profiles.yml (else $MART_PROFILES_DIR, the project folder, ~/.mart/).
     #[arg(long, global = true, value_name = "DIR")]
     pub profiles_dir: Option<PathBuf>,
+    /// The profile to use (else the project file's `profile:`).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     /// The target of the profile to use (else the profile's `target:`).
     #[arg(long, short = 't', global = true, value_name = "NAME")]
     pub target: Option<String>,
@@ -94,6 +97,19 @@ pub struct RunArgs {
     /// Stop at the first failure; what did not start is skipped.
     #[arg(long, short = 'x')]
     pub fail_fast: bool,
+    /// Which tests of the selected nodes `test` and `build` add: eager (a test with any
+    /// parent selected), cautious (all parents selected), buildable (each parent selected
+    /// or an ancestor of a selected node), empty (only tests selected directly).
+    #[arg(long, value_enum, default_value_t = IndirectTests::Eager)]
+    pub indirect_selection: IndirectTests,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IndirectTests {
+    Eager,
+    Cautious,
+    Buildable,
+    Empty,
 }
 
 #[derive(Debug, Args, Clone)]
