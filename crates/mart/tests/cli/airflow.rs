@@ -1,5 +1,8 @@
 //! `mart airflow` and the flags Airflow tooling (astronomer-cosmos) passes to mart.
 
+// Test support: a failed setup step should fail the test loudly.
+#![allow(clippy::unwrap_used)]
+
 use crate::harness::TestProject;
 
 /// The `TASKS = {...}` table of a written DAG file.
