@@ -27,13 +27,15 @@ echo "==> mart seed"
 "$mart" seed
 echo "==> mart run"
 "$mart" run
+echo "==> mart snapshot"
+"$mart" snapshot
 
 schema="${MART_SCHEMA:-mart_dev}"
-echo "==> relations in ${schema} and ${schema}_raw_data"
+echo "==> relations in ${schema}, ${schema}_raw_data and ${schema}_snapshots"
 PGCONNECT_TIMEOUT=10 psql -w -X -v ON_ERROR_STOP=1 \
   -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
   -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
-  -v schema="$schema" -v raw_schema="${schema}_raw_data" <<'SQL'
+  -v schema="$schema" -v raw_schema="${schema}_raw_data" -v snapshot_schema="${schema}_snapshots" <<'SQL'
 SELECT table_schema AS schema,
        table_name   AS relation,
        replace(lower(table_type), 'base ', '') AS kind,
@@ -41,6 +43,6 @@ SELECT table_schema AS schema,
               query_to_xml(format('SELECT count(*) AS n FROM %I.%I', table_schema, table_name),
                            false, true, '')))[1]::text::bigint AS rows
 FROM information_schema.tables
-WHERE table_schema IN (:'schema', :'raw_schema')
+WHERE table_schema IN (:'schema', :'raw_schema', :'snapshot_schema')
 ORDER BY table_schema, table_name;
 SQL

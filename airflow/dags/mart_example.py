@@ -51,6 +51,7 @@ TASKS = {
     "dim_user_test": ("test --select accepted_values_dim_user_age__18_24__25_34__35_44__45_54__55_64__65_ accepted_values_dim_user_gender__female__male__other accepted_values_dim_user_variant_id__control__test not_null_dim_user_user_id not_null_dim_user_variant_id relationships_dim_user_user_id__user_id__ref_dim_user_variant_ relationships_fact_user_event_user_id__user_id__ref_dim_user_ unique_dim_user_user_id", ["dim_user_run", "dim_user_variant_test", "fact_user_event_test"]),
     "analytics_variant_user_daily_run": ("run --select analytics_variant_user_daily", ["dim_user_test", "fact_user_event_test"]),
     "analytics_variant_user_daily_test": ("test --select accepted_values_analytics_variant_user_daily_gender__female__male__other accepted_values_analytics_variant_user_daily_variant_id__control__test assert_daily_clicks_within_impressions not_null_analytics_variant_user_daily_datestamp not_null_analytics_variant_user_daily_num_of_clicks not_null_analytics_variant_user_daily_num_of_items not_null_analytics_variant_user_daily_num_of_purchases not_null_analytics_variant_user_daily_revenue not_null_analytics_variant_user_daily_user_id not_null_analytics_variant_user_daily_variant_id relationships_analytics_variant_user_daily_user_id__user_id__ref_dim_user_", ["analytics_variant_user_daily_run", "dim_user_test"]),
+    "user_metadata_snapshot_snapshot": ("snapshot --select user_metadata_snapshot", ["user_metadata_test"]),
 }
 
 with DAG(

@@ -50,7 +50,7 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Compile models to SQL under <target-path>/compiled without running them.
+    /// Compile models and tests to SQL under <target-path>/compiled without running them.
     Compile(SelectArgs),
     /// Materialize models (views, tables; ephemerals are inlined) in DAG order.
     Run(RunArgs),
@@ -63,6 +63,8 @@ pub enum Command {
     Build(RunArgs),
     /// Run again what errored, failed or was skipped in the last run_results.json.
     Retry,
+    /// Record the changes of snapshot queries as SCD type 2 history tables.
+    Snapshot(RunArgs),
     /// List the project's nodes.
     #[command(alias = "list")]
     Ls(LsArgs),
@@ -91,7 +93,7 @@ pub struct RunArgs {
     /// How many nodes run at once (else the profile's threads).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Rebuild from scratch (seeds are dropped and recreated).
+    /// Rebuild from scratch (seeds are dropped and recreated; snapshots are never rebuilt).
     #[arg(long)]
     pub full_refresh: bool,
     /// Stop at the first failure; what did not start is skipped.

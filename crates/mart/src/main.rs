@@ -46,6 +46,7 @@ fn main() -> ExitCode {
         Command::Test(args) => commands::test::run(&cli.global, args),
         Command::Build(args) => commands::build::run(&cli.global, args),
         Command::Retry => commands::retry::run(&cli.global),
+        Command::Snapshot(args) => commands::snapshot::run(&cli.global, args),
         Command::Ls(args) => commands::ls::run(&cli.global, args),
         Command::Debug => commands::debug::run(&cli.global),
         Command::Clean => commands::clean::run(&cli.global),

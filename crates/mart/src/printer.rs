@@ -201,6 +201,7 @@ impl RunPrinter {
                 match node.resource_type {
                     ResourceType::Seed => format!("seed file {relation}"),
                     ResourceType::Test => format!("test {}", node.name),
+                    ResourceType::Snapshot => format!("snapshot {relation}"),
                     _ => format!("sql {} model {relation}", node.config.materialized),
                 }
             }
@@ -236,11 +237,21 @@ impl Reporter for RunPrinter {
                     "message": result.message, "execution_time": result.duration.as_secs_f64(),
                     "rows_affected": result.rows_affected,
                 }),
+                Event::Progress { id, done, total } => serde_json::json!({
+                    "level": "info", "event": "node_progress", "unique_id": id.as_str(), "done": done, "total": total,
+                }),
             };
             p.json_line(value);
             return;
         }
         match event {
+            Event::Progress { id, done, total } => {
+                let name = self
+                    .manifest
+                    .node(id)
+                    .map_or(id.as_str(), |n| n.name.as_str());
+                p.info(&format!("  {name}: {done} of {total} rows loaded"));
+            }
             Event::Start { index, total, id } => {
                 self.line(
                     *index,
@@ -284,6 +295,8 @@ impl Reporter for RunPrinter {
                     NodeStatus::Success => {
                         let verb = if what.starts_with("seed") {
                             "loaded"
+                        } else if what.starts_with("snapshot") {
+                            "snapshotted"
                         } else {
                             "created"
                         };

@@ -113,8 +113,12 @@ impl Session {
         let models = count(mart_graph::ResourceType::Model);
         let seeds = count(mart_graph::ResourceType::Seed);
         let tests = count(mart_graph::ResourceType::Test);
+        let snapshots = match count(mart_graph::ResourceType::Snapshot) {
+            0 => String::new(),
+            n => format!("{n} snapshot{}, ", plural(n)),
+        };
         format!(
-            "Found {models} model{}, {seeds} seed{}, {tests} data test{}, {} source{}, {} macro file{}",
+            "Found {models} model{}, {seeds} seed{}, {snapshots}{tests} data test{}, {} source{}, {} macro file{}",
             plural(models),
             plural(seeds),
             plural(tests),

@@ -20,7 +20,7 @@ use minijinja::value::Value;
 use crate::data_tests::{parse_tests, TestInfo};
 use crate::locate::locate_call;
 
-/// A model or seed as the engine sees it after parsing.
+/// A model, seed or snapshot as the engine sees it after parsing.
 #[derive(Clone, Debug)]
 pub struct Node {
     pub id: NodeId,
@@ -33,8 +33,8 @@ pub struct Node {
     /// dbt's `path`: relative to the resource folder (`dim/dim_user.sql`); a generic
     /// test's `<name>.sql`.
     pub path: String,
-    /// The SQL file (models, singular tests), the property file (generic tests);
-    /// `None` for seeds.
+    /// The SQL file (models, snapshots, singular tests), the property file (generic
+    /// tests); `None` for seeds.
     pub file: Option<Arc<SourceFile>>,
     pub config: NodeConfig,
     pub relation: Relation,
@@ -94,6 +94,10 @@ pub struct Manifest {
     pub sources: BTreeMap<NodeId, SourceNode>,
     pub dag: Dag,
     pub warnings: Vec<Diagnostic>,
+    /// The project file's `on-run-start` / `on-run-end` hooks, and the file itself.
+    pub on_run_start: Vec<String>,
+    pub on_run_end: Vec<String>,
+    pub project_file: PathBuf,
     pub(crate) resolver: Arc<ManifestResolver>,
 }
 
@@ -213,6 +217,9 @@ impl Manifest {
             sources,
             dag,
             warnings: project.warnings.clone(),
+            on_run_start: project.config.on_run_start.clone(),
+            on_run_end: project.config.on_run_end.clone(),
+            project_file: project.config.file.path.clone(),
             resolver,
         })
     }
@@ -289,25 +296,45 @@ pub(crate) fn path_string(path: &std::path::Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-/// Parse-renders the models on every core; results keep the project's file order.
+/// Parse-renders the models, then the snapshots, on every core; results keep the
+/// project's file order.
 fn parse_models(
     project: &Project,
     target: &Target,
     env: &JinjaEnv,
 ) -> Vec<Result<Node, Diagnostic>> {
-    mart_project::parallel_map(&project.models, |m| parse_model(project, target, env, m))
+    let mut nodes = mart_project::parallel_map(&project.models, |m| {
+        parse_sql_node(project, target, env, m, ResourceType::Model)
+    });
+    nodes.extend(mart_project::parallel_map(&project.snapshots, |s| {
+        parse_sql_node(project, target, env, s, ResourceType::Snapshot)
+    }));
+    nodes
 }
 
-fn parse_model(
+/// The parse render of a model or snapshot: its refs, sources and config() calls.
+fn parse_sql_node(
     project: &Project,
     target: &Target,
     env: &JinjaEnv,
     model: &mart_project::NodeFile,
+    resource_type: ResourceType,
 ) -> Result<Node, Diagnostic> {
     let package = &project.config.name;
-    let id = NodeId::for_node(ResourceType::Model, package, &model.name);
-    let properties = project.model_properties.get(&model.name);
-    let mut config = layered_config(&project.config.models, &model.fqn, properties);
+    let id = NodeId::for_node(resource_type, package, &model.name);
+    let (tree, properties, default_materialization) = match resource_type {
+        ResourceType::Snapshot => (
+            &project.config.snapshots,
+            project.snapshot_properties.get(&model.name),
+            "snapshot",
+        ),
+        _ => (
+            &project.config.models,
+            project.model_properties.get(&model.name),
+            "view",
+        ),
+    };
+    let mut config = layered_config(tree, &model.fqn, properties);
     let path = path_string(&model.file.path);
     let mut scope = RenderScope::new(Phase::Parse);
     scope.config = config.clone();
@@ -316,34 +343,28 @@ fn parse_model(
         target.schema.clone(),
         model.name.clone(),
     ));
-    scope.model = model_value(
-        &id,
-        &model.name,
-        ResourceType::Model,
-        &model.fqn,
-        &path,
-        &config,
-    );
+    scope.model = model_value(&id, &model.name, resource_type, &model.fqn, &path, &config);
     let scope = Arc::new(scope);
     env.render(&model.file, &scope)?;
     let recorded = scope.take_recorded();
     for layer in &recorded.configs {
         merge_into(&mut config, layer);
     }
-    let config = NodeConfig::from_map(config, "view").map_err(|e| config_error(&model.file, &e))?;
+    let config = NodeConfig::from_map(config, default_materialization)
+        .map_err(|e| config_error(&model.file, &e))?;
     let relation = relation_for(
         env,
         target,
         &id,
         &model.name,
-        ResourceType::Model,
+        resource_type,
         &model.fqn,
         &config,
     )?;
     Ok(Node {
         id,
         name: model.name.clone(),
-        resource_type: ResourceType::Model,
+        resource_type,
         package: package.clone(),
         fqn: model.fqn.clone(),
         original_file_path: path,
@@ -465,6 +486,20 @@ pub(crate) fn relation_for(
     fqn: &[String],
     config: &NodeConfig,
 ) -> Result<Relation, Diagnostic> {
+    // A snapshot's legacy `target_schema` / `target_database` name the place verbatim.
+    let legacy = |key: &str| match config.raw.get(key) {
+        Some(serde_json::Value::String(s)) if resource_type == ResourceType::Snapshot => {
+            Some(s.trim().to_string())
+        }
+        _ => None,
+    };
+    if let Some(schema) = legacy("target_schema") {
+        let database = legacy("target_database")
+            .or_else(|| config.database.clone())
+            .unwrap_or_else(|| target.dbname.clone());
+        let identifier = config.alias.clone().unwrap_or_else(|| name.to_string());
+        return Ok(Relation::new(Some(database), schema, identifier));
+    }
     let custom_schema = config.schema.as_deref().map(str::trim);
     let needs_macro = env.has_macro("generate_schema_name") || env.has_macro("generate_alias_name");
     let scope = needs_macro.then(|| {
@@ -499,9 +534,8 @@ pub(crate) fn relation_for(
         )?,
         _ => config.alias.clone().unwrap_or_else(|| name.to_string()),
     };
-    let database = config
-        .database
-        .clone()
+    let database = legacy("target_database")
+        .or_else(|| config.database.clone())
         .unwrap_or_else(|| target.dbname.clone());
     Ok(Relation::new(Some(database), schema, identifier))
 }

@@ -10,6 +10,7 @@ mod env;
 mod profile;
 mod project_file;
 mod properties;
+mod snapshot_file;
 mod yaml;
 
 use std::collections::{BTreeMap, HashSet};
@@ -18,7 +19,10 @@ use std::sync::Arc;
 
 use mart_diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
 
-pub use config::{merge_into, normalize_key, ConfigError, ConfigMap, Materialization, NodeConfig};
+pub use config::{
+    merge_into, normalize_key, ConfigError, ConfigMap, IndexConfig, Materialization, NodeConfig,
+    PersistDocs,
+};
 pub use env::env_var;
 pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target};
 pub use project_file::{ConfigTree, ProjectConfig, PROJECT_FILE_NAMES};
@@ -54,12 +58,14 @@ pub struct Project {
     pub seeds: Vec<SeedFile>,
     /// Singular data tests: the `.sql` files of the test paths that define no generic test.
     pub singular_tests: Vec<NodeFile>,
+    /// Snapshots: the blocks of `.sql` files under the snapshot paths, then the YAML-defined
+    /// ones (property entries with `relation:`).
+    pub snapshots: Vec<NodeFile>,
     pub macro_files: Vec<Arc<SourceFile>>,
     /// Property entries by node name (models, seeds and snapshots share one namespace).
     pub model_properties: BTreeMap<String, NodeProperties>,
     pub seed_properties: BTreeMap<String, NodeProperties>,
-    /// Kept apart from models: snapshot files are not loaded yet, so these are not checked
-    /// against files.
+    /// Properties of snapshots (block-defined or YAML-defined).
     pub snapshot_properties: BTreeMap<String, NodeProperties>,
     pub sources: Vec<SourceTable>,
     /// Non-fatal findings of the load (for example properties for a missing model).
@@ -122,9 +128,25 @@ impl Project {
                 }
             }
         }
+        let mut snapshots = Vec::new();
         for dir in &config.snapshot_paths {
-            let files = walk(root, dir, &mut errors);
-            property_files.extend(files.into_iter().filter(|p| has_extension(p, YAML)));
+            for path in walk(root, dir, &mut errors) {
+                if has_extension(&path, YAML) {
+                    property_files.push(path);
+                    continue;
+                }
+                if !has_extension(&path, &["sql"]) {
+                    continue;
+                }
+                let mut prefix = fqn_for(&config.name, dir, &path);
+                prefix.pop();
+                let blocks = read(root, &path)
+                    .and_then(|file| snapshot_file::snapshot_blocks(&file, &prefix));
+                match blocks {
+                    Ok(blocks) => snapshots.extend(blocks),
+                    Err(e) => errors.push(e),
+                }
+            }
         }
         // Test paths hold singular tests and, as in dbt, generic test definitions
         // (`{% test name(model, column_name) %}`), which are loaded like macros.
@@ -154,6 +176,7 @@ impl Project {
             models,
             seeds,
             singular_tests,
+            snapshots,
             macro_files,
             model_properties: BTreeMap::new(),
             seed_properties: BTreeMap::new(),
@@ -170,6 +193,7 @@ impl Project {
                 Err(e) => errors.push(e),
             }
         }
+        project.add_yaml_snapshots(&mut errors);
         project.check_unique_names(&mut errors);
         project.check_properties_match();
         if errors.has_errors() {
@@ -248,12 +272,41 @@ impl Project {
         }
     }
 
-    /// Models and seeds share one name space: ref('x') must mean one node.
+    /// dbt 1.9's YAML snapshots: a `snapshots:` entry with `relation:` defines the node.
+    fn add_yaml_snapshots(&mut self, errors: &mut Diagnostics) {
+        let defined: HashSet<String> = self.snapshots.iter().map(|s| s.name.clone()).collect();
+        for props in self.snapshot_properties.values() {
+            let Some(relation) = &props.relation else {
+                continue;
+            };
+            if defined.contains(&props.name) {
+                errors.push(
+                    Diagnostic::error(
+                        Code::DuplicateNode,
+                        format!(
+                            "snapshot '{}' is defined both by a snapshot block and by relation: in a property file",
+                            props.name
+                        ),
+                    )
+                    .with_span(yaml::entry_span(&props.file, &props.name))
+                    .with_help("keep one definition: remove relation: or the {% snapshot %} block"),
+                );
+                continue;
+            }
+            match snapshot_file::yaml_snapshot(props, relation, &self.config.name) {
+                Ok(node) => self.snapshots.push(node),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+
+    /// Models, seeds and snapshots share one name space: ref('x') must mean one node.
     fn check_unique_names(&self, errors: &mut Diagnostics) {
         let mut seen: BTreeMap<&str, &Path> = BTreeMap::new();
         let files = self
             .models
             .iter()
+            .chain(&self.snapshots)
             .map(|m| (m.name.as_str(), m.file.path.as_path()))
             .chain(
                 self.seeds
@@ -290,6 +343,12 @@ impl Project {
         for (name, props) in &self.seed_properties {
             if !seeds.contains(name.as_str()) {
                 warnings.push(missing_node_warning("seed", name, props));
+            }
+        }
+        let snapshots: HashSet<&str> = self.snapshots.iter().map(|s| s.name.as_str()).collect();
+        for (name, props) in &self.snapshot_properties {
+            if !snapshots.contains(name.as_str()) {
+                warnings.push(missing_node_warning("snapshot", name, props));
             }
         }
         self.warnings.extend(warnings);
@@ -444,7 +503,12 @@ mod tests {
         write(
             &root,
             "snapshots/_snap.yml",
-            "snapshots:\n  - name: user_history\n    description: s\n",
+            "snapshots:\n  - name: user_history\n    description: s\n  - name: orders_history\n    relation: source('raw', 'orders')\n    config: {unique_key: id}\n",
+        );
+        write(
+            &root,
+            "snapshots/history/user_history.sql",
+            "{% snapshot user_history %}\nselect 1\n{% endsnapshot %}\n",
         );
         write(&root, "tests/assert_positive.sql", "select 1 where false");
         write(
@@ -467,6 +531,28 @@ mod tests {
         assert_eq!(project.seeds[0].name, "user_event");
         assert_eq!(project.model_properties["dim_user"].description, "d");
         assert_eq!(project.snapshot_properties["user_history"].description, "s");
+        let snapshots: Vec<(&str, &[String])> = project
+            .snapshots
+            .iter()
+            .map(|s| (s.name.as_str(), s.fqn.as_slice()))
+            .collect();
+        assert_eq!(
+            snapshots,
+            [
+                (
+                    "user_history",
+                    &["learn".to_string(), "history".into(), "user_history".into()][..]
+                ),
+                (
+                    "orders_history",
+                    &["learn".to_string(), "orders_history".into()][..]
+                ),
+            ]
+        );
+        assert_eq!(
+            project.snapshots[1].file.text.as_ref(),
+            "\n\n\n\nselect * from {{ source('raw', 'orders') }}\n"
+        );
         assert_eq!(project.warnings.len(), 1);
         assert_eq!(
             project.warnings[0].message,

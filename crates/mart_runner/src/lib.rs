@@ -1,15 +1,18 @@
 //! Executes selected nodes on PostgreSQL: in DAG order, `threads` at a time, each on a
-//! connection of its own. A failed node skips only its descendants.
+//! connection of its own (models, seeds and snapshots). A failed node skips only its
+//! descendants.
 //!
 //! It asks the compiler for SQL and the adapter for statements, runs them, and reports
 //! progress through a [`Reporter`]; it never prints.
 
 mod data_test;
+mod hooks;
 mod incremental;
 mod materialize;
 mod query;
 mod schedule;
 mod seed;
+mod snapshot;
 
 use std::time::{Duration, SystemTime};
 
@@ -95,6 +98,8 @@ pub enum Event {
         total: usize,
         result: NodeResult,
     },
+    /// A long seed loaded `done` of its `total` rows (after each COPY batch).
+    Progress { id: NodeId, done: u64, total: u64 },
 }
 
 /// Receives progress; the command line prints it.

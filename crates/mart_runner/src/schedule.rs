@@ -14,8 +14,8 @@ use tokio::task::JoinSet;
 
 use crate::query::PgQueryRunner;
 use crate::{
-    data_test, materialize, seed, Event, NodeResult, NodeStatus, Ran, Reporter, RunError,
-    RunOptions,
+    data_test, hooks, materialize, seed, snapshot, Event, NodeResult, NodeStatus, Ran, Reporter,
+    RunError, RunOptions,
 };
 
 /// What every node task needs.
@@ -35,7 +35,7 @@ pub struct RunContext {
 fn executable(manifest: &Manifest, id: &NodeId) -> bool {
     manifest.node(id).is_some_and(|n| match n.resource_type {
         ResourceType::Model => n.config.materialized != Materialization::Ephemeral,
-        ResourceType::Seed | ResourceType::Test => true,
+        ResourceType::Seed | ResourceType::Snapshot | ResourceType::Test => true,
         _ => false,
     })
 }
@@ -78,6 +78,7 @@ pub async fn execute(
 
     let mut pool = open_connections(&ctx, ctx.options.threads.clamp(1, total)).await?;
     create_schemas(&ctx, &mut pool[0], &order).await?;
+    hooks::on_run(&ctx, &mut pool[0], false).await?;
 
     let mut results: Vec<NodeResult> = Vec::with_capacity(total);
     let mut done: BTreeSet<NodeId> = BTreeSet::new();
@@ -194,6 +195,11 @@ pub async fn execute(
             result: result.clone(),
         });
         results.push(result);
+    }
+    if !*ctx.interrupt.borrow() {
+        if let Some(connection) = pool.first_mut() {
+            hooks::on_run(&ctx, connection, true).await?;
+        }
     }
     Ok(results)
 }
@@ -333,9 +339,11 @@ async fn create_schemas(
     connection: &mut Connection,
     order: &[NodeId],
 ) -> Result<(), RunError> {
+    // Tests write nothing, except with store_failures, which makes its own audit schema.
     let schemas: BTreeSet<&str> = order
         .iter()
         .filter_map(|id| ctx.manifest.node(id))
+        .filter(|n| n.resource_type != ResourceType::Test)
         .map(|n| n.relation.schema.as_str())
         .collect();
     for schema in schemas {
@@ -355,6 +363,34 @@ async fn create_schemas(
     Ok(())
 }
 
+/// A node's pre-hooks, its materialization (by resource type), then what follows a build
+/// (indexes, post-hooks, grants, comments).
+async fn build_node(
+    ctx: &RunContext,
+    id: &NodeId,
+    connection: &mut Connection,
+) -> Result<Ran, Diagnostic> {
+    let node = ctx.manifest.node(id).ok_or_else(|| {
+        Diagnostic::error(Code::UnknownRef, format!("'{id}' is not in the manifest"))
+    })?;
+    // Data tests only read: dbt runs no hooks around them.
+    if node.resource_type == ResourceType::Test {
+        return data_test::run(ctx, id, connection).await;
+    }
+    hooks::before(ctx, node, connection).await?;
+    let outcome = match node.resource_type {
+        ResourceType::Seed => seed::load(ctx, id, connection)
+            .await
+            .map(|(message, rows)| Ran::success(message, rows, None)),
+        ResourceType::Snapshot => snapshot::run(ctx, id, connection)
+            .await
+            .map(|(message, rows)| Ran::success(message, rows, None)),
+        _ => materialize::model(ctx, id, connection).await,
+    }?;
+    hooks::after(ctx, node, connection).await?;
+    Ok(outcome)
+}
+
 async fn run_node(
     ctx: &RunContext,
     id: NodeId,
@@ -362,13 +398,7 @@ async fn run_node(
 ) -> (Connection, NodeResult) {
     let started_at = SystemTime::now();
     let started = Instant::now();
-    let outcome = match ctx.manifest.node(&id).map(|n| n.resource_type) {
-        Some(ResourceType::Seed) => seed::load(ctx, &id, &mut connection)
-            .await
-            .map(|(message, rows)| Ran::success(message, rows, None)),
-        Some(ResourceType::Test) => data_test::run(ctx, &id, &mut connection).await,
-        _ => materialize::model(ctx, &id, &mut connection).await,
-    };
+    let outcome = build_node(ctx, &id, &mut connection).await;
     let duration = started.elapsed();
     let result = match outcome {
         Ok(ran) => NodeResult {

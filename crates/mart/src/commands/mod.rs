@@ -9,6 +9,7 @@ pub mod ls;
 pub mod retry;
 pub mod run;
 pub mod seed;
+pub mod snapshot;
 pub mod test;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,7 +35,7 @@ pub(crate) fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, Diagnos
         .map_err(|e| Diagnostic::error(Code::Io, format!("cannot start the async runtime: {e}")))
 }
 
-/// What one of the running commands (`run`, `seed`, `test`, `build`) runs.
+/// What one of the running commands (`run`, `seed`, `snapshot`, `test`, `build`) runs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Plan {
     /// The command's name, as run_results.json's `args.which` records it.
@@ -58,6 +59,12 @@ pub(crate) const SEED: Plan = Plan {
     what: "seeds",
     indirect_tests: false,
 };
+pub(crate) const SNAPSHOT: Plan = Plan {
+    which: "snapshot",
+    types: &[ResourceType::Snapshot],
+    what: "snapshots",
+    indirect_tests: false,
+};
 pub(crate) const TEST: Plan = Plan {
     which: "test",
     types: &[ResourceType::Test],
@@ -78,7 +85,7 @@ pub(crate) const BUILD: Plan = Plan {
 
 impl Plan {
     pub(crate) fn for_command(which: &str) -> Option<Plan> {
-        [RUN, SEED, TEST, BUILD]
+        [RUN, SEED, SNAPSHOT, TEST, BUILD]
             .into_iter()
             .find(|p| p.which == which)
     }

@@ -32,7 +32,7 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Diagnostics> {
                 path.display()
             ),
         )
-        .with_help("retry repeats run, seed, test and build")
+        .with_help("retry repeats run, seed, snapshot, test and build")
     })?;
     let selected: BTreeSet<NodeId> = previous
         .results

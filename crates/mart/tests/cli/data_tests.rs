@@ -2,6 +2,9 @@
 //! PostgreSQL: every test type passes on good data and fails with the exact count on
 //! rows inserted to break it.
 
+// Test support: an artifact that is missing or malformed should fail the test loudly.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use crate::harness::TestProject;
@@ -321,6 +324,12 @@ fn build_skips_what_depends_on_a_failed_test_and_retry_finishes_the_job() {
     );
     let names: Vec<String> = project.relations().into_iter().map(|(_, n, _)| n).collect();
     assert_eq!(names, vec!["raw_orders", "unrelated"]);
+    // Without store_failures no audit schema is made.
+    let audit = project.query(&format!(
+        "select count(*) from pg_namespace where nspname = '{}_dbt_test__audit'",
+        project.schema
+    ));
+    assert_eq!(audit[0][0].as_deref(), Some("0"));
     // Build order: the seed, then its test, and only then the model that reads the seed.
     let position = |text: &str| out.stdout.find(text).unwrap();
     assert!(position("OK loaded seed file") < position("FAIL 1 test unique_raw_orders_id"));

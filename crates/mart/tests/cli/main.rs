@@ -4,7 +4,10 @@
 mod airflow;
 mod data_tests;
 mod harness;
+mod hooks;
 mod incremental;
+mod seed;
+mod snapshot;
 
 use harness::TestProject;
 
@@ -25,6 +28,7 @@ fn example_project_seeds_and_runs_twice_with_identical_results() {
     let project = TestProject::example("example");
     project.mart_expect(&["seed"], 0);
     let first = project.mart_expect(&["run"], 0);
+    project.mart_expect(&["snapshot"], 0);
     assert!(
         first
             .stdout
@@ -41,6 +45,7 @@ fn example_project_seeds_and_runs_twice_with_identical_results() {
         ("_raw_data", "user_event", "r", 3965),
         ("_raw_data", "user_metadata", "r", 288),
         ("_raw_data", "user_variant", "r", 300),
+        ("_snapshots", "user_metadata_snapshot", "r", 288),
     ]
     .into_iter()
     .map(|(s, n, k, c)| (s.to_string(), n.to_string(), k.to_string(), c))
@@ -51,6 +56,8 @@ fn example_project_seeds_and_runs_twice_with_identical_results() {
     project.mart_expect(&["seed"], 0);
     project.mart_expect(&["seed", "--full-refresh"], 0);
     project.mart_expect(&["run", "--threads", "1"], 0);
+    // Nothing changed in user_metadata: the snapshot adds no version.
+    project.mart_expect(&["snapshot"], 0);
     assert_eq!(example_state(&project), expected);
     // Nothing is left behind by the swaps.
     assert!(project
@@ -118,10 +125,11 @@ fn compiled_sql_of_every_example_model() {
 fn example_project_builds_with_every_data_test_passing() {
     let project = TestProject::example("example_build");
     let out = project.mart_expect(&["build"], 0);
-    // 3 seeds, 5 models that are built (3 are ephemeral), 58 generic and 3 singular tests.
+    // 3 seeds, 5 models that are built (3 are ephemeral), 1 snapshot, 58 generic and 3
+    // singular tests.
     assert!(
         out.stdout
-            .contains("Done. PASS=69 WARN=0 ERROR=0 SKIP=0 TOTAL=69"),
+            .contains("Done. PASS=70 WARN=0 ERROR=0 SKIP=0 TOTAL=70"),
         "{}",
         out.stdout
     );
@@ -544,7 +552,8 @@ fn adapter_looks_up_relations_and_columns_in_the_database() {
             ("models/base.sql", "{{ config(materialized='table') }}select 1 as id, 'a' as name"),
             (
                 "models/probe.sql",
-                "{% set cols = adapter.get_columns_in_relation(ref('base')) if execute else [] %}\n\
+                "-- depends_on: {{ ref('base') }}\n\
+                 {% set cols = adapter.get_columns_in_relation(ref('base')) if execute else [] %}\n\
                  {% set found = adapter.get_relation(this.database, this.schema, 'base') %}\n\
                  {% set missing = adapter.get_relation(this.database, this.schema, 'nope') %}\n\
                  select '{% for c in cols %}{{ c.name }}:{{ c.data_type }}{% if not loop.last %},{% endif %}{% endfor %}' as columns,\n\
