@@ -65,8 +65,9 @@ if [ "$(cat "${venv}/.mart-installed" 2>/dev/null)" != "$installed" ]; then
   rm -rf "$venv"
   python3 -m venv "$venv"
   "${venv}/bin/pip" install -q --upgrade pip
-  # shellcheck disable=SC2086
-  "${venv}/bin/pip" install -q $installed
+  # Airflow first, then Cosmos against it: resolved together, pip backtracks for minutes.
+  "${venv}/bin/pip" install -q "apache-airflow==${AIRFLOW_VERSION}"
+  "${venv}/bin/pip" install -q "astronomer-cosmos==${COSMOS_VERSION}"
   echo "$installed" >"${venv}/.mart-installed"
 fi
 
