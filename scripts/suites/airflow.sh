@@ -104,6 +104,21 @@ else
   cp "${work}/committed.py" airflow/dags/mart_example.py
 fi
 
+# The committed file loads as it is, its project folder being this checkout.
+committed_check="$(AIRFLOW_HOME="${work}/airflow-home" "${venv}/bin/python" -c "
+import os, sys
+from airflow.models import DagBag
+bag = DagBag(dag_folder='airflow/dags', include_examples=False)
+dag = bag.dags.get('mart_example')
+flags = dag.tasks[0].bash_command if dag else ''
+print('result:', 'ok' if not bag.import_errors and '--project-dir $repo ' in flags else bag.import_errors or flags)
+" 2>/dev/null | sed -n 's/^result: //p' || true)"
+if [ "$committed_check" = ok ]; then
+  pass "airflow/dags/mart_example.py loads and points at this checkout"
+else
+  fail "airflow/dags/mart_example.py: ${committed_check}"
+fi
+
 # 2. The DAG Airflow runs: this checkout's project and mart binary, the suite's profile.
 "$mart" airflow --out "${work}/dags" --project-dir "$repo" --mart-path "$mart"
 # Every command that loads the project writes its manifest.json (dbt's v12 schema).
