@@ -278,6 +278,7 @@ pub(crate) mod tests {
             source_name: (resource_type == ResourceType::Source).then(|| parts[2].to_owned()),
             config: BTreeMap::new(),
             depends_on: deps.iter().map(|d| NodeId::new(*d)).collect(),
+            test_type: (resource_type == ResourceType::Test).then(|| "generic".to_owned()),
         }
     }
 
