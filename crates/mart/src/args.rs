@@ -25,6 +25,9 @@ pub struct GlobalArgs {
     /// The folder holding profiles.yml (else $MART_PROFILES_DIR, the project folder, ~/.mart/).
     #[arg(long, global = true, value_name = "DIR")]
     pub profiles_dir: Option<PathBuf>,
+    /// The profile to use (else the project file's `profile:`).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     /// The target of the profile to use (else the profile's `target:`).
     #[arg(long, short = 't', global = true, value_name = "NAME")]
     pub target: Option<String>,
@@ -71,6 +74,8 @@ pub enum Command {
     Debug,
     /// Delete the project's clean-targets.
     Clean,
+    /// Write the Airflow DAG file: one task per model, seed and snapshot.
+    Airflow(AirflowArgs),
     /// Generate or serve the docs site (<target-path>/docs).
     Docs(DocsArgs),
 }
@@ -126,6 +131,19 @@ pub struct RunArgs {
     /// Stop at the first failure; what did not start is skipped.
     #[arg(long, short = 'x')]
     pub fail_fast: bool,
+    /// Which tests of the selected nodes `test` and `build` add: eager (a test with any
+    /// parent selected), cautious (all parents selected), buildable (each parent selected
+    /// or an ancestor of a selected node), empty (only tests selected directly).
+    #[arg(long, value_enum, default_value_t = IndirectTests::Eager)]
+    pub indirect_selection: IndirectTests,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IndirectTests {
+    Eager,
+    Cautious,
+    Buildable,
+    Empty,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -149,4 +167,56 @@ pub enum LsOutput {
     Name,
     Path,
     Json,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AirflowArgs {
+    #[command(flatten)]
+    pub selection: SelectArgs,
+    /// The folder the DAG file `<dag-id>.py` is written to.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The DAG id (else the project name).
+    #[arg(long, value_name = "ID")]
+    pub dag_id: Option<String>,
+    /// `@daily`, `@hourly`, a cron expression, or `none` (runs only when triggered).
+    #[arg(long, default_value = "@daily")]
+    pub schedule: String,
+    /// The first logical date, YYYY-MM-DD in --timezone.
+    #[arg(long, value_name = "DATE", default_value = "2024-01-01")]
+    pub start_date: String,
+    /// The time zone of the date passed to the tasks (and of --start-date).
+    #[arg(long, value_name = "TZ", default_value = "Asia/Seoul")]
+    pub timezone: String,
+    /// The var that receives the logical date (YYYY-MM-DD in --timezone).
+    #[arg(long, value_name = "NAME", default_value = "date_id")]
+    pub date_var: String,
+    /// Where the data tests run.
+    #[arg(long, value_enum, default_value_t = AirflowTests::AfterEach)]
+    pub tests: AirflowTests,
+    /// How often Airflow retries a failed task.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub retries: u32,
+    /// Minutes between retries.
+    #[arg(long, value_name = "MINUTES", default_value_t = 5)]
+    pub retry_delay_minutes: u32,
+    /// Tasks of one DAG run at once (else the target's threads).
+    #[arg(long, value_name = "N")]
+    pub max_active_tasks: Option<usize>,
+    /// The Airflow pool of every task (else Airflow's default_pool).
+    #[arg(long, value_name = "NAME")]
+    pub pool: Option<String>,
+    /// The mart executable the tasks call.
+    #[arg(long, value_name = "PATH", default_value = "mart")]
+    pub mart_path: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AirflowTests {
+    /// A test task after each node with tests; what depends on the node waits for them.
+    AfterEach,
+    /// One test task after all others.
+    AtEnd,
+    /// No test tasks.
+    None,
 }

@@ -44,7 +44,8 @@ pub fn load_project(global: &GlobalArgs) -> Result<Project, Diagnostics> {
 
 pub fn load_target_for(global: &GlobalArgs, project: &Project) -> Result<Target, Diagnostic> {
     let dirs = profile_search_dirs(global.profiles_dir.as_deref(), &project.root);
-    load_target(&dirs, &project.config.profile, global.target.as_deref())
+    let profile = global.profile.as_deref().unwrap_or(&project.config.profile);
+    load_target(&dirs, profile, global.target.as_deref())
 }
 
 /// `--vars` as a JSON object.

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod airflow;
 pub mod build;
 pub mod clean;
 pub mod compile;
@@ -22,7 +23,7 @@ use mart_diagnostics::{Code, Diagnostic, Diagnostics};
 use mart_graph::{IndirectSelection, NodeId, ResourceType};
 use mart_runner::{NodeResult, NodeStatus, PgQueryRunner, RunContext, RunOptions};
 
-use crate::args::RunArgs;
+use crate::args::{IndirectTests, RunArgs};
 use crate::printer::RunPrinter;
 use crate::session::Session;
 use crate::Outcome;
@@ -106,7 +107,12 @@ pub(crate) fn execute(
             &session.manifest.dag,
             &selection.select,
             &selection.exclude,
-            IndirectSelection::Eager,
+            match args.indirect_selection {
+                IndirectTests::Eager => IndirectSelection::Eager,
+                IndirectTests::Cautious => IndirectSelection::Cautious,
+                IndirectTests::Buildable => IndirectSelection::Buildable,
+                IndirectTests::Empty => IndirectSelection::Empty,
+            },
         )
         .map_err(|e| e.to_diagnostic())?
     } else {

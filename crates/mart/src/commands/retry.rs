@@ -57,6 +57,8 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Diagnostics> {
             .map(|n| n as usize),
         full_refresh: flag("full_refresh"),
         fail_fast: flag("fail_fast"),
+        // Retry runs the failed nodes themselves; no tests are added to them.
+        indirect_selection: crate::args::IndirectTests::Empty,
     };
     let (outcome, results, elapsed) = super::run_nodes(&session, &args, plan, &selected)?;
     super::write_artifacts(

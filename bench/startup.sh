@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# One-node start-up benchmark (SPEC §12, the per-task cost of one Airflow task per model):
+# the time from starting `mart run -s <one model>` to its first SQL statement on a
+# generated 10,000-model project, beside `dbt run -s <the same model>` on the same
+# project, and the whole command's wall time.
+#
+# What it does:
+#   1. generates the project with shared/bench/gen_project.py into a temp dir (removed at
+#      the end unless KEEP=1), with a profile for PostgreSQL on 127.0.0.1 reached through
+#      bench/first_sql.py's proxy (port $PROXY_PORT), schema mart_startup_bench;
+#   2. builds mart with `cargo build --release -p mart`, loads the seeds once (mart seed);
+#   3. bench/first_sql.py runs each command RUNS times and prints the median, min and max
+#      of the time between starting the process and the first Query/Parse message it
+#      sends to PostgreSQL (measured on the wire, so mart and dbt are timed alike);
+#   4. the whole command's wall time (hyperfine when installed, else one timed run).
+# The model is a staging model that reads one source, so the run itself is short.
+#
+# dbt-core (optional): set DBT_VENV to a virtualenv holding dbt (default /tmp/dbtvenv);
+# skipped when $DBT_VENV/bin/dbt does not exist. To make one:
+#   python3 -m venv /tmp/dbtvenv
+#   /tmp/dbtvenv/bin/pip install "dbt-core==1.10.*" "dbt-postgres==1.9.*"
+# dbt is measured after one `dbt parse`, so it starts from its saved partial parse (its
+# fastest start-up).
+#
+# Settings: MODELS=10000, RUNS=5, DBT_RUNS=3, PROXY_PORT=15432, DBT_VENV, GEN_PROJECT, KEEP=1.
+# Usage: bench/startup.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo="$(pwd)"
+
+if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME}/.cargo/bin/cargo" ]; then
+  export PATH="${HOME}/.cargo/bin:${PATH}"
+fi
+MODELS="${MODELS:-10000}"
+RUNS="${RUNS:-5}"
+DBT_RUNS="${DBT_RUNS:-3}"
+PROXY_PORT="${PROXY_PORT:-15432}"
+DBT_VENV="${DBT_VENV:-/tmp/dbtvenv}"
+GEN_PROJECT="${GEN_PROJECT:-${repo}/../shared/bench/gen_project.py}"
+[ -f "$GEN_PROJECT" ] || GEN_PROJECT=/work/shared/bench/gen_project.py
+if [ ! -f "$GEN_PROJECT" ]; then
+  echo "gen_project.py not found; set GEN_PROJECT" >&2
+  exit 2
+fi
+schema="mart_startup_bench"
+
+work="$(mktemp -d -t mart-startup.XXXXXX)"
+cleanup() {
+  psql -w -X -q -h 127.0.0.1 -U postgres -d postgres \
+    -c "drop schema if exists ${schema} cascade; drop schema if exists ${schema}_raw cascade" \
+    >/dev/null 2>&1 || true
+  [ "${KEEP:-}" = 1 ] || rm -rf "$work"
+}
+trap cleanup EXIT
+[ "${KEEP:-}" = 1 ] && echo "(project kept in ${work})"
+
+echo "==> cargo build --release -p mart"
+cargo build --release -p mart
+mart="${CARGO_TARGET_DIR:-${repo}/target}/release/mart"
+
+echo "==> generating a project of ${MODELS} models"
+dir="${work}/p"
+python3 "$GEN_PROJECT" --models "$MODELS" --out "$dir" --schema "$schema" >/dev/null
+cat >"${dir}/profiles.yml" <<EOF
+bench:
+  target: dev
+  outputs:
+    dev:
+      type: postgres
+      host: 127.0.0.1
+      port: ${PROXY_PORT}
+      user: postgres
+      password: ""
+      dbname: postgres
+      schema: ${schema}
+      threads: 4
+    direct:
+      type: postgres
+      host: 127.0.0.1
+      port: 5432
+      user: postgres
+      password: ""
+      dbname: postgres
+      schema: ${schema}
+      threads: 4
+EOF
+cd "$dir"
+model="$(basename "$(find models/stg -name '*.sql' | sort | awk 'NR == 1')" .sql)"
+m=("$mart" --project-dir "$dir" --profiles-dir "$dir")
+"${m[@]}" seed --target direct >/dev/null
+# Build the model's parents once, so every timed run succeeds.
+"${m[@]}" run --target direct -s "+${model}" >/dev/null
+
+first_sql() { python3 "${repo}/bench/first_sql.py" --listen "$PROXY_PORT" --runs "$1" -- "${@:2}"; }
+wall() {
+  if command -v hyperfine >/dev/null 2>&1; then
+    hyperfine --style none --warmup 1 --runs "$1" -N -- "$(printf '%q ' "${@:2}")" |
+      awk '/Time \(mean/ { print $5, $6, "mean" }'
+  else
+    local start end
+    start=$(date +%s%N)
+    "${@:2}" >/dev/null 2>&1
+    end=$(date +%s%N)
+    echo "$(((end - start) / 1000000)) ms (one run)"
+  fi
+}
+
+echo "==> mart run -s ${model}: time to the first SQL statement"
+mart_first="$(first_sql "$RUNS" "${m[@]}" run -s "$model")"
+mart_wall="$(wall "$RUNS" "${m[@]}" run --target direct -s "$model")"
+mart_ls="$(wall "$RUNS" "${m[@]}" ls -s "$model")"
+
+dbt_first="not measured"
+dbt_wall="not measured"
+if [ -x "${DBT_VENV}/bin/dbt" ]; then
+  dbt=("${DBT_VENV}/bin/dbt" --quiet)
+  dbt_args=(--project-dir "$dir" --profiles-dir "$dir" --target-path target_dbt)
+  echo "==> dbt parse (saves the partial parse)"
+  "${dbt[@]}" parse "${dbt_args[@]}" >/dev/null
+  echo "==> dbt run -s ${model}: time to the first SQL statement"
+  dbt_first="$(first_sql "$DBT_RUNS" "${dbt[@]}" run -s "$model" "${dbt_args[@]}")"
+  dbt_wall="$(wall "$DBT_RUNS" "${dbt[@]}" run --target direct -s "$model" "${dbt_args[@]}")"
+fi
+
+echo
+echo "mart $("$mart" --version | awk '{print $2}'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); ${MODELS} models; model ${model}"
+printf '| %-36s | %-44s |\n' "command" "time"
+printf '|%s|%s|\n' "--------------------------------------" "----------------------------------------------"
+printf '| %-36s | %-44s |\n' "mart run -s: start to first SQL" "$mart_first"
+printf '| %-36s | %-44s |\n' "mart run -s: whole command" "$mart_wall"
+printf '| %-36s | %-44s |\n' "mart ls -s: whole command" "$mart_ls"
+printf '| %-36s | %-44s |\n' "dbt run -s: start to first SQL" "$dbt_first"
+printf '| %-36s | %-44s |\n' "dbt run -s: whole command" "$dbt_wall"
