@@ -60,6 +60,18 @@ pub enum Command {
     Debug,
     /// Delete the project's clean-targets.
     Clean,
+    /// Call a project macro (with a database connection for run_query and statements).
+    RunOperation(RunOperationArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunOperationArgs {
+    /// The macro to call.
+    #[arg(value_name = "MACRO")]
+    pub macro_name: String,
+    /// Keyword arguments for the macro, as YAML or JSON: --args '{rows: 1000}'.
+    #[arg(long, value_name = "YAML")]
+    pub args: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Ls(args) => commands::ls::run(&cli.global, args),
         Command::Debug => commands::debug::run(&cli.global),
         Command::Clean => commands::clean::run(&cli.global),
+        Command::RunOperation(args) => commands::run_operation::run(&cli.global, args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

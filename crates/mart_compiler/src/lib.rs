@@ -11,7 +11,7 @@ mod inject;
 mod locate;
 mod manifest;
 
-pub use compile::{write_artifact, CompiledNode, Compiler};
+pub use compile::{write_artifact, CompiledNode, Compiler, MacroRun};
 pub use manifest::{config_error_at, Manifest, Node, SourceNode};
 
 #[cfg(test)]

@@ -53,6 +53,8 @@ pub(crate) fn register(
         mart_project::env_var(&name, default.as_deref())
     });
     env.add_function("run_query", run_query);
+    env.add_function("statement", crate::statement::statement);
+    env.add_function("load_result", crate::statement::load_result);
     env.add_function(
         "log",
         |state: &State, msg: Value, kwargs: Kwargs| -> Result<String, Error> {
@@ -196,7 +198,7 @@ fn run_query(state: &State, sql: String) -> Result<Value, Error> {
 
 /// Runs `sql` when the render may touch the database; `None` while parsing (dbt's
 /// `execute` is false then).
-fn query(scope: &RenderScope, sql: &str) -> Result<Option<QueryTable>, Error> {
+pub(crate) fn query(scope: &RenderScope, sql: &str) -> Result<Option<QueryTable>, Error> {
     if scope.phase == Phase::Parse {
         return Ok(None);
     }

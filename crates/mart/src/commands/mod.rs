@@ -5,6 +5,7 @@ pub mod compile;
 pub mod debug;
 pub mod ls;
 pub mod run;
+pub mod run_operation;
 pub mod seed;
 
 use std::collections::BTreeSet;
