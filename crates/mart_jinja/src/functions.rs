@@ -38,10 +38,11 @@ pub(crate) fn register(
         Ok(scope(state)?.is_incremental)
     });
     let vars = Arc::new(vars);
-    env.add_function("var", move |name: String, default: Option<Value>| -> Result<Value, Error> {
+    // The default is taken as given, so `var('x', none)` is none rather than "not set".
+    env.add_function("var", move |name: String, default: Rest<Value>| -> Result<Value, Error> {
         match vars.get(&name) {
             Some(value) => Ok(Value::from_serialize(value)),
-            None => default.ok_or_else(|| {
+            None => default.first().cloned().ok_or_else(|| {
                 Error::new(
                     ErrorKind::UndefinedError,
                     format!("required var '{name}' is not set; pass it with --vars '{{{name}: ...}}', set it under vars: in the project file, or give var() a default"),

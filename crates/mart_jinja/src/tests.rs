@@ -369,3 +369,14 @@ fn call_macro_errors_point_at_the_macro_file_or_suggest_a_name() {
     assert_eq!(err.message, "no macro named 'explod' in this project");
     assert_eq!(err.help.as_deref(), Some("did you mean 'explode'?"));
 }
+
+#[test]
+fn var_with_a_none_default_is_none() {
+    let jinja = env(&[]);
+    let model = file(
+        "models/m.sql",
+        "{% set d = var('missing', none) %}{{ d is none }} {{ var('date_id', none) }}",
+    );
+    let sql = jinja.render(&model, &compile_scope()).unwrap();
+    assert_eq!(sql, "True 2024-08-20");
+}
