@@ -124,10 +124,14 @@ def main():
     for u in range(1, USERS + 1):
         r = h("comm", u)
         n_comm = 1 + r % 3
+        joined = set()
         for k in range(n_comm):
             art = 1 + (r // 7 + k * 3) % 8
             if u % 20 == 0 and k == 0:  # new users first join the community of their live
                 art = live_artist(1 + (u // 20) % 48)
+            if art in joined:
+                continue
+            joined.add(art)
             c = comm_id(art)
             rr = h("member", u, c)
             if u % 20 == 0 and k == 0:
