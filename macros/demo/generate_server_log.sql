@@ -10,7 +10,7 @@
   one device (4,200 devices; 3,600 belong to the 3,000 users, 600 never log in), starts at a
   hashed moment of the `days` KST days from `start_date` (live sessions start while their live
   is on air, or just after it ended) and steps 15-90 s between events. One session in seven
-  pauses 40 minutes after its 10th event (a new session under the 30-minute rule). Kinds:
+  (not live viewing) pauses 40 minutes after its 10th event (a new session under the 30-minute rule). Kinds:
   22% watch a live (join, chats, leave, join again, leave or just close the app; users who
   sign up during the demo watch the live they signed up in), 8% join a
   community, 4% leave one, the rest browse posts, comments, media, notices and searches.
@@ -85,7 +85,8 @@ sessions as (
         end as kind,
         1 + a3 % 4200 as device_no,
         15 + (a4 / 7) % 76 as step,
-        a1 % 7 = 3 as pauses,
+        -- live viewers keep the app open: only other sessions pause
+        a1 % 7 = 3 and a1 % 100 >= 22 as pauses,
         (a3 / 5000) % 10 as login_pattern,
         101 + a2 % 8 as session_comm_id
     from rnd as r

@@ -1,7 +1,7 @@
 //! Seeds: CSV files loaded with COPY, in one transaction.
 
 use mart_adapter::seed::{
-    copy_from_stdin, copy_payload, create_seed_table, infer_seed_columns, truncate_table,
+    analyze_table, copy_from_stdin, copy_payload, create_seed_table, infer_seed_columns, truncate_table,
     SeedColumn,
 };
 use mart_adapter::{drop_relation, RelationKind};
@@ -66,6 +66,10 @@ pub(crate) async fn load(
                 .with_path(path)
                 .with_note(format!("while loading seed {path}"))
         })?;
+    connection
+        .execute(&analyze_table(relation))
+        .await
+        .map_err(|e| db_error(&e, None).with_path(path))?;
     Ok((format!("INSERT {rows}"), Some(rows)))
 }
 

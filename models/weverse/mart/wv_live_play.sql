@@ -128,71 +128,89 @@ users as (
     select * from {{ ref('src_user_user') }}
 ),
 
-memberships as (
-    select * from {{ ref('src_wv_comm_user_update') }}
+viewer_rows as (
+    select
+        m.*,
+        a.we_art_id,
+        a.comm_id,
+        a.guest_joint_seq,
+        u.we_member_id,
+        u.wv_join_dt
+    from minutes as m
+    join artists as a on a.post_id = m.post_id
+    left join users as u on u.wv_user_id = m.wv_user_id
 ),
 
-fan_clubs as (
-    select * from {{ ref('src_ws_fc_user_history') }}
+membership_flags as (
+    -- what the viewer was in the artist's community during the live
+    select
+        v.post_id,
+        v.we_art_id,
+        v.wv_user_id,
+        max((c.comm_user_first_dt between v.start_dt and v.tmp_end_dt)::int) as is_first_comm_join,
+        max((c.comm_user_cre_dt between v.start_dt and v.tmp_end_dt)::int) as is_comm_join,
+        max((c.comm_user_cre_dt <= v.tmp_end_dt
+            and (c.comm_user_end_dt is null or c.comm_user_end_dt >= v.start_dt))::int) as is_comm_user
+    from (select distinct post_id, we_art_id, wv_user_id, start_dt, tmp_end_dt from viewer_rows) as v
+    join {{ ref('src_wv_comm_user_update') }} as c
+        on c.wv_user_id = v.wv_user_id and c.we_art_id = v.we_art_id
+    group by v.post_id, v.we_art_id, v.wv_user_id
+),
+
+fan_club_minutes as (
+    -- minutes in which the viewer held a fan-club membership of the artist
+    select distinct v.post_id, v.we_art_id, v.wv_user_id, v.device_id, v.date_id, v.hour, v.minute
+    from viewer_rows as v
+    join {{ ref('src_ws_fc_user_history') }} as f
+        on f.we_member_id = v.we_member_id
+        and f.we_art_id = v.we_art_id
+        and v.first_log_dt >= f.start_dt
+        and v.first_log_dt < f.end_dt
 )
 
 select
     (now() at time zone 'UTC')::timestamp as run_timestamp,
-    to_char(m.start_dt + interval '9 hours', 'YYYY-MM-DD')::text as part_date,
-    m.date_id::text as date_id,
-    m.hour::text as hour,
-    m.minute::int as minute,
-    (m.date_id || ' ' || m.hour || ':' || lpad(m.minute::text, 2, '0'))::text as datetime,
-    u.we_member_id::bigint as we_member_id,
-    m.wv_user_id::text as wv_user_id,
-    m.device_id::text as device_id,
-    m.platform::text as platform,
-    m.os::text as os,
-    m.ctry_code::text as ctry_code,
-    m.post_id::text as post_id,
-    m.video_id::text as video_id,
-    m.start_dt::timestamp as start_dt,
-    m.end_dt::timestamp as end_dt,
-    m.tmp_end_dt::timestamp as tmp_end_dt,
-    a.we_art_id::int as we_art_id,
-    a.comm_id::int as comm_id,
-    m.is_fc_only::int as is_fc_only,
+    to_char(v.start_dt + interval '9 hours', 'YYYY-MM-DD')::text as part_date,
+    v.date_id::text as date_id,
+    v.hour::text as hour,
+    v.minute::int as minute,
+    (v.date_id || ' ' || v.hour || ':' || lpad(v.minute::text, 2, '0'))::text as datetime,
+    v.we_member_id::bigint as we_member_id,
+    v.wv_user_id::text as wv_user_id,
+    v.device_id::text as device_id,
+    v.platform::text as platform,
+    v.os::text as os,
+    v.ctry_code::text as ctry_code,
+    v.post_id::text as post_id,
+    v.video_id::text as video_id,
+    v.start_dt::timestamp as start_dt,
+    v.end_dt::timestamp as end_dt,
+    v.tmp_end_dt::timestamp as tmp_end_dt,
+    v.we_art_id::int as we_art_id,
+    v.comm_id::int as comm_id,
+    v.is_fc_only::int as is_fc_only,
     (jl.post_id is not null)::int as is_joint_live,
-    m.is_join::int as is_join,
-    m.is_leave::int as is_leave,
-    m.u_join_first::int as u_join_first,
-    m.u_leave_last::int as u_leave_last,
-    m.d_join_first::int as d_join_first,
-    m.d_leave_last::int as d_leave_last,
-    (m.end_dt is not null and m.first_log_dt > m.end_dt)::int as is_late,
-    m.join_cnt::bigint as join_cnt,
-    m.leave_cnt::bigint as leave_cnt,
-    m.u_sum_play_time::bigint as u_sum_play_time,
-    m.d_sum_play_time::bigint as d_sum_play_time,
-    coalesce(u.wv_join_dt between m.start_dt and m.tmp_end_dt, false)::int as is_first_wv_join,
-    exists (
-        select 1 from memberships as c
-        where c.wv_user_id = m.wv_user_id and c.we_art_id = a.we_art_id
-          and c.comm_user_first_dt between m.start_dt and m.tmp_end_dt
-    )::int as is_first_comm_join,
-    exists (
-        select 1 from memberships as c
-        where c.wv_user_id = m.wv_user_id and c.we_art_id = a.we_art_id
-          and c.comm_user_cre_dt between m.start_dt and m.tmp_end_dt
-    )::int as is_comm_join,
-    exists (
-        select 1 from memberships as c
-        where c.wv_user_id = m.wv_user_id and c.we_art_id = a.we_art_id
-          and c.comm_user_cre_dt <= m.tmp_end_dt
-          and (c.comm_user_end_dt is null or c.comm_user_end_dt >= m.start_dt)
-    )::int as is_comm_user,
-    exists (
-        select 1 from fan_clubs as f
-        where f.we_member_id = u.we_member_id and f.we_art_id = a.we_art_id
-          and m.first_log_dt >= f.start_dt and m.first_log_dt < f.end_dt
-    )::int as is_fc,
-    a.guest_joint_seq::int as guest_joint_seq
-from minutes as m
-join artists as a on a.post_id = m.post_id
-left join joint_lives as jl on jl.post_id = m.post_id
-left join users as u on u.wv_user_id = m.wv_user_id
+    v.is_join::int as is_join,
+    v.is_leave::int as is_leave,
+    v.u_join_first::int as u_join_first,
+    v.u_leave_last::int as u_leave_last,
+    v.d_join_first::int as d_join_first,
+    v.d_leave_last::int as d_leave_last,
+    (v.end_dt is not null and v.first_log_dt > v.end_dt)::int as is_late,
+    v.join_cnt::bigint as join_cnt,
+    v.leave_cnt::bigint as leave_cnt,
+    v.u_sum_play_time::bigint as u_sum_play_time,
+    v.d_sum_play_time::bigint as d_sum_play_time,
+    coalesce(v.wv_join_dt between v.start_dt and v.tmp_end_dt, false)::int as is_first_wv_join,
+    coalesce(mf.is_first_comm_join, 0)::int as is_first_comm_join,
+    coalesce(mf.is_comm_join, 0)::int as is_comm_join,
+    coalesce(mf.is_comm_user, 0)::int as is_comm_user,
+    (fm.post_id is not null)::int as is_fc,
+    v.guest_joint_seq::int as guest_joint_seq
+from viewer_rows as v
+left join joint_lives as jl on jl.post_id = v.post_id
+left join membership_flags as mf
+    on mf.post_id = v.post_id and mf.we_art_id = v.we_art_id and mf.wv_user_id = v.wv_user_id
+left join fan_club_minutes as fm
+    on fm.post_id = v.post_id and fm.we_art_id = v.we_art_id and fm.wv_user_id = v.wv_user_id
+    and fm.device_id = v.device_id and fm.date_id = v.date_id and fm.hour = v.hour and fm.minute = v.minute
