@@ -15,7 +15,7 @@ mod relation;
 mod scope;
 mod statement;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use mart_diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
@@ -41,7 +41,8 @@ pub struct JinjaEnv {
     env: Environment<'static>,
     /// Template name -> file, to point errors at the user's file.
     files: HashMap<String, Arc<SourceFile>>,
-    macros: BTreeSet<String>,
+    /// Macro name -> the file defining it.
+    macros: BTreeMap<String, Arc<SourceFile>>,
 }
 
 impl JinjaEnv {
@@ -60,7 +61,7 @@ impl JinjaEnv {
         let mut jinja = Self {
             env,
             files: HashMap::new(),
-            macros: BTreeSet::new(),
+            macros: BTreeMap::new(),
         };
         jinja.add_macros(macro_files)?;
         Ok(jinja)
@@ -91,7 +92,7 @@ impl JinjaEnv {
                 }
                 defined.insert(macro_name.clone(), file.clone());
                 macros::register(&mut self.env, &name, &macro_name);
-                self.macros.insert(macro_name);
+                self.macros.insert(macro_name, file.clone());
             }
         }
         if errors.has_errors() {
@@ -101,7 +102,7 @@ impl JinjaEnv {
     }
 
     pub fn has_macro(&self, name: &str) -> bool {
-        self.macros.contains(name)
+        self.macros.contains_key(name)
     }
 
     /// Renders a node's file with the given scope; errors point at the file and line.
@@ -151,7 +152,7 @@ impl JinjaEnv {
             format!("no macro named '{name}' in this project"),
         );
         Err(
-            match mart_diagnostics::closest_name(name, self.macros.iter().map(String::as_str)) {
+            match mart_diagnostics::closest_name(name, self.macros.keys().map(String::as_str)) {
                 Some(close) => diagnostic.with_help(format!("did you mean '{close}'?")),
                 None => diagnostic
                     .with_help("define it with {% macro name(...) %} in a file under macro-paths"),
@@ -175,6 +176,16 @@ impl JinjaEnv {
             scope,
         )
         .map(|_| ())
+        .map_err(|d| match (&d.span, self.macros.get(name)) {
+            // An error of the call itself (an unknown or missing argument): show the
+            // macro's definition, whose parameters the arguments must match.
+            (None, Some(file)) => Diagnostic {
+                message: format!("calling macro '{name}': {}", d.message),
+                ..d
+            }
+            .with_span(macros::macro_span(file, name)),
+            _ => d,
+        })
     }
 
     /// Renders a value written in a property file (a source's schema, say), as dbt renders

@@ -1,8 +1,8 @@
 //! Seeds: CSV files loaded with COPY, in one transaction.
 
 use mart_adapter::seed::{
-    analyze_table, copy_from_stdin, copy_payload, create_seed_table, infer_seed_columns, truncate_table,
-    SeedColumn,
+    analyze_table, copy_from_stdin, copy_payload, create_seed_table, infer_seed_columns,
+    truncate_table, SeedColumn,
 };
 use mart_adapter::{drop_relation, RelationKind};
 use mart_diagnostics::{Code, Diagnostic};
