@@ -33,17 +33,13 @@ echo "==> mart run-operation generate_server_log (${rows} rows)"
 "$mart" run-operation generate_server_log --args "{rows: ${rows}}"
 echo "==> mart run-operation generate_click_log (${clicks} rows)"
 "$mart" run-operation generate_click_log --args "{rows: ${clicks}}"
-# A full refresh: the incremental models are rebuilt from the freshly generated logs.
-if "$mart" build --help >/dev/null 2>&1; then
-  echo "==> mart build --full-refresh"
-  "$mart" build --full-refresh
-else
-  echo "==> mart run --full-refresh"
-  "$mart" run --full-refresh
-fi
+# Seeds, models (a full refresh: the incremental ones are rebuilt from the freshly
+# generated logs), snapshots and every data test, in DAG order.
+echo "==> mart build --full-refresh"
+"$mart" build --full-refresh
 
 schema="${MART_SCHEMA:-mart_dev}"
-echo "==> relations in ${schema} and ${schema}_* (seeds and generated sources)"
+echo "==> relations in ${schema} and ${schema}_* (seeds, snapshots, generated sources)"
 PGCONNECT_TIMEOUT=10 psql -w -X -v ON_ERROR_STOP=1 \
   -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
   -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "mart",
     version,
-    about = "Compile, run, seed and list SQL models on PostgreSQL (dbt projects run unchanged)."
+    about = "Compile, run, seed, test, build and list SQL models on PostgreSQL (dbt projects run unchanged)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -47,12 +47,21 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Compile models to SQL under <target-path>/compiled without running them.
+    /// Compile models and tests to SQL under <target-path>/compiled without running them.
     Compile(SelectArgs),
     /// Materialize models (views, tables; ephemerals are inlined) in DAG order.
     Run(RunArgs),
     /// Load CSV seeds into tables with COPY.
     Seed(RunArgs),
+    /// Run data tests (generic and singular) and report PASS/WARN/FAIL.
+    Test(RunArgs),
+    /// Seeds, models, snapshots and tests in one DAG order; a failing test skips what
+    /// depends on the node it tests.
+    Build(RunArgs),
+    /// Run again what errored, failed or was skipped in the last run_results.json.
+    Retry,
+    /// Record the changes of snapshot queries as SCD type 2 history tables.
+    Snapshot(RunArgs),
     /// List the project's nodes.
     #[command(alias = "list")]
     Ls(LsArgs),
@@ -91,7 +100,7 @@ pub struct RunArgs {
     /// How many nodes run at once (else the profile's threads).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Rebuild from scratch (seeds are dropped and recreated).
+    /// Rebuild from scratch (seeds are dropped and recreated; snapshots are never rebuilt).
     #[arg(long)]
     pub full_refresh: bool,
     /// Stop at the first failure; what did not start is skipped.

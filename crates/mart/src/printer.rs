@@ -85,14 +85,16 @@ impl Printer {
         elapsed: Duration,
     ) {
         let count = |s: NodeStatus| results.iter().filter(|r| r.status == s).count();
-        let (pass, error, skip) = (
+        // dbt counts failed tests with the errors.
+        let (pass, warn, error, skip) = (
             count(NodeStatus::Success),
-            count(NodeStatus::Error),
+            count(NodeStatus::Warn),
+            count(NodeStatus::Error) + count(NodeStatus::Fail),
             count(NodeStatus::Skipped),
         );
         if self.json {
             self.json_line(serde_json::json!({
-                "level": "info", "event": "summary", "pass": pass, "error": error, "skip": skip,
+                "level": "info", "event": "summary", "pass": pass, "warn": warn, "error": error, "skip": skip,
                 "total": results.len(), "elapsed_s": elapsed.as_secs_f64(),
             }));
             return;
@@ -104,29 +106,59 @@ impl Printer {
             elapsed.as_secs_f64()
         ));
         self.info("");
-        if error == 0 {
+        if error == 0 && warn == 0 {
             self.info(&self.paint(GREEN, "Completed successfully"));
+        } else if error == 0 {
+            self.info(&self.paint(
+                YELLOW,
+                &format!("Completed with {warn} warning{}:", plural(warn)),
+            ));
         } else {
             self.info(&self.paint(
                 RED,
                 &format!("Completed with {error} error{}:", plural(error)),
             ));
-            for result in results.iter().filter(|r| r.status == NodeStatus::Error) {
-                let name = manifest
-                    .node(&result.id)
-                    .map_or(result.id.as_str(), |n| n.name.as_str());
-                self.info("");
-                self.info(&format!("Failure in {name} ({})", result.id));
-                if let Some(d) = &result.error {
-                    for line in render_human(d, self.color).lines() {
-                        self.info(line);
+        }
+        let problems = results.iter().filter(|r| {
+            matches!(
+                r.status,
+                NodeStatus::Error | NodeStatus::Fail | NodeStatus::Warn
+            )
+        });
+        for result in problems {
+            let node = manifest.node(&result.id);
+            let name = node.map_or(result.id.as_str(), |n| n.name.as_str());
+            let kind = match result.status {
+                NodeStatus::Warn => "Warning",
+                _ => "Failure",
+            };
+            self.info("");
+            match node.filter(|n| n.resource_type == ResourceType::Test) {
+                Some(test) => {
+                    self.info(&format!(
+                        "{kind} in test {name} ({})",
+                        test.original_file_path
+                    ));
+                    if result.error.is_none() {
+                        self.info(&format!("  {}", result.message));
                     }
+                    if let Some(path) = manifest.compiled_path(&result.id) {
+                        let path = path.strip_prefix(&manifest.root).unwrap_or(&path);
+                        self.info("");
+                        self.info(&format!("  compiled code at {}", path.display()));
+                    }
+                }
+                None => self.info(&format!("{kind} in {name} ({})", result.id)),
+            }
+            if let Some(d) = &result.error {
+                for line in render_human(d, self.color).lines() {
+                    self.info(line);
                 }
             }
         }
         self.info("");
         self.info(&format!(
-            "Done. PASS={pass} WARN=0 ERROR={error} SKIP={skip} TOTAL={}",
+            "Done. PASS={pass} WARN={warn} ERROR={error} SKIP={skip} TOTAL={}",
             results.len()
         ));
     }
@@ -168,6 +200,8 @@ impl RunPrinter {
                 let relation = format!("{}.{}", node.relation.schema, node.relation.identifier);
                 match node.resource_type {
                     ResourceType::Seed => format!("seed file {relation}"),
+                    ResourceType::Test => format!("test {}", node.name),
+                    ResourceType::Snapshot => format!("snapshot {relation}"),
                     _ => format!("sql {} model {relation}", node.config.materialized),
                 }
             }
@@ -196,17 +230,28 @@ impl Reporter for RunPrinter {
                     total,
                     result,
                 } => serde_json::json!({
-                    "level": if result.status == NodeStatus::Error { "error" } else { "info" },
+                    "level": match result.status { NodeStatus::Error | NodeStatus::Fail => "error", NodeStatus::Warn => "warn", _ => "info" },
                     "event": "node_finish", "index": index, "total": total, "unique_id": result.id.as_str(),
-                    "status": match result.status { NodeStatus::Success => "success", NodeStatus::Error => "error", NodeStatus::Skipped => "skipped" },
+                    "status": mart_artifacts::status_word(result.status, self.manifest.node(&result.id).map(|n| n.resource_type)),
+                    "failures": result.failures,
                     "message": result.message, "execution_time": result.duration.as_secs_f64(),
                     "rows_affected": result.rows_affected,
+                }),
+                Event::Progress { id, done, total } => serde_json::json!({
+                    "level": "info", "event": "node_progress", "unique_id": id.as_str(), "done": done, "total": total,
                 }),
             };
             p.json_line(value);
             return;
         }
         match event {
+            Event::Progress { id, done, total } => {
+                let name = self
+                    .manifest
+                    .node(id)
+                    .map_or(id.as_str(), |n| n.name.as_str());
+                p.info(&format!("  {name}: {done} of {total} rows loaded"));
+            }
             Event::Start { index, total, id } => {
                 self.line(
                     *index,
@@ -222,10 +267,36 @@ impl Reporter for RunPrinter {
             } => {
                 let what = self.describe(&result.id);
                 let secs = result.duration.as_secs_f64();
+                let is_test = self
+                    .manifest
+                    .node(&result.id)
+                    .is_some_and(|n| n.resource_type == ResourceType::Test);
+                let failures = result.failures.unwrap_or(0);
                 match result.status {
+                    NodeStatus::Success if is_test => {
+                        let status = format!("[{} in {secs:.2}s]", p.paint(GREEN, "PASS"));
+                        self.line(
+                            *index,
+                            *total,
+                            &format!("{} {what}", p.paint(GREEN, "PASS")),
+                            &status,
+                        );
+                    }
+                    NodeStatus::Warn | NodeStatus::Fail => {
+                        let (word, color) = if result.status == NodeStatus::Warn {
+                            ("WARN", YELLOW)
+                        } else {
+                            ("FAIL", RED)
+                        };
+                        let label = p.paint(color, &format!("{word} {failures}"));
+                        let status = format!("[{label} in {secs:.2}s]");
+                        self.line(*index, *total, &format!("{label} {what}"), &status);
+                    }
                     NodeStatus::Success => {
                         let verb = if what.starts_with("seed") {
                             "loaded"
+                        } else if what.starts_with("snapshot") {
+                            "snapshotted"
                         } else {
                             "created"
                         };

@@ -108,24 +108,27 @@ impl Session {
             .map_err(|e| e.to_diagnostic())
     }
 
-    /// "Found 8 models, 3 seeds, 2 sources", as dbt opens a command.
+    /// "Found 8 models, 3 seeds, 58 data tests, 2 sources", as dbt opens a command.
     pub fn found_line(&self) -> String {
-        let models = self
-            .manifest
-            .nodes
-            .values()
-            .filter(|n| n.resource_type == mart_graph::ResourceType::Model)
-            .count();
-        let seeds = self
-            .manifest
-            .nodes
-            .values()
-            .filter(|n| n.resource_type == mart_graph::ResourceType::Seed)
-            .count();
+        let count = |t: mart_graph::ResourceType| {
+            self.manifest
+                .nodes
+                .values()
+                .filter(|n| n.resource_type == t)
+                .count()
+        };
+        let models = count(mart_graph::ResourceType::Model);
+        let seeds = count(mart_graph::ResourceType::Seed);
+        let tests = count(mart_graph::ResourceType::Test);
+        let snapshots = match count(mart_graph::ResourceType::Snapshot) {
+            0 => String::new(),
+            n => format!("{n} snapshot{}, ", plural(n)),
+        };
         format!(
-            "Found {models} model{}, {seeds} seed{}, {} source{}, {} macro file{}",
+            "Found {models} model{}, {seeds} seed{}, {snapshots}{tests} data test{}, {} source{}, {} macro file{}",
             plural(models),
             plural(seeds),
+            plural(tests),
             self.manifest.sources.len(),
             plural(self.manifest.sources.len()),
             self.project.macro_files.len(),

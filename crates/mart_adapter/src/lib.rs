@@ -9,22 +9,33 @@
 //!   [`view_replace_statements`], [`table_statements`], [`drop_relation`], [`create_schema`]);
 //! - builds the statements of the incremental materialization: temporary table, schema
 //!   changes and the append / merge / delete+insert strategies ([`incremental`]);
+//! - builds the query that counts and judges a data test's failures, and the table that
+//!   keeps them ([`test_result_query`], [`store_failures_statements`]);
 //! - reads CSV seeds, infers a PostgreSQL type per column and builds the seed DDL and the
-//!   `COPY ... FROM STDIN` statement ([`seed`]).
+//!   `COPY ... FROM STDIN` statement ([`seed`]);
+//! - builds the statements of snapshots (SCD type 2: timestamp and check strategies, hard
+//!   deletes) ([`snapshot`]);
+//! - builds what follows a build: indexes, grants and `COMMENT ON`s ([`create_index`],
+//!   [`grant_statements`], [`comment_statements`]).
 //!
 //! What it does not do: it never talks to a database, never spawns tasks, never prints.
 //! Running the statements (and running each returned list in ONE transaction) is the
 //! caller's job, e.g. through `mart_postgres::Connection::execute_in_transaction`.
 
+mod data_test;
 mod ddl;
 pub mod incremental;
 mod quote;
 mod relation;
+mod relation_config;
 pub mod seed;
+pub mod snapshot;
 
+pub use data_test::{store_failures_statements, test_result_query, FailureRule};
 pub use ddl::{
     create_schema, drop_relation, table_statements, view_replace_statements, view_statements,
     BACKUP_SUFFIX, TMP_SUFFIX,
 };
 pub use quote::{quote_ident, quote_literal};
 pub use relation::{suffixed_identifier, Relation, RelationKind, MAX_IDENTIFIER_BYTES};
+pub use relation_config::{comment_statements, create_index, grant_statements};

@@ -1,9 +1,10 @@
 //! CSV seeds: header and row checks, type inference, seed DDL and the COPY statement.
 //!
 //! The CSV dialect is PostgreSQL's `COPY ... (FORMAT csv)`: `"` quotes, `""` escapes a quote
-//! inside a quoted field, an unquoted empty field is NULL and a quoted empty field (`""`) is
-//! an empty string. The bytes of the file are meant to be streamed to COPY unchanged (after
-//! [`copy_payload`]), so every check here is about what COPY will make of them.
+//! inside a quoted field. NULLs are dbt's: an empty field (quoted or not), a field of only
+//! blanks and the word `null` (any case) are NULL in every column. The bytes of the file are
+//! streamed to COPY unchanged (after [`copy_payload`]) unless blanks or `null` words need
+//! [`blank_null_words`], so every check here is about what COPY will make of them.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +23,32 @@ pub struct SeedColumn {
 pub struct SeedSchema {
     pub columns: Vec<SeedColumn>,
     pub row_count: usize,
+    /// Where each COPY batch starts; the first holds the header.
+    pub batches: Vec<SeedBatch>,
+    /// Some field is only blanks or the word `null`: dbt reads it as NULL, COPY would not,
+    /// so the file goes through [`blank_null_words`] first.
+    pub has_null_words: bool,
+}
+
+/// A run of rows loaded by one COPY statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeedBatch {
+    /// Byte offset in the file.
+    pub start: usize,
+    /// The 1-based physical line it starts on.
+    pub line: u64,
+    /// Data rows in the batch.
+    pub rows: usize,
+}
+
+/// Rows per COPY statement: large enough that the per-statement cost vanishes, small enough
+/// that a long file reports progress.
+pub const SEED_BATCH_ROWS: usize = 250_000;
+
+/// dbt's NULL words: an empty or blank field, or `null` in any case.
+fn is_null_word(value: &str) -> bool {
+    let trimmed = value.trim();
+    trimmed.is_empty() || trimmed.eq_ignore_ascii_case("null")
 }
 
 /// A CSV seed that COPY could not load as intended. Lines are 1-based physical lines of the
@@ -92,6 +119,17 @@ pub fn infer_seed_columns(
     delimiter: u8,
     column_types: &BTreeMap<String, String>,
 ) -> Result<SeedSchema, SeedError> {
+    infer_seed_batches(csv, delimiter, column_types, SEED_BATCH_ROWS)
+}
+
+/// [`infer_seed_columns`] with `batch_rows` rows per [`SeedBatch`].
+pub fn infer_seed_batches(
+    csv: &[u8],
+    delimiter: u8,
+    column_types: &BTreeMap<String, String>,
+    batch_rows: usize,
+) -> Result<SeedSchema, SeedError> {
+    let batch_rows = batch_rows.max(1);
     if !delimiter.is_ascii() || matches!(delimiter, b'"' | b'\r' | b'\n' | 0) {
         return Err(SeedError::InvalidDelimiter(delimiter));
     }
@@ -130,6 +168,12 @@ pub fn infer_seed_columns(
 
     // Rows.
     let mut row_count = 0usize;
+    let mut has_null_words = false;
+    let mut batches = vec![SeedBatch {
+        start: 0,
+        line: 1,
+        rows: 0,
+    }];
     let mut after = reader.position().byte();
     loop {
         let before = after;
@@ -147,6 +191,13 @@ pub fn infer_seed_columns(
             });
         }
         let line = lines.line_at(csv, start);
+        if row_count > 0 && row_count.is_multiple_of(batch_rows) {
+            batches.push(SeedBatch {
+                start,
+                line,
+                rows: 0,
+            });
+        }
         if record.len() != expected {
             return Err(SeedError::WrongFieldCount {
                 line,
@@ -165,9 +216,16 @@ pub fn infer_seed_columns(
                     name: Some(names[index].clone()),
                 });
             };
+            if is_null_word(value) {
+                has_null_words |= !value.is_empty();
+                continue;
+            }
             inf.observe(value);
         }
         row_count += 1;
+        if let Some(batch) = batches.last_mut() {
+            batch.rows += 1;
+        }
     }
 
     let columns = names
@@ -181,7 +239,46 @@ pub fn infer_seed_columns(
             SeedColumn { name, data_type }
         })
         .collect();
-    Ok(SeedSchema { columns, row_count })
+    Ok(SeedSchema {
+        columns,
+        row_count,
+        batches,
+        has_null_words,
+    })
+}
+
+/// `csv` with every field that is only blanks or the word `null` made empty (NULL for
+/// COPY), the header kept as it is. Records and line breaks stay where they were, so COPY's
+/// line numbers still match the file's.
+pub fn blank_null_words(csv: &[u8], delimiter: u8) -> Result<Vec<u8>, SeedError> {
+    let csv_error = |e: csv::Error| SeedError::Csv(e.to_string());
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(csv);
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::with_capacity(csv.len()));
+    let mut record = csv::ByteRecord::new();
+    let mut header = true;
+    while reader.read_byte_record(&mut record).map_err(csv_error)? {
+        if header {
+            writer.write_byte_record(&record).map_err(csv_error)?;
+            header = false;
+            continue;
+        }
+        let fields = record.iter().map(|f| match std::str::from_utf8(f) {
+            Ok(v) if is_null_word(v) => &b""[..],
+            _ => f,
+        });
+        writer.write_record(fields).map_err(csv_error)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| SeedError::Csv(e.to_string()))
 }
 
 /// The bytes to stream to [`copy_from_stdin`]'s statement: `csv` without its trailing
@@ -215,25 +312,29 @@ pub fn truncate_table(target: &Relation) -> String {
     format!("truncate table {target}")
 }
 
-/// `copy R ("col", ...) from stdin with (format csv, header true, delimiter 'x'[, force_null (...)])`.
+/// `copy R ("col", ...) from stdin with (format csv, header true, delimiter 'x', force_null (...))`.
 ///
-/// An unquoted empty field is NULL, a quoted `""` is an empty string. For columns whose type
-/// is not textual (integer, date, ...), `force_null` also turns a quoted `""` into NULL,
-/// since an empty string is no valid value there.
+/// An empty field is NULL, quoted (`""`) or not, in every column, as in dbt.
 pub fn copy_from_stdin(target: &Relation, columns: &[SeedColumn], delimiter: u8) -> String {
+    copy_batch_from_stdin(target, columns, delimiter, true)
+}
+
+/// [`copy_from_stdin`] for one [`SeedBatch`]: only the first has the header line.
+pub fn copy_batch_from_stdin(
+    target: &Relation,
+    columns: &[SeedColumn],
+    delimiter: u8,
+    header: bool,
+) -> String {
     let names: Vec<String> = columns.iter().map(|c| quote_ident(&c.name)).collect();
-    let force_null: Vec<String> = columns
-        .iter()
-        .filter(|c| !is_textual(&c.data_type))
-        .map(|c| quote_ident(&c.name))
-        .collect();
+    let force_null = &names;
     let delimiter = if delimiter.is_ascii_graphic() || delimiter == b' ' {
         quote_literal(&char::from(delimiter).to_string())
     } else {
         format!("E'\\x{delimiter:02x}'")
     };
     let mut sql = format!(
-        "copy {target} ({}) from stdin with (format csv, header true, delimiter {delimiter}",
+        "copy {target} ({}) from stdin with (format csv, header {header}, delimiter {delimiter}",
         names.join(", ")
     );
     if !force_null.is_empty() {
@@ -241,23 +342,6 @@ pub fn copy_from_stdin(target: &Relation, columns: &[SeedColumn], delimiter: u8)
     }
     sql.push(')');
     sql
-}
-
-/// Types for which an empty string is a value of its own.
-fn is_textual(data_type: &str) -> bool {
-    let t = data_type.trim().to_ascii_lowercase();
-    let base = t.split(['(', '[']).next().unwrap_or("").trim();
-    matches!(
-        base,
-        "text"
-            | "varchar"
-            | "character varying"
-            | "char"
-            | "character"
-            | "bpchar"
-            | "citext"
-            | "name"
-    ) && !t.contains('[')
 }
 
 fn header_names(record: &csv::ByteRecord, line: u64) -> Result<Vec<String>, SeedError> {
@@ -752,27 +836,43 @@ mod tests {
     }
 
     #[test]
-    fn textual_types() {
-        for t in [
-            "text",
-            "varchar(10)",
-            "VARCHAR",
-            "character varying(3)",
-            "char(2)",
-            "citext",
-        ] {
-            assert!(is_textual(t), "{t}");
-        }
-        for t in [
-            "integer",
-            "numeric(10,2)",
-            "date",
-            "text[]",
-            "jsonb",
-            "timestamp",
-        ] {
-            assert!(!is_textual(t), "{t}");
-        }
+    fn batches_and_null_words() {
+        let csv = b"a,b\n1,x\n2,\"y\nz\"\n3,  \n4,NULL\n5,null\n";
+        let schema = infer_seed_batches(csv, b',', &BTreeMap::new(), 2).unwrap();
+        assert_eq!(
+            schema.batches,
+            [
+                SeedBatch {
+                    start: 0,
+                    line: 1,
+                    rows: 2
+                },
+                SeedBatch {
+                    start: 16,
+                    line: 5,
+                    rows: 2
+                },
+                SeedBatch {
+                    start: 28,
+                    line: 7,
+                    rows: 1
+                },
+            ]
+        );
+        assert_eq!(&csv[16..20], b"3,  ");
+        assert!(schema.has_null_words);
+        assert_eq!(schema.columns[1].data_type, "text");
+        assert_eq!(
+            String::from_utf8(blank_null_words(csv, b',').unwrap()).unwrap(),
+            "a,b\n1,x\n2,\"y\nz\"\n3,\n4,\n5,\n"
+        );
+        // Blanks and null words take no part in inference.
+        assert_eq!(types("a,b\nnull,x\n1, \n"), ["integer", "text"]);
+        assert!(!infer("a,b\n1,\n").unwrap().has_null_words);
+        assert_eq!(
+            copy_batch_from_stdin(&Relation::new(None, "s", "t"), &schema.columns, b',', false),
+            "copy \"s\".\"t\" (\"a\", \"b\") from stdin with (format csv, header false, delimiter ',', force_null (\"a\", \"b\"))"
+        );
     }
 
     #[test]

@@ -4,13 +4,13 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mart_diagnostics::{Code, Diagnostic};
-use mart_graph::NodeId;
+use mart_diagnostics::{Code, Diagnostic, SourceFile};
+use mart_graph::{NodeId, ResourceType};
 use mart_jinja::{JinjaEnv, Phase, QueryRunner, RenderScope};
 use mart_project::Materialization;
 
 use crate::inject::inject_ctes;
-use crate::manifest::{cte_name, model_value, Manifest};
+use crate::manifest::{cte_name, model_value, Manifest, Node};
 
 /// A node's SQL as it will run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,27 +112,14 @@ impl<'a> Compiler<'a> {
                 format!("'{id}' is not a node of this project"),
             )
         })?;
-        let Some(file) = &node.file else {
+        let template = node.test.as_ref().and_then(|t| t.template.as_ref());
+        let Some(file) = template.or(node.file.as_ref()) else {
             return Err(Diagnostic::error(
                 Code::UnknownRef,
                 format!("'{}' has no SQL to compile", node.name),
             ));
         };
-        let mut scope = RenderScope::new(Phase::Compile);
-        scope.resolver = Some(self.manifest.resolver.clone());
-        scope.query_runner = self.query_runner.clone();
-        scope.config = node.config.raw.clone();
-        scope.this = Some(node.relation.clone());
-        scope.is_incremental = is_incremental;
-        scope.model = model_value(
-            &node.id,
-            &node.name,
-            node.resource_type,
-            &node.fqn,
-            &node.original_file_path,
-            &node.config.raw,
-        );
-        let scope = Arc::new(scope);
+        let scope = Arc::new(self.scope(Some(node), is_incremental));
         let sql = self.env.render(file, &scope)?;
         let recorded = scope.take_recorded();
         let mut ephemerals: Vec<NodeId> = Vec::new();
@@ -155,6 +142,39 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    /// The compile-phase scope of `node` (or of the project, for on-run hooks).
+    fn scope(&self, node: Option<&Node>, is_incremental: bool) -> RenderScope {
+        let mut scope = RenderScope::new(Phase::Compile);
+        scope.resolver = Some(self.manifest.resolver.clone());
+        scope.query_runner = self.query_runner.clone();
+        if let Some(node) = node {
+            scope.config = node.config.raw.clone();
+            scope.this = Some(node.relation.clone());
+            scope.is_incremental = is_incremental;
+            scope.model = model_value(
+                &node.id,
+                &node.name,
+                node.resource_type,
+                &node.fqn,
+                &node.original_file_path,
+                &node.config.raw,
+            );
+        }
+        scope
+    }
+
+    /// Renders a hook's SQL (`pre_hook`, `post_hook`, `on-run-start`, ...): in the context
+    /// of node `id` (`this` is its relation), or of the project when `id` is `None`.
+    pub fn render_hook(
+        &self,
+        id: Option<&NodeId>,
+        hook: &Arc<SourceFile>,
+    ) -> Result<String, Diagnostic> {
+        let node = id.and_then(|id| self.manifest.node(id));
+        let scope = Arc::new(self.scope(node, false));
+        self.env.render(hook, &scope)
+    }
+
     /// Calls the project macro `name` with keyword arguments outside any node (`mart
     /// run-operation`): ref(), source(), run_query() and statement blocks work as in a
     /// model. The messages it logged are kept even when it fails half-way.
@@ -163,10 +183,7 @@ impl<'a> Compiler<'a> {
         name: &str,
         args: &serde_json::Map<String, serde_json::Value>,
     ) -> MacroRun {
-        let mut scope = RenderScope::new(Phase::Compile);
-        scope.resolver = Some(self.manifest.resolver.clone());
-        scope.query_runner = self.query_runner.clone();
-        let scope = Arc::new(scope);
+        let scope = Arc::new(self.scope(None, false));
         let result = self.env.call_macro(name, args, &scope);
         MacroRun {
             logs: scope.take_recorded().logs,
@@ -193,12 +210,20 @@ impl Manifest {
 
     fn artifact_path(&self, kind: &str, id: &NodeId) -> Option<PathBuf> {
         let node = self.node(id)?;
-        Some(
-            self.target_dir
-                .join(kind)
-                .join(&self.project_name)
-                .join(&node.original_file_path),
-        )
+        let base = self.target_dir.join(kind).join(&self.project_name);
+        Some(match node.resource_type {
+            // One file can define several snapshots (or a property file a YAML one).
+            ResourceType::Snapshot => {
+                let file = Path::new(&node.original_file_path);
+                base.join(file.parent().unwrap_or(Path::new("")))
+                    .join(format!("{}.sql", node.name))
+            }
+            // dbt: a generic test's SQL goes under its property file's path.
+            ResourceType::Test if node.test.as_ref().is_some_and(|t| t.metadata.is_some()) => {
+                base.join(&node.original_file_path).join(&node.path)
+            }
+            _ => base.join(&node.original_file_path),
+        })
     }
 }
 

@@ -7,11 +7,13 @@
 //! through the query runner a caller hands to the compile phase.
 
 mod compile;
+mod data_tests;
 mod inject;
 mod locate;
 mod manifest;
 
 pub use compile::{write_artifact, CompiledNode, Compiler, MacroRun};
+pub use data_tests::{synthesize_test_names, Severity, TestConfig, TestInfo, TestMetadata};
 pub use manifest::{config_error_at, Manifest, Node, SourceNode};
 
 #[cfg(test)]

@@ -17,9 +17,10 @@ use mart_project::{
 };
 use minijinja::value::Value;
 
+use crate::data_tests::{parse_tests, TestInfo};
 use crate::locate::locate_call;
 
-/// A model or seed as the engine sees it after parsing.
+/// A model, seed or snapshot as the engine sees it after parsing.
 #[derive(Clone, Debug)]
 pub struct Node {
     pub id: NodeId,
@@ -29,7 +30,11 @@ pub struct Node {
     pub fqn: Vec<String>,
     /// Relative to the project root, forward slashes.
     pub original_file_path: String,
-    /// The SQL file (models); `None` for seeds.
+    /// dbt's `path`: relative to the resource folder (`dim/dim_user.sql`); a generic
+    /// test's `<name>.sql`.
+    pub path: String,
+    /// The SQL file (models, snapshots, singular tests), the property file (generic
+    /// tests); `None` for seeds.
     pub file: Option<Arc<SourceFile>>,
     pub config: NodeConfig,
     pub relation: Relation,
@@ -38,6 +43,8 @@ pub struct Node {
     pub depends_on: Vec<NodeId>,
     pub refs: Vec<RefCall>,
     pub source_calls: Vec<SourceCall>,
+    /// Set for tests.
+    pub test: Option<TestInfo>,
 }
 
 impl Node {
@@ -58,6 +65,13 @@ impl Node {
             source_name: None,
             config: flat_config(&self.config.raw),
             depends_on: self.depends_on.clone(),
+            test_type: self.test.as_ref().map(|t| {
+                if t.metadata.is_some() {
+                    "generic".to_string()
+                } else {
+                    "singular".to_string()
+                }
+            }),
         }
     }
 }
@@ -80,6 +94,10 @@ pub struct Manifest {
     pub sources: BTreeMap<NodeId, SourceNode>,
     pub dag: Dag,
     pub warnings: Vec<Diagnostic>,
+    /// The project file's `on-run-start` / `on-run-end` hooks, and the file itself.
+    pub on_run_start: Vec<String>,
+    pub on_run_end: Vec<String>,
+    pub project_file: PathBuf,
     pub(crate) resolver: Arc<ManifestResolver>,
 }
 
@@ -158,6 +176,14 @@ impl Manifest {
                 )
             })
             .collect();
+        // Tests are not ref-able: they join after the names are known.
+        for parsed in parse_tests(project, target, env, &nodes, &sources) {
+            match parsed {
+                Ok(node) if node.config.enabled => nodes.push(node),
+                Ok(_) => {}
+                Err(d) => errors.push(d),
+            }
+        }
         for node in &mut nodes {
             node.depends_on = resolve_dependencies(
                 node,
@@ -191,6 +217,9 @@ impl Manifest {
             sources,
             dag,
             warnings: project.warnings.clone(),
+            on_run_start: project.config.on_run_start.clone(),
+            on_run_end: project.config.on_run_end.clone(),
+            project_file: project.config.file.path.clone(),
             resolver,
         })
     }
@@ -263,29 +292,49 @@ pub(crate) fn model_value(
     })
 }
 
-fn path_string(path: &std::path::Path) -> String {
+pub(crate) fn path_string(path: &std::path::Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-/// Parse-renders the models on every core; results keep the project's file order.
+/// Parse-renders the models, then the snapshots, on every core; results keep the
+/// project's file order.
 fn parse_models(
     project: &Project,
     target: &Target,
     env: &JinjaEnv,
 ) -> Vec<Result<Node, Diagnostic>> {
-    mart_project::parallel_map(&project.models, |m| parse_model(project, target, env, m))
+    let mut nodes = mart_project::parallel_map(&project.models, |m| {
+        parse_sql_node(project, target, env, m, ResourceType::Model)
+    });
+    nodes.extend(mart_project::parallel_map(&project.snapshots, |s| {
+        parse_sql_node(project, target, env, s, ResourceType::Snapshot)
+    }));
+    nodes
 }
 
-fn parse_model(
+/// The parse render of a model or snapshot: its refs, sources and config() calls.
+fn parse_sql_node(
     project: &Project,
     target: &Target,
     env: &JinjaEnv,
     model: &mart_project::NodeFile,
+    resource_type: ResourceType,
 ) -> Result<Node, Diagnostic> {
     let package = &project.config.name;
-    let id = NodeId::for_node(ResourceType::Model, package, &model.name);
-    let properties = project.model_properties.get(&model.name);
-    let mut config = layered_config(&project.config.models, &model.fqn, properties);
+    let id = NodeId::for_node(resource_type, package, &model.name);
+    let (tree, properties, default_materialization) = match resource_type {
+        ResourceType::Snapshot => (
+            &project.config.snapshots,
+            project.snapshot_properties.get(&model.name),
+            "snapshot",
+        ),
+        _ => (
+            &project.config.models,
+            project.model_properties.get(&model.name),
+            "view",
+        ),
+    };
+    let mut config = layered_config(tree, &model.fqn, properties);
     let path = path_string(&model.file.path);
     let mut scope = RenderScope::new(Phase::Parse);
     scope.config = config.clone();
@@ -294,37 +343,32 @@ fn parse_model(
         target.schema.clone(),
         model.name.clone(),
     ));
-    scope.model = model_value(
-        &id,
-        &model.name,
-        ResourceType::Model,
-        &model.fqn,
-        &path,
-        &config,
-    );
+    scope.model = model_value(&id, &model.name, resource_type, &model.fqn, &path, &config);
     let scope = Arc::new(scope);
     env.render(&model.file, &scope)?;
     let recorded = scope.take_recorded();
     for layer in &recorded.configs {
         merge_into(&mut config, layer);
     }
-    let config = NodeConfig::from_map(config, "view").map_err(|e| config_error(&model.file, &e))?;
+    let config = NodeConfig::from_map(config, default_materialization)
+        .map_err(|e| config_error(&model.file, &e))?;
     let relation = relation_for(
         env,
         target,
         &id,
         &model.name,
-        ResourceType::Model,
+        resource_type,
         &model.fqn,
         &config,
     )?;
     Ok(Node {
         id,
         name: model.name.clone(),
-        resource_type: ResourceType::Model,
+        resource_type,
         package: package.clone(),
         fqn: model.fqn.clone(),
         original_file_path: path,
+        path: resource_path(&model.fqn, "sql"),
         file: Some(model.file.clone()),
         relation,
         description: properties
@@ -335,7 +379,13 @@ fn parse_model(
         refs: recorded.refs,
         source_calls: recorded.sources,
         config,
+        test: None,
     })
+}
+
+/// dbt's `path` of a model or seed: the fqn's folders and name under the resource folder.
+fn resource_path(fqn: &[String], extension: &str) -> String {
+    format!("{}.{extension}", fqn.get(1..).unwrap_or_default().join("/"))
 }
 
 fn seed_node(
@@ -372,6 +422,7 @@ fn seed_node(
         package: package.clone(),
         fqn: seed.fqn.clone(),
         original_file_path: path_string(&seed.path),
+        path: resource_path(&seed.fqn, "csv"),
         file: None,
         relation,
         description: properties
@@ -382,6 +433,7 @@ fn seed_node(
         refs: Vec::new(),
         source_calls: Vec::new(),
         config,
+        test: None,
     })
 }
 
@@ -402,7 +454,7 @@ fn layered_config(
     config
 }
 
-fn config_error(file: &Arc<SourceFile>, e: &mart_project::ConfigError) -> Diagnostic {
+pub(crate) fn config_error(file: &Arc<SourceFile>, e: &mart_project::ConfigError) -> Diagnostic {
     config_error_at(file, &e.key, e.to_string())
 }
 
@@ -425,7 +477,7 @@ pub fn config_error_at(file: &Arc<SourceFile>, key: &str, message: String) -> Di
 
 /// Schema and alias through generate_schema_name / generate_alias_name: the project's
 /// macros when it defines them, else dbt's defaults.
-fn relation_for(
+pub(crate) fn relation_for(
     env: &JinjaEnv,
     target: &Target,
     id: &NodeId,
@@ -434,6 +486,20 @@ fn relation_for(
     fqn: &[String],
     config: &NodeConfig,
 ) -> Result<Relation, Diagnostic> {
+    // A snapshot's legacy `target_schema` / `target_database` name the place verbatim.
+    let legacy = |key: &str| match config.raw.get(key) {
+        Some(serde_json::Value::String(s)) if resource_type == ResourceType::Snapshot => {
+            Some(s.trim().to_string())
+        }
+        _ => None,
+    };
+    if let Some(schema) = legacy("target_schema") {
+        let database = legacy("target_database")
+            .or_else(|| config.database.clone())
+            .unwrap_or_else(|| target.dbname.clone());
+        let identifier = config.alias.clone().unwrap_or_else(|| name.to_string());
+        return Ok(Relation::new(Some(database), schema, identifier));
+    }
     let custom_schema = config.schema.as_deref().map(str::trim);
     let needs_macro = env.has_macro("generate_schema_name") || env.has_macro("generate_alias_name");
     let scope = needs_macro.then(|| {
@@ -468,9 +534,8 @@ fn relation_for(
         )?,
         _ => config.alias.clone().unwrap_or_else(|| name.to_string()),
     };
-    let database = config
-        .database
-        .clone()
+    let database = legacy("target_database")
+        .or_else(|| config.database.clone())
         .unwrap_or_else(|| target.dbname.clone());
     Ok(Relation::new(Some(database), schema, identifier))
 }
@@ -584,10 +649,9 @@ fn located(
 /// Two nodes must not build the same relation (aliases can collide).
 fn check_unique_relations(nodes: &[Node], errors: &mut Diagnostics) {
     let mut seen: HashMap<(&str, &str), &Node> = HashMap::new();
-    for node in nodes
-        .iter()
-        .filter(|n| n.config.materialized != Materialization::Ephemeral)
-    {
+    for node in nodes.iter().filter(|n| {
+        n.config.materialized != Materialization::Ephemeral && n.resource_type != ResourceType::Test
+    }) {
         let key = (
             node.relation.schema.as_str(),
             node.relation.identifier.as_str(),
@@ -672,6 +736,7 @@ fn source_graph_node(source: &SourceNode) -> GraphNode {
         source_name: Some(source.table.source_name.clone()),
         config: flat_config(&source.table.config),
         depends_on: Vec::new(),
+        test_type: None,
     }
 }
 
@@ -706,6 +771,7 @@ impl ManifestResolver {
     ) -> Self {
         let refs = nodes
             .values()
+            .filter(|n| n.resource_type != ResourceType::Test)
             .map(|n| {
                 let resolved = if n.config.materialized == Materialization::Ephemeral {
                     ResolvedRef::Ephemeral {

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use mart_diagnostics::{render_human, Diagnostics};
-use mart_graph::NodeId;
+use mart_graph::{NodeId, ResourceType};
 use mart_jinja::JinjaEnv;
 use mart_project::{parse_target, Project, Target};
 
@@ -317,4 +317,118 @@ fn unchanged_artifacts_are_not_rewritten() {
     write_artifact(&path, "select 2").unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "select 2");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn data_tests_become_nodes_with_dbt_names_dependencies_and_configs() {
+    let fx = Fixture::new(
+        "data_tests",
+        &[
+            ("models/dim/users.sql", "select 1 as id, 1 as team_id"),
+            ("models/dim/teams.sql", "select 1 as team_id"),
+            ("models/dim/off.sql", "{{ config(enabled=false) }}select 1 as id"),
+            (
+                "models/dim/_dim.yml",
+                "models:\n  - name: users\n    columns:\n      - name: id\n        data_tests:\n          - unique\n          - not_null: {config: {severity: warn, enabled: false}}\n      - name: team_id\n        data_tests:\n          - relationships: {to: ref('teams'), field: team_id, where: 'id > 0', limit: 5}\n  - name: off\n    columns:\n      - name: id\n        data_tests: [unique]\n",
+            ),
+            (
+                "snapshots/_snap.yml",
+                "snapshots:\n  - name: users_history\n    columns:\n      - name: id\n        data_tests: [unique]\n",
+            ),
+            (
+                "tests/assert_one_team.sql",
+                "{{ config(severity='warn', tags=['rules']) }}select * from {{ ref('teams') }} where team_id <> 1",
+            ),
+        ],
+    );
+    let (manifest, env) = fx.build().unwrap();
+    let tests: Vec<&Node> = manifest
+        .nodes
+        .values()
+        .filter(|n| n.resource_type == ResourceType::Test)
+        .collect();
+    // The disabled test, the test of the disabled model and the test of a snapshot that
+    // has no node are left out.
+    let names: Vec<&str> = tests.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "assert_one_team",
+            "relationships_users_team_id__team_id__ref_teams_",
+            "unique_users_id"
+        ]
+    );
+    let relationships = tests[1];
+    assert!(relationships
+        .id
+        .as_str()
+        .starts_with("test.learn.relationships_users_team_id__team_id__ref_teams_."));
+    assert_eq!(
+        relationships.depends_on,
+        vec![
+            NodeId::from("model.learn.teams"),
+            NodeId::from("model.learn.users")
+        ]
+    );
+    assert_eq!(
+        relationships.fqn,
+        vec!["learn", "dim", relationships.name.as_str()]
+    );
+    assert_eq!(
+        relationships.path,
+        "relationships_users_team_id__team_id__ref_teams_.sql"
+    );
+    let info = relationships.test.as_ref().unwrap();
+    assert_eq!(info.attached_node, Some(NodeId::from("model.learn.users")));
+    assert_eq!(info.config.limit, Some(5));
+    assert_eq!(info.config.severity, Severity::Error);
+    assert_eq!(relationships.relation.schema, "analytics_dbt_test__audit");
+    let compiled = Compiler::new(&manifest, &env, None)
+        .compile(&relationships.id, false)
+        .unwrap();
+    assert!(
+        compiled.sql.contains(
+            "from (select * from \"db\".\"analytics\".\"users\" where id > 0) dbt_subquery"
+        ),
+        "{}",
+        compiled.sql
+    );
+    assert_eq!(
+        manifest.compiled_path(&relationships.id).unwrap(),
+        manifest.target_dir.join(
+            "compiled/learn/models/dim/_dim.yml/relationships_users_team_id__team_id__ref_teams_.sql"
+        )
+    );
+    let singular = tests[0];
+    assert_eq!(singular.id.as_str(), "test.learn.assert_one_team");
+    assert_eq!(singular.config.tags, vec!["rules"]);
+    assert_eq!(
+        singular.test.as_ref().unwrap().config.severity,
+        Severity::Warn
+    );
+    assert_eq!(singular.depends_on, vec![NodeId::from("model.learn.teams")]);
+    // Tests are not ref-able.
+    let dag_test = manifest.dag.node(&singular.id).unwrap();
+    assert_eq!(dag_test.test_type.as_deref(), Some("singular"));
+}
+
+#[test]
+fn a_bad_test_declaration_points_at_its_entry() {
+    let fx = Fixture::new(
+        "bad_test",
+        &[
+            ("models/m.sql", "select 1 as id"),
+            (
+                "models/_m.yml",
+                "models:\n  - name: m\n    columns:\n      - name: id\n        data_tests:\n          - not_null: {severity: sometimes}\n",
+            ),
+        ],
+    );
+    insta::assert_snapshot!(fx.errors(), @r"
+    models/_m.yml:6:24: error[MART104]: config 'severity' must be error or warn, found 'sometimes'
+      |
+    6 |           - not_null: {severity: sometimes}
+      |                        ^^^^^^^^
+      = help: fix 'severity' in config(), the property file, or the project file's folder config
+    ");
 }

@@ -146,6 +146,8 @@ pub struct GraphNode {
     pub config: BTreeMap<String, String>,
     /// Parents; every one must be a node of the same graph.
     pub depends_on: Vec<NodeId>,
+    /// Tests: `generic` or `singular` (the `test_type:` selector).
+    pub test_type: Option<String>,
 }
 
 #[cfg(test)]

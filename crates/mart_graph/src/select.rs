@@ -181,6 +181,12 @@ fn matching(dag: &Dag, criterion: &Criterion, indexed: bool) -> NodeSet {
         Criterion::Package(package) => add_if(&mut all.clone(), &|i| {
             matches(package, &dag.node_at(i).package)
         }),
+        Criterion::TestType(test_type) => add_if(&mut all.clone(), &|i| {
+            dag.node_at(i)
+                .test_type
+                .as_deref()
+                .is_some_and(|t| matches(test_type, t))
+        }),
         Criterion::ResourceType(t) => {
             add_if(&mut dag.of_type(*t).iter().map(|&i| i as usize), &|_| true);
         }

@@ -8,7 +8,7 @@ use mart_diagnostics::{closest_name, Code, Diagnostic};
 use crate::node::ResourceType;
 
 /// The methods a selector may name before `:` (config takes a key: `config.<key>`).
-const METHODS: [&str; 8] = [
+const METHODS: [&str; 9] = [
     "tag",
     "path",
     "file",
@@ -17,6 +17,7 @@ const METHODS: [&str; 8] = [
     "source",
     "resource_type",
     "config",
+    "test_type",
 ];
 
 fn methods_list() -> String {
@@ -165,6 +166,8 @@ pub enum Criterion {
     },
     /// `config.<key>:<value>`; the value is a glob.
     Config { key: String, value: String },
+    /// `test_type:generic` or `test_type:singular`.
+    TestType(String),
 }
 
 impl fmt::Display for Criterion {
@@ -192,6 +195,7 @@ impl fmt::Display for Criterion {
                 Ok(())
             }
             Criterion::Config { key, value } => write!(f, "config.{key}:{value}"),
+            Criterion::TestType(v) => write!(f, "test_type:{v}"),
         }
     }
 }
@@ -438,6 +442,7 @@ fn parse_method(method: &str, value: &str, selector: &str) -> Result<Criterion, 
         "file" => Criterion::File(value_owned),
         "fqn" => Criterion::Fqn(value_owned),
         "package" => Criterion::Package(value_owned),
+        "test_type" => Criterion::TestType(value_owned),
         "resource_type" => {
             let t = value.parse::<ResourceType>().map_err(|_| {
                 let names: Vec<&str> = ResourceType::ALL.iter().map(|t| t.as_str()).collect();
@@ -487,6 +492,7 @@ fn example_for(method: &str) -> &'static str {
         "fqn" => "fqn:mart_example.dim",
         "package" => "package:mart_example",
         "source" => "source:raw.server_log",
+        "test_type" => "test_type:generic",
         _ => "resource_type:model",
     }
 }
@@ -545,8 +551,8 @@ mod tests {
 
     #[test]
     fn error_messages() {
-        insta::assert_snapshot!(err("tagg:daily"), @"unknown selector method 'tagg' in 'tagg:daily'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>; did you mean 'tag'?");
-        insta::assert_snapshot!(err("materialized:table"), @"unknown selector method 'materialized' in 'materialized:table'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>");
+        insta::assert_snapshot!(err("tagg:daily"), @"unknown selector method 'tagg' in 'tagg:daily'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type; did you mean 'tag'?");
+        insta::assert_snapshot!(err("materialized:table"), @"unknown selector method 'materialized' in 'materialized:table'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type");
         insta::assert_snapshot!(err("tag:"), @"selector 'tag:' has no value; write tag:<value>, as in tag:daily");
         insta::assert_snapshot!(err("+"), @"selector '+' has no value; write a model name, a path or method:value, as in dim_user or tag:daily");
         insta::assert_snapshot!(err("@"), @"selector '@' has no value; write a model name, a path or method:value, as in dim_user or tag:daily");
@@ -565,9 +571,9 @@ mod tests {
         insta::assert_snapshot!(err("config:table"), @"'config' needs a key in 'config:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("config.:table"), @"'config' needs a key in 'config.:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("source:a.b.c.d"), @"source selector 'source:a.b.c.d' has too many parts; write source:<source>, source:<source>.<table> or source:<package>.<source>.<table>");
-        insta::assert_snapshot!(err(":x"), @"unknown selector method '' in ':x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>");
+        insta::assert_snapshot!(err(":x"), @"unknown selector method '' in ':x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type");
         // The first bad token is reported even after good ones.
-        insta::assert_snapshot!(err("dim_user tagg:x"), @"unknown selector method 'tagg' in 'tagg:x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>; did you mean 'tag'?");
+        insta::assert_snapshot!(err("dim_user tagg:x"), @"unknown selector method 'tagg' in 'tagg:x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type; did you mean 'tag'?");
         assert_eq!(
             parse_selector("tagg:x").unwrap_err().to_diagnostic().code,
             Code::Selector

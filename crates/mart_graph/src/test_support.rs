@@ -22,6 +22,7 @@ pub(crate) fn node(id: &str, deps: &[&str]) -> GraphNode {
         source_name: (resource_type == ResourceType::Source).then(|| parts[2].to_owned()),
         config: BTreeMap::new(),
         depends_on: deps.iter().map(|d| NodeId::new(*d)).collect(),
+        test_type: None,
     }
 }
 
@@ -70,6 +71,7 @@ fn build(spec: Spec<'_>) -> GraphNode {
         source_name: None,
         config,
         depends_on: spec.deps.iter().map(|d| NodeId::new(*d)).collect(),
+        test_type: None,
     }
 }
 
@@ -235,6 +237,7 @@ pub(crate) fn example_project() -> Vec<GraphNode> {
         source_name: Some("raw".into()),
         config: BTreeMap::new(),
         depends_on: Vec::new(),
+        test_type: None,
     });
     nodes
 }

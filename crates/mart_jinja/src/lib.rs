@@ -41,9 +41,12 @@ pub struct JinjaEnv {
     env: Environment<'static>,
     /// Template name -> file, to point errors at the user's file.
     files: HashMap<String, Arc<SourceFile>>,
-    /// Macro name -> the file defining it.
+    /// Macro name -> the file that defines it.
     macros: BTreeMap<String, Arc<SourceFile>>,
 }
+
+/// Where mart's built-in macros (dbt's generic tests) say they come from.
+pub const BUILTIN_MACRO_PATH: &str = "<mart>/generic_tests.sql";
 
 impl JinjaEnv {
     /// Builds the environment and registers every macro of `macro_files` by name.
@@ -69,11 +72,15 @@ impl JinjaEnv {
 
     fn add_macros(&mut self, macro_files: &[Arc<SourceFile>]) -> Result<(), Diagnostics> {
         let mut errors = Diagnostics::default();
-        let mut defined: HashMap<String, Arc<SourceFile>> = HashMap::new();
-        for file in macro_files {
+        let builtin = Arc::new(SourceFile::new(
+            BUILTIN_MACRO_PATH,
+            include_str!("builtin/generic_tests.sql"),
+        ));
+        for file in macro_files.iter().chain(std::iter::once(&builtin)) {
+            let is_builtin = Arc::ptr_eq(file, &builtin);
             let name = template_name(file);
             self.files.insert(name.clone(), file.clone());
-            let text = macros::without_foreign_blocks(&file.text).into_owned();
+            let text = macros::prepare_macro_source(&file.text).into_owned();
             if let Err(e) = self.env.add_template_owned(name.clone(), text.clone()) {
                 errors.push(errors::to_diagnostic(&e, &self.files, Some(file)));
                 continue;
@@ -86,11 +93,13 @@ impl JinjaEnv {
                 }
             };
             for macro_name in names {
-                if let Some(first) = defined.get(&macro_name) {
-                    errors.push(macros::duplicate_macro(&macro_name, file, first));
+                if let Some(first) = self.macros.get(&macro_name) {
+                    // A project macro replaces the built-in one of the same name.
+                    if !is_builtin {
+                        errors.push(macros::duplicate_macro(&macro_name, file, first));
+                    }
                     continue;
                 }
-                defined.insert(macro_name.clone(), file.clone());
                 macros::register(&mut self.env, &name, &macro_name);
                 self.macros.insert(macro_name, file.clone());
             }
@@ -103,6 +112,11 @@ impl JinjaEnv {
 
     pub fn has_macro(&self, name: &str) -> bool {
         self.macros.contains_key(name)
+    }
+
+    /// Every macro by name, with the file defining it ([`BUILTIN_MACRO_PATH`] for mart's own).
+    pub fn macros(&self) -> impl Iterator<Item = (&str, &Arc<SourceFile>)> + '_ {
+        self.macros.iter().map(|(name, file)| (name.as_str(), file))
     }
 
     /// Renders a node's file with the given scope; errors point at the file and line.

@@ -28,18 +28,57 @@ pub(crate) fn macro_names(
     Ok(names)
 }
 
-/// dbt block tags that may sit in macro files but define no macro mart can call yet:
-/// generic tests (`{% test name(model, column_name) %}`, for the tests feature) and custom
+/// dbt block tags that may sit in macro files but define no macro mart can call: custom
 /// materializations. minijinja does not know these tags.
-const FOREIGN_BLOCKS: [(&str, &str); 2] = [
-    ("test", "endtest"),
-    ("materialization", "endmaterialization"),
-];
+const FOREIGN_BLOCKS: [(&str, &str); 1] = [("materialization", "endmaterialization")];
 
-/// The macro file's text with every [`FOREIGN_BLOCKS`] block blanked out: its characters
-/// become spaces and its line breaks stay, so that error positions in the rest of the
-/// file are unchanged. A block without its end tag is left for minijinja to report.
-pub(crate) fn without_foreign_blocks(source: &str) -> Cow<'_, str> {
+/// A macro file's text as minijinja reads it: generic tests become macros (as in dbt,
+/// `{% test not_null(model, column_name) %}` defines the macro `test_not_null`), and every
+/// [`FOREIGN_BLOCKS`] block is blanked out: its characters become spaces and its line
+/// breaks stay, so that error lines in the rest of the file are unchanged. A block
+/// without its end tag is left for minijinja to report.
+pub(crate) fn prepare_macro_source(source: &str) -> Cow<'_, str> {
+    let source = generic_tests_as_macros(source);
+    let blanked = match without_foreign_blocks(&source) {
+        Cow::Owned(blanked) => Some(blanked),
+        Cow::Borrowed(_) => None,
+    };
+    match blanked {
+        Some(blanked) => Cow::Owned(blanked),
+        None => source,
+    }
+}
+
+/// `{% test name(` -> `{% macro test_name(` and `{% endtest %}` -> `{% endmacro %}`.
+fn generic_tests_as_macros(source: &str) -> Cow<'_, str> {
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some((start, keyword)) = next_tag(source, from, |k| k == "test" || k == "endtest") {
+        let keyword_at = start + source[start..].find(keyword).unwrap_or(0);
+        let after = keyword_at + keyword.len();
+        out.push_str(&source[copied..keyword_at]);
+        if keyword == "test" {
+            let rest = &source[after..];
+            let name_at = rest.len() - rest.trim_start().len();
+            out.push_str("macro");
+            out.push_str(&rest[..name_at]);
+            out.push_str("test_");
+            copied = after + name_at;
+        } else {
+            out.push_str("endmacro");
+            copied = after;
+        }
+        from = after;
+    }
+    if copied == 0 {
+        return Cow::Borrowed(source);
+    }
+    out.push_str(&source[copied..]);
+    Cow::Owned(out)
+}
+
+fn without_foreign_blocks(source: &str) -> Cow<'_, str> {
     let mut blanked: Option<Vec<u8>> = None;
     let mut from = 0;
     while let Some((start, keyword)) = next_tag(source, from, |k| {
@@ -195,7 +234,8 @@ mod tests {
 
     #[test]
     fn foreign_blocks_become_spaces_and_keep_line_breaks() {
-        let source = "a{%- test t(model) -%}\nx é\n{% endtest %}b{% testing %}";
+        let source =
+            "a{%- materialization t, adapter='x' -%}\nx é\n{% endmaterialization %}b{% testing %}";
         let out = without_foreign_blocks(source);
         assert_eq!(out.len(), source.len());
         let spaces = |n: usize| " ".repeat(n);
@@ -203,9 +243,9 @@ mod tests {
             out,
             format!(
                 "a{}\n{}\n{}b{{% testing %}}",
-                spaces(21),
+                spaces(38),
                 spaces(4),
-                spaces(13)
+                spaces(24)
             )
         );
         assert!(matches!(
@@ -213,6 +253,23 @@ mod tests {
             Cow::Borrowed(_)
         ));
         // No end tag: left for minijinja to report.
-        assert_eq!(without_foreign_blocks("{% test t() %}x"), "{% test t() %}x");
+        assert_eq!(
+            without_foreign_blocks("{% materialization t %}x"),
+            "{% materialization t %}x"
+        );
+    }
+
+    #[test]
+    fn generic_tests_become_macros_named_test_name() {
+        assert_eq!(
+            prepare_macro_source(
+                "{%- test  is_even(model, column_name) -%}\nx\n{%- endtest %}{% testing %}"
+            ),
+            "{%- macro  test_is_even(model, column_name) -%}\nx\n{%- endmacro %}{% testing %}"
+        );
+        assert!(matches!(
+            prepare_macro_source("{% macro m() %}{% endmacro %}"),
+            Cow::Borrowed(_)
+        ));
     }
 }

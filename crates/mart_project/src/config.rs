@@ -25,7 +25,13 @@ fn is_additive(key: &str) -> bool {
 fn is_dict_update(key: &str) -> bool {
     matches!(
         key,
-        "meta" | "grants" | "column_types" | "persist_docs" | "docs" | "contract"
+        "meta"
+            | "grants"
+            | "column_types"
+            | "persist_docs"
+            | "docs"
+            | "contract"
+            | "snapshot_meta_column_names"
     )
 }
 
@@ -139,7 +145,28 @@ pub struct NodeConfig {
     pub unlogged: bool,
     pub column_types: BTreeMap<String, String>,
     pub delimiter: u8,
+    /// dbt-postgres `indexes`: created after the relation is built.
+    pub indexes: Vec<IndexConfig>,
+    /// `grants`: privilege -> roles.
+    pub grants: BTreeMap<String, Vec<String>>,
+    pub persist_docs: PersistDocs,
     pub raw: ConfigMap,
+}
+
+/// One entry of `indexes`: `{columns: [...], unique: true, type: btree}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexConfig {
+    pub columns: Vec<String>,
+    pub unique: bool,
+    /// The access method (`btree`, `hash`, `gin`, ...); PostgreSQL's default when `None`.
+    pub method: Option<String>,
+}
+
+/// `persist_docs`: which descriptions become `COMMENT ON`s.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PersistDocs {
+    pub relation: bool,
+    pub columns: bool,
 }
 
 /// A config value of the wrong type: `key` and what was expected.
@@ -190,6 +217,9 @@ impl NodeConfig {
             unlogged: opt_bool(&raw, "unlogged")?.unwrap_or(false),
             column_types: string_map(&raw, "column_types")?,
             delimiter,
+            indexes: indexes(&raw)?,
+            grants: grants(&raw)?,
+            persist_docs: persist_docs(&raw)?,
             raw,
         })
     }
@@ -214,6 +244,18 @@ impl NodeConfig {
                     .collect(),
             )),
         }
+    }
+}
+
+impl NodeConfig {
+    /// A boolean config without a typed field; `None` when unset.
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, ConfigError> {
+        opt_bool(&self.raw, key)
+    }
+
+    /// A mapping of strings (`snapshot_meta_column_names`); empty when unset.
+    pub fn string_map(&self, key: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+        string_map(&self.raw, key)
     }
 }
 
@@ -292,6 +334,90 @@ fn hooks(raw: &ConfigMap, key: &str) -> Result<Vec<String>, ConfigError> {
         .collect()
 }
 
+fn indexes(raw: &ConfigMap) -> Result<Vec<IndexConfig>, ConfigError> {
+    let error = |found: &Value| ConfigError {
+        key: "indexes".into(),
+        expected: "a list of {columns: [...], unique: true|false, type: ...} mappings",
+        found: describe(found),
+    };
+    match raw.get("indexes") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                let Value::Object(map) = item else {
+                    return Err(error(item));
+                };
+                let map: ConfigMap = map.clone().into_iter().collect();
+                let columns = string_list(&map, "columns").map_err(|_| error(item))?;
+                if columns.is_empty() {
+                    return Err(error(item));
+                }
+                Ok(IndexConfig {
+                    columns,
+                    unique: opt_bool(&map, "unique")?.unwrap_or(false),
+                    method: opt_string(&map, "type")?.filter(|t| !t.trim().is_empty()),
+                })
+            })
+            .collect(),
+        Some(other) => Err(error(other)),
+    }
+}
+
+fn grants(raw: &ConfigMap) -> Result<BTreeMap<String, Vec<String>>, ConfigError> {
+    match raw.get("grants") {
+        None | Some(Value::Null) => Ok(BTreeMap::new()),
+        Some(Value::Object(map)) => {
+            let map: ConfigMap = map.clone().into_iter().collect();
+            map.keys()
+                .map(|privilege| {
+                    // `+select` appends in dbt; mart merges grants key by key anyway.
+                    let name = privilege
+                        .trim_start_matches('+')
+                        .trim()
+                        .to_ascii_lowercase();
+                    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphabetic() || c == ' ')
+                    {
+                        return Err(ConfigError {
+                            key: format!("grants.{privilege}"),
+                            expected: "a privilege such as select, insert, update or delete",
+                            found: format!("'{privilege}'"),
+                        });
+                    }
+                    let roles = string_list(&map, privilege).map_err(|mut e| {
+                        e.key = format!("grants.{privilege}");
+                        e
+                    })?;
+                    Ok((name, roles))
+                })
+                .collect()
+        }
+        Some(other) => Err(ConfigError {
+            key: "grants".into(),
+            expected: "a mapping of privileges to roles",
+            found: describe(other),
+        }),
+    }
+}
+
+fn persist_docs(raw: &ConfigMap) -> Result<PersistDocs, ConfigError> {
+    match raw.get("persist_docs") {
+        None | Some(Value::Null) => Ok(PersistDocs::default()),
+        Some(Value::Object(map)) => {
+            let map: ConfigMap = map.clone().into_iter().collect();
+            Ok(PersistDocs {
+                relation: opt_bool(&map, "relation")?.unwrap_or(false),
+                columns: opt_bool(&map, "columns")?.unwrap_or(false),
+            })
+        }
+        Some(other) => Err(ConfigError {
+            key: "persist_docs".into(),
+            expected: "a mapping {relation: true, columns: true}",
+            found: describe(other),
+        }),
+    }
+}
+
 fn string_map(raw: &ConfigMap, key: &str) -> Result<BTreeMap<String, String>, ConfigError> {
     match raw.get(key) {
         None | Some(Value::Null) => Ok(BTreeMap::new()),
@@ -346,6 +472,45 @@ mod tests {
         assert_eq!(cfg.materialized, Materialization::View);
         assert_eq!(cfg.tags, vec!["daily"]);
         assert!(!cfg.enabled);
+        let cfg = NodeConfig::from_map(
+            map(json!({
+                "indexes": [{"columns": ["a", "b"], "unique": true}, {"columns": "c", "type": "hash"}],
+                "grants": {"select": "reporter", "+insert": ["a", "b"]},
+                "persist_docs": {"relation": true},
+            })),
+            "table",
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.indexes,
+            [
+                IndexConfig {
+                    columns: vec!["a".into(), "b".into()],
+                    unique: true,
+                    method: None
+                },
+                IndexConfig {
+                    columns: vec!["c".into()],
+                    unique: false,
+                    method: Some("hash".into())
+                },
+            ]
+        );
+        assert_eq!(cfg.grants["select"], ["reporter"]);
+        assert_eq!(cfg.grants["insert"], ["a", "b"]);
+        assert_eq!(
+            cfg.persist_docs,
+            PersistDocs {
+                relation: true,
+                columns: false
+            }
+        );
+        let err =
+            NodeConfig::from_map(map(json!({"grants": {"drop;": "x"}})), "table").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "config 'grants.drop;' must be a privilege such as select, insert, update or delete, found 'drop;'"
+        );
         let err =
             NodeConfig::from_map(map(json!({"materialized": ["table"]})), "view").unwrap_err();
         assert_eq!(

@@ -10,6 +10,7 @@ mod env;
 mod profile;
 mod project_file;
 mod properties;
+mod snapshot_file;
 mod yaml;
 
 use std::collections::{BTreeMap, HashSet};
@@ -18,7 +19,10 @@ use std::sync::Arc;
 
 use mart_diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
 
-pub use config::{merge_into, normalize_key, ConfigError, ConfigMap, Materialization, NodeConfig};
+pub use config::{
+    merge_into, normalize_key, ConfigError, ConfigMap, IndexConfig, Materialization, NodeConfig,
+    PersistDocs,
+};
 pub use env::env_var;
 pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target};
 pub use project_file::{ConfigTree, ProjectConfig, PROJECT_FILE_NAMES};
@@ -52,12 +56,16 @@ pub struct Project {
     pub config: ProjectConfig,
     pub models: Vec<NodeFile>,
     pub seeds: Vec<SeedFile>,
+    /// Singular data tests: the `.sql` files of the test paths that define no generic test.
+    pub singular_tests: Vec<NodeFile>,
+    /// Snapshots: the blocks of `.sql` files under the snapshot paths, then the YAML-defined
+    /// ones (property entries with `relation:`).
+    pub snapshots: Vec<NodeFile>,
     pub macro_files: Vec<Arc<SourceFile>>,
     /// Property entries by node name (models, seeds and snapshots share one namespace).
     pub model_properties: BTreeMap<String, NodeProperties>,
     pub seed_properties: BTreeMap<String, NodeProperties>,
-    /// Kept apart from models: snapshot files are not loaded yet, so these are not checked
-    /// against files.
+    /// Properties of snapshots (block-defined or YAML-defined).
     pub snapshot_properties: BTreeMap<String, NodeProperties>,
     pub sources: Vec<SourceTable>,
     /// Non-fatal findings of the load (for example properties for a missing model).
@@ -120,9 +128,44 @@ impl Project {
                 }
             }
         }
+        let mut snapshots = Vec::new();
         for dir in &config.snapshot_paths {
-            let files = walk(root, dir, &mut errors);
-            property_files.extend(files.into_iter().filter(|p| has_extension(p, YAML)));
+            for path in walk(root, dir, &mut errors) {
+                if has_extension(&path, YAML) {
+                    property_files.push(path);
+                    continue;
+                }
+                if !has_extension(&path, &["sql"]) {
+                    continue;
+                }
+                let mut prefix = fqn_for(&config.name, dir, &path);
+                prefix.pop();
+                let blocks = read(root, &path)
+                    .and_then(|file| snapshot_file::snapshot_blocks(&file, &prefix));
+                match blocks {
+                    Ok(blocks) => snapshots.extend(blocks),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        // Test paths hold singular tests and, as in dbt, generic test definitions
+        // (`{% test name(model, column_name) %}`), which are loaded like macros.
+        let mut singular_tests = Vec::new();
+        for dir in &config.test_paths {
+            for path in walk(root, dir, &mut errors) {
+                if has_extension(&path, YAML) {
+                    property_files.push(path);
+                    continue;
+                }
+                if !has_extension(&path, &["sql"]) {
+                    continue;
+                }
+                match read(root, &path) {
+                    Ok(file) if defines_generic_test(&file.text) => macro_files.push(file),
+                    Ok(file) => singular_tests.push(node_file(&config.name, dir, file)),
+                    Err(e) => errors.push(e),
+                }
+            }
         }
         property_files.sort();
         property_files.dedup();
@@ -132,6 +175,8 @@ impl Project {
             config,
             models,
             seeds,
+            singular_tests,
+            snapshots,
             macro_files,
             model_properties: BTreeMap::new(),
             seed_properties: BTreeMap::new(),
@@ -148,6 +193,7 @@ impl Project {
                 Err(e) => errors.push(e),
             }
         }
+        project.add_yaml_snapshots(&mut errors);
         project.check_unique_names(&mut errors);
         project.check_properties_match();
         if errors.has_errors() {
@@ -226,12 +272,41 @@ impl Project {
         }
     }
 
-    /// Models and seeds share one name space: ref('x') must mean one node.
+    /// dbt 1.9's YAML snapshots: a `snapshots:` entry with `relation:` defines the node.
+    fn add_yaml_snapshots(&mut self, errors: &mut Diagnostics) {
+        let defined: HashSet<String> = self.snapshots.iter().map(|s| s.name.clone()).collect();
+        for props in self.snapshot_properties.values() {
+            let Some(relation) = &props.relation else {
+                continue;
+            };
+            if defined.contains(&props.name) {
+                errors.push(
+                    Diagnostic::error(
+                        Code::DuplicateNode,
+                        format!(
+                            "snapshot '{}' is defined both by a snapshot block and by relation: in a property file",
+                            props.name
+                        ),
+                    )
+                    .with_span(yaml::entry_span(&props.file, &props.name))
+                    .with_help("keep one definition: remove relation: or the {% snapshot %} block"),
+                );
+                continue;
+            }
+            match snapshot_file::yaml_snapshot(props, relation, &self.config.name) {
+                Ok(node) => self.snapshots.push(node),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+
+    /// Models, seeds and snapshots share one name space: ref('x') must mean one node.
     fn check_unique_names(&self, errors: &mut Diagnostics) {
         let mut seen: BTreeMap<&str, &Path> = BTreeMap::new();
         let files = self
             .models
             .iter()
+            .chain(&self.snapshots)
             .map(|m| (m.name.as_str(), m.file.path.as_path()))
             .chain(
                 self.seeds
@@ -268,6 +343,12 @@ impl Project {
         for (name, props) in &self.seed_properties {
             if !seeds.contains(name.as_str()) {
                 warnings.push(missing_node_warning("seed", name, props));
+            }
+        }
+        let snapshots: HashSet<&str> = self.snapshots.iter().map(|s| s.name.as_str()).collect();
+        for (name, props) in &self.snapshot_properties {
+            if !snapshots.contains(name.as_str()) {
+                warnings.push(missing_node_warning("snapshot", name, props));
             }
         }
         self.warnings.extend(warnings);
@@ -332,6 +413,16 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
+    })
+}
+
+/// Whether a test-path file holds a `{% test ... %}` block rather than a singular test.
+fn defines_generic_test(text: &str) -> bool {
+    text.split("{%").skip(1).any(|tag| {
+        tag.trim_start_matches(['-', '+'])
+            .trim_start()
+            .strip_prefix("test")
+            .is_some_and(|rest| rest.starts_with(char::is_whitespace))
     })
 }
 
@@ -412,18 +503,56 @@ mod tests {
         write(
             &root,
             "snapshots/_snap.yml",
-            "snapshots:\n  - name: user_history\n    description: s\n",
+            "snapshots:\n  - name: user_history\n    description: s\n  - name: orders_history\n    relation: source('raw', 'orders')\n    config: {unique_key: id}\n",
+        );
+        write(
+            &root,
+            "snapshots/history/user_history.sql",
+            "{% snapshot user_history %}\nselect 1\n{% endsnapshot %}\n",
+        );
+        write(&root, "tests/assert_positive.sql", "select 1 where false");
+        write(
+            &root,
+            "tests/generic/is_even.sql",
+            "{% test is_even(model, column_name) %}select 1{% endtest %}",
         );
         let project = Project::load(&root).unwrap();
         assert_eq!(project.models[0].fqn, vec!["learn", "dim", "dim_user"]);
+        assert_eq!(project.singular_tests.len(), 1);
+        assert_eq!(
+            project.singular_tests[0].fqn,
+            vec!["learn", "assert_positive"]
+        );
+        assert_eq!(project.macro_files.len(), 2);
         assert_eq!(
             project.models[0].file.path,
             Path::new("models/dim/dim_user.sql")
         );
         assert_eq!(project.seeds[0].name, "user_event");
-        assert_eq!(project.macro_files.len(), 1);
         assert_eq!(project.model_properties["dim_user"].description, "d");
         assert_eq!(project.snapshot_properties["user_history"].description, "s");
+        let snapshots: Vec<(&str, &[String])> = project
+            .snapshots
+            .iter()
+            .map(|s| (s.name.as_str(), s.fqn.as_slice()))
+            .collect();
+        assert_eq!(
+            snapshots,
+            [
+                (
+                    "user_history",
+                    &["learn".to_string(), "history".into(), "user_history".into()][..]
+                ),
+                (
+                    "orders_history",
+                    &["learn".to_string(), "orders_history".into()][..]
+                ),
+            ]
+        );
+        assert_eq!(
+            project.snapshots[1].file.text.as_ref(),
+            "\n\n\n\nselect * from {{ source('raw', 'orders') }}\n"
+        );
         assert_eq!(project.warnings.len(), 1);
         assert_eq!(
             project.warnings[0].message,

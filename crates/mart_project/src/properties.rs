@@ -39,6 +39,9 @@ struct RawNodeProperties {
     tags: Option<serde_yaml::Value>,
     #[serde(default)]
     docs: Option<serde_yaml::Value>,
+    /// A YAML-defined snapshot's input: `ref('x')` or `source('s', 't')`.
+    #[serde(default)]
+    relation: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +122,8 @@ pub struct NodeProperties {
     /// Shared with the nodes built from these properties.
     pub columns: Arc<[ColumnProperties]>,
     pub tests: Vec<Value>,
+    /// `relation:` of a YAML-defined snapshot.
+    pub relation: Option<String>,
     /// The property file this came from.
     pub file: Arc<SourceFile>,
 }
@@ -223,6 +228,7 @@ fn node_properties(raw: RawNodeProperties, file: &Arc<SourceFile>) -> NodeProper
         config,
         columns: raw.columns.into_iter().map(column).collect(),
         tests: raw.tests.into_iter().map(yaml::to_json).collect(),
+        relation: raw.relation,
         file: file.clone(),
     }
 }

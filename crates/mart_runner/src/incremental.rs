@@ -52,22 +52,22 @@ pub(crate) fn config(node: &Node) -> Result<IncrementalConfig, Diagnostic> {
     })
 }
 
-fn opt_str(node: &Node, key: &str) -> Result<Option<String>, Diagnostic> {
+pub(crate) fn opt_str(node: &Node, key: &str) -> Result<Option<String>, Diagnostic> {
     node.config
         .string(key)
         .map_err(|e| config_error(node, key, e.to_string()))
 }
 
 /// A string or a list of strings.
-fn string_list(node: &Node, key: &str) -> Result<Option<Vec<String>>, Diagnostic> {
+pub(crate) fn string_list(node: &Node, key: &str) -> Result<Option<Vec<String>>, Diagnostic> {
     node.config
         .name_list(key)
         .map_err(|e| config_error(node, key, e.to_string()))
 }
 
-/// A config error pointing at the first mention of `key` in the model file, or at the file.
-fn config_error(node: &Node, key: &str, message: String) -> Diagnostic {
-    let message = format!("model '{}': {message}", node.name);
+/// A config error pointing at the first mention of `key` in the node's file, or at the file.
+pub(crate) fn config_error(node: &Node, key: &str, message: String) -> Diagnostic {
+    let message = format!("{} '{}': {message}", node.resource_type.as_str(), node.name);
     match &node.file {
         Some(file) => config_error_at(file, key, message),
         None => Diagnostic::error(Code::Config, message).with_path(&node.original_file_path),
@@ -76,7 +76,7 @@ fn config_error(node: &Node, key: &str, message: String) -> Diagnostic {
 
 /// Maps configured column names to the source's (exact match first, then ignoring case);
 /// an error names the missing ones.
-fn resolve_columns(
+pub(crate) fn resolve_columns(
     node: &Node,
     key: &str,
     wanted: &[String],
@@ -101,11 +101,12 @@ fn resolve_columns(
             node,
             key,
             format!(
-                "{key} names columns the model does not load: {}",
+                "{key} names columns the {} does not select: {}",
+                node.resource_type.as_str(),
                 missing.join(", ")
             ),
         )
-        .with_note(format!("loaded columns: {}", available.join(", "))))
+        .with_note(format!("selected columns: {}", available.join(", "))))
     }
 }
 
@@ -137,6 +138,23 @@ pub(crate) async fn run(
     result
 }
 
+/// The name of this session's temporary schema (`pg_temp_N`), where temporary tables live.
+pub(crate) async fn temp_schema(connection: &Connection) -> Result<String, Diagnostic> {
+    connection
+        .query("select nspname::text from pg_catalog.pg_namespace where oid = pg_catalog.pg_my_temp_schema()")
+        .await
+        .map_err(|e| db_error(&e, None))?
+        .rows
+        .first()
+        .and_then(|r| r.first().cloned().flatten())
+        .ok_or_else(|| {
+            Diagnostic::error(
+                Code::Database,
+                "the temporary schema of this session was not found",
+            )
+        })
+}
+
 async fn apply(
     manifest: &Manifest,
     id: &NodeId,
@@ -148,20 +166,9 @@ async fn apply(
 ) -> Result<(String, Option<u64>), Diagnostic> {
     let target = &node.relation;
     let while_building = || format!("while building model {}", node.original_file_path);
-    let temp_schema = connection
-        .query("select nspname::text from pg_catalog.pg_namespace where oid = pg_catalog.pg_my_temp_schema()")
+    let temp_schema = temp_schema(connection)
         .await
-        .map_err(|e| db_error(&e, None).with_note(while_building()))?
-        .rows
-        .first()
-        .and_then(|r| r.first().cloned().flatten())
-        .ok_or_else(|| {
-            Diagnostic::error(
-                Code::Database,
-                "the temporary schema of this session was not found",
-            )
-            .with_note(while_building())
-        })?;
+        .map_err(|d| d.with_note(while_building()))?;
     let source_columns = connection
         .columns(&temp_schema, &tmp.identifier)
         .await

@@ -1,16 +1,20 @@
 //! Executes selected nodes on PostgreSQL: in DAG order, `threads` at a time, each on a
-//! connection of its own. A failed node skips only its descendants.
+//! connection of its own (models, seeds and snapshots). A failed node skips only its
+//! descendants.
 //!
 //! It asks the compiler for SQL and the adapter for statements, runs them, and reports
 //! progress through a [`Reporter`]; it never prints.
 
+mod data_test;
+mod hooks;
 mod incremental;
 mod materialize;
 mod query;
 mod schedule;
 mod seed;
+mod snapshot;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use mart_diagnostics::Diagnostic;
 use mart_graph::NodeId;
@@ -21,9 +25,22 @@ pub use schedule::{execute, RunContext};
 /// How a node ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeStatus {
+    /// Built, loaded, or (tests) passed.
     Success,
+    /// The node could not run (SQL error, compile error).
     Error,
     Skipped,
+    /// A test whose failures passed `warn_if` but not `error_if`, or with severity warn.
+    Warn,
+    /// A test whose failures passed `error_if`.
+    Fail,
+}
+
+impl NodeStatus {
+    /// Whether the nodes after this one may run (a warning does not stop them).
+    pub fn lets_children_run(self) -> bool {
+        matches!(self, NodeStatus::Success | NodeStatus::Warn)
+    }
 }
 
 /// The outcome of one node.
@@ -34,8 +51,38 @@ pub struct NodeResult {
     /// What the database said ("CREATE VIEW", "SELECT 3962", "INSERT 300"), or why it was skipped.
     pub message: String,
     pub error: Option<Box<Diagnostic>>,
+    pub started_at: SystemTime,
     pub duration: Duration,
     pub rows_affected: Option<u64>,
+    /// Tests: the number of failures (rows, or the test's fail_calc).
+    pub failures: Option<u64>,
+    /// The SQL the node compiled to, when it got that far.
+    pub compiled_sql: Option<String>,
+}
+
+/// What a node task hands back when it ran.
+pub(crate) struct Ran {
+    pub status: NodeStatus,
+    pub message: String,
+    pub rows_affected: Option<u64>,
+    pub failures: Option<u64>,
+    pub compiled_sql: Option<String>,
+}
+
+impl Ran {
+    pub(crate) fn success(
+        message: String,
+        rows_affected: Option<u64>,
+        compiled_sql: Option<String>,
+    ) -> Self {
+        Self {
+            status: NodeStatus::Success,
+            message,
+            rows_affected,
+            failures: None,
+            compiled_sql,
+        }
+    }
 }
 
 /// Progress of a run, in the order things happen.
@@ -51,6 +98,8 @@ pub enum Event {
         total: usize,
         result: NodeResult,
     },
+    /// A long seed loaded `done` of its `total` rows (after each COPY batch).
+    Progress { id: NodeId, done: u64, total: u64 },
 }
 
 /// Receives progress; the command line prints it.
@@ -63,6 +112,9 @@ pub struct RunOptions {
     pub threads: usize,
     pub full_refresh: bool,
     pub fail_fast: bool,
+    /// `mart build`: the children of a node also wait for its tests, and a failing test
+    /// skips them.
+    pub tests_gate_children: bool,
 }
 
 /// Why a run could not start at all (exit code 2, as opposed to node failures).

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use mart_adapter::{table_statements, view_replace_statements, view_statements, RelationKind};
-use mart_compiler::{write_artifact, Compiler};
+use mart_compiler::{write_artifact, CompiledNode, Compiler};
 use mart_diagnostics::{Code, Diagnostic, SourceFile, Span};
 use mart_graph::NodeId;
 use mart_jinja::QueryRunner;
@@ -12,22 +12,21 @@ use mart_project::Materialization;
 
 use crate::incremental;
 use crate::schedule::RunContext;
+use crate::Ran;
 
 /// SQLSTATE of `create or replace view` when the column list changed.
 const INVALID_TABLE_DEFINITION: &str = "42P16";
 
-/// Compiles and materializes one model; returns the status message and rows affected.
+/// Compiles and materializes one model.
 pub(crate) async fn model(
     ctx: &RunContext,
     id: &NodeId,
     connection: &mut Connection,
-) -> Result<(String, Option<u64>), Diagnostic> {
+) -> Result<Ran, Diagnostic> {
     let manifest = &ctx.manifest;
     let node = manifest.node(id).ok_or_else(|| {
         Diagnostic::error(Code::UnknownRef, format!("'{id}' is not in the manifest"))
     })?;
-    // Rendering may call run_query(), which blocks on the database: keep it off the
-    // async workers.
     let relation = &node.relation;
     let existing = connection
         .relation_kind(&relation.schema, &relation.identifier)
@@ -41,20 +40,9 @@ pub(crate) async fn model(
     };
     let is_incremental =
         incremental_config.is_some() && existing == Some(RelationKind::Table) && !full_refresh;
-    let runner: Arc<dyn QueryRunner> = ctx.query_runner.clone();
-    let compiled = tokio::task::block_in_place(|| {
-        Compiler::new(manifest, &ctx.env, Some(runner)).compile(id, is_incremental)
-    })?;
-    let compiled_path = manifest.compiled_path(id);
-    if let Some(path) = &compiled_path {
-        write_artifact(path, &compiled.sql)?;
-    }
-    let compiled_file = compiled_path.map(|p| {
-        let relative = p.strip_prefix(&manifest.root).unwrap_or(&p).to_path_buf();
-        Arc::new(SourceFile::new(relative, compiled.sql.clone()))
-    });
+    let (compiled, compiled_file) = compile_to_file(ctx, id, is_incremental)?;
     if let (true, Some(cfg)) = (is_incremental, &incremental_config) {
-        return incremental::run(
+        let (message, rows) = incremental::run(
             manifest,
             id,
             node,
@@ -63,7 +51,8 @@ pub(crate) async fn model(
             compiled_file.as_ref(),
             connection,
         )
-        .await;
+        .await?;
+        return Ok(Ran::success(message, rows, Some(compiled.sql)));
     }
     let statements = match &node.config.materialized {
         Materialization::View => view_statements(relation, &compiled.sql, existing),
@@ -98,7 +87,7 @@ pub(crate) async fn model(
         db_error(&e, compiled_file.as_ref())
             .with_note(format!("while building model {}", node.original_file_path))
     })?;
-    Ok(match node.config.materialized {
+    let (message, rows) = match node.config.materialized {
         Materialization::Table | Materialization::Incremental => {
             // The row count of `create table ... as`: the statement that holds the model SQL.
             let rows = statements
@@ -108,7 +97,31 @@ pub(crate) async fn model(
             (format!("SELECT {}", rows.unwrap_or(0)), rows)
         }
         _ => ("CREATE VIEW".to_string(), None),
-    })
+    };
+    Ok(Ran::success(message, rows, Some(compiled.sql)))
+}
+
+/// Compiles a node (run_query() may block on the database: off the async workers) and
+/// writes its SQL to target/compiled; the compiled file is what database errors point into.
+pub(crate) fn compile_to_file(
+    ctx: &RunContext,
+    id: &NodeId,
+    is_incremental: bool,
+) -> Result<(CompiledNode, Option<Arc<SourceFile>>), Diagnostic> {
+    let manifest = &ctx.manifest;
+    let runner: Arc<dyn QueryRunner> = ctx.query_runner.clone();
+    let compiled = tokio::task::block_in_place(|| {
+        Compiler::new(manifest, &ctx.env, Some(runner)).compile(id, is_incremental)
+    })?;
+    let compiled_path = manifest.compiled_path(id);
+    if let Some(path) = &compiled_path {
+        write_artifact(path, &compiled.sql)?;
+    }
+    let compiled_file = compiled_path.map(|p| {
+        let relative = p.strip_prefix(&manifest.root).unwrap_or(&p).to_path_buf();
+        Arc::new(SourceFile::new(relative, compiled.sql.clone()))
+    });
+    Ok((compiled, compiled_file))
 }
 
 /// A database error as a diagnostic: SQLSTATE, detail and hint as notes; when the

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use mart_compiler::Manifest;
 use mart_diagnostics::{Code, Diagnostic};
@@ -13,7 +13,10 @@ use mart_project::Materialization;
 use tokio::task::JoinSet;
 
 use crate::query::PgQueryRunner;
-use crate::{materialize, seed, Event, NodeResult, NodeStatus, Reporter, RunError, RunOptions};
+use crate::{
+    data_test, hooks, materialize, seed, snapshot, Event, NodeResult, NodeStatus, Ran, Reporter,
+    RunError, RunOptions,
+};
 
 /// What every node task needs.
 pub struct RunContext {
@@ -28,10 +31,11 @@ pub struct RunContext {
 }
 
 /// Whether the runner has work for this node (ephemeral models and sources have none).
+/// Every executable resource type is listed here and dispatched in [`run_node`].
 fn executable(manifest: &Manifest, id: &NodeId) -> bool {
     manifest.node(id).is_some_and(|n| match n.resource_type {
         ResourceType::Model => n.config.materialized != Materialization::Ephemeral,
-        ResourceType::Seed => true,
+        ResourceType::Seed | ResourceType::Snapshot | ResourceType::Test => true,
         _ => false,
     })
 }
@@ -53,7 +57,10 @@ pub async fn execute(
     if total == 0 {
         return Ok(Vec::new());
     }
-    let parents = run_parents(&manifest, &order);
+    let mut parents = run_parents(&manifest, &order);
+    if ctx.options.tests_gate_children {
+        add_test_gates(&manifest, &order, &mut parents);
+    }
     let mut children: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
     let mut waiting: HashMap<NodeId, usize> = HashMap::new();
     for id in &order {
@@ -71,6 +78,7 @@ pub async fn execute(
 
     let mut pool = open_connections(&ctx, ctx.options.threads.clamp(1, total)).await?;
     create_schemas(&ctx, &mut pool[0], &order).await?;
+    hooks::on_run(&ctx, &mut pool[0], false).await?;
 
     let mut results: Vec<NodeResult> = Vec::with_capacity(total);
     let mut done: BTreeSet<NodeId> = BTreeSet::new();
@@ -137,7 +145,7 @@ pub async fn execute(
         }
         running.remove(&result.id);
         done.insert(result.id.clone());
-        let failed = result.status != NodeStatus::Success;
+        let failed = !result.status.lets_children_run();
         let finished = result.id.clone();
         results.push(result);
         if failed {
@@ -179,9 +187,7 @@ pub async fn execute(
             id: id.clone(),
             status: NodeStatus::Skipped,
             message: why.into(),
-            error: None,
-            duration: Duration::ZERO,
-            rows_affected: None,
+            ..NodeResult::skipped(id.clone())
         };
         ctx.reporter.report(&Event::Finish {
             index: next_index,
@@ -189,6 +195,11 @@ pub async fn execute(
             result: result.clone(),
         });
         results.push(result);
+    }
+    if !*ctx.interrupt.borrow() {
+        if let Some(connection) = pool.first_mut() {
+            hooks::on_run(&ctx, connection, true).await?;
+        }
     }
     Ok(results)
 }
@@ -198,12 +209,62 @@ fn skipped_result(manifest: &Manifest, id: NodeId, failed: &NodeId) -> NodeResul
         .node(failed)
         .map_or(failed.as_str(), |n| n.name.as_str());
     NodeResult {
-        id,
-        status: NodeStatus::Skipped,
         message: format!("skipped because '{name}' did not succeed"),
-        error: None,
-        duration: Duration::ZERO,
-        rows_affected: None,
+        ..NodeResult::skipped(id)
+    }
+}
+
+impl NodeResult {
+    fn skipped(id: NodeId) -> Self {
+        NodeResult {
+            id,
+            status: NodeStatus::Skipped,
+            message: String::new(),
+            error: None,
+            started_at: SystemTime::now(),
+            duration: Duration::ZERO,
+            rows_affected: None,
+            failures: None,
+            compiled_sql: None,
+        }
+    }
+}
+
+/// `mart build`: the nodes that run after a node also wait for that node's tests (as in
+/// dbt), so a failing test skips them. A test gates every running node whose nearest
+/// running parents include a node the test tests, unless that node is an ancestor of the
+/// test itself (a relationships test reads its child too), which would make a cycle.
+fn add_test_gates(
+    manifest: &Manifest,
+    order: &[NodeId],
+    parents: &mut HashMap<NodeId, BTreeSet<NodeId>>,
+) {
+    let is_test = |id: &NodeId| {
+        manifest
+            .node(id)
+            .is_some_and(|n| n.resource_type == ResourceType::Test)
+    };
+    let mut tests_of: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+    let mut ancestors: HashMap<NodeId, BTreeSet<NodeId>> = HashMap::new();
+    for test in order.iter().filter(|id| is_test(id)) {
+        for tested in manifest.dag.parents(test) {
+            tests_of.entry(tested).or_default().push(test.clone());
+        }
+        ancestors.insert(test.clone(), manifest.dag.ancestors(test, None));
+    }
+    for node in order.iter().filter(|id| !is_test(id)) {
+        let Some(node_parents) = parents.get(node) else {
+            continue;
+        };
+        let gates: Vec<NodeId> = node_parents
+            .iter()
+            .flat_map(|p| tests_of.get(p).into_iter().flatten())
+            .filter(|test| ancestors.get(*test).is_none_or(|a| !a.contains(node)))
+            .cloned()
+            .collect();
+        if let Some(set) = parents.get_mut(node) {
+            set.extend(gates);
+        }
     }
 }
 
@@ -278,9 +339,11 @@ async fn create_schemas(
     connection: &mut Connection,
     order: &[NodeId],
 ) -> Result<(), RunError> {
+    // Tests write nothing, except with store_failures, which makes its own audit schema.
     let schemas: BTreeSet<&str> = order
         .iter()
         .filter_map(|id| ctx.manifest.node(id))
+        .filter(|n| n.resource_type != ResourceType::Test)
         .map(|n| n.relation.schema.as_str())
         .collect();
     for schema in schemas {
@@ -300,33 +363,62 @@ async fn create_schemas(
     Ok(())
 }
 
+/// A node's pre-hooks, its materialization (by resource type), then what follows a build
+/// (indexes, post-hooks, grants, comments).
+async fn build_node(
+    ctx: &RunContext,
+    id: &NodeId,
+    connection: &mut Connection,
+) -> Result<Ran, Diagnostic> {
+    let node = ctx.manifest.node(id).ok_or_else(|| {
+        Diagnostic::error(Code::UnknownRef, format!("'{id}' is not in the manifest"))
+    })?;
+    // Data tests only read: dbt runs no hooks around them.
+    if node.resource_type == ResourceType::Test {
+        return data_test::run(ctx, id, connection).await;
+    }
+    hooks::before(ctx, node, connection).await?;
+    let outcome = match node.resource_type {
+        ResourceType::Seed => seed::load(ctx, id, connection)
+            .await
+            .map(|(message, rows)| Ran::success(message, rows, None)),
+        ResourceType::Snapshot => snapshot::run(ctx, id, connection)
+            .await
+            .map(|(message, rows)| Ran::success(message, rows, None)),
+        _ => materialize::model(ctx, id, connection).await,
+    }?;
+    hooks::after(ctx, node, connection).await?;
+    Ok(outcome)
+}
+
 async fn run_node(
     ctx: &RunContext,
     id: NodeId,
     mut connection: Connection,
 ) -> (Connection, NodeResult) {
+    let started_at = SystemTime::now();
     let started = Instant::now();
-    let outcome = match ctx.manifest.node(&id).map(|n| n.resource_type) {
-        Some(ResourceType::Seed) => seed::load(ctx, &id, &mut connection).await,
-        _ => materialize::model(ctx, &id, &mut connection).await,
-    };
+    let outcome = build_node(ctx, &id, &mut connection).await;
     let duration = started.elapsed();
     let result = match outcome {
-        Ok((message, rows_affected)) => NodeResult {
+        Ok(ran) => NodeResult {
             id,
-            status: NodeStatus::Success,
-            message,
+            status: ran.status,
+            message: ran.message,
             error: None,
+            started_at,
             duration,
-            rows_affected,
+            rows_affected: ran.rows_affected,
+            failures: ran.failures,
+            compiled_sql: ran.compiled_sql,
         },
         Err(error) => NodeResult {
-            id,
-            status: NodeStatus::Error,
             message: error.message.clone(),
+            status: NodeStatus::Error,
             error: Some(Box::new(error)),
+            started_at,
             duration,
-            rows_affected: None,
+            ..NodeResult::skipped(id)
         },
     };
     (connection, result)

@@ -1,5 +1,7 @@
-//! `mart compile`: write each selected model's SQL under <target-path>/compiled.
+//! `mart compile`: write each selected model's and test's SQL under <target-path>/compiled,
+//! and manifest.json with it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use mart_compiler::{write_artifact, Compiler};
@@ -20,10 +22,9 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
         .order_of(&session.select(args)?)
         .into_iter()
         .filter(|id| {
-            session
-                .manifest
-                .node(id)
-                .is_some_and(|n| n.resource_type == ResourceType::Model)
+            session.manifest.node(id).is_some_and(|n| {
+                matches!(n.resource_type, ResourceType::Model | ResourceType::Test)
+            })
         })
         .collect();
     // A connection is opened only if a model calls run_query() while compiling.
@@ -34,7 +35,7 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
     ));
     let compiler = Compiler::new(&session.manifest, &session.env, Some(runner));
     let mut errors = Diagnostics::default();
-    let mut written = 0;
+    let mut compiled_sql: BTreeMap<NodeId, String> = BTreeMap::new();
     let mut last_sql = String::new();
     for result in compiler.compile_all(&ids) {
         match result {
@@ -48,8 +49,8 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
                         continue;
                     }
                 }
-                written += 1;
-                last_sql = compiled.sql;
+                last_sql = compiled.sql.clone();
+                compiled_sql.insert(compiled.id, compiled.sql);
             }
             Err(d) => errors.push(d),
         }
@@ -57,6 +58,20 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
     if errors.has_errors() {
         return Err(errors);
     }
+    let invocation = mart_artifacts::Invocation::new(env!("CARGO_PKG_VERSION"));
+    super::write_manifest(&session, &compiled_sql, &invocation)?;
+    let count = |t: ResourceType| {
+        compiled_sql
+            .keys()
+            .filter(|id| {
+                session
+                    .manifest
+                    .node(id)
+                    .is_some_and(|n| n.resource_type == t)
+            })
+            .count()
+    };
+    let (models, tests) = (count(ResourceType::Model), count(ResourceType::Test));
     let target_dir = session
         .manifest
         .target_dir
@@ -67,8 +82,13 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
         // One selected model: show its SQL, as `dbt compile -s model` does.
         session.printer.result(last_sql.trim_end());
     } else {
+        let tests = match tests {
+            0 => String::new(),
+            1 => " and 1 test".to_string(),
+            n => format!(" and {n} tests"),
+        };
         session.printer.info(&format!(
-            "Compiled {written} models to {}",
+            "Compiled {models} models{tests} to {}",
             target_dir.display()
         ));
     }

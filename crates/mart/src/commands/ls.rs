@@ -58,6 +58,8 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<Outcome, Diagnostics> {
     for line in lines {
         session.printer.result(&line);
     }
+    let invocation = mart_artifacts::Invocation::new(env!("CARGO_PKG_VERSION"));
+    super::write_manifest(&session, &Default::default(), &invocation)?;
     Ok(Outcome::Success)
 }
 

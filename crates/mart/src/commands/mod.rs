@@ -1,20 +1,25 @@
 //! One module per subcommand.
 
+pub mod build;
 pub mod clean;
 pub mod compile;
 pub mod debug;
 pub mod ls;
+pub mod retry;
 pub mod run;
 pub mod run_operation;
 pub mod seed;
+pub mod snapshot;
+pub mod test;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use mart_artifacts::{build_manifest, build_run_results, merge_retry, Invocation, RunResultsV6};
 use mart_diagnostics::{Code, Diagnostic, Diagnostics};
-use mart_graph::{NodeId, ResourceType};
-use mart_runner::{NodeStatus, PgQueryRunner, RunContext, RunOptions};
+use mart_graph::{IndirectSelection, NodeId, ResourceType};
+use mart_runner::{NodeResult, NodeStatus, PgQueryRunner, RunContext, RunOptions};
 
 use crate::args::RunArgs;
 use crate::printer::RunPrinter;
@@ -30,31 +35,119 @@ pub(crate) fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, Diagnos
         .map_err(|e| Diagnostic::error(Code::Io, format!("cannot start the async runtime: {e}")))
 }
 
-/// Runs the selected nodes of one resource type (models for `run`, seeds for `seed`).
+/// What one of the running commands (`run`, `seed`, `snapshot`, `test`, `build`) runs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Plan {
+    /// The command's name, as run_results.json's `args.which` records it.
+    pub which: &'static str,
+    pub types: &'static [ResourceType],
+    /// What the summary counts ("models", "tests").
+    pub what: &'static str,
+    /// Tests follow the nodes they test into the selection (dbt's indirect selection).
+    pub indirect_tests: bool,
+}
+
+pub(crate) const RUN: Plan = Plan {
+    which: "run",
+    types: &[ResourceType::Model],
+    what: "models",
+    indirect_tests: false,
+};
+pub(crate) const SEED: Plan = Plan {
+    which: "seed",
+    types: &[ResourceType::Seed],
+    what: "seeds",
+    indirect_tests: false,
+};
+pub(crate) const SNAPSHOT: Plan = Plan {
+    which: "snapshot",
+    types: &[ResourceType::Snapshot],
+    what: "snapshots",
+    indirect_tests: false,
+};
+pub(crate) const TEST: Plan = Plan {
+    which: "test",
+    types: &[ResourceType::Test],
+    what: "tests",
+    indirect_tests: true,
+};
+pub(crate) const BUILD: Plan = Plan {
+    which: "build",
+    types: &[
+        ResourceType::Seed,
+        ResourceType::Model,
+        ResourceType::Snapshot,
+        ResourceType::Test,
+    ],
+    what: "nodes",
+    indirect_tests: true,
+};
+
+impl Plan {
+    pub(crate) fn for_command(which: &str) -> Option<Plan> {
+        [RUN, SEED, SNAPSHOT, TEST, BUILD]
+            .into_iter()
+            .find(|p| p.which == which)
+    }
+}
+
+/// Selects, runs and reports one running command; writes manifest.json and
+/// run_results.json.
 pub(crate) fn execute(
     global: &crate::args::GlobalArgs,
     args: &RunArgs,
-    resource_type: ResourceType,
-    what: &str,
+    plan: Plan,
 ) -> Result<Outcome, Diagnostics> {
     let session = Session::load(global)?;
-    let selected: BTreeSet<NodeId> = session
-        .select(&args.selection)?
+    let selection = &args.selection;
+    let selected = if plan.indirect_tests {
+        mart_graph::select_with_indirect(
+            &session.manifest.dag,
+            &selection.select,
+            &selection.exclude,
+            IndirectSelection::Eager,
+        )
+        .map_err(|e| e.to_diagnostic())?
+    } else {
+        session.select(selection)?
+    };
+    let selected: BTreeSet<NodeId> = selected
         .into_iter()
         .filter(|id| {
             session
                 .manifest
                 .node(id)
-                .is_some_and(|n| n.resource_type == resource_type)
+                .is_some_and(|n| plan.types.contains(&n.resource_type))
         })
         .collect();
+    let record = serde_json::json!({
+        "which": plan.which,
+        "select": selection.select,
+        "exclude": selection.exclude,
+        "threads": args.threads,
+        "full_refresh": args.full_refresh,
+        "fail_fast": args.fail_fast,
+    });
+    let record = record.as_object().cloned().unwrap_or_default();
+    let (outcome, results, elapsed) = run_nodes(&session, args, plan, &selected)?;
+    write_artifacts(&session, &results, elapsed, record, None)?;
+    Ok(outcome)
+}
+
+/// Runs `selected` (already filtered to the plan's types) and prints progress and the summary.
+pub(crate) fn run_nodes(
+    session: &Session,
+    args: &RunArgs,
+    plan: Plan,
+    selected: &BTreeSet<NodeId>,
+) -> Result<(Outcome, Vec<NodeResult>, Duration), Diagnostics> {
     let printer = session.printer;
     let threads = args.threads.unwrap_or(session.target.threads).max(1);
     printer.info(&format!("Running with mart {}", env!("CARGO_PKG_VERSION")));
     printer.info(&session.found_line());
     if selected.is_empty() {
         printer.info("Nothing to do: the selection matches no nodes of this kind.");
-        return Ok(Outcome::Success);
+        return Ok((Outcome::Success, Vec::new(), Duration::ZERO));
     }
     printer.info("");
     printer.info(&format!(
@@ -78,6 +171,7 @@ pub(crate) fn execute(
             threads,
             full_refresh: args.full_refresh,
             fail_fast: args.fail_fast,
+            tests_gate_children: plan.which == BUILD.which,
         },
         reporter: Arc::new(RunPrinter {
             printer,
@@ -90,17 +184,61 @@ pub(crate) fn execute(
         interrupt: interrupt.clone(),
     });
     let results = runtime
-        .block_on(mart_runner::execute(ctx, &selected))
+        .block_on(mart_runner::execute(ctx, selected))
         .map_err(|e| Diagnostics::from(e.0))?;
-    printer.summary(&session.manifest, &results, what, started.elapsed());
+    let elapsed = started.elapsed();
+    printer.summary(&session.manifest, &results, plan.what, elapsed);
     if *interrupt.borrow() {
         printer.info("Interrupted: running queries were cancelled and nothing else was started.");
-        return Ok(Outcome::Interrupted);
+        return Ok((Outcome::Interrupted, results, elapsed));
     }
-    let failed = results.iter().any(|r| r.status != NodeStatus::Success);
-    Ok(if failed {
+    let failed = results
+        .iter()
+        .any(|r| !matches!(r.status, NodeStatus::Success | NodeStatus::Warn));
+    let outcome = if failed {
         Outcome::NodeFailure
     } else {
         Outcome::Success
-    })
+    };
+    Ok((outcome, results, elapsed))
+}
+
+/// Writes target/manifest.json and target/run_results.json for this command. With
+/// `previous`, the results are a retry's and are laid over the previous run's.
+pub(crate) fn write_artifacts(
+    session: &Session,
+    results: &[NodeResult],
+    elapsed: Duration,
+    record: serde_json::Map<String, serde_json::Value>,
+    previous: Option<&RunResultsV6>,
+) -> Result<(), Diagnostic> {
+    let invocation = Invocation::new(env!("CARGO_PKG_VERSION"));
+    let compiled: BTreeMap<NodeId, String> = results
+        .iter()
+        .filter_map(|r| r.compiled_sql.clone().map(|sql| (r.id.clone(), sql)))
+        .collect();
+    write_manifest(session, &compiled, &invocation)?;
+    let mut run_results =
+        build_run_results(&session.manifest, results, elapsed, record, &invocation);
+    if let Some(previous) = previous {
+        run_results = merge_retry(previous, run_results);
+    }
+    let path = session.manifest.target_dir.join("run_results.json");
+    mart_artifacts::write_json(&path, &run_results).map_err(|e| artifact_error(&path, &e))
+}
+
+/// Writes target/manifest.json (every command that loads the project does).
+pub(crate) fn write_manifest(
+    session: &Session,
+    compiled: &BTreeMap<NodeId, String>,
+    invocation: &Invocation,
+) -> Result<(), Diagnostic> {
+    let manifest = build_manifest(&session.manifest, &session.env, compiled, invocation);
+    let path = session.manifest.target_dir.join("manifest.json");
+    mart_artifacts::write_json(&path, &manifest).map_err(|e| artifact_error(&path, &e))
+}
+
+fn artifact_error(path: &std::path::Path, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(Code::Io, format!("cannot write {}: {e}", path.display()))
+        .with_help("check that the target directory is writable")
 }

@@ -1,11 +1,10 @@
 //! `mart run`: materialize the selected models.
 
 use mart_diagnostics::Diagnostics;
-use mart_graph::ResourceType;
 
 use crate::args::{GlobalArgs, RunArgs};
 use crate::Outcome;
 
 pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<Outcome, Diagnostics> {
-    super::execute(global, args, ResourceType::Model, "models")
+    super::execute(global, args, super::RUN)
 }

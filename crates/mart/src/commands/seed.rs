@@ -1,11 +1,10 @@
 //! `mart seed`: load the selected CSV seeds.
 
 use mart_diagnostics::Diagnostics;
-use mart_graph::ResourceType;
 
 use crate::args::{GlobalArgs, RunArgs};
 use crate::Outcome;
 
 pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<Outcome, Diagnostics> {
-    super::execute(global, args, ResourceType::Seed, "seeds")
+    super::execute(global, args, super::SEED)
 }

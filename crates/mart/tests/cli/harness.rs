@@ -97,7 +97,7 @@ impl TestProject {
         let project = Self::empty(tag);
         let root = repo_root();
         std::fs::copy(root.join("project.yml"), project.dir.join("project.yml")).unwrap();
-        for dir in ["models", "seeds", "macros"] {
+        for dir in ["models", "seeds", "macros", "snapshots", "tests"] {
             copy_dir(&root.join(dir), &project.dir.join(dir));
         }
         project.write_profile("mart_example");

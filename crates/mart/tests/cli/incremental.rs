@@ -357,7 +357,7 @@ fn a_view_in_the_way_is_replaced_and_bad_configs_are_errors() {
     let out = p.mart_expect(&["run"], 1);
     assert!(
         out.stdout
-            .contains("unique_key names columns the model does not load: nope"),
+            .contains("unique_key names columns the model does not select: nope"),
         "{}",
         out.stdout
     );
@@ -375,8 +375,16 @@ fn lecture_scenario_new_user_event_row_appears_once() {
         "insert into \"{}_raw_data\".user_event values (100, '2023-06-10', 100, 1, 0, 0)",
         p.schema
     ));
+    // The fact merges the latest loaded day and the newer ones on its key.
+    let last_day = p.count(&format!(
+        "{fact} where datestamp = (select max(datestamp) from {fact})"
+    ));
     let out = p.mart_expect(&lecture(&["run"]), 0);
-    assert!(out.stdout.contains("INSERT 1"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("MERGE {}", last_day + 1)),
+        "{}",
+        out.stdout
+    );
     assert_eq!(p.count(&fact), before + 1);
     let new = rows(
         &p,

@@ -1,9 +1,13 @@
 //! End-to-end tests of the `mart` binary: the example project and small fixture projects
 //! against the real PostgreSQL on 127.0.0.1:5432, each in a schema of its own.
 
+mod data_tests;
 mod fan_platform;
 mod harness;
+mod hooks;
 mod incremental;
+mod seed;
+mod snapshot;
 
 use harness::TestProject;
 
@@ -33,6 +37,7 @@ fn example_project_seeds_and_runs_twice_with_identical_results() {
     let project = TestProject::example("example");
     project.mart_expect(&lecture(&["seed"]), 0);
     let first = project.mart_expect(&lecture(&["run"]), 0);
+    project.mart_expect(&["snapshot"], 0);
     assert!(
         first
             .stdout
@@ -49,6 +54,7 @@ fn example_project_seeds_and_runs_twice_with_identical_results() {
         ("_raw_data", "user_event", "r", 3965),
         ("_raw_data", "user_metadata", "r", 288),
         ("_raw_data", "user_variant", "r", 300),
+        ("_snapshots", "user_metadata_snapshot", "r", 288),
     ]
     .into_iter()
     .map(|(s, n, k, c)| (s.to_string(), n.to_string(), k.to_string(), c))
@@ -59,6 +65,8 @@ fn example_project_seeds_and_runs_twice_with_identical_results() {
     project.mart_expect(&lecture(&["seed"]), 0);
     project.mart_expect(&lecture(&["seed", "--full-refresh"]), 0);
     project.mart_expect(&lecture(&["run", "--threads", "1"]), 0);
+    // Nothing changed in user_metadata: the snapshot adds no version.
+    project.mart_expect(&["snapshot"], 0);
     assert_eq!(example_state(&project), expected);
     // Nothing is left behind by the swaps.
     assert!(project
@@ -78,7 +86,7 @@ fn compiled_sql_of_every_example_model() {
     let out = project.mart_expect(&lecture(&["compile"]), 0);
     assert!(
         out.stdout
-            .contains("Compiled 8 models to target/mart/compiled"),
+            .contains("Compiled 8 models and 61 tests to target/mart/compiled"),
         "{}",
         out.stdout
     );
@@ -97,6 +105,64 @@ fn compiled_sql_of_every_example_model() {
             std::fs::read_to_string(compiled.join(folder).join(format!("{name}.sql"))).unwrap();
         insta::assert_snapshot!(format!("compiled_{name}"), sql);
     }
+    // Tests: generic ones under their property file, singular ones under tests/.
+    let root = project.dir.join("target/mart/compiled/mart_example");
+    for (path, snapshot) in [
+        (
+            "models/fact/_fact.yml/relationships_fact_user_event_user_id__user_id__ref_dim_user_.sql",
+            "compiled_test_relationships",
+        ),
+        (
+            "models/fact/_fact.yml/accepted_values_fact_user_event_clicked__False__0__1.sql",
+            "compiled_test_accepted_values_unquoted",
+        ),
+        (
+            "models/dim/_dim.yml/unique_dim_user_user_id.sql",
+            "compiled_test_unique",
+        ),
+        (
+            "tests/assert_paid_amount_only_for_purchases.sql",
+            "compiled_test_singular",
+        ),
+    ] {
+        let sql = std::fs::read_to_string(root.join(path)).unwrap();
+        insta::assert_snapshot!(snapshot, sql);
+    }
+}
+
+#[test]
+fn example_project_builds_with_every_data_test_passing() {
+    let project = TestProject::example("example_build");
+    let out = project.mart_expect(&["build"], 0);
+    // 3 seeds, 5 models that are built (3 are ephemeral), 1 snapshot, 58 generic and 3
+    // singular tests.
+    assert!(
+        out.stdout
+            .contains("Done. PASS=70 WARN=0 ERROR=0 SKIP=0 TOTAL=70"),
+        "{}",
+        out.stdout
+    );
+    let singular = project.mart_expect(&["test", "-s", "test_type:singular"], 0);
+    assert!(
+        singular
+            .stdout
+            .contains("Done. PASS=3 WARN=0 ERROR=0 SKIP=0 TOTAL=3"),
+        "{}",
+        singular.stdout
+    );
+    // Breaking a business rule fails exactly its singular test, with the row count.
+    project.execute(&format!(
+        "update \"{s}\".fact_user_event set paidamount = 5 where ctid in (select ctid from \"{s}\".fact_user_event where purchased = 0 limit 2)",
+        s = project.schema
+    ));
+    let broken = project.mart_expect(&["test", "-s", "fact_user_event"], 1);
+    assert!(
+        broken
+            .stdout
+            .contains("FAIL 2 test assert_paid_amount_only_for_purchases"),
+        "{}",
+        broken.stdout
+    );
 }
 
 #[test]
@@ -497,8 +563,6 @@ fn adapter_looks_up_relations_and_columns_in_the_database() {
             ("models/base.sql", "{{ config(materialized='table') }}select 1 as id, 'a' as name"),
             (
                 "models/probe.sql",
-                // ref() inside `if execute` is not seen while parsing: the comment makes the
-                // dependency known, as in dbt, so that base is built first.
                 "-- depends_on: {{ ref('base') }}\n\
                  {% set cols = adapter.get_columns_in_relation(ref('base')) if execute else [] %}\n\
                  {% set found = adapter.get_relation(this.database, this.schema, 'base') %}\n\

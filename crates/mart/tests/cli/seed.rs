@@ -1,0 +1,156 @@
+//! Seeds end to end: inference, odd headers, NULLs as dbt reads them, delimiter, batches
+//! with progress, and errors that name the line and column with nothing loaded.
+
+use crate::harness::TestProject;
+
+fn rows(project: &TestProject, sql: &str) -> Vec<String> {
+    project
+        .query(sql)
+        .into_iter()
+        .map(|r| {
+            r.into_iter()
+                .map(|v| v.unwrap_or_else(|| "-".into()))
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect()
+}
+
+fn columns(p: &TestProject, table: &str) -> Vec<String> {
+    rows(
+        p,
+        &format!(
+            "select column_name || ' ' || data_type from information_schema.columns \
+             where table_schema = '{}' and table_name = '{table}' order by ordinal_position",
+            p.schema
+        ),
+    )
+}
+
+#[test]
+fn inference_odd_headers_nulls_and_delimiter() {
+    let p = TestProject::with_files(
+        "seed_types",
+        &[
+            (
+                "seeds/people.csv",
+                "id,\"First Name\",amount,flag,day,at,\"note \"\"x\"\"\"\n\
+                 1,Ann,1.5,true,2024-01-01,2024-01-01 10:00:00,\"a, b\"\n\
+                 2,,\"\",false,,,\"\"\n\
+                 3,null,2,t,2024-02-29,2024-01-02T00:00:00,\"   \"\n",
+            ),
+            ("seeds/semi.csv", "code;label\n007;a;b\n"),
+            (
+                "seeds/_seeds.yml",
+                "seeds:\n  - name: semi\n    config:\n      delimiter: \";\"\n",
+            ),
+        ],
+    );
+    // A field too many on semi.csv: nothing is created.
+    let out = p.mart_expect(&["seed"], 1);
+    assert!(
+        out.stdout
+            .contains("line 2: expected 2 fields (as many as header columns) but found 3"),
+        "{}",
+        out.stdout
+    );
+    p.write("seeds/semi.csv", "code;label\n007;\"a;b\"\n");
+    p.mart_expect(&["seed"], 0);
+    assert_eq!(
+        columns(&p, "people"),
+        [
+            "id integer",
+            "First Name text",
+            "amount numeric",
+            "flag boolean",
+            "day date",
+            "at timestamp without time zone",
+            "note \"x\" text"
+        ]
+    );
+    assert_eq!(
+        rows(
+            &p,
+            &format!("select * from \"{}\".people order by id", p.schema)
+        ),
+        [
+            "1|Ann|1.5|t|2024-01-01|2024-01-01 10:00:00|a, b",
+            "2|-|-|f|-|-|-",
+            "3|-|2|t|2024-02-29|2024-01-02 00:00:00|-",
+        ]
+    );
+    assert_eq!(columns(&p, "semi"), ["code text", "label text"]);
+    assert_eq!(
+        rows(&p, &format!("select * from \"{}\".semi", p.schema)),
+        ["007|a;b"]
+    );
+}
+
+#[test]
+fn batches_progress_and_a_bad_value_in_a_later_batch() {
+    let mut csv = String::from("id,code\n");
+    for i in 0..600_000 {
+        csv.push_str(&format!("{i},{}\n", i % 1000));
+    }
+    let p = TestProject::with_files(
+        "seed_batches",
+        &[
+            ("seeds/big.csv", &csv),
+            (
+                "seeds/_seeds.yml",
+                "seeds:\n  - name: big\n    config:\n      column_types: {code: integer}\n",
+            ),
+        ],
+    );
+    let out = p.mart_expect(&["seed"], 0);
+    let progress: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("rows loaded"))
+        .map(|l| l[l.find("big").unwrap()..].trim())
+        .collect();
+    assert_eq!(
+        progress,
+        [
+            "big: 250000 of 600000 rows loaded",
+            "big: 500000 of 600000 rows loaded",
+            "big: 600000 of 600000 rows loaded"
+        ]
+    );
+    assert_eq!(p.count(&format!("\"{}\".big", p.schema)), 600_000);
+
+    // Row 300,001 (line 300,002, in the second batch) is no integer: the error names the
+    // line and column, and the table keeps its rows.
+    let bad = csv.replacen("300000,0\n", "300000,zero\n", 1);
+    p.write("seeds/big.csv", &bad);
+    let out = p.mart_expect(&["seed"], 1);
+    assert!(
+        out.stdout.contains("seeds/big.csv:300002:")
+            && out.stdout.contains("line 300002, column 2 ('code', integer): invalid input syntax for type integer: \"zero\""),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(p.count(&format!("\"{}\".big", p.schema)), 600_000);
+}
+
+#[test]
+fn error_line_counts_quoted_line_breaks() {
+    let p = TestProject::with_files(
+        "seed_multiline",
+        &[
+            ("seeds/notes.csv", "id,note\n1,\"two\nlines\"\nx,plain\n"),
+            (
+                "seeds/_seeds.yml",
+                "seeds:\n  - name: notes\n    config:\n      column_types: {id: integer}\n",
+            ),
+        ],
+    );
+    let out = p.mart_expect(&["seed"], 1);
+    assert!(
+        out.stdout.contains("seeds/notes.csv:4:")
+            && out.stdout.contains("line 4, column 1 ('id', integer)"),
+        "{}",
+        out.stdout
+    );
+    assert!(p.relations().is_empty(), "nothing is half-loaded");
+}

@@ -1,0 +1,73 @@
+//! The statements of data tests: dbt's wrapper query that counts a test's failures and
+//! judges them, and the table that keeps failing rows (`store_failures`).
+
+use crate::ddl::{create_schema, drop_relation};
+use crate::relation::{Relation, RelationKind};
+
+/// How a test's failures are counted and judged (dbt's `fail_calc`, `warn_if`,
+/// `error_if` and `limit` configs).
+#[derive(Clone, Copy, Debug)]
+pub struct FailureRule<'a> {
+    pub fail_calc: &'a str,
+    pub warn_if: &'a str,
+    pub error_if: &'a str,
+    pub limit: Option<u64>,
+}
+
+/// One row: `failures`, `should_warn`, `should_error`, over the rows `sql` returns.
+pub fn test_result_query(sql: &str, rule: &FailureRule) -> String {
+    let limit = rule
+        .limit
+        .map(|n| format!("\n    limit {n}"))
+        .unwrap_or_default();
+    format!(
+        "select\n    {calc} as failures,\n    {calc} {warn} as should_warn,\n    {calc} {error} as should_error\nfrom (\n    {sql}{limit}\n) dbt_internal_test",
+        calc = rule.fail_calc,
+        warn = rule.warn_if,
+        error = rule.error_if,
+        sql = sql.trim(),
+    )
+}
+
+/// Replaces `target` with a table of the rows `sql` returns; run in ONE transaction.
+pub fn store_failures_statements(target: &Relation, sql: &str) -> Vec<String> {
+    vec![
+        create_schema(&target.schema),
+        drop_relation(target, RelationKind::Table),
+        format!("create table {target} as (\n{}\n)", sql.trim()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_the_test_query_like_dbt() {
+        let rule = FailureRule {
+            fail_calc: "count(*)",
+            warn_if: "!= 0",
+            error_if: "> 10",
+            limit: Some(5),
+        };
+        insta::assert_snapshot!(test_result_query("select 1\n", &rule), @r"
+        select
+            count(*) as failures,
+            count(*) != 0 as should_warn,
+            count(*) > 10 as should_error
+        from (
+            select 1
+            limit 5
+        ) dbt_internal_test
+        ");
+        let target = Relation::new(None, "s_dbt_test__audit", "unique_t_id");
+        assert_eq!(
+            store_failures_statements(&target, "select 1"),
+            vec![
+                r#"create schema if not exists "s_dbt_test__audit""#.to_string(),
+                r#"drop table if exists "s_dbt_test__audit"."unique_t_id" cascade"#.to_string(),
+                "create table \"s_dbt_test__audit\".\"unique_t_id\" as (\nselect 1\n)".to_string(),
+            ]
+        );
+    }
+}

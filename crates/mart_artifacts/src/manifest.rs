@@ -1,0 +1,504 @@
+//! manifest.json in dbt's manifest v12 schema, built from mart's in-memory manifest.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use mart_compiler::{Manifest, Node};
+use mart_graph::{NodeId, ResourceType};
+use mart_project::Materialization;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::Invocation;
+
+pub const MANIFEST_SCHEMA: &str = "https://schemas.getdbt.com/dbt/manifest/v12.json";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ManifestV12 {
+    pub metadata: ManifestMetadata,
+    pub nodes: BTreeMap<String, ManifestNode>,
+    pub sources: BTreeMap<String, ManifestSource>,
+    pub macros: BTreeMap<String, ManifestMacro>,
+    pub docs: Map<String, Value>,
+    pub exposures: Map<String, Value>,
+    pub metrics: Map<String, Value>,
+    pub groups: Map<String, Value>,
+    pub selectors: Map<String, Value>,
+    pub disabled: Map<String, Value>,
+    pub parent_map: BTreeMap<String, Vec<String>>,
+    pub child_map: BTreeMap<String, Vec<String>>,
+    pub group_map: Map<String, Value>,
+    pub saved_queries: Map<String, Value>,
+    pub semantic_models: Map<String, Value>,
+    pub unit_tests: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ManifestMetadata {
+    pub dbt_schema_version: String,
+    pub dbt_version: String,
+    pub generated_at: String,
+    pub invocation_id: String,
+    pub env: BTreeMap<String, String>,
+    pub project_name: String,
+    pub adapter_type: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Checksum {
+    pub name: String,
+    pub checksum: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DependsOn {
+    pub macros: Vec<String>,
+    /// Seeds have no node dependencies (and dbt's schema gives them no such field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Ref {
+    pub name: String,
+    pub package: Option<String>,
+    pub version: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    pub description: String,
+    pub meta: Value,
+    pub data_type: Option<String>,
+    pub constraints: Vec<Value>,
+    pub quote: Option<bool>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TestMetadata {
+    pub name: String,
+    pub kwargs: Map<String, Value>,
+    pub namespace: Option<String>,
+}
+
+/// A model, seed, snapshot or test.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ManifestNode {
+    pub database: Option<String>,
+    pub schema: String,
+    pub name: String,
+    pub resource_type: String,
+    pub package_name: String,
+    pub path: String,
+    pub original_file_path: String,
+    pub unique_id: String,
+    pub fqn: Vec<String>,
+    pub alias: String,
+    pub checksum: Checksum,
+    pub config: Map<String, Value>,
+    pub tags: Vec<String>,
+    pub description: String,
+    pub columns: BTreeMap<String, Column>,
+    pub meta: Value,
+    pub patch_path: Option<String>,
+    pub unrendered_config: Map<String, Value>,
+    pub relation_name: Option<String>,
+    pub raw_code: String,
+    pub depends_on: DependsOn,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refs: Option<Vec<Ref>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<[String; 2]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiled_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiled_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attached_node: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_metadata: Option<TestMetadata>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ManifestSource {
+    pub database: Option<String>,
+    pub schema: String,
+    pub name: String,
+    pub resource_type: String,
+    pub package_name: String,
+    pub path: String,
+    pub original_file_path: String,
+    pub unique_id: String,
+    pub fqn: Vec<String>,
+    pub source_name: String,
+    pub source_description: String,
+    pub loader: String,
+    pub identifier: String,
+    pub loaded_at_field: Option<String>,
+    pub description: String,
+    pub columns: BTreeMap<String, Column>,
+    pub meta: Value,
+    pub source_meta: Map<String, Value>,
+    pub tags: Vec<String>,
+    pub config: Map<String, Value>,
+    pub relation_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ManifestMacro {
+    pub name: String,
+    pub resource_type: String,
+    pub package_name: String,
+    pub path: String,
+    pub original_file_path: String,
+    pub unique_id: String,
+    pub macro_sql: String,
+    pub depends_on: DependsOn,
+    pub description: String,
+    pub meta: Map<String, Value>,
+}
+
+/// The manifest of `manifest`; `compiled` holds the SQL of the nodes this command
+/// compiled (dbt leaves compiled_code out for the others).
+pub fn build_manifest(
+    manifest: &Manifest,
+    env: &mart_jinja::JinjaEnv,
+    compiled: &BTreeMap<NodeId, String>,
+    invocation: &Invocation,
+) -> ManifestV12 {
+    let nodes = manifest
+        .nodes
+        .values()
+        .map(|n| {
+            (
+                n.id.to_string(),
+                manifest_node(manifest, n, compiled.get(&n.id)),
+            )
+        })
+        .collect();
+    let sources = manifest
+        .sources
+        .values()
+        .map(|s| {
+            let table = &s.table;
+            let path = table.file.path.to_string_lossy().replace('\\', "/");
+            let source = ManifestSource {
+                database: s.relation.database.clone(),
+                schema: s.relation.schema.clone(),
+                name: table.name.clone(),
+                resource_type: "source".into(),
+                package_name: manifest.project_name.clone(),
+                path: path.clone(),
+                original_file_path: path,
+                unique_id: s.id.to_string(),
+                fqn: manifest
+                    .dag
+                    .node(&s.id)
+                    .map(|n| n.fqn.clone())
+                    .unwrap_or_default(),
+                source_name: table.source_name.clone(),
+                source_description: table.source_description.clone(),
+                loader: table.loader.clone(),
+                identifier: table.identifier.clone(),
+                loaded_at_field: table.loaded_at_field.clone(),
+                description: table.description.clone(),
+                columns: columns(&table.columns),
+                meta: table.meta.clone(),
+                source_meta: Map::new(),
+                tags: table.tags.clone(),
+                config: Map::from_iter([("enabled".to_string(), Value::Bool(true))]),
+                relation_name: Some(s.relation.to_string()),
+            };
+            (s.id.to_string(), source)
+        })
+        .collect();
+    let macros = env
+        .macros()
+        .map(|(name, file)| {
+            let builtin = file.path.to_string_lossy() == mart_jinja::BUILTIN_MACRO_PATH;
+            let package = if builtin {
+                "dbt".to_string()
+            } else {
+                manifest.project_name.clone()
+            };
+            let path = file.path.to_string_lossy().replace('\\', "/");
+            let id = format!("macro.{package}.{name}");
+            let m = ManifestMacro {
+                name: name.to_string(),
+                resource_type: "macro".into(),
+                package_name: package,
+                path: path.clone(),
+                original_file_path: path,
+                unique_id: id.clone(),
+                macro_sql: macro_sql(&file.text, name),
+                depends_on: DependsOn {
+                    macros: Vec::new(),
+                    nodes: None,
+                },
+                description: String::new(),
+                meta: Map::new(),
+            };
+            (id, m)
+        })
+        .collect();
+    let mut parent_map = BTreeMap::new();
+    let mut child_map = BTreeMap::new();
+    for node in manifest.dag.nodes() {
+        let id = &node.id;
+        let mut parents: Vec<String> = manifest
+            .dag
+            .parents(id)
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        parents.sort();
+        let mut children: Vec<String> = manifest
+            .dag
+            .children(id)
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        children.sort();
+        parent_map.insert(id.to_string(), parents);
+        child_map.insert(id.to_string(), children);
+    }
+    ManifestV12 {
+        metadata: ManifestMetadata {
+            dbt_schema_version: MANIFEST_SCHEMA.into(),
+            dbt_version: invocation.mart_version.clone(),
+            generated_at: invocation.generated_at.clone(),
+            invocation_id: invocation.invocation_id.clone(),
+            env: BTreeMap::new(),
+            project_name: manifest.project_name.clone(),
+            adapter_type: "postgres".into(),
+        },
+        nodes,
+        sources,
+        macros,
+        docs: Map::new(),
+        exposures: Map::new(),
+        metrics: Map::new(),
+        groups: Map::new(),
+        selectors: Map::new(),
+        disabled: Map::new(),
+        parent_map,
+        child_map,
+        group_map: Map::new(),
+        saved_queries: Map::new(),
+        semantic_models: Map::new(),
+        unit_tests: Map::new(),
+    }
+}
+
+fn manifest_node(manifest: &Manifest, node: &Node, compiled: Option<&String>) -> ManifestNode {
+    let is_seed = node.resource_type == ResourceType::Seed;
+    let raw_code = match &node.test {
+        Some(test) => test.raw_code.clone(),
+        None => node
+            .file
+            .as_ref()
+            .map(|f| f.text.to_string())
+            .unwrap_or_default(),
+    };
+    let checksum_input = match &node.file {
+        Some(f) if node.test.is_none() => f.text.to_string(),
+        _ if is_seed => std::fs::read_to_string(manifest.root.join(&node.original_file_path))
+            .unwrap_or_default(),
+        _ => raw_code.clone(),
+    };
+    let compiled_path = manifest.compiled_path(&node.id).map(|p| {
+        p.strip_prefix(&manifest.root)
+            .unwrap_or(&p)
+            .to_string_lossy()
+            .replace('\\', "/")
+    });
+    let parents: Vec<String> = manifest
+        .dag
+        .parents(&node.id)
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    let test = node.test.as_ref();
+    ManifestNode {
+        database: node.relation.database.clone(),
+        schema: node.relation.schema.clone(),
+        name: node.name.clone(),
+        resource_type: node.resource_type.as_str().into(),
+        package_name: node.package.clone(),
+        path: node.path.clone(),
+        original_file_path: node.original_file_path.clone(),
+        unique_id: node.id.to_string(),
+        fqn: node.fqn.clone(),
+        alias: node.relation.identifier.clone(),
+        checksum: Checksum {
+            name: "sha256".into(),
+            checksum: sha256_hex(&checksum_input),
+        },
+        config: config_json(&node.config.raw),
+        tags: node.config.tags.clone(),
+        description: node.description.clone(),
+        columns: columns(&node.columns),
+        meta: node
+            .config
+            .raw
+            .get("meta")
+            .cloned()
+            .unwrap_or_else(|| Value::Object(Map::new())),
+        patch_path: None,
+        unrendered_config: Map::new(),
+        relation_name: match node.resource_type {
+            ResourceType::Test if !test.is_some_and(|t| t.config.store_failures) => None,
+            _ if node.config.materialized == Materialization::Ephemeral => None,
+            _ => Some(node.relation.to_string()),
+        },
+        raw_code,
+        depends_on: DependsOn {
+            macros: Vec::new(),
+            nodes: (!is_seed).then_some(parents),
+        },
+        language: (!is_seed).then(|| "sql".to_string()),
+        refs: (!is_seed).then(|| {
+            node.refs
+                .iter()
+                .map(|r| Ref {
+                    name: r.name.clone(),
+                    package: r.package.clone(),
+                    version: None,
+                })
+                .collect()
+        }),
+        sources: (!is_seed).then(|| {
+            node.source_calls
+                .iter()
+                .map(|s| [s.source.clone(), s.table.clone()])
+                .collect()
+        }),
+        compiled_path: (!is_seed && compiled.is_some())
+            .then_some(compiled_path)
+            .flatten(),
+        compiled: (!is_seed).then_some(compiled.is_some()),
+        compiled_code: compiled.cloned(),
+        column_name: test.and_then(|t| t.column_name.clone()),
+        attached_node: test.and_then(|t| t.attached_node.as_ref().map(|a| a.to_string())),
+        test_metadata: test.and_then(|t| {
+            t.metadata.as_ref().map(|m| TestMetadata {
+                name: m.name.clone(),
+                kwargs: m.kwargs.clone(),
+                namespace: m.namespace.clone(),
+            })
+        }),
+    }
+}
+
+/// Config keys as dbt's manifest spells them; hooks as dbt's hook objects.
+fn config_json(raw: &mart_project::ConfigMap) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (key, value) in raw {
+        match key.as_str() {
+            "pre_hook" | "post_hook" => {
+                let hooks: Vec<Value> = match value {
+                    Value::Array(items) => items.clone(),
+                    Value::Null => Vec::new(),
+                    other => vec![other.clone()],
+                }
+                .into_iter()
+                .map(|h| match h {
+                    Value::String(sql) => {
+                        serde_json::json!({"sql": sql, "transaction": true, "index": null})
+                    }
+                    other => other,
+                })
+                .collect();
+                out.insert(key.replace('_', "-"), Value::Array(hooks));
+            }
+            _ => {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    out.entry("enabled").or_insert(Value::Bool(true));
+    out.entry("tags").or_insert(Value::Array(Vec::new()));
+    out.entry("meta").or_insert(Value::Object(Map::new()));
+    out
+}
+
+fn columns(columns: &[mart_project::ColumnProperties]) -> BTreeMap<String, Column> {
+    columns
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                Column {
+                    name: c.name.clone(),
+                    description: c.description.clone(),
+                    meta: match &c.meta {
+                        Value::Object(_) => c.meta.clone(),
+                        _ => Value::Object(Map::new()),
+                    },
+                    data_type: c.data_type.clone(),
+                    constraints: Vec::new(),
+                    quote: c.quote,
+                    tags: c.tags.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// The `{% macro name ... %}...{% endmacro %}` block of `name` in a macro file (the whole
+/// file when the block cannot be found).
+fn macro_sql(text: &str, name: &str) -> String {
+    let short = name.strip_prefix("test_").unwrap_or(name);
+    let start = ["macro ", "test "].iter().find_map(|kw| {
+        let needle_name = if *kw == "test " { short } else { name };
+        text.match_indices("{%").map(|(i, _)| i).find(|&i| {
+            let rest = text[i + 2..].trim_start_matches(['-', '+']).trim_start();
+            rest.strip_prefix(kw)
+                .is_some_and(|r| r.trim_start().starts_with(&format!("{needle_name}(")))
+        })
+    });
+    let Some(start) = start else {
+        return text.to_string();
+    };
+    let end = ["endmacro", "endtest"]
+        .iter()
+        .filter_map(|kw| text[start..].find(kw).map(|i| start + i))
+        .min()
+        .and_then(|i| text[i..].find("%}").map(|j| i + j + 2))
+        .unwrap_or(text.len());
+    text[start..end].to_string()
+}
+
+pub(crate) fn sha256_hex(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest.iter() {
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macro_sql_is_the_macro_block() {
+        let text = "{# c #}\n{% macro a(x) %}A{% endmacro %}\n{%- test b(model) -%}B{%- endtest %}";
+        assert_eq!(macro_sql(text, "a"), "{% macro a(x) %}A{% endmacro %}");
+        assert_eq!(
+            macro_sql(text, "test_b"),
+            "{%- test b(model) -%}B{%- endtest %}"
+        );
+        assert_eq!(macro_sql(text, "zz"), text);
+    }
+}

@@ -1,0 +1,176 @@
+//! What runs around a node's build: its pre-hooks before it; after it, in ONE transaction,
+//! its indexes, post-hooks, grants and persist_docs comments. And the project's
+//! `on-run-start` / `on-run-end` hooks around a whole run.
+
+use std::sync::Arc;
+
+use mart_adapter::{
+    comment_statements, create_index, grant_statements, quote_literal, RelationKind,
+};
+use mart_compiler::{Compiler, Node};
+use mart_diagnostics::{Diagnostic, SourceFile};
+use mart_jinja::QueryRunner;
+use mart_postgres::Connection;
+
+use crate::materialize::db_error;
+use crate::schedule::RunContext;
+
+/// Renders `hooks` for `node` (or the project) and returns the statements that are not
+/// blank. `which` names the hook in errors (`pre-hook`, `on-run-end`, ...).
+fn render(
+    ctx: &RunContext,
+    node: Option<&Node>,
+    hooks: &[String],
+    which: &str,
+) -> Result<Vec<String>, Diagnostic> {
+    let runner: Arc<dyn QueryRunner> = ctx.query_runner.clone();
+    let compiler = Compiler::new(&ctx.manifest, &ctx.env, Some(runner));
+    let place = node.map_or_else(
+        || ctx.manifest.project_file.display().to_string(),
+        |n| n.original_file_path.clone(),
+    );
+    let mut statements = Vec::new();
+    for hook in hooks {
+        let file = Arc::new(SourceFile::new(format!("{place} ({which})"), hook.as_str()));
+        let sql = tokio::task::block_in_place(|| compiler.render_hook(node.map(|n| &n.id), &file))?;
+        if !sql.trim().is_empty() {
+            statements.push(sql);
+        }
+    }
+    Ok(statements)
+}
+
+/// Runs the rendered `hooks` in one transaction.
+async fn execute(
+    connection: &mut Connection,
+    statements: &[String],
+    note: String,
+) -> Result<(), Diagnostic> {
+    if statements.is_empty() {
+        return Ok(());
+    }
+    connection
+        .execute_in_transaction(statements)
+        .await
+        .map(|_| ())
+        .map_err(|e| db_error(&e, None).with_note(note))
+}
+
+/// The project's `on-run-start` (`end` false) or `on-run-end` hooks.
+pub(crate) async fn on_run(
+    ctx: &RunContext,
+    connection: &mut Connection,
+    end: bool,
+) -> Result<(), Diagnostic> {
+    let (hooks, which) = if end {
+        (&ctx.manifest.on_run_end, "on-run-end")
+    } else {
+        (&ctx.manifest.on_run_start, "on-run-start")
+    };
+    let statements = render(ctx, None, hooks, which)?;
+    execute(
+        connection,
+        &statements,
+        format!("while running the project's {which} hooks"),
+    )
+    .await
+}
+
+/// The node's pre-hooks, before its statements.
+pub(crate) async fn before(
+    ctx: &RunContext,
+    node: &Node,
+    connection: &mut Connection,
+) -> Result<(), Diagnostic> {
+    let statements = render(ctx, Some(node), &node.config.pre_hook, "pre-hook")?;
+    execute(
+        connection,
+        &statements,
+        format!("while running the pre-hooks of {}", node.original_file_path),
+    )
+    .await
+}
+
+/// After a successful build: indexes (tables only), post-hooks, grants and comments.
+pub(crate) async fn after(
+    ctx: &RunContext,
+    node: &Node,
+    connection: &mut Connection,
+) -> Result<(), Diagnostic> {
+    let config = &node.config;
+    let docs = config.persist_docs;
+    if config.indexes.is_empty()
+        && config.post_hook.is_empty()
+        && config.grants.is_empty()
+        && !docs.relation
+        && !docs.columns
+    {
+        return Ok(());
+    }
+    let target = &node.relation;
+    let Some(kind) = connection
+        .relation_kind(&target.schema, &target.identifier)
+        .await
+        .map_err(|e| db_error(&e, None))?
+    else {
+        return Ok(());
+    };
+    let mut statements = Vec::new();
+    if matches!(kind, RelationKind::Table | RelationKind::MaterializedView) {
+        for index in &config.indexes {
+            statements.push(create_index(
+                target,
+                &index.columns,
+                index.unique,
+                index.method.as_deref(),
+            ));
+        }
+    }
+    statements.extend(render(ctx, Some(node), &config.post_hook, "post-hook")?);
+    if !config.grants.is_empty() {
+        let current = connection
+            .query(&format!(
+                "select lower(privilege_type), grantee::text from information_schema.table_privileges \
+                 where table_schema = {} and table_name = {} and grantee <> current_user",
+                quote_literal(&target.schema),
+                quote_literal(&target.identifier)
+            ))
+            .await
+            .map_err(|e| db_error(&e, None))?
+            .rows
+            .into_iter()
+            .filter_map(|r| match (r.first().cloned().flatten(), r.get(1).cloned().flatten()) {
+                (Some(p), Some(g)) => Some((p, g)),
+                _ => None,
+            })
+            .collect::<Vec<_>>();
+        statements.extend(grant_statements(target, &config.grants, &current));
+    }
+    if docs.relation || docs.columns {
+        let description = (docs.relation && !node.description.trim().is_empty())
+            .then_some(node.description.trim());
+        let mut columns = Vec::new();
+        if docs.columns {
+            let existing = connection
+                .columns(&target.schema, &target.identifier)
+                .await
+                .map_err(|e| db_error(&e, None))?;
+            for column in node.columns.iter() {
+                let text = column.description.trim();
+                if !text.is_empty() && existing.iter().any(|(n, _)| *n == column.name) {
+                    columns.push((column.name.clone(), text.to_string()));
+                }
+            }
+        }
+        statements.extend(comment_statements(target, kind, description, &columns));
+    }
+    execute(
+        connection,
+        &statements,
+        format!(
+            "while applying the indexes, post-hooks, grants and docs of {}",
+            node.original_file_path
+        ),
+    )
+    .await
+}

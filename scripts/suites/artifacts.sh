@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# End-to-end suite: dbt tooling reads mart's artifacts. Builds the example project into a
+# schema of its own, then parses target/manifest.json with dbt-artifacts-parser's
+# parse_manifest_v12 and run_results.json with parse_run_results_v6 (from PyPI, in a
+# virtualenv cached outside the repo), and checks them against what `mart ls` says.
+# Ends with `artifacts: N passed, N failed`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+repo="$(pwd)"
+
+# shellcheck source=scripts/lib/postgres.sh
+source scripts/lib/postgres.sh
+ensure_postgres
+
+if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME}/.cargo/bin/cargo" ]; then
+  export PATH="${HOME}/.cargo/bin:${PATH}"
+fi
+
+cache="${MART_SUITE_CACHE:-${HOME}/.cache/mart-suites}"
+venv="${cache}/artifacts-venv"
+if [ ! -x "${venv}/bin/python" ]; then
+  mkdir -p "$cache"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    rm -rf "$venv"
+    echo "[artifacts] installing python3-venv" >&2
+    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$venv"
+  fi
+fi
+if ! "${venv}/bin/python" -c 'import dbt_artifacts_parser' 2>/dev/null; then
+  "${venv}/bin/pip" install -q dbt-artifacts-parser
+fi
+
+cargo build -q -p mart
+mart="${repo}/target/debug/mart"
+
+work="$(mktemp -d)"
+schema="mart_suite_artifacts_$$"
+cleanup() {
+  PGCONNECT_TIMEOUT=5 psql -w -X -q -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
+    -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
+    -c "drop schema if exists ${schema} cascade; drop schema if exists ${schema}_raw_data cascade" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cp -r project.yml models seeds macros tests "$work/"
+cp profiles.example.yml "$work/profiles.yml"
+export MART_SCHEMA="$schema"
+# A password the server does not ask for (trust auth): it must never reach an artifact.
+export MART_PG_PASSWORD="artifact-secret-marker"
+cd "$work"
+
+"$mart" build --profiles-dir . > build.log
+cp target/mart/manifest.json build-manifest.json
+cp target/mart/run_results.json build-run-results.json
+"$mart" ls --profiles-dir . --output json --output-keys unique_id,resource_type,depends_on > ls.jsonl
+# Break one business rule: its test fails with the row count, and the artifact says so.
+psql -w -X -q -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
+  -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
+  -c "update ${schema}.fact_user_event set paidamount = 7 where ctid in (select ctid from ${schema}.fact_user_event where purchased = 0 limit 3)"
+"$mart" test --profiles-dir . -s test_type:singular > test.log || true
+cp target/mart/run_results.json test-run-results.json
+
+"${venv}/bin/python" - <<'PY'
+import json
+
+from dbt_artifacts_parser.parser import parse_manifest_v12, parse_run_results_v6
+
+passed = failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}")
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+raw_manifest = load("build-manifest.json")
+raw_results = load("build-run-results.json")
+raw_test_results = load("test-run-results.json")
+ls = [json.loads(line) for line in open("ls.jsonl") if line.strip()]
+
+manifest = run_results = test_results = None
+try:
+    manifest = parse_manifest_v12(raw_manifest)
+    check("manifest.json parses as manifest v12", True)
+except Exception as e:  # noqa: BLE001 - the parser's error is the finding
+    check("manifest.json parses as manifest v12", False, str(e)[:2000])
+try:
+    run_results = parse_run_results_v6(raw_results)
+    check("run_results.json (build) parses as run_results v6", True)
+except Exception as e:  # noqa: BLE001
+    check("run_results.json (build) parses as run_results v6", False, str(e)[:2000])
+try:
+    test_results = parse_run_results_v6(raw_test_results)
+    check("run_results.json (failing test) parses as run_results v6", True)
+except Exception as e:  # noqa: BLE001
+    check("run_results.json (failing test) parses as run_results v6", False, str(e)[:2000])
+
+if manifest is not None:
+    ls_ids = {row["unique_id"] for row in ls}
+    manifest_ids = set(manifest.nodes) | set(manifest.sources)
+    check("node count equals mart ls", len(manifest_ids) == len(ls_ids) == len(ls),
+          f"{len(manifest_ids)} vs {len(ls_ids)}")
+    check("node ids equal mart ls", manifest_ids == ls_ids, str(manifest_ids ^ ls_ids))
+    ls_edges = {(p, row["unique_id"]) for row in ls for p in row["depends_on"]["nodes"]}
+    parent_edges = {(p, child) for child, parents in manifest.parent_map.items() for p in parents}
+    check("parent_map edges equal mart ls depends_on", parent_edges == ls_edges,
+          f"{len(parent_edges)} vs {len(ls_edges)}")
+    child_edges = {(parent, c) for parent, children in manifest.child_map.items() for c in children}
+    check("child_map is parent_map reversed", child_edges == parent_edges)
+    depends = {(p, uid) for uid, n in manifest.nodes.items()
+               for p in (getattr(n.depends_on, "nodes", None) or [])}
+    check("depends_on.nodes agree with parent_map", depends <= parent_edges and
+          all(uid in manifest.parent_map for uid in manifest.nodes))
+    by_type = {}
+    for n in manifest.nodes.values():
+        by_type.setdefault(getattr(n.resource_type, "value", n.resource_type), []).append(n)
+    counts = {k: len(v) for k, v in by_type.items()}
+    check("8 models, 3 seeds, 61 tests", counts == {"model": 8, "seed": 3, "test": 61}, str(counts))
+    generic = [n for n in by_type.get("test", []) if getattr(n, "test_metadata", None)]
+    check("58 generic tests with test_metadata and attached_node",
+          len(generic) == 58 and all(n.attached_node for n in generic), str(len(generic)))
+    names = {n.name for n in by_type.get("test", [])}
+    check("dbt test names", {"not_null_dim_user_user_id", "unique_dim_user_user_id",
+                            "relationships_fact_user_event_user_id__user_id__ref_dim_user_",
+                            "accepted_values_dim_user_variant_id__control__test"} <= names)
+    model = manifest.nodes["model.mart_example.dim_user"]
+    check("model fields", model.config.materialized == "table" and model.path == "dim/dim_user.sql"
+          and model.fqn == ["mart_example", "dim", "dim_user"] and "user_id" in model.columns
+          and model.raw_code.strip() != "" and bool(model.compiled_code))
+    check("macros listed", "macro.mart_example.safe_divide" in manifest.macros)
+    text = json.dumps(raw_manifest) + json.dumps(raw_results)
+    check("no secret in the artifacts", "artifact-secret-marker" not in text)
+
+if run_results is not None:
+    statuses = {}
+    for r in run_results.results:
+        s = getattr(r.status, "value", r.status)
+        statuses[s] = statuses.get(s, 0) + 1
+    check("build results: 8 success, 61 pass", statuses == {"success": 8, "pass": 61}, str(statuses))
+    check("results have timing and execution_time",
+          all(len(r.timing) == 2 and r.execution_time >= 0 for r in run_results.results))
+    check("models carry compiled_code",
+          all(r.compiled_code for r in run_results.results if r.unique_id.startswith("model.")))
+
+if test_results is not None:
+    failing = [r for r in test_results.results if getattr(r.status, "value", r.status) == "fail"]
+    check("the broken rule fails with 3 failures",
+          [(r.unique_id, r.failures) for r in failing]
+          == [("test.mart_example.assert_paid_amount_only_for_purchases", 3)],
+          str([(r.unique_id, r.failures) for r in failing]))
+
+print(f"artifacts: {passed} passed, {failed} failed")
+raise SystemExit(1 if failed else 0)
+PY
