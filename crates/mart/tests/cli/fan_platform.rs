@@ -241,7 +241,19 @@ fn fan_platform_marts_build_on_a_generated_log_and_follow_the_pages() {
         "{}",
         out.stdout
     );
-    project.mart_expect(&["run", "-s", "tag:weverse"], 0);
+    // Seeds, models and every data test of the fan-platform marts, in DAG order.
+    let out = project.mart_expect(
+        &[
+            "build",
+            "-s",
+            "tag:weverse",
+            "source:service_log+",
+            "source:we_mart+",
+            "source:weverse2+",
+        ],
+        0,
+    );
+    assert!(out.stdout.contains(" ERROR=0 SKIP=0 "), "{}", out.stdout);
 
     // The column tables of pages 000 and 001, in order, with PostgreSQL types.
     assert_eq!(
@@ -369,7 +381,8 @@ fn gold_marts_build_from_a_generated_click_log() {
         ],
         0,
     );
-    project.mart_expect(&["run", "-s", "tag:gold"], 0);
+    let out = project.mart_expect(&["build", "-s", "tag:gold", "source:silver+"], 0);
+    assert!(out.stdout.contains(" ERROR=0 SKIP=0 "), "{}", out.stdout);
     let totals = project.query(&format!(
         "select (select sum(total_events) from \"{s}\".mart_daily_traffic)::text, \
                 (select sum(view_count) from \"{s}\".mart_popular_documents)::text, \
