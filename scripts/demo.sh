@@ -21,21 +21,29 @@ if [ ! -f profiles.yml ]; then
 fi
 
 mart=target/release/mart
+rows="${MART_DEMO_ROWS:-1000000}"
+clicks="${MART_DEMO_CLICKS:-200000}"
 echo "==> mart debug"
 "$mart" debug
 echo "==> mart seed"
 "$mart" seed
-echo "==> mart run"
-"$mart" run
-echo "==> mart snapshot"
-"$mart" snapshot
+# The raw server log and the Silver click log are generated inside PostgreSQL from the
+# seeds (deterministically: the same sizes give the same rows).
+echo "==> mart run-operation generate_server_log (${rows} rows)"
+"$mart" run-operation generate_server_log --args "{rows: ${rows}}"
+echo "==> mart run-operation generate_click_log (${clicks} rows)"
+"$mart" run-operation generate_click_log --args "{rows: ${clicks}}"
+# Seeds, models (a full refresh: the incremental ones are rebuilt from the freshly
+# generated logs), snapshots and every data test, in DAG order.
+echo "==> mart build --full-refresh"
+"$mart" build --full-refresh
 
 schema="${MART_SCHEMA:-mart_dev}"
-echo "==> relations in ${schema}, ${schema}_raw_data and ${schema}_snapshots"
+echo "==> relations in ${schema} and ${schema}_* (seeds, snapshots, generated sources)"
 PGCONNECT_TIMEOUT=10 psql -w -X -v ON_ERROR_STOP=1 \
   -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
   -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
-  -v schema="$schema" -v raw_schema="${schema}_raw_data" -v snapshot_schema="${schema}_snapshots" <<'SQL'
+  -v schema="$schema" <<'SQL'
 SELECT table_schema AS schema,
        table_name   AS relation,
        replace(lower(table_type), 'base ', '') AS kind,
@@ -43,6 +51,6 @@ SELECT table_schema AS schema,
               query_to_xml(format('SELECT count(*) AS n FROM %I.%I', table_schema, table_name),
                            false, true, '')))[1]::text::bigint AS rows
 FROM information_schema.tables
-WHERE table_schema IN (:'schema', :'raw_schema', :'snapshot_schema')
+WHERE table_schema = :'schema' OR table_schema LIKE :'schema' || '\_%'
 ORDER BY table_schema, table_name;
 SQL

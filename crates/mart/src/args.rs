@@ -74,6 +74,8 @@ pub enum Command {
     Debug,
     /// Delete the project's clean-targets.
     Clean,
+    /// Call a project macro (with a database connection for run_query and statements).
+    RunOperation(RunOperationArgs),
     /// Write the Airflow DAG file: one task per model, seed and snapshot.
     Airflow(AirflowArgs),
     /// Generate or serve the docs site (<target-path>/docs).
@@ -106,6 +108,16 @@ pub struct DocsServeArgs {
     /// The port to listen on (127.0.0.1 only); 0 picks a free one.
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunOperationArgs {
+    /// The macro to call.
+    #[arg(value_name = "MACRO")]
+    pub macro_name: String,
+    /// Keyword arguments for the macro, as YAML or JSON: --args '{rows: 1000}'.
+    #[arg(long, value_name = "YAML")]
+    pub args: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -53,6 +53,7 @@ fn main() -> ExitCode {
         Command::Clean => commands::clean::run(&cli.global),
         Command::Docs(args) => commands::docs::run(&cli.global, args),
         Command::Airflow(args) => commands::airflow::run(&cli.global, args),
+        Command::RunOperation(args) => commands::run_operation::run(&cli.global, args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -52,12 +52,20 @@ pub fn load_target_for(global: &GlobalArgs, project: &Project) -> Result<Target,
 pub fn parse_vars(
     text: Option<&str>,
 ) -> Result<serde_json::Map<String, serde_json::Value>, Diagnostic> {
+    parse_mapping("--vars", text)
+}
+
+/// A flag's YAML or JSON mapping (`--vars`, `--args`) as a JSON object; none is empty.
+pub fn parse_mapping(
+    flag: &str,
+    text: Option<&str>,
+) -> Result<serde_json::Map<String, serde_json::Value>, Diagnostic> {
     let Some(text) = text else {
         return Ok(serde_json::Map::new());
     };
     let usage = |why: String| {
-        Diagnostic::error(Code::Usage, format!("--vars is not a YAML mapping: {why}"))
-            .with_help("write it as --vars '{key: value, other: 2}'")
+        Diagnostic::error(Code::Usage, format!("{flag} is not a YAML mapping: {why}"))
+            .with_help(format!("write it as {flag} '{{key: value, other: 2}}'"))
     };
     let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| usage(e.to_string()))?;
     match serde_json::to_value(value).map_err(|e| usage(e.to_string()))? {

@@ -301,6 +301,12 @@ pub fn create_seed_table(target: &Relation, columns: &[SeedColumn]) -> String {
     format!("create table {target} ({})", columns.join(", "))
 }
 
+/// `analyze R`: planner statistics right after the load, so the first models reading a
+/// fresh seed are not planned on guesses (autovacuum gets to it only later).
+pub fn analyze_table(target: &Relation) -> String {
+    format!("analyze {target}")
+}
+
 /// `truncate table R`.
 pub fn truncate_table(target: &Relation) -> String {
     format!("truncate table {target}")
@@ -821,6 +827,12 @@ mod tests {
             copy_from_stdin(&target, &schema.columns, b','),
             copy_from_stdin(&target, &schema.columns[6..], b'\t'),
         ));
+    }
+
+    #[test]
+    fn seeds_are_analyzed_by_their_quoted_name() {
+        let target = Relation::new(None, "raw", "Country Codes");
+        assert_eq!(analyze_table(&target), r#"analyze "raw"."Country Codes""#);
     }
 
     #[test]

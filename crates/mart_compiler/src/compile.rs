@@ -21,6 +21,14 @@ pub struct CompiledNode {
     pub logs: Vec<String>,
 }
 
+/// What a run-operation macro call did.
+#[derive(Debug)]
+pub struct MacroRun {
+    /// Messages from log()/print(), in order.
+    pub logs: Vec<String>,
+    pub result: Result<(), Diagnostic>,
+}
+
 /// Compiles nodes of one manifest. `query_runner` serves run_query() and adapter calls.
 pub struct Compiler<'a> {
     manifest: &'a Manifest,
@@ -165,6 +173,22 @@ impl<'a> Compiler<'a> {
         let node = id.and_then(|id| self.manifest.node(id));
         let scope = Arc::new(self.scope(node, false));
         self.env.render(hook, &scope)
+    }
+
+    /// Calls the project macro `name` with keyword arguments outside any node (`mart
+    /// run-operation`): ref(), source(), run_query() and statement blocks work as in a
+    /// model. The messages it logged are kept even when it fails half-way.
+    pub fn run_macro(
+        &self,
+        name: &str,
+        args: &serde_json::Map<String, serde_json::Value>,
+    ) -> MacroRun {
+        let scope = Arc::new(self.scope(None, false));
+        let result = self.env.call_macro(name, args, &scope);
+        MacroRun {
+            logs: scope.take_recorded().logs,
+            result,
+        }
     }
 
     /// Compiles many nodes on every core; results in the order given.

@@ -12,7 +12,7 @@ mod inject;
 mod locate;
 mod manifest;
 
-pub use compile::{write_artifact, CompiledNode, Compiler};
+pub use compile::{write_artifact, CompiledNode, Compiler, MacroRun};
 pub use data_tests::{synthesize_test_names, Severity, TestConfig, TestInfo, TestMetadata};
 pub use manifest::{config_error_at, Manifest, Node, SourceNode};
 

@@ -38,10 +38,11 @@ pub(crate) fn register(
         Ok(scope(state)?.is_incremental)
     });
     let vars = Arc::new(vars);
-    env.add_function("var", move |name: String, default: Option<Value>| -> Result<Value, Error> {
+    // The default is taken as given, so `var('x', none)` is none rather than "not set".
+    env.add_function("var", move |name: String, default: Rest<Value>| -> Result<Value, Error> {
         match vars.get(&name) {
             Some(value) => Ok(Value::from_serialize(value)),
-            None => default.ok_or_else(|| {
+            None => default.first().cloned().ok_or_else(|| {
                 Error::new(
                     ErrorKind::UndefinedError,
                     format!("required var '{name}' is not set; pass it with --vars '{{{name}: ...}}', set it under vars: in the project file, or give var() a default"),
@@ -53,6 +54,8 @@ pub(crate) fn register(
         mart_project::env_var(&name, default.as_deref())
     });
     env.add_function("run_query", run_query);
+    env.add_function("statement", crate::statement::statement);
+    env.add_function("load_result", crate::statement::load_result);
     env.add_function(
         "log",
         |state: &State, msg: Value, kwargs: Kwargs| -> Result<String, Error> {
@@ -196,7 +199,7 @@ fn run_query(state: &State, sql: String) -> Result<Value, Error> {
 
 /// Runs `sql` when the render may touch the database; `None` while parsing (dbt's
 /// `execute` is false then).
-fn query(scope: &RenderScope, sql: &str) -> Result<Option<QueryTable>, Error> {
+pub(crate) fn query(scope: &RenderScope, sql: &str) -> Result<Option<QueryTable>, Error> {
     if scope.phase == Phase::Parse {
         return Ok(None);
     }

@@ -13,6 +13,7 @@ mod macros;
 mod query;
 mod relation;
 mod scope;
+mod statement;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -162,6 +163,52 @@ impl JinjaEnv {
             .map_err(|e| errors::to_diagnostic(&e, &self.files, None))
     }
 
+    /// An error naming the closest macro unless the project defines `name`.
+    pub fn check_macro(&self, name: &str) -> Result<(), Diagnostic> {
+        if self.has_macro(name) {
+            return Ok(());
+        }
+        let diagnostic = Diagnostic::error(
+            mart_diagnostics::Code::TemplateRender,
+            format!("no macro named '{name}' in this project"),
+        );
+        Err(
+            match mart_diagnostics::closest_name(name, self.macros.keys().map(String::as_str)) {
+                Some(close) => diagnostic.with_help(format!("did you mean '{close}'?")),
+                None => diagnostic
+                    .with_help("define it with {% macro name(...) %} in a file under macro-paths"),
+            },
+        )
+    }
+
+    /// Calls the project macro `name` with keyword arguments, as `dbt run-operation`
+    /// does; its output is discarded, what it runs and logs is what counts. Errors point
+    /// at the place in the macro's file.
+    pub fn call_macro(
+        &self,
+        name: &str,
+        args: &serde_json::Map<String, serde_json::Value>,
+        scope: &Arc<RenderScope>,
+    ) -> Result<(), Diagnostic> {
+        self.check_macro(name)?;
+        self.render_expression(
+            &format!("{name}(**{MACRO_ARGS})"),
+            &[(MACRO_ARGS, Value::from_serialize(args))],
+            scope,
+        )
+        .map(|_| ())
+        .map_err(|d| match (&d.span, self.macros.get(name)) {
+            // An error of the call itself (an unknown or missing argument): show the
+            // macro's definition, whose parameters the arguments must match.
+            (None, Some(file)) => Diagnostic {
+                message: format!("calling macro '{name}': {}", d.message),
+                ..d
+            }
+            .with_span(macros::macro_span(file, name)),
+            _ => d,
+        })
+    }
+
     /// Renders a value written in a property file (a source's schema, say), as dbt renders
     /// YAML: `target`, `var()`, `env_var()` and project macros work, node functions such as
     /// `ref()` do not. Text without Jinja comes back unchanged. Errors point at the value
@@ -206,6 +253,9 @@ fn property_error(
         None => diagnostic.with_path(&file.path),
     }
 }
+
+/// The variable holding run-operation's keyword arguments.
+const MACRO_ARGS: &str = "__mart_macro_args";
 
 /// Templates are named by their file path so minijinja errors name the file.
 fn template_name(file: &SourceFile) -> String {

@@ -177,7 +177,7 @@ pub(crate) fn duplicate_macro(
     .with_help("rename or remove one of the definitions")
 }
 
-fn macro_span(file: &Arc<SourceFile>, name: &str) -> mart_diagnostics::Span {
+pub(crate) fn macro_span(file: &Arc<SourceFile>, name: &str) -> mart_diagnostics::Span {
     let needle = format!("macro {name}");
     let start = file.text.find(&needle).map_or(0, |i| i + "macro ".len());
     mart_diagnostics::Span::new(file.clone(), start..start + name.len())

@@ -1,13 +1,14 @@
 //! Per-render state: what the node being rendered may see, and what its render records
 //! (ref/source/config calls, logs), passed through the context as one hidden object.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mart_adapter::Relation;
 use mart_project::ConfigMap;
 use minijinja::value::{Object, Value};
 
-use crate::query::QueryRunner;
+use crate::query::{QueryRunner, QueryTable};
 
 /// Which render this is. Parse renders find dependencies and configs; compile renders
 /// produce the SQL that runs.
@@ -74,6 +75,8 @@ pub struct RenderScope {
     pub(crate) recorded: Mutex<Recorded>,
     /// The value passed to `return()` by the innermost macro call.
     pub(crate) returned: Mutex<Option<Value>>,
+    /// Results of named `statement` blocks, for `load_result()`.
+    pub(crate) results: Mutex<HashMap<String, QueryTable>>,
 }
 
 impl std::fmt::Debug for RenderScope {
@@ -98,6 +101,7 @@ impl RenderScope {
             model: serde_json::Value::Null,
             recorded: Mutex::new(Recorded::default()),
             returned: Mutex::new(None),
+            results: Mutex::new(HashMap::new()),
         }
     }
 

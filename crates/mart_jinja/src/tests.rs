@@ -297,3 +297,86 @@ fn relation_include_and_render_agree() {
         r#""analytics"."fact" | "fact" | "fact" | "db"."analytics"."fact" | fact"#
     );
 }
+
+/// Records every statement and answers `select` with one row; fails on `boom`.
+#[derive(Default)]
+struct Recording(std::sync::Mutex<Vec<String>>);
+
+impl QueryRunner for Recording {
+    fn run_query(&self, sql: &str) -> Result<QueryTable, String> {
+        self.0.lock().unwrap().push(sql.trim().to_string());
+        if sql.contains("boom") {
+            return Err("ERROR: syntax error at or near \"boom\"".into());
+        }
+        Ok(QueryTable {
+            columns: vec!["n".into()],
+            rows: vec![vec![Some("7".into())]],
+        })
+    }
+}
+
+fn scope_with(runner: &Arc<Recording>) -> Arc<RenderScope> {
+    let mut scope = RenderScope::new(Phase::Compile);
+    scope.resolver = Some(Arc::new(Models));
+    scope.query_runner = Some(runner.clone());
+    Arc::new(scope)
+}
+
+#[test]
+fn call_macro_passes_keyword_arguments_and_runs_statement_blocks() {
+    let macros = file(
+        "macros/ops.sql",
+        "{% macro grow(rows, label='x') %}\n{% call statement('make', fetch_result=True) %}insert into {{ ref('dim_user') }} select {{ rows }} -- {{ label }}{% endcall %}\n{% set n = load_result('make').table.columns[0].values()[0] %}\n{% do run_query('select ' ~ (n + 1)) %}\n{{ log('loaded ' ~ load_result('make').data[0][0], info=True) }}{{ log('missing ' ~ (load_result('nope') is none), info=True) }}\n{% endmacro %}",
+    );
+    let jinja = env(&[macros]);
+    let runner = Arc::new(Recording::default());
+    let scope = scope_with(&runner);
+    let mut args = serde_json::Map::new();
+    args.insert("rows".into(), serde_json::json!(5));
+    args.insert("label".into(), serde_json::json!("five"));
+    jinja.call_macro("grow", &args, &scope).unwrap();
+    assert_eq!(
+        *runner.0.lock().unwrap(),
+        vec![
+            r#"insert into "db"."analytics"."dim_user" select 5 -- five"#.to_string(),
+            "select 8".to_string()
+        ]
+    );
+    assert_eq!(scope.take_recorded().logs, vec!["loaded 7", "missing True"]);
+}
+
+#[test]
+fn call_macro_errors_point_at_the_macro_file_or_suggest_a_name() {
+    let macros = file(
+        "macros/ops.sql",
+        "{% macro explode() %}\nselect 1;\n{% do run_query('boom') %}\n{% endmacro %}",
+    );
+    let jinja = env(&[macros]);
+    let runner = Arc::new(Recording::default());
+    let err = jinja
+        .call_macro("explode", &serde_json::Map::new(), &scope_with(&runner))
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "run_query failed: ERROR: syntax error at or near \"boom\""
+    );
+    let span = err.span.unwrap();
+    assert_eq!(span.file.path.to_string_lossy(), "macros/ops.sql");
+    assert_eq!(span.line_col().0, 3);
+    let err = jinja
+        .call_macro("explod", &serde_json::Map::new(), &scope_with(&runner))
+        .unwrap_err();
+    assert_eq!(err.message, "no macro named 'explod' in this project");
+    assert_eq!(err.help.as_deref(), Some("did you mean 'explode'?"));
+}
+
+#[test]
+fn var_with_a_none_default_is_none() {
+    let jinja = env(&[]);
+    let model = file(
+        "models/m.sql",
+        "{% set d = var('missing', none) %}{{ d is none }} {{ var('date_id', none) }}",
+    );
+    let sql = jinja.render(&model, &compile_scope()).unwrap();
+    assert_eq!(sql, "True 2024-08-20");
+}

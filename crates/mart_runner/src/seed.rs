@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use mart_adapter::seed::{
-    blank_null_words, copy_batch_from_stdin, copy_payload, create_seed_table, infer_seed_columns,
-    truncate_table, SeedBatch, SeedColumn, SeedSchema,
+    analyze_table, blank_null_words, copy_batch_from_stdin, copy_payload, create_seed_table,
+    infer_seed_columns, truncate_table, SeedBatch, SeedColumn, SeedSchema,
 };
 use mart_adapter::{drop_relation, RelationKind};
 use mart_diagnostics::{Code, Diagnostic, SourceFile, Span};
@@ -81,6 +81,10 @@ pub(crate) async fn load(
         .in_transaction(connection, &statements)
         .await
         .map_err(|(e, batch)| load.error(&e, batch))?;
+    connection
+        .execute(&analyze_table(relation))
+        .await
+        .map_err(|e| db_error(&e, None).with_path(path))?;
     Ok((format!("INSERT {rows}"), Some(rows)))
 }
 

@@ -10,6 +10,7 @@ pub mod ls;
 pub mod parse;
 pub mod retry;
 pub mod run;
+pub mod run_operation;
 pub mod seed;
 pub mod snapshot;
 pub mod test;

@@ -1,6 +1,7 @@
 //! The incremental materialization end to end: strategies, on_schema_change, full refresh.
 
 use crate::harness::TestProject;
+use crate::lecture;
 
 /// A project with one model `m` and a source table `src` (created by `src_ddl`) in the
 /// project's schema; the model reads it as `{{ target.schema }}.src`.
@@ -356,8 +357,8 @@ fn a_view_in_the_way_is_replaced_and_bad_configs_are_errors() {
 #[test]
 fn lecture_scenario_new_user_event_row_appears_once() {
     let p = TestProject::example("inc_lecture");
-    p.mart_expect(&["seed"], 0);
-    p.mart_expect(&["run"], 0);
+    p.mart_expect(&lecture(&["seed"]), 0);
+    p.mart_expect(&lecture(&["run"]), 0);
     let fact = format!("\"{}\".fact_user_event", p.schema);
     let before = p.count(&fact);
     p.execute(&format!(
@@ -368,7 +369,7 @@ fn lecture_scenario_new_user_event_row_appears_once() {
     let last_day = p.count(&format!(
         "{fact} where datestamp = (select max(datestamp) from {fact})"
     ));
-    let out = p.mart_expect(&["run"], 0);
+    let out = p.mart_expect(&lecture(&["run"]), 0);
     assert!(
         out.stdout.contains(&format!("MERGE {}", last_day + 1)),
         "{}",
@@ -384,6 +385,6 @@ fn lecture_scenario_new_user_event_row_appears_once() {
     );
     assert_eq!(new.len(), 1, "{new:?}");
     // A second run adds nothing.
-    p.mart_expect(&["run"], 0);
+    p.mart_expect(&lecture(&["run"]), 0);
     assert_eq!(p.count(&fact), before + 1);
 }

@@ -1,0 +1,52 @@
+{#
+  The daily server log by artist (page 000, downstream table wv_server_log_daily): the
+  columns of the page's table, plus the artist of the request's community. Filter it by
+  we_art_id and date_id as the page does: where we_art_id = 1 and date_id = '2024-08-20'.
+#}
+select
+    sl.date_id,
+    sl.hour,
+    sl.log_dt,
+    sl.user_info_user_key,
+    sl.sess_id,
+    sl.sess_seq,
+    sl.sess_start_dt,
+    sl.sess_end_dt,
+    sl.user_info_id,
+    sl.user_info_device_id,
+    sl.platform,
+    sl.os,
+    sl.app_ver,
+    sl.user_info_status,
+    sl.user_info_ip_address,
+    sl.user_info_locale,
+    sl.user_info_country,
+    sl.topic,
+    sl.method,
+    sl.gcc,
+    sl.language,
+    sl.consumer_id,
+    sl.provider_id,
+    sl.platform_id,
+    sl.wpf,
+    sl.is_join,
+    sl.is_leave,
+    sl.post_id,
+    sl.comm_id,
+    sl.notice_id,
+    sl.body,
+    sl.media_type,
+    sl.media_time,
+    sl.video_id,
+    sl.video_session_id,
+    sl.section_type,
+    sl.is_product,
+    sl.is_hide_from_artist,
+    sl.is_fc_only,
+    sl.url,
+    sl.params,
+    sl.user_info_user_agent,
+    sl.run_timestamp,
+    a.we_art_id::int as we_art_id
+from {{ ref('wv_server_log_base') }} as sl
+join {{ source('we_mart', 'we_artist') }} as a on a.comm_id::text = sl.comm_id
