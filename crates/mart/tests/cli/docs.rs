@@ -8,12 +8,13 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
 use crate::harness::TestProject;
+use crate::lecture;
 
 #[test]
 fn docs_generate_reads_column_types_from_the_database() {
     let project = TestProject::example("docs_catalog");
-    project.mart_expect(&["seed"], 0);
-    project.mart_expect(&["run"], 0);
+    project.mart_expect(&lecture(&["seed"]), 0);
+    project.mart_expect(&lecture(&["run"]), 0);
     let out = project.mart_expect(&["docs", "generate"], 0);
     assert!(
         out.stdout.contains("Wrote ")
