@@ -121,8 +121,8 @@ fi
 
 # 2. The DAG Airflow runs: this checkout's project and mart binary, the suite's profile.
 "$mart" airflow --out "${work}/dags" --project-dir "$repo" --mart-path "$mart"
-# Every command that loads the project writes its manifest.json (dbt's v12 schema).
-"$mart" ls --project-dir "$repo" >/dev/null
+# `mart parse` writes manifest.json (dbt's v12 schema) without touching the database.
+"$mart" parse --project-dir "$repo" >/dev/null
 manifest="${repo}/target/mart/manifest.json"
 
 export AIRFLOW_HOME="${work}/airflow-home"
@@ -286,7 +286,7 @@ cosmos_project="${work}/cosmos-project"
 mkdir -p "$cosmos_project"
 cp -r models seeds macros snapshots tests analyses "$cosmos_project/"
 cp project.yml "${cosmos_project}/dbt_project.yml"
-"$mart" ls --project-dir "$cosmos_project" >/dev/null
+"$mart" parse --project-dir "$cosmos_project" >/dev/null
 cat >"${work}/dags/mart_example_cosmos.py" <<PY
 # An Airflow DAG that astronomer-cosmos renders from mart's manifest.json; tasks call mart.
 from datetime import datetime
