@@ -40,6 +40,10 @@ pub struct GlobalArgs {
     /// Never colour the output (colour is only used on a terminal anyway).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Parse the whole project again instead of reusing the saved parse of an unchanged
+    /// project (<target-path>/partial_parse.msgpack).
+    #[arg(long, global = true, env = "MART_NO_PARTIAL_PARSE")]
+    pub no_partial_parse: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,25 +1,26 @@
 //! Loading what every command needs: project, profile target, vars, manifest.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use mart_compiler::Manifest;
+use mart_compiler::{load_saved_parse, parse_cache_path, save_parse, Manifest};
 use mart_diagnostics::{Code, Diagnostic, Diagnostics};
 use mart_graph::NodeId;
 use mart_jinja::JinjaEnv;
 use mart_postgres::ConnectionConfig;
-use mart_project::{load_target, profile_search_dirs, Project, Target};
+use mart_project::{load_target, profile_search_dirs, InputStamp, Project, ProjectConfig, Target};
 
 use crate::args::{GlobalArgs, SelectArgs};
 use crate::printer::Printer;
 
 /// A loaded project, ready for a command.
 pub struct Session {
-    pub project: Project,
+    pub root: PathBuf,
     pub target: Target,
     pub env: Arc<JinjaEnv>,
     pub manifest: Arc<Manifest>,
+    macro_file_count: usize,
     pub printer: Printer,
 }
 
@@ -30,21 +31,29 @@ pub fn project_root(global: &GlobalArgs) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-pub fn load_project(global: &GlobalArgs) -> Result<Project, Diagnostics> {
+/// The project folder, absolute.
+fn canonical_root(global: &GlobalArgs) -> Result<PathBuf, Diagnostic> {
     let root = project_root(global);
-    let root = std::fs::canonicalize(&root).map_err(|e| {
+    std::fs::canonicalize(&root).map_err(|e| {
         Diagnostic::error(
             Code::ProjectFile,
             format!("cannot open project folder {}: {e}", root.display()),
         )
         .with_help("pass an existing folder with --project-dir")
-    })?;
-    Project::load(&root)
+    })
 }
 
-pub fn load_target_for(global: &GlobalArgs, project: &Project) -> Result<Target, Diagnostic> {
-    let dirs = profile_search_dirs(global.profiles_dir.as_deref(), &project.root);
-    let profile = global.profile.as_deref().unwrap_or(&project.config.profile);
+pub fn load_project(global: &GlobalArgs) -> Result<Project, Diagnostics> {
+    Project::load(&canonical_root(global)?)
+}
+
+pub fn load_target_for(
+    global: &GlobalArgs,
+    root: &Path,
+    config: &ProjectConfig,
+) -> Result<Target, Diagnostic> {
+    let dirs = profile_search_dirs(global.profiles_dir.as_deref(), root);
+    let profile = global.profile.as_deref().unwrap_or(&config.profile);
     load_target(&dirs, profile, global.target.as_deref())
 }
 
@@ -75,23 +84,76 @@ pub fn parse_mapping(
     }
 }
 
+/// Identifies this mart executable for the saved parse: its version, size and build time.
+fn build_id() -> String {
+    let exe = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| {
+            let built = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{}:{built}", m.len())
+        })
+        .unwrap_or_default();
+    format!("{} {exe}", env!("CARGO_PKG_VERSION"))
+}
+
 impl Session {
+    /// Loads the project, its target and its manifest. An unchanged project's manifest
+    /// comes from the saved parse; otherwise the project is parsed and the parse saved.
     pub fn load(global: &GlobalArgs) -> Result<Session, Diagnostics> {
         let printer = Printer::new(global);
-        let project = load_project(global)?;
-        for warning in &project.warnings {
-            printer.diagnostic(warning);
-        }
-        let target = load_target_for(global, &project)?;
+        let root = canonical_root(global)?;
+        let config = ProjectConfig::load(&root)?;
+        let target = load_target_for(global, &root, &config)?;
         let vars = parse_vars(global.vars.as_deref())?;
-        let settings = Manifest::env_settings(&project, &target, &vars);
-        let env = JinjaEnv::new(&settings, &project.macro_files)?;
-        let manifest = Manifest::build(&project, &target, &env)?;
+        let settings = Manifest::env_settings(&config, &target, &vars);
+        let cache = parse_cache_path(&root, &config);
+        let build = build_id();
+        let saved = if global.no_partial_parse {
+            None
+        } else {
+            load_saved_parse(&cache, &build, &settings, &root, &config)
+        };
+        let (env, manifest, macro_file_count) = match saved {
+            Some(saved) => {
+                for warning in &saved.project_warnings {
+                    printer.diagnostic(warning);
+                }
+                let env = JinjaEnv::new(&settings, &saved.macro_files)?;
+                (env, saved.manifest, saved.macro_files.len())
+            }
+            None => {
+                let project = Project::load(&root)?;
+                for warning in &project.warnings {
+                    printer.diagnostic(warning);
+                }
+                let env = JinjaEnv::new(&settings, &project.macro_files)?;
+                let manifest = Manifest::build(&project, &target, &env)?;
+                if !global.no_partial_parse {
+                    // Not saving only costs the next command a full parse.
+                    let stamp = InputStamp::scan(&root, &project.config);
+                    let _ = save_parse(
+                        &cache,
+                        &build,
+                        &settings,
+                        stamp,
+                        &manifest,
+                        &project.macro_files,
+                        &project.warnings,
+                    );
+                }
+                (env, manifest, project.macro_files.len())
+            }
+        };
         Ok(Session {
-            project,
+            root,
             target,
             env: Arc::new(env),
             manifest: Arc::new(manifest),
+            macro_file_count,
             printer,
         })
     }
@@ -132,8 +194,8 @@ impl Session {
             plural(tests),
             self.manifest.sources.len(),
             plural(self.manifest.sources.len()),
-            self.project.macro_files.len(),
-            plural(self.project.macro_files.len()),
+            self.macro_file_count,
+            plural(self.macro_file_count),
         )
     }
 }

@@ -11,7 +11,9 @@ pub const MAX_IDENTIFIER_BYTES: usize = 63;
 /// A (possibly database-qualified) relation: `"db"."schema"."identifier"`.
 ///
 /// `Display` quotes every part and omits the database part when it is `None`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Relation {
     pub database: Option<String>,
     pub schema: String,

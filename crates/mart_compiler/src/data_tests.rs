@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::manifest::{config_error, model_value, path_string, relation_for, Node, SourceNode};
 
 /// What makes a node a test.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TestInfo {
     /// Generic tests: the test macro and its arguments (dbt's `test_metadata`).
     pub metadata: Option<TestMetadata>,
@@ -27,13 +27,14 @@ pub struct TestInfo {
     pub column_name: Option<String>,
     /// What a generic test renders: a call of its test macro. Singular tests render
     /// their own file.
+    #[serde(with = "mart_diagnostics::shared_files::option")]
     pub template: Option<Arc<SourceFile>>,
     /// The node's source as dbt's manifest shows it.
     pub raw_code: String,
     pub config: TestConfig,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TestMetadata {
     /// The test name without namespace: `not_null`, `accepted_values`.
     pub name: String,
@@ -42,14 +43,14 @@ pub struct TestMetadata {
     pub kwargs: serde_json::Map<String, Value>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Severity {
     Error,
     Warn,
 }
 
 /// The configs that decide how a test's failures are counted and judged.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TestConfig {
     pub severity: Severity,
     /// A condition on the failure count, such as `!= 0` or `> 10`.

@@ -12,8 +12,8 @@ use mart_jinja::{
     EnvSettings, JinjaEnv, Phase, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall,
 };
 use mart_project::{
-    merge_into, ColumnProperties, ConfigMap, Materialization, NodeConfig, Project, SourceTable,
-    Target,
+    merge_into, ColumnProperties, ConfigMap, Materialization, NodeConfig, Project, ProjectConfig,
+    SourceTable, Target,
 };
 use minijinja::value::Value;
 
@@ -21,7 +21,7 @@ use crate::data_tests::{parse_tests, TestInfo};
 use crate::locate::locate_call;
 
 /// A model, seed or snapshot as the engine sees it after parsing.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Node {
     pub id: NodeId,
     pub name: String,
@@ -35,6 +35,7 @@ pub struct Node {
     pub path: String,
     /// The SQL file (models, snapshots, singular tests), the property file (generic
     /// tests); `None` for seeds.
+    #[serde(with = "mart_diagnostics::shared_files::option")]
     pub file: Option<Arc<SourceFile>>,
     pub config: NodeConfig,
     pub relation: Relation,
@@ -77,7 +78,7 @@ impl Node {
 }
 
 /// A declared source table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SourceNode {
     pub id: NodeId,
     pub table: SourceTable,
@@ -108,14 +109,14 @@ impl Manifest {
 
     /// The project's Jinja environment settings for this target and vars.
     pub fn env_settings(
-        project: &Project,
+        config: &ProjectConfig,
         target: &Target,
         cli_vars: &serde_json::Map<String, serde_json::Value>,
     ) -> EnvSettings {
-        let mut vars = project.config.vars.clone();
+        let mut vars = config.vars.clone();
         vars.extend(cli_vars.clone());
         EnvSettings {
-            project_name: project.config.name.clone(),
+            project_name: config.name.clone(),
             target: target_value(target),
             vars,
         }
@@ -200,29 +201,80 @@ impl Manifest {
             return Err(errors);
         }
 
-        let graph_nodes = nodes
-            .iter()
-            .map(Node::graph_node)
-            .chain(sources.values().map(source_graph_node))
-            .collect();
-        let nodes: BTreeMap<NodeId, Node> = nodes.into_iter().map(|n| (n.id.clone(), n)).collect();
-        let dag =
-            Dag::build(graph_nodes).map_err(|e| Diagnostics::from(graph_error(&e, &nodes)))?;
-        let resolver = Arc::new(ManifestResolver::new(&package, &nodes, &sources));
-        Ok(Manifest {
+        Manifest::assemble(ManifestParts {
             project_name: package,
             root: project.root.clone(),
             target_dir: project.root.join(&project.config.target_path),
             nodes,
             sources,
-            dag,
             warnings: project.warnings.clone(),
             on_run_start: project.config.on_run_start.clone(),
             on_run_end: project.config.on_run_end.clone(),
             project_file: project.config.file.path.clone(),
+        })
+    }
+
+    /// The manifest of parsed parts: the DAG and the ref resolver are derived here, for a
+    /// fresh parse and a saved one alike.
+    pub(crate) fn assemble(parts: ManifestParts) -> Result<Manifest, Diagnostics> {
+        let graph_nodes = parts
+            .nodes
+            .iter()
+            .map(Node::graph_node)
+            .chain(parts.sources.values().map(source_graph_node))
+            .collect();
+        let nodes: BTreeMap<NodeId, Node> =
+            parts.nodes.into_iter().map(|n| (n.id.clone(), n)).collect();
+        let dag =
+            Dag::build(graph_nodes).map_err(|e| Diagnostics::from(graph_error(&e, &nodes)))?;
+        let resolver = Arc::new(ManifestResolver::new(
+            &parts.project_name,
+            &nodes,
+            &parts.sources,
+        ));
+        Ok(Manifest {
+            project_name: parts.project_name,
+            root: parts.root,
+            target_dir: parts.target_dir,
+            nodes,
+            sources: parts.sources,
+            dag,
+            warnings: parts.warnings,
+            on_run_start: parts.on_run_start,
+            on_run_end: parts.on_run_end,
+            project_file: parts.project_file,
             resolver,
         })
     }
+
+    /// What [`Manifest::assemble`] needs, which is also what a saved parse keeps.
+    pub(crate) fn parts(&self) -> ManifestParts {
+        ManifestParts {
+            project_name: self.project_name.clone(),
+            root: self.root.clone(),
+            target_dir: self.target_dir.clone(),
+            nodes: self.nodes.values().cloned().collect(),
+            sources: self.sources.clone(),
+            warnings: self.warnings.clone(),
+            on_run_start: self.on_run_start.clone(),
+            on_run_end: self.on_run_end.clone(),
+            project_file: self.project_file.clone(),
+        }
+    }
+}
+
+/// A manifest without its derived DAG and resolver.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct ManifestParts {
+    pub project_name: String,
+    pub root: PathBuf,
+    pub target_dir: PathBuf,
+    pub nodes: Vec<Node>,
+    pub sources: BTreeMap<NodeId, SourceNode>,
+    pub warnings: Vec<Diagnostic>,
+    pub on_run_start: Vec<String>,
+    pub on_run_end: Vec<String>,
+    pub project_file: PathBuf,
 }
 
 /// A source table with its database, schema and identifier rendered (dbt renders Jinja

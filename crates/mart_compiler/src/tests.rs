@@ -36,7 +36,7 @@ impl Fixture {
         let project = Project::load(&self.root)?;
         let target = target();
         let env = JinjaEnv::new(
-            &Manifest::env_settings(&project, &target, &serde_json::Map::new()),
+            &Manifest::env_settings(&project.config, &target, &serde_json::Map::new()),
             &project.macro_files,
         )?;
         let manifest = Manifest::build(&project, &target, &env)?;

@@ -4,6 +4,7 @@
 //! rendered, from the file text the diagnostic carries.
 
 mod render;
+pub mod shared_files;
 
 use std::fmt;
 use std::ops::Range;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 pub use render::{render_human, render_json_line};
 
 /// A file as the user wrote it: its path relative to the project root and its text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: Arc<str>,
@@ -29,8 +30,9 @@ impl SourceFile {
 }
 
 /// A byte range inside a file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Span {
+    #[serde(with = "shared_files")]
     pub file: Arc<SourceFile>,
     pub range: Range<usize>,
 }
@@ -95,7 +97,9 @@ impl LineIndex {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warning,
@@ -104,7 +108,9 @@ pub enum Severity {
 
 /// Stable diagnostic codes, grouped by stage: project 1xx, jinja 2xx, sql 3xx,
 /// graph 4xx, database 5xx, command line 6xx.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Code {
     /// A project file could not be read.
     Io,
@@ -173,14 +179,14 @@ impl fmt::Display for Code {
 }
 
 /// A secondary location with its own message ("first defined here").
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Label {
     pub span: Span,
     pub message: String,
 }
 
 /// One problem for the user: what is wrong, where, and what to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub code: Code,
     pub severity: Severity,

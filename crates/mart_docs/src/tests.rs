@@ -42,7 +42,7 @@ fn site_of(root: &Path, catalog: &Catalog) -> Vec<SiteFile> {
         "shop:\n  target: dev\n  outputs:\n    dev: {type: postgres, host: h, user: u, dbname: db, schema: analytics}\n",
     ));
     let target = parse_target(&profile, "shop", None).unwrap();
-    let settings = Manifest::env_settings(&project, &target, &serde_json::Map::new());
+    let settings = Manifest::env_settings(&project.config, &target, &serde_json::Map::new());
     let env = JinjaEnv::new(&settings, &project.macro_files).unwrap();
     let manifest = Manifest::build(&project, &target, &env).unwrap();
     let compiler = Compiler::new(&manifest, &env, None);

@@ -7,7 +7,9 @@ use std::str::FromStr;
 /// dbt's `unique_id` of a node: `model.<package>.<name>`, `seed.<package>.<name>`,
 /// `snapshot.<package>.<name>`, `source.<package>.<source_name>.<table_name>`,
 /// `test.<package>.<name>`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct NodeId(String);
 
 impl NodeId {
@@ -59,7 +61,9 @@ impl From<String> for NodeId {
 }
 
 /// The kind of a node, spelled as dbt spells it (`resource_type:` selector, unique ids).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum ResourceType {
     Model,
     Seed,

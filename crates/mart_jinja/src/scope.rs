@@ -19,14 +19,14 @@ pub enum Phase {
 }
 
 /// A `ref()` call as written.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct RefCall {
     pub package: Option<String>,
     pub name: String,
 }
 
 /// A `source()` call as written.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct SourceCall {
     pub source: String,
     pub table: String,

@@ -79,7 +79,9 @@ fn as_list(value: &Value) -> Vec<Value> {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Materialization {
     View,
     Table,
@@ -131,7 +133,7 @@ impl fmt::Display for Materialization {
 
 /// The typed view of a merged config that the engine acts on; `raw` keeps every key
 /// (for `config.get()` and manifest.json).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeConfig {
     pub enabled: bool,
     pub materialized: Materialization,
@@ -154,7 +156,7 @@ pub struct NodeConfig {
 }
 
 /// One entry of `indexes`: `{columns: [...], unique: true, type: btree}`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IndexConfig {
     pub columns: Vec<String>,
     pub unique: bool,
@@ -163,7 +165,7 @@ pub struct IndexConfig {
 }
 
 /// `persist_docs`: which descriptions become `COMMENT ON`s.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PersistDocs {
     pub relation: bool,
     pub columns: bool,

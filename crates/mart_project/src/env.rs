@@ -1,12 +1,23 @@
 //! `env_var()`: shared by profiles.yml rendering here and the model Jinja context.
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
 use minijinja::{Error, ErrorKind};
+
+/// Every variable `env_var()` has looked up in this process, with what it found: a saved
+/// parse is current only while they are unchanged (see [`crate::InputStamp`]).
+static READ: Mutex<BTreeMap<String, Option<String>>> = Mutex::new(BTreeMap::new());
 
 /// The value of environment variable `name`, else `default`, else an error saying how to fix it.
 pub fn env_var(name: &str, default: Option<&str>) -> Result<String, Error> {
-    match std::env::var(name) {
-        Ok(value) => Ok(value),
-        Err(_) => default.map(str::to_string).ok_or_else(|| {
+    let found = std::env::var(name).ok();
+    if let Ok(mut read) = READ.lock() {
+        read.insert(name.to_string(), found.clone());
+    }
+    match found {
+        Some(value) => Ok(value),
+        None => default.map(str::to_string).ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidOperation,
                 format!(
@@ -15,6 +26,11 @@ pub fn env_var(name: &str, default: Option<&str>) -> Result<String, Error> {
             )
         }),
     }
+}
+
+/// The variables `env_var()` has read so far and their values.
+pub(crate) fn env_vars_read() -> BTreeMap<String, Option<String>> {
+    READ.lock().map(|read| read.clone()).unwrap_or_default()
 }
 
 /// A Jinja environment with only `env_var` for rendering YAML values such as profiles.

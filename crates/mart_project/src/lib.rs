@@ -11,6 +11,7 @@ mod profile;
 mod project_file;
 mod properties;
 mod snapshot_file;
+mod stamp;
 mod yaml;
 
 use std::collections::{BTreeMap, HashSet};
@@ -27,6 +28,7 @@ pub use env::env_var;
 pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target};
 pub use project_file::{ConfigTree, ProjectConfig, PROJECT_FILE_NAMES};
 pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};
+pub use stamp::InputStamp;
 pub use yaml::entry_span;
 
 /// A file that defines one node (a model, a snapshot, a singular test...).

@@ -101,7 +101,7 @@ struct RawSourceTable {
 }
 
 /// A column as documented in a property file.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnProperties {
     pub name: String,
     pub description: String,
@@ -129,7 +129,7 @@ pub struct NodeProperties {
 }
 
 /// One `sources:` entry's table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SourceTable {
     pub source_name: String,
     pub name: String,
@@ -147,6 +147,7 @@ pub struct SourceTable {
     pub meta: Value,
     pub tags: Vec<String>,
     pub config: ConfigMap,
+    #[serde(with = "mart_diagnostics::shared_files")]
     pub file: Arc<SourceFile>,
 }
 

@@ -35,11 +35,7 @@ pub fn run(global: &GlobalArgs, args: &AirflowArgs) -> Result<Outcome, Diagnosti
 
     std::fs::create_dir_all(&args.out).map_err(|e| io_error(&args.out, &e))?;
     let out_dir = std::fs::canonicalize(&args.out).map_err(|e| io_error(&args.out, &e))?;
-    let project_dir = task_path(
-        global.project_dir.as_deref(),
-        &session.project.root,
-        &out_dir,
-    );
+    let project_dir = task_path(global.project_dir.as_deref(), &session.root, &out_dir);
     let profiles_dir = match &global.profiles_dir {
         Some(dir) => {
             let absolute = std::fs::canonicalize(dir).map_err(|e| io_error(dir, &e))?;

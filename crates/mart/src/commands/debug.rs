@@ -18,7 +18,7 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Diagnostics> {
         project.config.name,
         project.root.join(&project.config.file.path).display()
     ));
-    let target = load_target_for(global, &project)?;
+    let target = load_target_for(global, &project.root, &project.config)?;
     printer.info(&format!(
         "profile: {} from {} [OK found and valid]",
         target.profile_name,

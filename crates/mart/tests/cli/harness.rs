@@ -137,8 +137,14 @@ impl TestProject {
     }
 
     pub fn mart(&self, args: &[&str]) -> Output {
+        self.mart_with_env(args, &[])
+    }
+
+    /// [`TestProject::mart`] with extra environment variables.
+    pub fn mart_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let out = Command::new(env!("CARGO_BIN_EXE_mart"))
             .args(args)
+            .envs(env.iter().copied())
             .arg("--project-dir")
             .arg(&self.dir)
             .arg("--profiles-dir")

@@ -8,6 +8,7 @@ mod fan_platform;
 mod harness;
 mod hooks;
 mod incremental;
+mod partial_parse;
 mod seed;
 mod snapshot;
 

@@ -1,0 +1,84 @@
+//! The saved parse (target/partial_parse.msgpack): reused while the project is unchanged,
+//! redone when a file, an environment variable read by env_var(), the vars or the target
+//! change, and skipped with --no-partial-parse.
+
+use crate::harness::TestProject;
+
+const SAVED: &str = "target/partial_parse.msgpack";
+
+#[test]
+fn saved_parse_follows_every_change_of_what_the_parse_read() {
+    let p = TestProject::with_files(
+        "partial_parse",
+        &[
+            (
+                "models/a.sql",
+                "{{ config(alias=env_var('MART_PP_ALIAS', 'a_default') ~ var('suffix', '')) }}\nselect 1 as v\n",
+            ),
+            ("models/b.sql", "select v from {{ ref('a') }}\n"),
+        ],
+    );
+    let compiled_b = |p: &TestProject, env: &[(&str, &str)], args: &[&str]| {
+        let mut all = vec!["compile", "-s", "b"];
+        all.extend_from_slice(args);
+        let out = p.mart_with_env(&all, env);
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        std::fs::read_to_string(p.dir.join("target/compiled/fx/models/b.sql")).unwrap()
+    };
+    let relation = |alias: &str| format!("select v from \"postgres\".\"{}\".\"{alias}\"", p.schema);
+
+    assert_eq!(compiled_b(&p, &[], &[]), relation("a_default"));
+    let saved = p.dir.join(SAVED);
+    let first = std::fs::metadata(&saved).unwrap().modified().unwrap();
+    // Unchanged: read back, not written again.
+    assert_eq!(compiled_b(&p, &[], &[]), relation("a_default"));
+    assert_eq!(
+        std::fs::metadata(&saved).unwrap().modified().unwrap(),
+        first
+    );
+
+    // An environment variable the parse read.
+    assert_eq!(
+        compiled_b(&p, &[("MART_PP_ALIAS", "a_env")], &[]),
+        relation("a_env")
+    );
+    // Vars.
+    assert_eq!(
+        compiled_b(
+            &p,
+            &[("MART_PP_ALIAS", "a_env")],
+            &["--vars", "{suffix: _v2}"]
+        ),
+        relation("a_env_v2")
+    );
+    // A model edited to the same length, and a new model that b now reads.
+    p.write(
+        "models/a.sql",
+        "{{ config(alias=env_var('MART_PP_ALIAS', 'a_edited') ~ var('suffix', '')) }}\nselect 1 as v\n",
+    );
+    assert_eq!(compiled_b(&p, &[], &[]), relation("a_edited"));
+    p.write("models/c.sql", "select 2 as v\n");
+    p.write("models/b.sql", "select v from {{ ref('c') }}\n");
+    assert_eq!(compiled_b(&p, &[], &[]), relation("c"));
+    let ls = p.mart_expect(&["ls", "-s", "+b"], 0);
+    assert_eq!(ls.stdout, "fx.b\nfx.c\n");
+
+    // --no-partial-parse neither reads nor writes it.
+    std::fs::remove_file(&saved).unwrap();
+    assert_eq!(compiled_b(&p, &[], &["--no-partial-parse"]), relation("c"));
+    assert!(!saved.exists());
+}
+
+#[test]
+fn a_damaged_saved_parse_is_parsed_again() {
+    let p = TestProject::with_files("partial_parse_bad", &[("models/a.sql", "select 1 as v\n")]);
+    p.mart_expect(&["ls"], 0);
+    let saved = p.dir.join(SAVED);
+    let mut bytes = std::fs::read(&saved).unwrap();
+    let half = bytes.len() / 2;
+    bytes.truncate(half);
+    std::fs::write(&saved, &bytes).unwrap();
+    let out = p.mart_expect(&["ls"], 0);
+    assert_eq!(out.stdout, "fx.a\n");
+    assert!(std::fs::read(&saved).unwrap().len() > half);
+}

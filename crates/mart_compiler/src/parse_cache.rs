@@ -1,0 +1,187 @@
+//! The saved parse, `<target-path>/partial_parse.msgpack`: a command on an unchanged
+//! project skips reading property files and parse-rendering every model, which is most
+//! of its start-up on a large project (each Airflow task starts mart for one node).
+//!
+//! The file holds a header (which mart build, the Jinja settings - target and vars -
+//! and the [`InputStamp`] of the project), then the files that nodes share, then the
+//! manifest's parts and the macro files. It is reused only when the header matches
+//! exactly; anything unreadable is a miss, never an error.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use mart_diagnostics::{shared_files, Diagnostic, SourceFile};
+use mart_jinja::EnvSettings;
+use mart_project::{InputStamp, ProjectConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::{Manifest, ManifestParts, Node};
+
+/// The file name dbt uses for the same purpose.
+pub const PARSE_CACHE_FILE: &str = "partial_parse.msgpack";
+
+/// What a saved parse is valid for, besides the project on disk.
+#[derive(Serialize, Deserialize, PartialEq)]
+struct Header {
+    /// Identifies the mart executable: a rebuilt mart never reads an older layout.
+    build: String,
+    /// The target and vars, as JSON.
+    settings: String,
+    stamp: InputStamp,
+}
+
+/// The manifest's parts with its nodes left out: they follow in [`NODE_CHUNKS`]
+/// separately framed chunks, read back on every core.
+#[derive(Serialize, Deserialize)]
+struct Body {
+    manifest: ManifestParts,
+    #[serde(with = "shared_vec")]
+    macro_files: Vec<Arc<SourceFile>>,
+    project_warnings: Vec<Diagnostic>,
+}
+
+const NODE_CHUNKS: usize = 16;
+
+/// A parse read back from disk.
+pub struct SavedParse {
+    pub manifest: Manifest,
+    pub macro_files: Vec<Arc<SourceFile>>,
+    pub project_warnings: Vec<Diagnostic>,
+}
+
+pub fn parse_cache_path(root: &Path, config: &ProjectConfig) -> PathBuf {
+    root.join(&config.target_path).join(PARSE_CACHE_FILE)
+}
+
+fn settings_key(settings: &EnvSettings) -> String {
+    serde_json::json!([settings.project_name, settings.target, settings.vars]).to_string()
+}
+
+/// Reads the saved parse at `path` if it was made by `build` for these settings and the
+/// project in `root` is unchanged since.
+pub fn load_saved_parse(
+    path: &Path,
+    build: &str,
+    settings: &EnvSettings,
+    root: &Path,
+    config: &ProjectConfig,
+) -> Option<SavedParse> {
+    let bytes = std::fs::read(path).ok()?;
+    let mut input = bytes.as_slice();
+    let header: Header = rmp_serde::decode::from_read(&mut input).ok()?;
+    if header.build != build || header.settings != settings_key(settings) {
+        return None;
+    }
+    // Checking the project on disk and decoding take about as long: both at once.
+    let (current, saved) = std::thread::scope(|s| {
+        let current = s.spawn(|| header.stamp.is_current(root, config));
+        let saved = decode(input);
+        (current.join().unwrap_or(false), saved)
+    });
+    if !current {
+        return None;
+    }
+    saved
+}
+
+fn decode(mut input: &[u8]) -> Option<SavedParse> {
+    let files: Vec<SourceFile> = rmp_serde::decode::from_read(&mut input).ok()?;
+    let files: Vec<Arc<SourceFile>> = files.into_iter().map(Arc::new).collect();
+    let read = |bytes: &[u8]| {
+        shared_files::with_files(files.clone(), || rmp_serde::from_slice::<Vec<Node>>(bytes))
+    };
+    let mut body: Body =
+        shared_files::with_files(files.clone(), || rmp_serde::decode::from_read(&mut input))
+            .ok()?;
+    let mut chunks = Vec::with_capacity(NODE_CHUNKS);
+    while !input.is_empty() {
+        let (len, rest) = input.split_first_chunk::<8>()?;
+        let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+        chunks.push(rest.get(..len)?);
+        input = rest.get(len..)?;
+    }
+    for nodes in mart_project::parallel_map(&chunks, |chunk| read(chunk)) {
+        body.manifest.nodes.extend(nodes.ok()?);
+    }
+    let manifest = Manifest::assemble(body.manifest).ok()?;
+    Some(SavedParse {
+        manifest,
+        macro_files: body.macro_files,
+        project_warnings: body.project_warnings,
+    })
+}
+
+/// Saves a fresh parse for the next command. The stamp is taken after the parse, so it
+/// includes the environment variables the parse read. Written to a temporary file and
+/// renamed, so concurrent commands never read half a file.
+pub fn save_parse(
+    path: &Path,
+    build: &str,
+    settings: &EnvSettings,
+    stamp: InputStamp,
+    manifest: &Manifest,
+    macro_files: &[Arc<SourceFile>],
+    project_warnings: &[Diagnostic],
+) -> std::io::Result<()> {
+    let header = Header {
+        build: build.to_string(),
+        settings: settings_key(settings),
+        stamp,
+    };
+    let mut parts = manifest.parts();
+    let nodes = std::mem::take(&mut parts.nodes);
+    let body = Body {
+        manifest: parts,
+        macro_files: macro_files.to_vec(),
+        project_warnings: project_warnings.to_vec(),
+    };
+    let chunk_len = nodes.len().div_ceil(NODE_CHUNKS).max(1);
+    // One table of shared files for the body and every chunk: they are encoded in turn.
+    let (encoded, files) = shared_files::collect_files(|| {
+        let body = rmp_serde::to_vec(&body)?;
+        let chunks = nodes
+            .chunks(chunk_len)
+            .map(rmp_serde::to_vec)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, rmp_serde::encode::Error>((body, chunks))
+    });
+    let encode = |e: rmp_serde::encode::Error| std::io::Error::other(e.to_string());
+    let (body, chunks) = encoded.map_err(encode)?;
+    let files: Vec<&SourceFile> = files.iter().map(Arc::as_ref).collect();
+    let mut out = rmp_serde::to_vec(&header).map_err(encode)?;
+    out.extend(rmp_serde::to_vec(&files).map_err(encode)?);
+    out.extend(body);
+    for chunk in chunks {
+        out.extend((chunk.len() as u64).to_le_bytes());
+        out.extend(chunk);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(&out)?;
+    drop(file);
+    std::fs::rename(&tmp, path)
+}
+
+/// `Vec<Arc<SourceFile>>` through the shared file table.
+mod shared_vec {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Shared(#[serde(with = "shared_files")] Arc<SourceFile>);
+
+    pub fn serialize<S: Serializer>(files: &[Arc<SourceFile>], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(files.iter().map(|f| Shared(f.clone())))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Arc<SourceFile>>, D::Error> {
+        Ok(Vec::<Shared>::deserialize(d)?
+            .into_iter()
+            .map(|s| s.0)
+            .collect())
+    }
+}
