@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by scripts/demo.sh and scripts/test.sh. Defines ensure_postgres, which makes sure
+# Sourced by scripts/demo.sh, scripts/test.sh and the suites. Defines ensure_postgres, which makes sure
 # a PostgreSQL server answers on 127.0.0.1 (or $MART_PG_HOST) for the postgres user:
 # installs it from Debian's packages if missing, starts the cluster, allows trust auth on
 # the loopback addresses, and waits until it answers. Idempotent; needs root to install.
@@ -67,4 +67,18 @@ ensure_postgres() {
   done
   _pg_log "PostgreSQL did not answer on ${host}:${port} after 30 s; see /var/log/postgresql/"
   return 1
+}
+
+# Drops schema $1 and every schema named `$1_*` (the example project writes its seeds,
+# sources, logs and snapshots to `<target schema>_<name>`). Never fails.
+drop_schema_family() {
+  PGCONNECT_TIMEOUT=10 psql -w -X -q \
+    -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
+    -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
+    -v family="$1" >/dev/null 2>&1 <<'SQL' || true
+SELECT format('DROP SCHEMA %I CASCADE', nspname)
+FROM pg_namespace
+WHERE nspname = :'family' OR nspname LIKE replace(:'family', '_', '\_') || '\_%'
+\gexec
+SQL
 }

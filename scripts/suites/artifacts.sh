@@ -37,9 +37,7 @@ mart="${repo}/target/debug/mart"
 work="$(mktemp -d)"
 schema="mart_suite_artifacts_$$"
 cleanup() {
-  PGCONNECT_TIMEOUT=5 psql -w -X -q -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
-    -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
-    -c "drop schema if exists ${schema} cascade; drop schema if exists ${schema}_raw_data cascade; drop schema if exists ${schema}_snapshots cascade" >/dev/null 2>&1 || true
+  drop_schema_family "$schema"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -51,7 +49,12 @@ export MART_SCHEMA="$schema"
 export MART_PG_PASSWORD="artifact-secret-marker"
 cd "$work"
 
-"$mart" build --profiles-dir . > build.log
+# The whole example: seeds, the generated fan-platform and Gold-layer logs (small), then
+# every model, snapshot and test.
+"$mart" seed --profiles-dir . > build.log
+"$mart" run-operation generate_server_log --profiles-dir . --args '{rows: 20000}' >> build.log
+"$mart" run-operation generate_click_log --profiles-dir . --args '{rows: 5000}' >> build.log
+"$mart" build --profiles-dir . >> build.log
 cp target/mart/manifest.json build-manifest.json
 cp target/mart/run_results.json build-run-results.json
 "$mart" ls --profiles-dir . --output json --output-keys unique_id,resource_type,depends_on > ls.jsonl
@@ -64,6 +67,7 @@ cp target/mart/run_results.json test-run-results.json
 
 "${venv}/bin/python" - <<'PY'
 import json
+import pathlib
 
 from dbt_artifacts_parser.parser import parse_manifest_v12, parse_run_results_v6
 
@@ -127,11 +131,15 @@ if manifest is not None:
     for n in manifest.nodes.values():
         by_type.setdefault(getattr(n.resource_type, "value", n.resource_type), []).append(n)
     counts = {k: len(v) for k, v in by_type.items()}
-    check("8 models, 3 seeds, 1 snapshot, 62 tests",
-          counts == {"model": 8, "seed": 3, "snapshot": 1, "test": 62}, str(counts))
+    check("28 models, 20 seeds, 1 snapshot, 209 tests",
+          counts == {"model": 28, "seed": 20, "snapshot": 1, "test": 209}, str(counts))
     generic = [n for n in by_type.get("test", []) if getattr(n, "test_metadata", None)]
-    check("59 generic tests with test_metadata and attached_node",
-          len(generic) == 59 and all(n.attached_node for n in generic), str(len(generic)))
+    # dbt attaches a generic test to the model, seed or snapshot it is declared on; one
+    # declared on a source (named source_...) has none.
+    wrong = [n.unique_id for n in generic
+             if bool(n.attached_node) == n.name.startswith("source_")]
+    check("197 generic tests with test_metadata; attached_node on those of a node",
+          len(generic) == 197 and not wrong, f"{len(generic)} generic: {wrong[:5]}")
     names = {n.name for n in by_type.get("test", [])}
     check("dbt test names", {"not_null_dim_user_user_id", "unique_dim_user_user_id",
                             "relationships_fact_user_event_user_id__user_id__ref_dim_user_",
@@ -143,13 +151,18 @@ if manifest is not None:
     check("macros listed", "macro.mart_example.safe_divide" in manifest.macros)
     text = json.dumps(raw_manifest) + json.dumps(raw_results)
     check("no secret in the artifacts", "artifact-secret-marker" not in text)
+    saved = [str(p) for p in pathlib.Path("target").rglob("*")
+             if p.is_file() and b"artifact-secret-marker" in p.read_bytes()]
+    check("no secret in any file under target/ (the saved parse too)", not saved, str(saved))
 
 if run_results is not None:
     statuses = {}
     for r in run_results.results:
         s = getattr(r.status, "value", r.status)
         statuses[s] = statuses.get(s, 0) + 1
-    check("build results: 9 success, 62 pass", statuses == {"success": 9, "pass": 62}, str(statuses))
+    # 20 seeds, the 19 models that are not ephemeral and the snapshot; every test passes.
+    check("build results: 40 success, 209 pass", statuses == {"success": 40, "pass": 209},
+          str(statuses))
     check("results have timing and execution_time",
           all(len(r.timing) == 2 and r.execution_time >= 0 for r in run_results.results))
     check("models carry compiled_code",

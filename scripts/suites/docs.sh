@@ -49,8 +49,7 @@ schema="docs_e2e_$$"
 server=""
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null
-  psql -w -X -q -h "${MART_PG_HOST:-127.0.0.1}" -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
-    -c "drop schema if exists ${schema} cascade; drop schema if exists ${schema}_raw_data cascade" >/dev/null 2>&1
+  drop_schema_family "$schema"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -79,8 +78,12 @@ profiles="$work/profiles"
 mkdir -p "$profiles"
 cp profiles.example.yml "$profiles/profiles.yml"
 export MART_PROFILES_DIR="$profiles"
-"$mart" seed >"$work/seed.log" 2>&1 && "$mart" run >"$work/run.log" 2>&1
-check "example: seed and run in ${schema}" [ $? -eq 0 ]
+# The fan-platform and Gold-layer logs are generated (small) after the seeds, as the demo does.
+"$mart" seed >"$work/seed.log" 2>&1 &&
+  "$mart" run-operation generate_server_log --args '{rows: 20000}' >>"$work/seed.log" 2>&1 &&
+  "$mart" run-operation generate_click_log --args '{rows: 5000}' >>"$work/seed.log" 2>&1 &&
+  "$mart" run >"$work/run.log" 2>&1
+check "example: seed, generate the logs and run in ${schema}" [ $? -eq 0 ]
 "$mart" docs generate >"$work/generate.log" 2>&1
 check "example: docs generate exits 0" [ $? -eq 0 ]
 site="${repo}/target/mart/docs"
