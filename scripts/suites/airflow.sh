@@ -3,9 +3,12 @@
 # (cached outside the repo), the DAG loaded with DagBag (no import errors), every task id
 # and every upstream/downstream edge checked against the mart DAG, the committed
 # airflow/dags/mart_example.py checked to be current, then one `airflow dags test` run for
-# one date on the local PostgreSQL (a schema of its own), after which the marts exist.
+# one date on the local PostgreSQL (a schema of its own), after which the marts of that date
+# exist. Before each run the upstream arrives as it would from other pipelines: the seeds'
+# tables, then the raw server log and the Silver click log, generated small.
 # Then astronomer-cosmos renders the same project from its manifest.json (LoadMode
 # DBT_MANIFEST) with mart as its dbt executable, and runs it once (own schema) the same way.
+# Every schema the suite created is dropped and checked gone.
 # Ends with `airflow: N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -15,6 +18,10 @@ AIRFLOW_VERSION="2.10.5"
 COSMOS_VERSION="1.15.1"
 venv="${MART_SUITE_CACHE:-${HOME}/.cache/mart-suites}/airflow-${AIRFLOW_VERSION}"
 run_date="2024-08-20"
+# The generated upstream logs: small, yet covering run_date (the generators' days are
+# 2024-08-18 to 2024-08-21 KST for the server log, 2024-08-18 to 2024-08-24 for clicks).
+server_log_rows=20000
+click_log_rows=5000
 
 # shellcheck source=scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
@@ -31,15 +38,51 @@ finish() {
   echo "airflow: ${passed} passed, ${failed} failed"
   [ "$failed" -eq 0 ]
 }
-marts_exist() {
+psql_value() {
+  psql -w -X -q -t -A -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
+    -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" -c "$1" 2>&1 || true
+}
+# Passes when the count query $2 gives more than 0 rows.
+rows_exist() {
   local rows
-  rows="$(psql -w -X -q -t -A -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
-    -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
-    -c "select count(*) from $1.analytics_variant_user_daily" 2>&1 || true)"
+  rows="$(psql_value "$2")"
   if [[ "$rows" =~ ^[0-9]+$ ]] && [ "$rows" -gt 0 ]; then
-    pass "$1.analytics_variant_user_daily has ${rows} rows after the run"
+    pass "$1: ${rows} rows after the run"
   else
-    fail "$1.analytics_variant_user_daily after the run: ${rows}"
+    fail "$1 after the run: ${rows}"
+  fi
+}
+# The marts of run_date in schema $1: the lecture project's, the fan-platform's, the Gold layer's.
+marts_exist() {
+  local days
+  rows_exist "$1.analytics_variant_user_daily" "select count(*) from $1.analytics_variant_user_daily"
+  rows_exist "$1.wv_server_log_base of ${run_date}" \
+    "select count(*) from $1.wv_server_log_base where date_id = '${run_date}'"
+  rows_exist "$1.wv_live_play of ${run_date}" \
+    "select count(*) from $1.wv_live_play where date_id = '${run_date}'"
+  rows_exist "$1.mart_daily_traffic of ${run_date}" \
+    "select count(*) from $1.mart_daily_traffic where event_date = date '${run_date}'"
+  # The daily run builds its KST day only, although the log holds four.
+  days="$(psql_value "select string_agg(distinct date_id, ',') from $1.wv_server_log_base")"
+  if [ "$days" = "$run_date" ]; then
+    pass "$1.wv_server_log_base holds the day ${run_date} only"
+  else
+    fail "$1.wv_server_log_base holds the days: ${days}"
+  fi
+}
+# The upstream of a daily run arrives in schema $1 for project $2: the seeds' tables (other
+# pipelines' tables, here), then the raw server log and the Silver click log made from them.
+upstream_arrives() {
+  local log="${work}/upstream-$1.log"
+  if MART_SCHEMA="$1" "$mart" seed --project-dir "$2" >"$log" 2>&1 &&
+    MART_SCHEMA="$1" "$mart" run-operation generate_server_log --project-dir "$2" \
+      --args "{rows: ${server_log_rows}}" >>"$log" 2>&1 &&
+    MART_SCHEMA="$1" "$mart" run-operation generate_click_log --project-dir "$2" \
+      --args "{rows: ${click_log_rows}}" >>"$log" 2>&1; then
+    pass "upstream in $1: seeds, ${server_log_rows} server-log rows, ${click_log_rows} clicks"
+  else
+    fail "upstream in $1:"
+    tail -20 "$log"
   fi
 }
 # Every task of the last run of DAG $1 succeeded.
@@ -49,7 +92,7 @@ run_succeeded() {
     "$("${venv}/bin/python" -c "
 from airflow.models import DagRun
 print(DagRun.find(dag_id='$1')[0].run_id)")" --output plain 2>/dev/null || true)"
-  not_success="$(echo "$states" | awk 'NR > 1 && $4 != "success" { print $3 " " $4 }')"
+  not_success="$(echo "$states" | awk 'NR > 1 && $4 != "success" { print $3 " " $4 }' | paste -sd ',' -)"
   ran="$(echo "$states" | awk 'NR > 1 && $4 == "success"' | wc -l)"
   if [ -n "$states" ] && [ -z "$not_success" ]; then
     pass "$1: every task of the run succeeded (${ran} tasks)"
@@ -79,12 +122,14 @@ work="$(mktemp -d)"
 [ -n "${KEEP_WORK:-}" ] && echo "work folder: ${work}"
 schema="airflow_suite_$$"
 export MART_SCHEMA="$schema"
+# Every schema of the suite starts with its name: the target schemas and the ones the
+# project puts next to them (_raw_data, _we_mart, _weverse2, _service_log, _silver,
+# _snapshots, ...).
+suite_schemas="select nspname from pg_namespace where nspname = '${schema}' or nspname like '${schema}\\_%'"
 drop_schemas() {
-  psql -w -X -q -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
-    -U "${MART_PG_USER:-postgres}" -d "${MART_PG_DBNAME:-postgres}" \
-    -c "drop schema if exists ${schema} cascade; drop schema if exists ${schema}_raw_data cascade;
-        drop schema if exists ${schema}_cosmos cascade; drop schema if exists ${schema}_cosmos_raw_data cascade" \
-    >/dev/null 2>&1 || true
+  psql_value "do \$\$ declare s text; begin
+    for s in ${suite_schemas} loop execute format('drop schema %I cascade', s); end loop;
+    end \$\$" >/dev/null
 }
 trap 'drop_schemas; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 
@@ -120,7 +165,8 @@ else
 fi
 
 # 2. The DAG Airflow runs: this checkout's project and mart binary, the suite's profile.
-"$mart" airflow --out "${work}/dags" --project-dir "$repo" --mart-path "$mart"
+# No retries: a failing task fails the run at once (`dags test` waits out retry delays).
+"$mart" airflow --out "${work}/dags" --project-dir "$repo" --mart-path "$mart" --retries 0
 # `mart parse` writes manifest.json (dbt's v12 schema) without touching the database.
 "$mart" parse --project-dir "$repo" >/dev/null
 manifest="${repo}/target/mart/manifest.json"
@@ -264,6 +310,7 @@ failed=$((failed + $(grep -c '^FAILED: ' "${work}/check.log" || true)))
 
 # 3. One run of the whole DAG for one date.
 echo "==> airflow dags test mart_example ${run_date}"
+upstream_arrives "$schema" "$repo"
 "${venv}/bin/airflow" db migrate >"${work}/db.log" 2>&1 || { tail -20 "${work}/db.log"; fail "airflow db migrate"; finish; }
 if AIRFLOW__LOGGING__LOGGING_LEVEL=INFO "${venv}/bin/airflow" dags test mart_example "$run_date" >"${work}/run.log" 2>&1; then
   pass "airflow dags test exited 0"
@@ -346,6 +393,7 @@ cat "${work}/cosmos-check.log"
 grep -q '^cosmos: ' "${work}/cosmos-check.log" || { fail "the cosmos DagBag check did not finish"; tail -20 "${work}/cosmos-check.err"; }
 passed=$((passed + $(grep -c '^ok: ' "${work}/cosmos-check.log" || true)))
 failed=$((failed + $(grep -c '^FAILED: ' "${work}/cosmos-check.log" || true)))
+upstream_arrives "${schema}_cosmos" "$cosmos_project"
 if MART_SCHEMA="${schema}_cosmos" AIRFLOW__LOGGING__LOGGING_LEVEL=INFO \
   "${venv}/bin/airflow" dags test mart_example_cosmos "$run_date" >"${work}/cosmos-run.log" 2>&1; then
   pass "airflow dags test mart_example_cosmos exited 0"
@@ -355,4 +403,13 @@ else
 fi
 run_succeeded mart_example_cosmos
 marts_exist "${schema}_cosmos"
+
+echo "==> schemas the suite created: $(psql_value "${suite_schemas} order by 1" | paste -sd ' ' -)"
+drop_schemas
+left="$(psql_value "select count(*) from (${suite_schemas}) as s")"
+if [ "$left" = 0 ]; then
+  pass "every schema of the suite dropped"
+else
+  fail "schemas of the suite left after the drop: ${left}"
+fi
 finish
