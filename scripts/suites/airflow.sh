@@ -126,11 +126,7 @@ export MART_SCHEMA="$schema"
 # project puts next to them (_raw_data, _we_mart, _weverse2, _service_log, _silver,
 # _snapshots, ...).
 suite_schemas="select nspname from pg_namespace where nspname = '${schema}' or nspname like '${schema}\\_%'"
-drop_schemas() {
-  psql_value "do \$\$ declare s text; begin
-    for s in ${suite_schemas} loop execute format('drop schema %I cascade', s); end loop;
-    end \$\$" >/dev/null
-}
+drop_schemas() { drop_schema_family "$schema"; }
 trap 'drop_schemas; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 
 # The profile of the example project, from the environment (never the repo's profiles.yml).
