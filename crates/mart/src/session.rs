@@ -148,11 +148,15 @@ impl Session {
                 (env, manifest, project.macro_files.len())
             }
         };
+        let manifest = Arc::new(manifest);
+        // The manifest lives until the process exits: freeing a large project's nodes one
+        // by one would cost a command about as much as reading them.
+        std::mem::forget(Arc::clone(&manifest));
         Ok(Session {
             root,
             target,
             env: Arc::new(env),
-            manifest: Arc::new(manifest),
+            manifest,
             macro_file_count,
             printer,
         })
