@@ -22,7 +22,8 @@
 # dbt is measured after one `dbt parse`, so it starts from its saved partial parse (its
 # fastest start-up).
 #
-# Settings: MODELS=10000, RUNS=5, DBT_RUNS=3, PROXY_PORT=15432, DBT_VENV, GEN_PROJECT, KEEP=1.
+# Settings: MODELS=10000, RUNS=5, DBT_RUNS=3, PROXY_PORT=15432, DBT_VENV, GEN_PROJECT, KEEP=1
+# (keeps the project and its schemas).
 # Usage: bench/startup.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -46,13 +47,14 @@ schema="mart_startup_bench"
 
 work="$(mktemp -d -t mart-startup.XXXXXX)"
 cleanup() {
+  [ "${KEEP:-}" = 1 ] && return
   psql -w -X -q -h 127.0.0.1 -U postgres -d postgres \
     -c "drop schema if exists ${schema} cascade; drop schema if exists ${schema}_raw cascade" \
     >/dev/null 2>&1 || true
-  [ "${KEEP:-}" = 1 ] || rm -rf "$work"
+  rm -rf "$work"
 }
 trap cleanup EXIT
-[ "${KEEP:-}" = 1 ] && echo "(project kept in ${work})"
+[ "${KEEP:-}" = 1 ] && echo "(project and schemas ${schema}, ${schema}_raw kept in ${work})"
 
 echo "==> cargo build --release -p mart"
 cargo build --release -p mart
@@ -74,6 +76,8 @@ bench:
       dbname: postgres
       schema: ${schema}
       threads: 4
+      # The proxy reads the messages: no TLS (psycopg2 would otherwise prefer it).
+      sslmode: disable
     direct:
       type: postgres
       host: 127.0.0.1
