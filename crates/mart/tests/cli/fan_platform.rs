@@ -185,10 +185,108 @@ const LIVE_PLAY_COLUMNS: [(&str, &str); 38] = [
     ("guest_joint_seq", "integer"),
 ];
 
+/// Page 002's table (its tinyint is smallint in PostgreSQL).
+const COMM_USER_COLUMNS: [(&str, &str); 59] = [
+    ("key_date", "date"),
+    ("wv_user_id", "bigint"),
+    ("we_member_id", "bigint"),
+    ("comm_id", "bigint"),
+    ("we_art_id", "integer"),
+    ("we_art_name", "text"),
+    ("is_fc", "integer"),
+    ("fc_id", "bigint"),
+    ("art_indi_id", "text"),
+    ("art_indi_type", "text"),
+    ("art_indi_name", "text"),
+    ("ip_ctry", "text"),
+    ("wv_user_status", "text"),
+    ("comm_user_first_dt", "timestamp without time zone"),
+    ("tot_comm_user_first_dt", "timestamp without time zone"),
+    ("is_first_user_comm", "integer"),
+    ("comm_user_status", "text"),
+    ("comm_user_grade", "text"),
+    ("comm_user_cre_dt", "timestamp without time zone"),
+    ("comm_user_end_dt", "timestamp without time zone"),
+    ("is_profile_created", "bigint"),
+    ("profile_name", "text"),
+    ("is_profile_private", "bigint"),
+    ("is_upload_profile_img", "integer"),
+    ("is_upload_profile_background_img", "integer"),
+    ("is_official", "bigint"),
+    ("comm_user_id", "text"),
+    ("cnt_comm_user_id", "bigint"),
+    ("sum_report_count", "bigint"),
+    ("comm_user_seq", "integer"),
+    ("notification_type", "text"),
+    ("like_on_comment_alarm", "smallint"),
+    ("hot_post_alarm", "smallint"),
+    ("new_fc_alarm", "smallint"),
+    ("new_media_alarm", "smallint"),
+    ("new_community_notice_alarm", "smallint"),
+    ("artist_to_fans_post_alarm", "smallint"),
+    ("artist_post_alarm", "smallint"),
+    ("artist_like_on_my_post_alarm", "smallint"),
+    ("artist_comment_on_my_post_alarm", "smallint"),
+    ("like_on_my_post_alarm", "smallint"),
+    ("comment_on_my_post_alarm", "smallint"),
+    ("after_receiving_artist_comment_alarm", "smallint"),
+    ("artist_cheering_me_push_enabled", "smallint"),
+    ("artist_comment_push_enabled", "smallint"),
+    ("artist_live_on_air_push_enabled", "smallint"),
+    ("artist_live_reservation_push_enabled", "smallint"),
+    ("artist_moment_push_enabled", "smallint"),
+    ("artist_post_push_enabled", "smallint"),
+    ("comment_push_enabled", "smallint"),
+    ("community_anniversary_push_enabled", "smallint"),
+    ("community_media_push_enabled", "smallint"),
+    ("community_notice_push_enabled", "smallint"),
+    ("following_push_enabled", "smallint"),
+    ("v_ch_join_dt", "timestamp without time zone"),
+    ("is_v_user", "integer"),
+    ("part_comm_id", "bigint"),
+    ("part_date", "text"),
+    ("run_timestamp", "timestamp without time zone"),
+];
+
+/// Page 003's tables, with the lengths of its DDL's varchar columns.
+const MART_SESSION_ANALYSIS_COLUMNS: [(&str, &str); 7] = [
+    ("session_id", "character varying(50)"),
+    ("event_date", "date"),
+    ("click_count", "integer"),
+    ("unique_docs", "integer"),
+    ("first_click_ts", "timestamp without time zone"),
+    ("last_click_ts", "timestamp without time zone"),
+    ("session_duration_sec", "integer"),
+];
+
+const MART_DAILY_TRAFFIC_COLUMNS: [(&str, &str); 5] = [
+    ("event_date", "date"),
+    ("total_events", "integer"),
+    ("unique_sessions", "integer"),
+    ("unique_documents", "integer"),
+    ("peak_hour", "integer"),
+];
+
+const MART_CLINICAL_AREAS_COLUMNS: [(&str, &str); 4] = [
+    ("event_date", "date"),
+    ("clinical_area", "character varying(100)"),
+    ("search_count", "integer"),
+    ("unique_sessions", "integer"),
+];
+
+const MART_POPULAR_DOCUMENTS_COLUMNS: [(&str, &str); 5] = [
+    ("event_date", "date"),
+    ("document_id", "integer"),
+    ("title", "character varying(500)"),
+    ("view_count", "integer"),
+    ("unique_sessions", "integer"),
+];
+
 fn columns(project: &TestProject, table: &str) -> Vec<(String, String)> {
     project
         .query(&format!(
-            "select column_name, data_type from information_schema.columns \
+            "select column_name, data_type || coalesce('(' || character_maximum_length || ')', '') \
+             from information_schema.columns \
              where table_schema = '{}' and table_name = '{table}' order by ordinal_position",
             project.schema
         ))
@@ -215,7 +313,8 @@ fn day_fingerprints(project: &TestProject) -> Vec<Vec<Option<String>>> {
         .map(|(n, _)| *n)
         .filter(|n| *n != "run_timestamp")
         .collect();
-    let row = format!("concat_ws('|', {})", cols.join(", "));
+    // A row's text form, unlike a concatenation, tells a NULL from an empty value.
+    let row = format!("row({})::text", cols.join(", "));
     project.query(&format!(
         "select date_id, count(*)::text, \
          md5(string_agg({row}, E'\\n' order by {row})), \
@@ -258,7 +357,7 @@ fn fan_platform_marts_build_on_a_generated_log_and_follow_the_pages() {
     );
     assert!(out.stdout.contains(" ERROR=0 SKIP=0 "), "{}", out.stdout);
 
-    // The column tables of pages 000 and 001, in order, with PostgreSQL types.
+    // The column tables of pages 000, 001 and 002, in order, with PostgreSQL types.
     assert_eq!(
         columns(&project, "wv_server_log_base"),
         expected(&SERVER_LOG_BASE_COLUMNS)
@@ -267,7 +366,10 @@ fn fan_platform_marts_build_on_a_generated_log_and_follow_the_pages() {
         columns(&project, "wv_live_play"),
         expected(&LIVE_PLAY_COLUMNS)
     );
-    assert_eq!(columns(&project, "wv_comm_user").len(), 59);
+    assert_eq!(
+        columns(&project, "wv_comm_user"),
+        expected(&COMM_USER_COLUMNS)
+    );
 
     // Every raw row lands in exactly one date_id, its KST day (counted from the raw log).
     let raw_days = project.query(&format!(
@@ -386,6 +488,40 @@ fn gold_marts_build_from_a_generated_click_log() {
     );
     let out = project.mart_expect(&["build", "-s", "tag:gold", "source:silver+"], 0);
     assert!(out.stdout.contains(" ERROR=0 SKIP=0 "), "{}", out.stdout);
+
+    // Page 003's tables, in order, with its types; its primary keys as unique indexes and
+    // its date indexes.
+    for (table, cols) in [
+        ("mart_session_analysis", &MART_SESSION_ANALYSIS_COLUMNS[..]),
+        ("mart_daily_traffic", &MART_DAILY_TRAFFIC_COLUMNS[..]),
+        ("mart_clinical_areas", &MART_CLINICAL_AREAS_COLUMNS[..]),
+        (
+            "mart_popular_documents",
+            &MART_POPULAR_DOCUMENTS_COLUMNS[..],
+        ),
+    ] {
+        assert_eq!(columns(&project, table), expected(cols), "{table}");
+    }
+    let indexes: Vec<String> = project
+        .query(&format!(
+            "select replace(indexdef, '{s}.', '') from pg_indexes \
+             where schemaname = '{s}' and tablename like 'mart\\_%' order by tablename, indexname"
+        ))
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect();
+    assert_eq!(
+        indexes,
+        [
+            "CREATE INDEX mart_clinical_areas__event_date__idx ON mart_clinical_areas USING btree (event_date)",
+            "CREATE UNIQUE INDEX mart_clinical_areas__event_date_clinical_area__uidx ON mart_clinical_areas USING btree (event_date, clinical_area)",
+            "CREATE UNIQUE INDEX mart_daily_traffic__event_date__uidx ON mart_daily_traffic USING btree (event_date)",
+            "CREATE INDEX mart_popular_documents__event_date__idx ON mart_popular_documents USING btree (event_date)",
+            "CREATE UNIQUE INDEX mart_popular_documents__event_date_document_id__uidx ON mart_popular_documents USING btree (event_date, document_id)",
+            "CREATE INDEX mart_session_analysis__event_date__idx ON mart_session_analysis USING btree (event_date)",
+            "CREATE UNIQUE INDEX mart_session_analysis__session_id_event_date__uidx ON mart_session_analysis USING btree (session_id, event_date)",
+        ]
+    );
     let totals = project.query(&format!(
         "select (select sum(total_events) from \"{s}\".mart_daily_traffic)::text, \
                 (select sum(view_count) from \"{s}\".mart_popular_documents)::text, \
