@@ -53,7 +53,7 @@ impl Node {
         &self.config.materialized
     }
 
-    fn graph_node(&self) -> GraphNode {
+    pub(crate) fn graph_node(&self) -> GraphNode {
         GraphNode {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -217,12 +217,16 @@ impl Manifest {
     /// The manifest of parsed parts: the DAG and the ref resolver are derived here, for a
     /// fresh parse and a saved one alike.
     pub(crate) fn assemble(parts: ManifestParts) -> Result<Manifest, Diagnostics> {
-        let graph_nodes = parts
-            .nodes
-            .iter()
-            .map(Node::graph_node)
-            .chain(parts.sources.values().map(source_graph_node))
-            .collect();
+        let graph_nodes = parts.nodes.iter().map(Node::graph_node).collect();
+        Manifest::assemble_with(parts, graph_nodes)
+    }
+
+    /// [`Manifest::assemble`] with the nodes' graph nodes already made (in node order).
+    pub(crate) fn assemble_with(
+        parts: ManifestParts,
+        mut graph_nodes: Vec<GraphNode>,
+    ) -> Result<Manifest, Diagnostics> {
+        graph_nodes.extend(parts.sources.values().map(source_graph_node));
         let nodes: BTreeMap<NodeId, Node> =
             parts.nodes.into_iter().map(|n| (n.id.clone(), n)).collect();
         let dag =

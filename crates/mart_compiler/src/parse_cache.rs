@@ -2,9 +2,11 @@
 //! project skips reading property files and parse-rendering every model, which is most
 //! of its start-up on a large project (each Airflow task starts mart for one node).
 //!
-//! The file holds a header (which mart build, the Jinja settings - target and vars -
-//! and the [`InputStamp`] of the project), then the files that nodes share, then the
-//! manifest's parts and the macro files. It is reused only when the header matches
+//! Layout: a MessagePack header (which mart build, the Jinja settings - target and vars -
+//! and the [`InputStamp`] of the project), then length-prefixed frames: the number of
+//! file frames, the files nodes share (in [`CHUNKS`] frames), the body (the manifest's
+//! parts without nodes, macro files, warnings), and the nodes (in [`CHUNKS`] frames).
+//! Frames are decoded on every core. The file is reused only when the header matches
 //! exactly; anything unreadable is a miss, never an error.
 
 use std::io::Write as _;
@@ -31,8 +33,7 @@ struct Header {
     stamp: InputStamp,
 }
 
-/// The manifest's parts with its nodes left out: they follow in [`NODE_CHUNKS`]
-/// separately framed chunks, read back on every core.
+/// The manifest's parts with its nodes left out: they follow in frames of their own.
 #[derive(Serialize, Deserialize)]
 struct Body {
     manifest: ManifestParts,
@@ -41,7 +42,8 @@ struct Body {
     project_warnings: Vec<Diagnostic>,
 }
 
-const NODE_CHUNKS: usize = 16;
+/// Files and nodes are each saved in this many frames, decoded in parallel.
+const CHUNKS: usize = 16;
 
 /// A parse read back from disk.
 pub struct SavedParse {
@@ -85,31 +87,73 @@ pub fn load_saved_parse(
     saved
 }
 
-fn decode(mut input: &[u8]) -> Option<SavedParse> {
-    let files: Vec<SourceFile> = rmp_serde::decode::from_read(&mut input).ok()?;
-    let files: Vec<Arc<SourceFile>> = files.into_iter().map(Arc::new).collect();
-    let read = |bytes: &[u8]| {
-        shared_files::with_files(files.clone(), || rmp_serde::from_slice::<Vec<Node>>(bytes))
-    };
+fn decode(input: &[u8]) -> Option<SavedParse> {
+    let mut frames = Frames(input);
+    let file_frames = usize::try_from(u32::from_le_bytes(*frames.0.first_chunk::<4>()?)).ok()?;
+    frames.0 = frames.0.get(4..)?;
+    let file_chunks: Vec<&[u8]> = (0..file_frames)
+        .map(|_| frames.next())
+        .collect::<Option<_>>()?;
+    let body = frames.next()?;
+    let node_chunks: Vec<&[u8]> = std::iter::from_fn(|| frames.next()).collect();
+    if !frames.0.is_empty() {
+        return None;
+    }
+    let mut files: Vec<Arc<SourceFile>> = Vec::new();
+    for chunk in mart_project::parallel_map(&file_chunks, |bytes| decode_files(bytes)) {
+        files.extend(chunk?);
+    }
     let mut body: Body =
-        shared_files::with_files(files.clone(), || rmp_serde::decode::from_read(&mut input))
-            .ok()?;
-    let mut chunks = Vec::with_capacity(NODE_CHUNKS);
-    while !input.is_empty() {
-        let (len, rest) = input.split_first_chunk::<8>()?;
-        let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
-        chunks.push(rest.get(..len)?);
-        input = rest.get(len..)?;
+        shared_files::with_files(files.clone(), || rmp_serde::from_slice(body)).ok()?;
+    // Each thread makes its nodes' graph nodes too, so assembling only links them.
+    let decoded = mart_project::parallel_map(&node_chunks, |bytes| {
+        let nodes: Vec<Node> =
+            shared_files::with_files(files.clone(), || rmp_serde::from_slice(bytes)).ok()?;
+        let graph_nodes: Vec<_> = nodes.iter().map(Node::graph_node).collect();
+        Some((nodes, graph_nodes))
+    });
+    let mut graph_nodes = Vec::new();
+    for chunk in decoded {
+        let (nodes, graph) = chunk?;
+        body.manifest.nodes.extend(nodes);
+        graph_nodes.extend(graph);
     }
-    for nodes in mart_project::parallel_map(&chunks, |chunk| read(chunk)) {
-        body.manifest.nodes.extend(nodes.ok()?);
-    }
-    let manifest = Manifest::assemble(body.manifest).ok()?;
+    let manifest = Manifest::assemble_with(body.manifest, graph_nodes).ok()?;
     Some(SavedParse {
         manifest,
         macro_files: body.macro_files,
         project_warnings: body.project_warnings,
     })
+}
+
+/// Files as saved (`[path, text]`), read with their text borrowed from the frame so that
+/// each is copied once, into its `Arc`.
+fn decode_files(bytes: &[u8]) -> Option<Vec<Arc<SourceFile>>> {
+    let files: Vec<(&str, &str)> = rmp_serde::from_slice(bytes).ok()?;
+    Some(
+        files
+            .into_iter()
+            .map(|(path, text)| Arc::new(SourceFile::new(path, text)))
+            .collect(),
+    )
+}
+
+/// Length-prefixed frames (8 bytes little-endian, then the bytes).
+struct Frames<'a>(&'a [u8]);
+
+impl<'a> Frames<'a> {
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (len, rest) = self.0.split_first_chunk::<8>()?;
+        let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+        let frame = rest.get(..len)?;
+        self.0 = rest.get(len..)?;
+        Some(frame)
+    }
+}
+
+fn push_frame(out: &mut Vec<u8>, frame: &[u8]) {
+    out.extend((frame.len() as u64).to_le_bytes());
+    out.extend(frame);
 }
 
 /// Saves a fresh parse for the next command. The stamp is taken after the parse, so it
@@ -136,7 +180,7 @@ pub fn save_parse(
         macro_files: macro_files.to_vec(),
         project_warnings: project_warnings.to_vec(),
     };
-    let chunk_len = nodes.len().div_ceil(NODE_CHUNKS).max(1);
+    let chunk_len = nodes.len().div_ceil(CHUNKS).max(1);
     // One table of shared files for the body and every chunk: they are encoded in turn.
     let (encoded, files) = shared_files::collect_files(|| {
         let body = rmp_serde::to_vec(&body)?;
@@ -147,14 +191,17 @@ pub fn save_parse(
         Ok::<_, rmp_serde::encode::Error>((body, chunks))
     });
     let encode = |e: rmp_serde::encode::Error| std::io::Error::other(e.to_string());
-    let (body, chunks) = encoded.map_err(encode)?;
+    let (body, node_chunks) = encoded.map_err(encode)?;
     let files: Vec<&SourceFile> = files.iter().map(Arc::as_ref).collect();
+    let file_chunks = files
+        .chunks(files.len().div_ceil(CHUNKS).max(1))
+        .map(rmp_serde::to_vec)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(encode)?;
     let mut out = rmp_serde::to_vec(&header).map_err(encode)?;
-    out.extend(rmp_serde::to_vec(&files).map_err(encode)?);
-    out.extend(body);
-    for chunk in chunks {
-        out.extend((chunk.len() as u64).to_le_bytes());
-        out.extend(chunk);
+    out.extend((file_chunks.len() as u32).to_le_bytes());
+    for frame in file_chunks.iter().chain([&body]).chain(&node_chunks) {
+        push_frame(&mut out, frame);
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
