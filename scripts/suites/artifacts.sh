@@ -131,8 +131,8 @@ if manifest is not None:
     for n in manifest.nodes.values():
         by_type.setdefault(getattr(n.resource_type, "value", n.resource_type), []).append(n)
     counts = {k: len(v) for k, v in by_type.items()}
-    check("28 models, 20 seeds, 1 snapshot, 209 tests",
-          counts == {"model": 28, "seed": 20, "snapshot": 1, "test": 209}, str(counts))
+    check("28 models, 20 seeds, 1 snapshot, 212 tests",
+          counts == {"model": 28, "seed": 20, "snapshot": 1, "test": 212}, str(counts))
     generic = [n for n in by_type.get("test", []) if getattr(n, "test_metadata", None)]
     # dbt attaches a generic test to the model, seed or snapshot it is declared on; one
     # declared on a source (named source_...) has none.
@@ -161,7 +161,7 @@ if run_results is not None:
         s = getattr(r.status, "value", r.status)
         statuses[s] = statuses.get(s, 0) + 1
     # 20 seeds, the 19 models that are not ephemeral and the snapshot; every test passes.
-    check("build results: 40 success, 209 pass", statuses == {"success": 40, "pass": 209},
+    check("build results: 40 success, 212 pass", statuses == {"success": 40, "pass": 212},
           str(statuses))
     check("results have timing and execution_time",
           all(len(r.timing) == 2 and r.execution_time >= 0 for r in run_results.results))
