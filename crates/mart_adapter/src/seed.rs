@@ -122,12 +122,31 @@ pub fn infer_seed_columns(
     infer_seed_batches(csv, delimiter, column_types, SEED_BATCH_ROWS)
 }
 
-/// [`infer_seed_columns`] with `batch_rows` rows per [`SeedBatch`].
+/// [`infer_seed_columns`] with `batch_rows` rows per [`SeedBatch`]. A large file is read
+/// in parts on every core (a long seed's inference is most of `mart seed`'s own time).
 pub fn infer_seed_batches(
     csv: &[u8],
     delimiter: u8,
     column_types: &BTreeMap<String, String>,
     batch_rows: usize,
+) -> Result<SeedSchema, SeedError> {
+    let parts = if csv.len() >= PARALLEL_MIN_BYTES {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        1
+    };
+    infer_in_parts(csv, delimiter, column_types, batch_rows, parts)
+}
+
+/// Files smaller than this are read on one core.
+const PARALLEL_MIN_BYTES: usize = 4 << 20;
+
+fn infer_in_parts(
+    csv: &[u8],
+    delimiter: u8,
+    column_types: &BTreeMap<String, String>,
+    batch_rows: usize,
+    parts: usize,
 ) -> Result<SeedSchema, SeedError> {
     let batch_rows = batch_rows.max(1);
     if !delimiter.is_ascii() || matches!(delimiter, b'"' | b'\r' | b'\n' | 0) {
@@ -136,11 +155,7 @@ pub fn infer_seed_batches(
     check_quotes(csv)?;
 
     let mut lines = LineCounter::default();
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(csv);
+    let mut reader = reader(csv, delimiter);
     let mut record = csv::ByteRecord::new();
 
     // Header.
@@ -154,8 +169,7 @@ pub fn infer_seed_batches(
     let start = record_start(csv, before);
     let header_line = lines.line_at(csv, start);
     let names = header_names(&record, header_line)?;
-    let expected = names.len();
-    let mut inference: Vec<Inference> = names
+    let inference: Vec<Inference> = names
         .iter()
         .map(|name| {
             if column_types.contains_key(name) {
@@ -165,72 +179,78 @@ pub fn infer_seed_batches(
             }
         })
         .collect();
+    let body = usize::try_from(reader.position().byte()).unwrap_or(csv.len());
 
-    // Rows.
-    let mut row_count = 0usize;
-    let mut has_null_words = false;
-    let mut batches = vec![SeedBatch {
-        start: 0,
-        line: 1,
-        rows: 0,
-    }];
-    let mut after = reader.position().byte();
-    loop {
-        let before = after;
-        if !reader
-            .read_byte_record(&mut record)
-            .map_err(|e| SeedError::Csv(e.to_string()))?
-        {
-            break;
-        }
-        after = reader.position().byte();
-        let start = record_start(csv, before);
-        if let Some(blank) = blank_line_start(csv, before, start) {
-            return Err(SeedError::BlankLine {
-                line: lines.line_at(csv, blank),
-            });
-        }
-        let line = lines.line_at(csv, start);
-        if row_count > 0 && row_count.is_multiple_of(batch_rows) {
-            batches.push(SeedBatch {
-                start,
+    // Rows, in parts that start at line breaks outside quotes; the first part's batch
+    // holds the header too.
+    let splits = split_points(csv, body, parts);
+    let mut ranges = vec![(
+        body,
+        lines,
+        SeedBatch {
+            start: 0,
+            line: 1,
+            rows: 0,
+        },
+    )];
+    for &(offset, breaks) in &splits {
+        let mut counter = LineCounter { offset, breaks };
+        let line = counter.line_at(csv, offset);
+        ranges.push((
+            offset,
+            counter,
+            SeedBatch {
+                start: offset,
                 line,
                 rows: 0,
-            });
+            },
+        ));
+    }
+    let ends: Vec<usize> = splits.iter().map(|&(o, _)| o).chain([csv.len()]).collect();
+    let rows = RowCheck {
+        csv,
+        delimiter,
+        names: &names,
+        inference: &inference,
+        batch_rows,
+    };
+    let results: Vec<Result<PartRows, SeedError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .into_iter()
+            .zip(&ends)
+            .map(|((from, lines, batch), &to)| {
+                let rows = &rows;
+                scope.spawn(move || rows.read(from..to, lines, batch))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+
+    let mut merged = PartRows {
+        inference,
+        rows: 0,
+        has_null_words: false,
+        batches: Vec::new(),
+    };
+    // Parts in file order: the first error is the one nearest the start of the file.
+    for (i, part) in results.into_iter().enumerate() {
+        let part = part?;
+        for (all, seen) in merged.inference.iter_mut().zip(&part.inference) {
+            all.merge(seen);
         }
-        if record.len() != expected {
-            return Err(SeedError::WrongFieldCount {
-                line,
-                expected,
-                found: record.len(),
-            });
-        }
-        if expected == 1 && &record[0] == b"\\." && csv.get(start) == Some(&b'\\') {
-            return Err(SeedError::EndOfDataMarker { line });
-        }
-        for (index, (field, inf)) in record.iter().zip(inference.iter_mut()).enumerate() {
-            let Ok(value) = std::str::from_utf8(field) else {
-                return Err(SeedError::InvalidUtf8 {
-                    line,
-                    column: index + 1,
-                    name: Some(names[index].clone()),
-                });
-            };
-            if is_null_word(value) {
-                has_null_words |= !value.is_empty();
-                continue;
-            }
-            inf.observe(value);
-        }
-        row_count += 1;
-        if let Some(batch) = batches.last_mut() {
-            batch.rows += 1;
-        }
+        merged.rows += part.rows;
+        merged.has_null_words |= part.has_null_words;
+        merged
+            .batches
+            .extend(part.batches.into_iter().filter(|b| i == 0 || b.rows > 0));
     }
 
     let columns = names
         .into_iter()
-        .zip(inference)
+        .zip(merged.inference)
         .map(|(name, inf)| {
             let data_type = match column_types.get(&name) {
                 Some(given) => given.clone(),
@@ -241,10 +261,142 @@ pub fn infer_seed_batches(
         .collect();
     Ok(SeedSchema {
         columns,
-        row_count,
-        batches,
-        has_null_words,
+        row_count: merged.rows,
+        batches: merged.batches,
+        has_null_words: merged.has_null_words,
     })
+}
+
+fn reader(csv: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(csv)
+}
+
+/// Where to cut the rows after `from` into `parts` parts: just past a line feed that is
+/// outside quotes (PostgreSQL's rule, as in [`check_quotes`]), with the line breaks
+/// before it.
+fn split_points(csv: &[u8], from: usize, parts: usize) -> Vec<(usize, u64)> {
+    let mut splits = Vec::new();
+    if parts < 2 || from >= csv.len() {
+        return splits;
+    }
+    let targets: Vec<usize> = (1..parts)
+        .map(|i| from + (csv.len() - from) * i / parts)
+        .collect();
+    let (mut in_quote, mut breaks) = (false, 0u64);
+    let mut next = targets.iter().copied().peekable();
+    for (i, &b) in csv.iter().enumerate() {
+        match b {
+            b'"' => in_quote = !in_quote,
+            b'\n' => breaks += 1,
+            b'\r' if csv.get(i + 1) != Some(&b'\n') => breaks += 1,
+            _ => {}
+        }
+        let Some(&target) = next.peek() else { break };
+        if b == b'\n' && !in_quote && i >= target && i >= from && i + 1 < csv.len() {
+            splits.push((i + 1, breaks));
+            while next.next_if(|&t| t <= i).is_some() {}
+        }
+    }
+    splits
+}
+
+/// What one part of the rows adds up to.
+struct PartRows {
+    inference: Vec<Inference>,
+    rows: usize,
+    has_null_words: bool,
+    batches: Vec<SeedBatch>,
+}
+
+/// The checks and inference of the rows, shared by every part.
+struct RowCheck<'a> {
+    csv: &'a [u8],
+    delimiter: u8,
+    names: &'a [String],
+    inference: &'a [Inference],
+    batch_rows: usize,
+}
+
+impl RowCheck<'_> {
+    /// Reads the rows in `range` (whole records); `lines` counts from its start and
+    /// `batch` is its first batch.
+    fn read(
+        &self,
+        range: std::ops::Range<usize>,
+        mut lines: LineCounter,
+        batch: SeedBatch,
+    ) -> Result<PartRows, SeedError> {
+        let csv = self.csv;
+        let base = range.start;
+        let mut reader = reader(&csv[range], self.delimiter);
+        let mut record = csv::ByteRecord::new();
+        let expected = self.names.len();
+        let mut part = PartRows {
+            inference: self.inference.to_vec(),
+            rows: 0,
+            has_null_words: false,
+            batches: vec![batch],
+        };
+        let offset = |p: u64| base + usize::try_from(p).unwrap_or(csv.len());
+        let mut after = 0;
+        loop {
+            let before = after;
+            if !reader
+                .read_byte_record(&mut record)
+                .map_err(|e| SeedError::Csv(e.to_string()))?
+            {
+                break;
+            }
+            after = reader.position().byte();
+            let start = record_start(csv, offset(before) as u64);
+            if let Some(blank) = blank_line_start(csv, offset(before) as u64, start) {
+                return Err(SeedError::BlankLine {
+                    line: lines.line_at(csv, blank),
+                });
+            }
+            let line = lines.line_at(csv, start);
+            if part.rows > 0 && part.rows.is_multiple_of(self.batch_rows) {
+                part.batches.push(SeedBatch {
+                    start,
+                    line,
+                    rows: 0,
+                });
+            }
+            if record.len() != expected {
+                return Err(SeedError::WrongFieldCount {
+                    line,
+                    expected,
+                    found: record.len(),
+                });
+            }
+            if expected == 1 && &record[0] == b"\\." && csv.get(start) == Some(&b'\\') {
+                return Err(SeedError::EndOfDataMarker { line });
+            }
+            for (index, (field, inf)) in record.iter().zip(part.inference.iter_mut()).enumerate() {
+                let Ok(value) = std::str::from_utf8(field) else {
+                    return Err(SeedError::InvalidUtf8 {
+                        line,
+                        column: index + 1,
+                        name: Some(self.names[index].clone()),
+                    });
+                };
+                if is_null_word(value) {
+                    part.has_null_words |= !value.is_empty();
+                    continue;
+                }
+                inf.observe(value);
+            }
+            part.rows += 1;
+            if let Some(batch) = part.batches.last_mut() {
+                batch.rows += 1;
+            }
+        }
+        Ok(part)
+    }
 }
 
 /// `csv` with every field that is only blanks or the word `null` made empty (NULL for
@@ -467,6 +619,7 @@ const TIMESTAMP: u8 = 1 << 5;
 const ALL: u8 = INTEGER | BIGINT | NUMERIC | BOOLEAN | DATE | TIMESTAMP;
 
 /// The types a column can still have, narrowed by every non-empty value.
+#[derive(Clone)]
 struct Inference {
     candidates: u8,
     seen: bool,
@@ -488,6 +641,12 @@ impl Inference {
             candidates: 0,
             seen: true,
         }
+    }
+
+    /// Takes in what another part of the same column observed.
+    fn merge(&mut self, other: &Inference) {
+        self.candidates &= other.candidates;
+        self.seen |= other.seen;
     }
 
     fn observe(&mut self, value: &str) {
@@ -833,6 +992,71 @@ mod tests {
     fn seeds_are_analyzed_by_their_quoted_name() {
         let target = Relation::new(None, "raw", "Country Codes");
         assert_eq!(analyze_table(&target), r#"analyze "raw"."Country Codes""#);
+    }
+
+    #[test]
+    fn a_file_read_in_parts_gives_what_it_gives_read_whole() {
+        // Quoted line breaks near every cut, CRLF and LF, null words, a date column that
+        // turns text only in the last rows.
+        let mut csv = String::from("id,note,day\r\n");
+        for i in 0..300 {
+            let note = match i {
+                i if i % 11 == 0 => "null".to_string(),
+                i if i % 7 == 0 => "\"two\nlines\"".to_string(),
+                i => format!("n{i}"),
+            };
+            let day = match i {
+                299 => "soon".to_string(),
+                i => format!("2024-01-{:02}", i % 28 + 1),
+            };
+            let end = if i % 2 == 0 { "\r\n" } else { "\n" };
+            csv.push_str(&format!("{i},{note},{day}{end}"));
+        }
+        let whole = infer_in_parts(csv.as_bytes(), b',', &BTreeMap::new(), 50, 1).unwrap();
+        for parts in [2, 3, 7] {
+            let split = infer_in_parts(csv.as_bytes(), b',', &BTreeMap::new(), 50, parts).unwrap();
+            assert_eq!(split.columns, whole.columns, "{parts} parts");
+            assert_eq!(split.row_count, 300);
+            assert_eq!(split.has_null_words, whole.has_null_words);
+            // Batches cover every row once, in order, each starting at a row's first byte
+            // on the line it is on.
+            assert_eq!(split.batches.iter().map(|b| b.rows).sum::<usize>(), 300);
+            assert!(split.batches.len() > whole.batches.len() - 1);
+            assert!(split.batches.windows(2).all(|w| w[0].start < w[1].start));
+            for b in &split.batches[1..] {
+                let mut lines = LineCounter::default();
+                assert_eq!(lines.line_at(csv.as_bytes(), b.start), b.line);
+                assert!(csv.as_bytes()[b.start - 1] == b'\n');
+            }
+        }
+        assert_eq!(
+            whole
+                .columns
+                .iter()
+                .map(|c| c.data_type.as_str())
+                .collect::<Vec<_>>(),
+            ["integer", "text", "text"]
+        );
+        assert!(whole.has_null_words);
+        assert_eq!(split_points(csv.as_bytes(), 13, 3).len(), 2);
+    }
+
+    #[test]
+    fn an_error_in_a_later_part_names_its_line_in_the_file() {
+        let mut csv = String::from("a,b\n");
+        for i in 0..100 {
+            csv.push_str(&format!("{i},\"x\ny\"\n"));
+        }
+        csv.push_str("100\n");
+        for parts in [1, 4] {
+            let err =
+                infer_in_parts(csv.as_bytes(), b',', &BTreeMap::new(), 10, parts).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "line 202: expected 2 fields (as many as header columns) but found 1",
+                "{parts} parts"
+            );
+        }
     }
 
     #[test]
