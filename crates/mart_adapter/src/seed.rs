@@ -181,46 +181,28 @@ fn infer_in_parts(
         .collect();
     let body = usize::try_from(reader.position().byte()).unwrap_or(csv.len());
 
-    // Rows, in parts that start at line breaks outside quotes; the first part's batch
-    // holds the header too.
+    // Rows, in parts that start at line breaks outside quotes.
     let splits = split_points(csv, body, parts);
-    let mut ranges = vec![(
-        body,
-        lines,
-        SeedBatch {
-            start: 0,
-            line: 1,
-            rows: 0,
-        },
-    )];
-    for &(offset, breaks) in &splits {
-        let mut counter = LineCounter { offset, breaks };
-        let line = counter.line_at(csv, offset);
-        ranges.push((
-            offset,
-            counter,
-            SeedBatch {
-                start: offset,
-                line,
-                rows: 0,
-            },
-        ));
-    }
+    let mut ranges = vec![(body, lines)];
+    ranges.extend(
+        splits
+            .iter()
+            .map(|&(offset, breaks)| (offset, LineCounter { offset, breaks })),
+    );
     let ends: Vec<usize> = splits.iter().map(|&(o, _)| o).chain([csv.len()]).collect();
     let rows = RowCheck {
         csv,
         delimiter,
         names: &names,
         inference: &inference,
-        batch_rows,
     };
     let results: Vec<Result<PartRows, SeedError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = ranges
             .into_iter()
             .zip(&ends)
-            .map(|((from, lines, batch), &to)| {
+            .map(|((from, lines), &to)| {
                 let rows = &rows;
-                scope.spawn(move || rows.read(from..to, lines, batch))
+                scope.spawn(move || rows.read(from..to, lines))
             })
             .collect();
         handles
@@ -231,21 +213,35 @@ fn infer_in_parts(
 
     let mut merged = PartRows {
         inference,
-        rows: 0,
+        rows: Vec::new(),
         has_null_words: false,
-        batches: Vec::new(),
     };
     // Parts in file order: the first error is the one nearest the start of the file.
-    for (i, part) in results.into_iter().enumerate() {
+    for part in results {
         let part = part?;
         for (all, seen) in merged.inference.iter_mut().zip(&part.inference) {
             all.merge(seen);
         }
-        merged.rows += part.rows;
+        merged.rows.extend(part.rows);
         merged.has_null_words |= part.has_null_words;
-        merged
-            .batches
-            .extend(part.batches.into_iter().filter(|b| i == 0 || b.rows > 0));
+    }
+    // The first batch holds the header too.
+    let mut batches = vec![SeedBatch {
+        start: 0,
+        line: 1,
+        rows: 0,
+    }];
+    for (i, &(start, line)) in merged.rows.iter().enumerate() {
+        if i > 0 && i.is_multiple_of(batch_rows) {
+            batches.push(SeedBatch {
+                start,
+                line,
+                rows: 0,
+            });
+        }
+        if let Some(batch) = batches.last_mut() {
+            batch.rows += 1;
+        }
     }
 
     let columns = names
@@ -261,8 +257,8 @@ fn infer_in_parts(
         .collect();
     Ok(SeedSchema {
         columns,
-        row_count: merged.rows,
-        batches: merged.batches,
+        row_count: merged.rows.len(),
+        batches,
         has_null_words: merged.has_null_words,
     })
 }
@@ -307,9 +303,9 @@ fn split_points(csv: &[u8], from: usize, parts: usize) -> Vec<(usize, u64)> {
 /// What one part of the rows adds up to.
 struct PartRows {
     inference: Vec<Inference>,
-    rows: usize,
+    /// Where each row starts: byte offset and line.
+    rows: Vec<(usize, u64)>,
     has_null_words: bool,
-    batches: Vec<SeedBatch>,
 }
 
 /// The checks and inference of the rows, shared by every part.
@@ -318,17 +314,14 @@ struct RowCheck<'a> {
     delimiter: u8,
     names: &'a [String],
     inference: &'a [Inference],
-    batch_rows: usize,
 }
 
 impl RowCheck<'_> {
-    /// Reads the rows in `range` (whole records); `lines` counts from its start and
-    /// `batch` is its first batch.
+    /// Reads the rows in `range` (whole records); `lines` counts from its start.
     fn read(
         &self,
         range: std::ops::Range<usize>,
         mut lines: LineCounter,
-        batch: SeedBatch,
     ) -> Result<PartRows, SeedError> {
         let csv = self.csv;
         let base = range.start;
@@ -337,9 +330,8 @@ impl RowCheck<'_> {
         let expected = self.names.len();
         let mut part = PartRows {
             inference: self.inference.to_vec(),
-            rows: 0,
+            rows: Vec::new(),
             has_null_words: false,
-            batches: vec![batch],
         };
         let offset = |p: u64| base + usize::try_from(p).unwrap_or(csv.len());
         let mut after = 0;
@@ -359,13 +351,6 @@ impl RowCheck<'_> {
                 });
             }
             let line = lines.line_at(csv, start);
-            if part.rows > 0 && part.rows.is_multiple_of(self.batch_rows) {
-                part.batches.push(SeedBatch {
-                    start,
-                    line,
-                    rows: 0,
-                });
-            }
             if record.len() != expected {
                 return Err(SeedError::WrongFieldCount {
                     line,
@@ -390,10 +375,7 @@ impl RowCheck<'_> {
                 }
                 inf.observe(value);
             }
-            part.rows += 1;
-            if let Some(batch) = part.batches.last_mut() {
-                batch.rows += 1;
-            }
+            part.rows.push((start, line));
         }
         Ok(part)
     }
@@ -1018,16 +1000,15 @@ mod tests {
             assert_eq!(split.columns, whole.columns, "{parts} parts");
             assert_eq!(split.row_count, 300);
             assert_eq!(split.has_null_words, whole.has_null_words);
-            // Batches cover every row once, in order, each starting at a row's first byte
-            // on the line it is on.
-            assert_eq!(split.batches.iter().map(|b| b.rows).sum::<usize>(), 300);
-            assert!(split.batches.len() > whole.batches.len() - 1);
-            assert!(split.batches.windows(2).all(|w| w[0].start < w[1].start));
-            for b in &split.batches[1..] {
-                let mut lines = LineCounter::default();
-                assert_eq!(lines.line_at(csv.as_bytes(), b.start), b.line);
-                assert!(csv.as_bytes()[b.start - 1] == b'\n');
-            }
+            assert_eq!(split.batches, whole.batches, "{parts} parts");
+        }
+        // Batches of 50 rows, each starting at a row's first byte on the line it is on.
+        assert_eq!(whole.batches.len(), 6);
+        for b in &whole.batches[1..] {
+            assert_eq!(b.rows, 50);
+            let mut lines = LineCounter::default();
+            assert_eq!(lines.line_at(csv.as_bytes(), b.start), b.line);
+            assert_eq!(csv.as_bytes()[b.start - 1], b'\n');
         }
         assert_eq!(
             whole
