@@ -635,14 +635,14 @@ impl TestDraft {
             original_file_path: self.original_file_path,
             path: self.path,
             file: Some(self.file),
-            config: node_config,
+            config: Box::new(node_config),
             relation,
             description: String::new(),
             columns: Arc::from(Vec::new()),
             depends_on: Vec::new(),
             refs,
             source_calls: sources,
-            test: Some(info),
+            test: Some(Box::new(info)),
         })
     }
 }

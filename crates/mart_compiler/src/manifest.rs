@@ -37,15 +37,17 @@ pub struct Node {
     /// tests); `None` for seeds.
     #[serde(with = "mart_diagnostics::shared_files::option")]
     pub file: Option<Arc<SourceFile>>,
-    pub config: NodeConfig,
+    /// Boxed, as `test` is: it is most of a node's size.
+    pub config: Box<NodeConfig>,
     pub relation: Relation,
     pub description: String,
     pub columns: Arc<[ColumnProperties]>,
     pub depends_on: Vec<NodeId>,
     pub refs: Vec<RefCall>,
     pub source_calls: Vec<SourceCall>,
-    /// Set for tests.
-    pub test: Option<TestInfo>,
+    /// Set for tests. Boxed: a node is moved several times while a manifest is built, and
+    /// most nodes are not tests.
+    pub test: Option<Box<TestInfo>>,
 }
 
 impl Node {
@@ -440,7 +442,7 @@ fn parse_sql_node(
         depends_on: Vec::new(),
         refs: recorded.refs,
         source_calls: recorded.sources,
-        config,
+        config: Box::new(config),
         test: None,
     })
 }
@@ -494,7 +496,7 @@ fn seed_node(
         depends_on: Vec::new(),
         refs: Vec::new(),
         source_calls: Vec::new(),
-        config,
+        config: Box::new(config),
         test: None,
     })
 }

@@ -112,9 +112,11 @@ fn decode(input: &[u8]) -> Option<SavedParse> {
         let graph_nodes: Vec<_> = nodes.iter().map(Node::graph_node).collect();
         Some((nodes, graph_nodes))
     });
-    let mut graph_nodes = Vec::new();
-    for chunk in decoded {
-        let (nodes, graph) = chunk?;
+    let decoded: Vec<_> = decoded.into_iter().collect::<Option<_>>()?;
+    let total = decoded.iter().map(|(nodes, _)| nodes.len()).sum();
+    body.manifest.nodes.reserve_exact(total);
+    let mut graph_nodes = Vec::with_capacity(total);
+    for (nodes, graph) in decoded {
         body.manifest.nodes.extend(nodes);
         graph_nodes.extend(graph);
     }

@@ -459,7 +459,7 @@ fn node_entry<'a>(node: &'a Node, compiled: &'a BTreeMap<NodeId, String>) -> Ent
             None => node.file.as_ref().map(|f| &*f.text),
         },
         compiled_sql: compiled.get(&node.id).map(String::as_str),
-        test: node.test.as_ref(),
+        test: node.test.as_deref(),
         tests: Vec::new(),
         parents: Vec::new(),
         children: Vec::new(),
