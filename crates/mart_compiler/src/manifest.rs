@@ -229,15 +229,17 @@ impl Manifest {
         mut graph_nodes: Vec<GraphNode>,
     ) -> Result<Manifest, Diagnostics> {
         graph_nodes.extend(parts.sources.values().map(source_graph_node));
-        let nodes: BTreeMap<NodeId, Node> =
-            parts.nodes.into_iter().map(|n| (n.id.clone(), n)).collect();
-        let dag =
-            Dag::build(graph_nodes).map_err(|e| Diagnostics::from(graph_error(&e, &nodes)))?;
-        let resolver = Arc::new(ManifestResolver::new(
-            &parts.project_name,
-            &nodes,
-            &parts.sources,
-        ));
+        // The graph on one core, the node map and the resolver on another.
+        let (dag, nodes, resolver) = std::thread::scope(|scope| {
+            let dag = scope.spawn(|| Dag::build(graph_nodes));
+            let nodes: BTreeMap<NodeId, Node> =
+                parts.nodes.into_iter().map(|n| (n.id.clone(), n)).collect();
+            let resolver = ManifestResolver::new(&parts.project_name, &nodes, &parts.sources);
+            let dag = dag.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (dag, nodes, resolver)
+        });
+        let dag = dag.map_err(|e| Diagnostics::from(graph_error(&e, &nodes)))?;
+        let resolver = Arc::new(resolver);
         Ok(Manifest {
             project_name: parts.project_name,
             root: parts.root,

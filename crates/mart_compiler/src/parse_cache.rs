@@ -2,14 +2,14 @@
 //! project skips reading property files and parse-rendering every model, which is most
 //! of its start-up on a large project (each Airflow task starts mart for one node).
 //!
-//! Layout: a MessagePack header (which mart build, the Jinja settings - target and vars -
-//! and the [`InputStamp`] of the project), then length-prefixed frames: the number of
-//! file frames, the files nodes share (in [`CHUNKS`] frames), the body (the manifest's
-//! parts without nodes, macro files, warnings), and the nodes (in [`CHUNKS`] frames).
-//! Frames are decoded on every core. The file is reused only when the header matches
+//! Layout: length-prefixed frames (8 bytes little-endian, then MessagePack): the header
+//! (which mart build, the Jinja settings - target and vars - and the [`InputStamp`] of
+//! the project), the number of file frames (4 bytes), the files nodes share (in
+//! [`CHUNKS`] frames), the body (the manifest's parts without nodes, macro files,
+//! warnings), and the nodes (in [`CHUNKS`] frames). Frames are decoded on every core. The file is reused only when the header matches
 //! exactly; anything unreadable is a miss, never an error.
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -69,16 +69,25 @@ pub fn load_saved_parse(
     root: &Path,
     config: &ProjectConfig,
 ) -> Option<SavedParse> {
-    let bytes = std::fs::read(path).ok()?;
-    let mut input = bytes.as_slice();
-    let header: Header = rmp_serde::decode::from_read(&mut input).ok()?;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len).ok()?;
+    let header_len = u64::from_le_bytes(len);
+    if header_len > file.metadata().ok()?.len() {
+        return None;
+    }
+    let mut header = vec![0u8; usize::try_from(header_len).ok()?];
+    file.read_exact(&mut header).ok()?;
+    let header: Header = rmp_serde::from_slice(&header).ok()?;
     if header.build != build || header.settings != settings_key(settings) {
         return None;
     }
-    // Checking the project on disk and decoding take about as long: both at once.
+    // Checking the project on disk takes about as long as reading and decoding the rest:
+    // both at once.
     let (current, saved) = std::thread::scope(|s| {
         let current = s.spawn(|| header.stamp.is_current(root, config));
-        let saved = decode(input);
+        let mut rest = Vec::new();
+        let saved = file.read_to_end(&mut rest).ok().and_then(|_| decode(&rest));
         (current.join().unwrap_or(false), saved)
     });
     if !current {
@@ -200,7 +209,8 @@ pub fn save_parse(
         .map(rmp_serde::to_vec)
         .collect::<Result<Vec<_>, _>>()
         .map_err(encode)?;
-    let mut out = rmp_serde::to_vec(&header).map_err(encode)?;
+    let mut out = Vec::new();
+    push_frame(&mut out, &rmp_serde::to_vec(&header).map_err(encode)?);
     out.extend((file_chunks.len() as u32).to_le_bytes());
     for frame in file_chunks.iter().chain([&body]).chain(&node_chunks) {
         push_frame(&mut out, frame);
