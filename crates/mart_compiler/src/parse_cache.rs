@@ -112,6 +112,7 @@ fn decode(input: &[u8]) -> Option<SavedParse> {
     for chunk in mart_project::parallel_map(&file_chunks, |bytes| decode_files(bytes)) {
         files.extend(chunk?);
     }
+    let files: Arc<[Arc<SourceFile>]> = files.into();
     let mut body: Body =
         shared_files::with_files(files.clone(), || rmp_serde::from_slice(body)).ok()?;
     // Each thread makes its nodes' graph nodes too, so assembling only links them.

@@ -13,11 +13,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::SourceFile;
 
-#[derive(Default)]
-struct Table {
-    files: Vec<Arc<SourceFile>>,
-    /// Pointer -> index, so a shared file gets one entry.
-    index: HashMap<usize, u32>,
+/// Writing: the files met so far, by pointer. Reading: the table written.
+enum Table {
+    Collect {
+        files: Vec<Arc<SourceFile>>,
+        index: HashMap<usize, u32>,
+    },
+    Read(Arc<[Arc<SourceFile>]>),
 }
 
 thread_local! {
@@ -27,21 +29,24 @@ thread_local! {
 /// Runs `write` (which serializes values holding shared files) and returns its result
 /// with the table of the files it met, in index order.
 pub fn collect_files<T>(write: impl FnOnce() -> T) -> (T, Vec<Arc<SourceFile>>) {
-    TABLE.with(|t| *t.borrow_mut() = Some(Table::default()));
-    let out = write();
-    let table = TABLE.with(|t| t.borrow_mut().take()).unwrap_or_default();
-    (out, table.files)
-}
-
-/// Runs `read` (which deserializes values written inside [`collect_files`]) against the
-/// table that scope returned.
-pub fn with_files<T>(files: Vec<Arc<SourceFile>>, read: impl FnOnce() -> T) -> T {
     TABLE.with(|t| {
-        *t.borrow_mut() = Some(Table {
-            files,
+        *t.borrow_mut() = Some(Table::Collect {
+            files: Vec::new(),
             index: HashMap::new(),
         })
     });
+    let out = write();
+    let files = match TABLE.with(|t| t.borrow_mut().take()) {
+        Some(Table::Collect { files, .. }) => files,
+        _ => Vec::new(),
+    };
+    (out, files)
+}
+
+/// Runs `read` (which deserializes values written inside [`collect_files`]) against the
+/// table that scope returned; threads reading at once share one table.
+pub fn with_files<T>(files: Arc<[Arc<SourceFile>]>, read: impl FnOnce() -> T) -> T {
+    TABLE.with(|t| *t.borrow_mut() = Some(Table::Read(files)));
     let out = read();
     TABLE.with(|t| t.borrow_mut().take());
     out
@@ -50,19 +55,23 @@ pub fn with_files<T>(files: Vec<Arc<SourceFile>>, read: impl FnOnce() -> T) -> T
 fn index_of(file: &Arc<SourceFile>) -> Option<u32> {
     TABLE.with(|t| {
         let mut table = t.borrow_mut();
-        let table = table.as_mut()?;
-        let key = Arc::as_ptr(file) as usize;
-        let next = table.files.len() as u32;
-        let i = *table.index.entry(key).or_insert(next);
+        let Some(Table::Collect { files, index }) = table.as_mut() else {
+            return None;
+        };
+        let next = files.len() as u32;
+        let i = *index.entry(Arc::as_ptr(file) as usize).or_insert(next);
         if i == next {
-            table.files.push(file.clone());
+            files.push(file.clone());
         }
         Some(i)
     })
 }
 
 fn file_at(i: u32) -> Option<Arc<SourceFile>> {
-    TABLE.with(|t| t.borrow().as_ref()?.files.get(i as usize).cloned())
+    TABLE.with(|t| match t.borrow().as_ref()? {
+        Table::Read(files) => files.get(i as usize).cloned(),
+        Table::Collect { .. } => None,
+    })
 }
 
 pub fn serialize<S: Serializer>(file: &Arc<SourceFile>, s: S) -> Result<S::Ok, S::Error> {
@@ -129,8 +138,8 @@ mod tests {
         let json = json.unwrap_or_default();
         assert_eq!(json, r#"{"a":0,"b":0}"#);
         assert_eq!(files.len(), 1);
-        let back: Two =
-            with_files(files, || serde_json::from_str(&json)).unwrap_or_else(|e| panic!("{e}"));
+        let back: Two = with_files(files.into(), || serde_json::from_str(&json))
+            .unwrap_or_else(|e| panic!("{e}"));
         let shared = back.b.as_ref().map(|b| Arc::ptr_eq(&back.a, b));
         assert_eq!(shared, Some(true));
         assert_eq!(back.a.text.as_ref(), "version: 2\n");
