@@ -26,36 +26,11 @@ pub struct InputStamp {
 impl InputStamp {
     /// Stamps the project as it is on disk now, with the environment variables read so far.
     pub fn scan(root: &Path, config: &ProjectConfig) -> Self {
-        let mut dirs: Vec<&String> = config
-            .model_paths
-            .iter()
-            .chain(&config.seed_paths)
-            .chain(&config.macro_paths)
-            .chain(&config.snapshot_paths)
-            .chain(&config.test_paths)
-            .chain(&config.analysis_paths)
-            .collect();
-        dirs.sort();
-        dirs.dedup();
         let mut files = Vec::new();
-        for dir in dirs {
-            for entry in walkdir::WalkDir::new(root.join(dir)).sort_by_file_name() {
-                let Ok(entry) = entry else { continue };
-                if !entry.file_type().is_file() {
-                    continue;
-                }
-                let (size, modified) = entry.metadata().map_or((0, 0), |m| {
-                    let modified = m
-                        .modified()
-                        .ok()
-                        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                        .map_or(0, |d| d.as_nanos());
-                    (m.len(), modified)
-                });
-                let path = entry.path().strip_prefix(root).unwrap_or(entry.path());
-                files.push((path.to_string_lossy().into_owned(), size, modified));
-            }
-        }
+        visit_files(root, config, |path, size, modified| {
+            files.push((path.to_string(), size, modified));
+            true
+        });
         let env = env_vars_read()
             .into_iter()
             .map(|(name, value)| (name, value.as_deref().map(digest)))
@@ -74,13 +49,60 @@ impl InputStamp {
             .env
             .iter()
             .all(|(name, saved)| std::env::var(name).ok().as_deref().map(digest) == *saved);
-        env_unchanged && {
-            let now = InputStamp::scan(root, config);
-            self.root == now.root
-                && self.project_file == now.project_file
-                && self.files == now.files
+        if !env_unchanged || self.root != root || *self.project_file != *config.file.text {
+            return false;
+        }
+        // File by file, in the order they were stamped; stops at the first difference.
+        let mut saved = self.files.iter();
+        let same = visit_files(root, config, |path, size, modified| {
+            saved
+                .next()
+                .is_some_and(|(p, s, m)| p == path && *s == size && *m == modified)
+        });
+        same && saved.next().is_none()
+    }
+}
+
+/// Calls `visit` with every file under the project's resource paths (relative path, size,
+/// modification time in nanoseconds), in a fixed order, while it returns true. Returns
+/// whether every call did.
+fn visit_files(
+    root: &Path,
+    config: &ProjectConfig,
+    mut visit: impl FnMut(&str, u64, u128) -> bool,
+) -> bool {
+    let mut dirs: Vec<&String> = config
+        .model_paths
+        .iter()
+        .chain(&config.seed_paths)
+        .chain(&config.macro_paths)
+        .chain(&config.snapshot_paths)
+        .chain(&config.test_paths)
+        .chain(&config.analysis_paths)
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        for entry in walkdir::WalkDir::new(root.join(dir)).sort_by_file_name() {
+            let Ok(entry) = entry else { continue };
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let (size, modified) = entry.metadata().map_or((0, 0), |m| {
+                let modified = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                (m.len(), modified)
+            });
+            let path = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            if !visit(&path.to_string_lossy(), size, modified) {
+                return false;
+            }
         }
     }
+    true
 }
 
 fn digest(value: &str) -> String {
