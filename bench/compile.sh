@@ -43,20 +43,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$(pwd)"
 
-if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME}/.cargo/bin/cargo" ]; then
-  export PATH="${HOME}/.cargo/bin:${PATH}"
-fi
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 SIZES="${SIZES:-100 1000 10000}"
 RUNS="${RUNS:-10}"
 DBT_RUNS="${DBT_RUNS:-1}"
 DBT_VENV="${DBT_VENV:-/tmp/dbtvenv}"
-GEN_PROJECT="${GEN_PROJECT:-${repo}/../shared/bench/gen_project.py}"
-[ -f "$GEN_PROJECT" ] || GEN_PROJECT=/work/shared/bench/gen_project.py
-if [ ! -f "$GEN_PROJECT" ]; then
-  echo "gen_project.py not found; set GEN_PROJECT" >&2
-  exit 2
-fi
 
 dbt=""
 if [ -x "${DBT_VENV}/bin/dbt" ]; then

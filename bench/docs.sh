@@ -24,18 +24,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$(pwd)"
 
-if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME}/.cargo/bin/cargo" ]; then
-  export PATH="${HOME}/.cargo/bin:${PATH}"
-fi
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 MODELS="${MODELS:-10000}"
 RUNS="${RUNS:-3}"
-GEN_PROJECT="${GEN_PROJECT:-${repo}/../shared/bench/gen_project.py}"
-[ -f "$GEN_PROJECT" ] || GEN_PROJECT=/work/shared/bench/gen_project.py
-if [ ! -f "$GEN_PROJECT" ]; then
-  echo "gen_project.py not found; set GEN_PROJECT" >&2
-  exit 2
-fi
 
 work="$(mktemp -d)"
 if [ -z "${KEEP:-}" ]; then

@@ -29,20 +29,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$(pwd)"
 
-if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME}/.cargo/bin/cargo" ]; then
-  export PATH="${HOME}/.cargo/bin:${PATH}"
-fi
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 MODELS="${MODELS:-10000}"
 RUNS="${RUNS:-5}"
 DBT_RUNS="${DBT_RUNS:-3}"
 PROXY_PORT="${PROXY_PORT:-15432}"
 DBT_VENV="${DBT_VENV:-/tmp/dbtvenv}"
-GEN_PROJECT="${GEN_PROJECT:-${repo}/../shared/bench/gen_project.py}"
-[ -f "$GEN_PROJECT" ] || GEN_PROJECT=/work/shared/bench/gen_project.py
-if [ ! -f "$GEN_PROJECT" ]; then
-  echo "gen_project.py not found; set GEN_PROJECT" >&2
-  exit 2
-fi
 schema="mart_startup_bench"
 
 work="$(mktemp -d -t mart-startup.XXXXXX)"

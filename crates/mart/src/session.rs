@@ -126,7 +126,7 @@ impl Session {
                 (env, saved.manifest, saved.macro_files.len())
             }
             None => {
-                let project = Project::load(&root)?;
+                let project = Project::load_with(&root, config)?;
                 for warning in &project.warnings {
                     printer.diagnostic(warning);
                 }

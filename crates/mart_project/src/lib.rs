@@ -78,20 +78,15 @@ impl Project {
     /// Loads the project in `root`; collects every error it finds rather than stopping
     /// at the first.
     pub fn load(root: &Path) -> Result<Project, Diagnostics> {
-        let config = ProjectConfig::load(root)?;
+        Project::load_with(root, ProjectConfig::load(root)?)
+    }
+
+    /// [`Project::load`] with the project file already read.
+    pub fn load_with(root: &Path, config: ProjectConfig) -> Result<Project, Diagnostics> {
         let mut errors = Diagnostics::default();
         let mut property_files = Vec::new();
 
-        let mut model_paths = Vec::new();
-        for dir in &config.model_paths {
-            for path in walk(root, dir, &mut errors) {
-                if has_extension(&path, &["sql"]) {
-                    model_paths.push((dir, path));
-                } else if has_extension(&path, YAML) {
-                    property_files.push(path);
-                }
-            }
-        }
+        let model_paths = sql_files(root, &config.model_paths, &mut property_files, &mut errors);
         let mut models = Vec::with_capacity(model_paths.len());
         let read_models = parallel_map(&model_paths, |(dir, path)| {
             read(root, path).map(|file| node_file(&config.name, dir, file))
@@ -131,42 +126,29 @@ impl Project {
             }
         }
         let mut snapshots = Vec::new();
-        for dir in &config.snapshot_paths {
-            for path in walk(root, dir, &mut errors) {
-                if has_extension(&path, YAML) {
-                    property_files.push(path);
-                    continue;
-                }
-                if !has_extension(&path, &["sql"]) {
-                    continue;
-                }
-                // dbt: a snapshot's fqn holds its file's stem, then the block's name.
-                let prefix = fqn_for(&config.name, dir, &path);
-                let blocks = read(root, &path)
-                    .and_then(|file| snapshot_file::snapshot_blocks(&file, &prefix));
-                match blocks {
-                    Ok(blocks) => snapshots.extend(blocks),
-                    Err(e) => errors.push(e),
-                }
+        for (dir, path) in sql_files(
+            root,
+            &config.snapshot_paths,
+            &mut property_files,
+            &mut errors,
+        ) {
+            // dbt: a snapshot's fqn holds its file's stem, then the block's name.
+            let prefix = fqn_for(&config.name, dir, &path);
+            let blocks =
+                read(root, &path).and_then(|file| snapshot_file::snapshot_blocks(&file, &prefix));
+            match blocks {
+                Ok(blocks) => snapshots.extend(blocks),
+                Err(e) => errors.push(e),
             }
         }
         // Test paths hold singular tests and, as in dbt, generic test definitions
         // (`{% test name(model, column_name) %}`), which are loaded like macros.
         let mut singular_tests = Vec::new();
-        for dir in &config.test_paths {
-            for path in walk(root, dir, &mut errors) {
-                if has_extension(&path, YAML) {
-                    property_files.push(path);
-                    continue;
-                }
-                if !has_extension(&path, &["sql"]) {
-                    continue;
-                }
-                match read(root, &path) {
-                    Ok(file) if defines_generic_test(&file.text) => macro_files.push(file),
-                    Ok(file) => singular_tests.push(node_file(&config.name, dir, file)),
-                    Err(e) => errors.push(e),
-                }
+        for (dir, path) in sql_files(root, &config.test_paths, &mut property_files, &mut errors) {
+            match read(root, &path) {
+                Ok(file) if defines_generic_test(&file.text) => macro_files.push(file),
+                Ok(file) => singular_tests.push(node_file(&config.name, dir, file)),
+                Err(e) => errors.push(e),
             }
         }
         property_files.sort();
@@ -438,6 +420,27 @@ fn has_extension(path: &Path, extensions: &[&str]) -> bool {
 
 /// The files under `root/dir` (hidden ones left out), as paths relative to `root`, sorted.
 /// One walk per folder: callers pick the extensions they want.
+/// The `.sql` files under `dirs`, each with the folder it is under; the property files
+/// met on the way go to `property_files`.
+fn sql_files<'a>(
+    root: &Path,
+    dirs: &'a [String],
+    property_files: &mut Vec<PathBuf>,
+    errors: &mut Diagnostics,
+) -> Vec<(&'a String, PathBuf)> {
+    let mut sql = Vec::new();
+    for dir in dirs {
+        for path in walk(root, dir, errors) {
+            if has_extension(&path, &["sql"]) {
+                sql.push((dir, path));
+            } else if has_extension(&path, YAML) {
+                property_files.push(path);
+            }
+        }
+    }
+    sql
+}
+
 fn walk(root: &Path, dir: &str, errors: &mut Diagnostics) -> Vec<PathBuf> {
     let base = root.join(dir);
     if !base.is_dir() {

@@ -24,9 +24,7 @@ pub(crate) async fn model(
     connection: &mut Connection,
 ) -> Result<Ran, Diagnostic> {
     let manifest = &ctx.manifest;
-    let node = manifest.node(id).ok_or_else(|| {
-        Diagnostic::error(Code::UnknownRef, format!("'{id}' is not in the manifest"))
-    })?;
+    let node = ctx.node(id)?;
     let relation = &node.relation;
     let existing = connection
         .relation_kind(&relation.schema, &relation.identifier)

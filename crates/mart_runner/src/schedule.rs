@@ -30,6 +30,15 @@ pub struct RunContext {
     pub interrupt: tokio::sync::watch::Receiver<bool>,
 }
 
+impl RunContext {
+    /// The manifest's node `id`; the runner is only ever handed ids of the manifest.
+    pub(crate) fn node(&self, id: &NodeId) -> Result<&mart_compiler::Node, Diagnostic> {
+        self.manifest.node(id).ok_or_else(|| {
+            Diagnostic::error(Code::UnknownRef, format!("'{id}' is not in the manifest"))
+        })
+    }
+}
+
 /// Whether the runner has work for this node (ephemeral models and sources have none).
 /// Every executable resource type is listed here and dispatched in [`run_node`].
 fn executable(manifest: &Manifest, id: &NodeId) -> bool {
@@ -370,9 +379,7 @@ async fn build_node(
     id: &NodeId,
     connection: &mut Connection,
 ) -> Result<Ran, Diagnostic> {
-    let node = ctx.manifest.node(id).ok_or_else(|| {
-        Diagnostic::error(Code::UnknownRef, format!("'{id}' is not in the manifest"))
-    })?;
+    let node = ctx.node(id)?;
     // Data tests only read: dbt runs no hooks around them.
     if node.resource_type == ResourceType::Test {
         return data_test::run(ctx, id, connection).await;

@@ -23,9 +23,7 @@ pub(crate) async fn load(
     id: &NodeId,
     connection: &mut Connection,
 ) -> Result<(String, Option<u64>), Diagnostic> {
-    let node = ctx.manifest.node(id).ok_or_else(|| {
-        Diagnostic::error(Code::UnknownRef, format!("'{id}' is not in the manifest"))
-    })?;
+    let node = ctx.node(id)?;
     let path = &node.original_file_path;
     let delimiter = node.config.delimiter;
     let csv = tokio::fs::read(ctx.manifest.root.join(path))

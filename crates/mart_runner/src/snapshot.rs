@@ -1,21 +1,18 @@
 //! Snapshots: the query staged into a temporary table, then the snapshot table created
 //! (first run) or brought up to date (later runs) in ONE transaction.
 
-use std::sync::Arc;
-
 use mart_adapter::incremental::{drop_temp, temp_relation, temp_table_statements};
 use mart_adapter::snapshot::{
     first_build_statements, update_statements, HardDeletes, MetaColumns, Snapshot, SnapshotStrategy,
 };
 use mart_adapter::RelationKind;
-use mart_compiler::{write_artifact, Compiler, Node};
-use mart_diagnostics::{Code, Diagnostic, SourceFile};
+use mart_compiler::{write_artifact, Node};
+use mart_diagnostics::{Code, Diagnostic};
 use mart_graph::NodeId;
-use mart_jinja::QueryRunner;
 use mart_postgres::Connection;
 
 use crate::incremental::{config_error, opt_str, resolve_columns, string_list, temp_schema};
-use crate::materialize::db_error;
+use crate::materialize::{compile_to_file, db_error};
 use crate::schedule::RunContext;
 use crate::Ran;
 
@@ -118,23 +115,9 @@ pub(crate) async fn run(
     id: &NodeId,
     connection: &mut Connection,
 ) -> Result<Ran, Diagnostic> {
-    let manifest = &ctx.manifest;
-    let node = manifest.node(id).ok_or_else(|| {
-        Diagnostic::error(Code::UnknownRef, format!("'{id}' is not in the manifest"))
-    })?;
+    let node = ctx.node(id)?;
     let cfg = config(node)?;
-    let runner: Arc<dyn QueryRunner> = ctx.query_runner.clone();
-    let compiled = tokio::task::block_in_place(|| {
-        Compiler::new(manifest, &ctx.env, Some(runner)).compile(id, false)
-    })?;
-    let compiled_path = manifest.compiled_path(id);
-    if let Some(path) = &compiled_path {
-        write_artifact(path, &compiled.sql)?;
-    }
-    let compiled_file = compiled_path.map(|p| {
-        let relative = p.strip_prefix(&manifest.root).unwrap_or(&p).to_path_buf();
-        Arc::new(SourceFile::new(relative, compiled.sql.clone()))
-    });
+    let (compiled, compiled_file) = compile_to_file(ctx, id, false)?;
     let while_building = || format!("while building snapshot {}", node.original_file_path);
     let target = &node.relation;
     let existing = connection
