@@ -4,6 +4,8 @@
 //! project file's text, and the environment variables `env_var()` read.
 
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::fs::{DirEntry, Metadata};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -17,18 +19,41 @@ use crate::ProjectConfig;
 pub struct InputStamp {
     root: PathBuf,
     project_file: String,
-    /// (path relative to the root, size in bytes, modification time in nanoseconds).
-    files: Vec<(String, u64, u128)>,
+    /// Every directory under the resource paths that holds files, in walk order.
+    dirs: Vec<StampedDir>,
     /// Variable -> SHA-256 of its value (values themselves are never saved).
     env: BTreeMap<String, Option<String>>,
+}
+
+/// The files directly in one directory; grouping them keeps the shared prefix out of
+/// every file's entry and lets `is_current` compare names without building paths.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct StampedDir {
+    /// Relative to the root.
+    path: String,
+    /// (file name, size in bytes, modification time in nanoseconds), sorted by name.
+    files: Vec<(String, u64, u128)>,
+}
+
+/// One file as the walk finds it.
+struct FileStat<'a> {
+    name: &'a OsStr,
+    size: u64,
+    modified: u128,
 }
 
 impl InputStamp {
     /// Stamps the project as it is on disk now, with the environment variables read so far.
     pub fn scan(root: &Path, config: &ProjectConfig) -> Self {
-        let mut files = Vec::new();
-        visit_files(root, config, |path, size, modified| {
-            files.push((path.to_string(), size, modified));
+        let mut dirs = Vec::new();
+        visit_dirs(root, config, |path, files| {
+            dirs.push(StampedDir {
+                path: path.to_string(),
+                files: files
+                    .iter()
+                    .map(|f| (f.name.to_string_lossy().into_owned(), f.size, f.modified))
+                    .collect(),
+            });
             true
         });
         let env = env_vars_read()
@@ -38,7 +63,7 @@ impl InputStamp {
         InputStamp {
             root: root.to_path_buf(),
             project_file: config.file.text.to_string(),
-            files,
+            dirs,
             env,
         }
     }
@@ -52,24 +77,37 @@ impl InputStamp {
         if !env_unchanged || self.root != root || *self.project_file != *config.file.text {
             return false;
         }
-        // File by file, in the order they were stamped; stops at the first difference.
-        let mut saved = self.files.iter();
-        let same = visit_files(root, config, |path, size, modified| {
-            saved
-                .next()
-                .is_some_and(|(p, s, m)| p == path && *s == size && *m == modified)
+        // Directory by directory, in the order they were stamped; stops at the first
+        // difference.
+        let mut saved = self.dirs.iter();
+        let same = visit_dirs(root, config, |path, files| {
+            saved.next().is_some_and(|dir| {
+                dir.path == path
+                    && dir.files.len() == files.len()
+                    && dir
+                        .files
+                        .iter()
+                        .zip(files)
+                        .all(|((name, size, modified), f)| {
+                            *name == f.name.to_string_lossy()
+                                && *size == f.size
+                                && *modified == f.modified
+                        })
+            })
         });
         same && saved.next().is_none()
     }
 }
 
-/// Calls `visit` with every file under the project's resource paths (relative path, size,
-/// modification time in nanoseconds), in a fixed order, while it returns true. Returns
-/// whether every call did.
-fn visit_files(
+/// Calls `visit` with every directory under the project's resource paths that holds files
+/// (path relative to the root, its files sorted by name), in a fixed order, while it
+/// returns true. Returns whether every call did. Symbolic links below a resource path are
+/// not followed (a resource path itself may be one); unreadable entries are left out and
+/// a file whose metadata cannot be read is stamped with size and time 0.
+fn visit_dirs(
     root: &Path,
     config: &ProjectConfig,
-    mut visit: impl FnMut(&str, u64, u128) -> bool,
+    mut visit: impl FnMut(&str, &[FileStat]) -> bool,
 ) -> bool {
     let mut dirs: Vec<&String> = config
         .model_paths
@@ -83,26 +121,92 @@ fn visit_files(
     dirs.sort();
     dirs.dedup();
     for dir in dirs {
-        for entry in walkdir::WalkDir::new(root.join(dir)).sort_by_file_name() {
-            let Ok(entry) = entry else { continue };
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let (size, modified) = entry.metadata().map_or((0, 0), |m| {
-                let modified = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
-                (m.len(), modified)
-            });
-            let path = entry.path().strip_prefix(root).unwrap_or(entry.path());
-            if !visit(&path.to_string_lossy(), size, modified) {
-                return false;
-            }
+        let mut abs = root.join(dir);
+        let Ok(meta) = std::fs::metadata(&abs) else {
+            continue;
+        };
+        let same = if meta.is_dir() {
+            visit_tree(&mut abs, &mut dir.clone(), &mut visit)
+        } else if meta.is_file() {
+            // A resource path naming a file: an entry of its own whose one file has an
+            // empty name, which no file found in a directory has.
+            let file = FileStat {
+                name: OsStr::new(""),
+                size: meta.len(),
+                modified: modified_nanos(&meta),
+            };
+            visit(dir, &[file])
+        } else {
+            true
+        };
+        if !same {
+            return false;
         }
     }
     true
+}
+
+/// [`visit_dirs`] for the directory `abs` (`rel` relative to the root) and those below:
+/// its own files first, then its subdirectories by name. Both paths are restored before
+/// returning.
+fn visit_tree(
+    abs: &mut PathBuf,
+    rel: &mut String,
+    visit: &mut impl FnMut(&str, &[FileStat]) -> bool,
+) -> bool {
+    let Ok(read) = std::fs::read_dir(&*abs) else {
+        return true;
+    };
+    // Listing order depends on the file system; by name (bytes, on Unix) it is fixed.
+    let mut entries: Vec<(OsString, DirEntry)> = read
+        .filter_map(Result::ok)
+        .map(|e| (e.file_name(), e))
+        .collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut files = Vec::new();
+    let mut subdirs = Vec::new();
+    for (name, entry) in &entries {
+        // The type comes with the directory listing on most file systems, and the
+        // metadata is read relative to the open directory: no path lookup per file.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_file() {
+            let (size, modified) = entry
+                .metadata()
+                .map_or((0, 0), |m| (m.len(), modified_nanos(&m)));
+            files.push(FileStat {
+                name,
+                size,
+                modified,
+            });
+        } else if kind.is_dir() {
+            subdirs.push(name);
+        }
+    }
+    if !files.is_empty() && !visit(rel, &files) {
+        return false;
+    }
+    for name in subdirs {
+        let rel_len = rel.len();
+        rel.push('/');
+        rel.push_str(&name.to_string_lossy());
+        abs.push(name);
+        let same = visit_tree(abs, rel, visit);
+        abs.pop();
+        rel.truncate(rel_len);
+        if !same {
+            return false;
+        }
+    }
+    true
+}
+
+fn modified_nanos(meta: &Metadata) -> u128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
 }
 
 fn digest(value: &str) -> String {
@@ -110,4 +214,149 @@ fn digest(value: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    /// A project with files at two depths; returns its root.
+    fn project(name: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("mart_stamp_{name}_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        write(&root, "dbt_project.yml", "name: p\nprofile: p\n");
+        write(&root, "models/a.sql", "select 1");
+        write(&root, "models/b.sql", "select 2");
+        write(&root, "models/staging/deep/c.sql", "select 3");
+        write(&root, "seeds/s.csv", "a\n1\n");
+        root
+    }
+
+    fn write(root: &Path, path: &str, text: &str) {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn set_modified(root: &Path, path: &str, time: SystemTime) {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(root.join(path))
+            .unwrap();
+        file.set_modified(time).unwrap();
+    }
+
+    /// Stamps the project at `root`, applies `change`, and tells whether the stamp is
+    /// still current.
+    fn current_after(root: &Path, change: impl FnOnce(&Path)) -> bool {
+        let config = ProjectConfig::load(root).unwrap();
+        let stamp = InputStamp::scan(root, &config);
+        change(root);
+        let current = stamp.is_current(root, &config);
+        std::fs::remove_dir_all(root).unwrap();
+        current
+    }
+
+    #[test]
+    fn unchanged_project_is_current() {
+        assert!(current_after(&project("unchanged"), |_| {}));
+    }
+
+    #[test]
+    fn scan_lists_every_file_by_directory() {
+        let root = project("listing");
+        let config = ProjectConfig::load(&root).unwrap();
+        let stamp = InputStamp::scan(&root, &config);
+        std::fs::remove_dir_all(&root).unwrap();
+        let listed: Vec<(&str, Vec<&str>)> = stamp
+            .dirs
+            .iter()
+            .map(|d| {
+                (
+                    d.path.as_str(),
+                    d.files.iter().map(|f| f.0.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("models", vec!["a.sql", "b.sql"]),
+                ("models/staging/deep", vec!["c.sql"]),
+                ("seeds", vec!["s.csv"]),
+            ]
+        );
+        assert_eq!(stamp.dirs[0].files[0].1, 8);
+    }
+
+    #[test]
+    fn same_length_edit_with_new_mtime_is_not_current() {
+        let root = project("edit");
+        set_modified(
+            &root,
+            "models/a.sql",
+            UNIX_EPOCH + Duration::from_secs(1_000_000),
+        );
+        assert!(!current_after(&root, |root| {
+            write(root, "models/a.sql", "select 9");
+            set_modified(
+                root,
+                "models/a.sql",
+                UNIX_EPOCH + Duration::from_secs(2_000_000),
+            );
+        }));
+    }
+
+    #[test]
+    fn added_file_is_not_current() {
+        assert!(!current_after(&project("added"), |root| {
+            write(root, "models/staging/d.sql", "select 4");
+        }));
+    }
+
+    #[test]
+    fn removed_file_is_not_current() {
+        assert!(!current_after(&project("removed"), |root| {
+            std::fs::remove_file(root.join("models/b.sql")).unwrap();
+        }));
+    }
+
+    #[test]
+    fn renamed_file_is_not_current() {
+        // A rename keeps size and modification time: only the name tells.
+        assert!(!current_after(&project("renamed"), |root| {
+            std::fs::rename(root.join("models/b.sql"), root.join("models/c.sql")).unwrap();
+        }));
+    }
+
+    #[test]
+    fn renamed_directory_is_not_current() {
+        assert!(!current_after(&project("renamed_dir"), |root| {
+            std::fs::rename(root.join("models/staging"), root.join("models/stg")).unwrap();
+        }));
+    }
+
+    #[test]
+    fn new_empty_directory_is_current() {
+        // Directories only matter through the files in them.
+        assert!(current_after(&project("empty_dir"), |root| {
+            std::fs::create_dir_all(root.join("models/aa/empty")).unwrap();
+        }));
+    }
+
+    #[test]
+    fn nested_file_change_is_not_current() {
+        assert!(!current_after(&project("nested"), |root| {
+            write(root, "models/staging/deep/c.sql", "select 33");
+        }));
+    }
+
+    #[test]
+    fn file_outside_resource_paths_does_not_matter() {
+        assert!(current_after(&project("outside"), |root| {
+            write(root, "target/run/x.sql", "select 1");
+        }));
+    }
 }
