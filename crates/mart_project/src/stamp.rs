@@ -89,7 +89,9 @@ impl InputStamp {
                         .iter()
                         .zip(files)
                         .all(|((name, size, modified), f)| {
-                            *name == f.name.to_string_lossy()
+                            // Bytes first: a valid UTF-8 name needs no conversion.
+                            (name.as_bytes() == f.name.as_encoded_bytes()
+                                || *name == f.name.to_string_lossy())
                                 && *size == f.size
                                 && *modified == f.modified
                         })
@@ -351,6 +353,22 @@ mod tests {
         assert!(!current_after(&project("nested"), |root| {
             write(root, "models/staging/deep/c.sql", "select 33");
         }));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_file_name_is_current_until_removed() {
+        use std::os::unix::ffi::OsStrExt;
+        let root = project("non_utf8");
+        let name = root.join("models").join(OsStr::from_bytes(b"bad\xff.sql"));
+        std::fs::write(&name, "select 5").unwrap();
+        let config = ProjectConfig::load(&root).unwrap();
+        let stamp = InputStamp::scan(&root, &config);
+        assert_eq!(stamp.dirs[0].files[2].0, "bad\u{fffd}.sql");
+        assert!(stamp.is_current(&root, &config));
+        std::fs::remove_file(name).unwrap();
+        assert!(!stamp.is_current(&root, &config));
+        std::fs::remove_dir_all(root).unwrap();
     }
 
     #[test]
