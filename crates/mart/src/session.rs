@@ -177,10 +177,12 @@ impl Session {
 
     /// "Found 8 models, 3 seeds, 58 data tests, 2 sources", as dbt opens a command.
     pub fn found_line(&self) -> String {
+        // Counted on the graph: reading every node for this line would cost a one-node
+        // command most of its start-up.
         let count = |t: mart_graph::ResourceType| {
             self.manifest
-                .nodes
-                .values()
+                .dag
+                .nodes()
                 .filter(|n| n.resource_type == t)
                 .count()
         };

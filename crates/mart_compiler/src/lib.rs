@@ -11,11 +11,13 @@ mod data_tests;
 mod inject;
 mod locate;
 mod manifest;
+mod node_store;
 mod parse_cache;
 
 pub use compile::{write_artifact, CompiledNode, Compiler, MacroRun};
 pub use data_tests::{synthesize_test_names, Severity, TestConfig, TestInfo, TestMetadata};
 pub use manifest::{config_error_at, Manifest, Node, SourceNode};
+pub use node_store::NodeStore;
 pub use parse_cache::{
     load_saved_parse, parse_cache_path, save_parse, SavedParse, PARSE_CACHE_FILE,
 };

@@ -19,6 +19,7 @@ use minijinja::value::Value;
 
 use crate::data_tests::{parse_tests, TestInfo};
 use crate::locate::locate_call;
+use crate::node_store::NodeStore;
 
 /// A model, seed or snapshot as the engine sees it after parsing.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -93,7 +94,8 @@ pub struct Manifest {
     pub root: PathBuf,
     /// mart's target directory (absolute).
     pub target_dir: PathBuf,
-    pub nodes: BTreeMap<NodeId, Node>,
+    /// Shared with the ref resolver, which reads parents' relations from it.
+    pub nodes: Arc<NodeStore>,
     pub sources: BTreeMap<NodeId, SourceNode>,
     pub dag: Dag,
     pub warnings: Vec<Diagnostic>,
@@ -218,28 +220,30 @@ impl Manifest {
 
     /// The manifest of parsed parts: the DAG and the ref resolver are derived here, for a
     /// fresh parse and a saved one alike.
-    pub(crate) fn assemble(parts: ManifestParts) -> Result<Manifest, Diagnostics> {
-        let graph_nodes = parts.nodes.iter().map(Node::graph_node).collect();
-        Manifest::assemble_with(parts, graph_nodes)
+    pub(crate) fn assemble(mut parts: ManifestParts) -> Result<Manifest, Diagnostics> {
+        let nodes = NodeStore::new(std::mem::take(&mut parts.nodes));
+        let graph_nodes = nodes.values().map(Node::graph_node).collect();
+        Manifest::assemble_with(parts, nodes, graph_nodes)
     }
 
-    /// [`Manifest::assemble`] with the nodes' graph nodes already made (in node order).
+    /// [`Manifest::assemble`] with the nodes in a store and their graph nodes already
+    /// made (in the store's order); `parts.nodes` is not used.
     pub(crate) fn assemble_with(
         parts: ManifestParts,
+        nodes: NodeStore,
         mut graph_nodes: Vec<GraphNode>,
     ) -> Result<Manifest, Diagnostics> {
+        let nodes = Arc::new(nodes);
+        let by_name = names_to_positions(&graph_nodes);
         graph_nodes.extend(parts.sources.values().map(source_graph_node));
-        // The graph on one core, the node map and the resolver on another.
-        let (dag, nodes, resolver) = std::thread::scope(|scope| {
-            let dag = scope.spawn(|| Dag::build(graph_nodes));
-            let nodes: BTreeMap<NodeId, Node> =
-                parts.nodes.into_iter().map(|n| (n.id.clone(), n)).collect();
-            let resolver = ManifestResolver::new(&parts.project_name, &nodes, &parts.sources);
-            let dag = dag.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (dag, nodes, resolver)
-        });
-        let dag = dag.map_err(|e| Diagnostics::from(graph_error(&e, &nodes)))?;
-        let resolver = Arc::new(resolver);
+        let dag =
+            Dag::build(graph_nodes).map_err(|e| Diagnostics::from(graph_error(&e, &nodes)))?;
+        let resolver = Arc::new(ManifestResolver::new(
+            &parts.project_name,
+            nodes.clone(),
+            by_name,
+            &parts.sources,
+        ));
         Ok(Manifest {
             project_name: parts.project_name,
             root: parts.root,
@@ -255,13 +259,14 @@ impl Manifest {
         })
     }
 
-    /// What [`Manifest::assemble`] needs, which is also what a saved parse keeps.
-    pub(crate) fn parts(&self) -> ManifestParts {
+    /// What [`Manifest::assemble`] needs but the nodes, which is also what a saved parse
+    /// keeps besides them.
+    pub(crate) fn parts_without_nodes(&self) -> ManifestParts {
         ManifestParts {
             project_name: self.project_name.clone(),
             root: self.root.clone(),
             target_dir: self.target_dir.clone(),
-            nodes: self.nodes.values().cloned().collect(),
+            nodes: Vec::new(),
             sources: self.sources.clone(),
             warnings: self.warnings.clone(),
             on_run_start: self.on_run_start.clone(),
@@ -277,6 +282,7 @@ pub(crate) struct ManifestParts {
     pub project_name: String,
     pub root: PathBuf,
     pub target_dir: PathBuf,
+    /// Empty in a saved parse, which keeps nodes apart.
     pub nodes: Vec<Node>,
     pub sources: BTreeMap<NodeId, SourceNode>,
     pub warnings: Vec<Diagnostic>,
@@ -738,7 +744,7 @@ fn check_unique_relations(nodes: &[Node], errors: &mut Diagnostics) {
     }
 }
 
-fn graph_error(e: &GraphError, nodes: &BTreeMap<NodeId, Node>) -> Diagnostic {
+fn graph_error(e: &GraphError, nodes: &NodeStore) -> Diagnostic {
     let mut d = e.to_diagnostic();
     if let GraphError::Cycle { path } = e {
         // Point at each ref() that closes the loop: child refs parent.
@@ -822,33 +828,33 @@ fn flat_config(config: &ConfigMap) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// ref()/source() resolution in the compile phase.
+/// Model, seed and snapshot names -> their position in the node store (tests are not
+/// ref-able). `graph_nodes` are in the store's order.
+fn names_to_positions(graph_nodes: &[GraphNode]) -> HashMap<String, u32> {
+    graph_nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.resource_type != ResourceType::Test)
+        .map(|(i, n)| (n.name.clone(), i as u32))
+        .collect()
+}
+
+/// ref()/source() resolution in the compile phase. A ref reads its parent's node from
+/// the store, so resolving reads only the nodes that are ref'd.
 pub(crate) struct ManifestResolver {
     package: String,
-    refs: HashMap<String, (NodeId, ResolvedRef)>,
+    nodes: Arc<NodeStore>,
+    by_name: HashMap<String, u32>,
     sources: HashMap<(String, String), Relation>,
 }
 
 impl ManifestResolver {
     fn new(
         package: &str,
-        nodes: &BTreeMap<NodeId, Node>,
+        nodes: Arc<NodeStore>,
+        by_name: HashMap<String, u32>,
         sources: &BTreeMap<NodeId, SourceNode>,
     ) -> Self {
-        let refs = nodes
-            .values()
-            .filter(|n| n.resource_type != ResourceType::Test)
-            .map(|n| {
-                let resolved = if n.config.materialized == Materialization::Ephemeral {
-                    ResolvedRef::Ephemeral {
-                        cte_name: cte_name(&n.name),
-                    }
-                } else {
-                    ResolvedRef::Relation(n.relation.clone())
-                };
-                (n.name.clone(), (n.id.clone(), resolved))
-            })
-            .collect();
         let sources = sources
             .values()
             .map(|s| {
@@ -860,16 +866,21 @@ impl ManifestResolver {
             .collect();
         Self {
             package: package.to_string(),
-            refs,
+            nodes,
+            by_name,
             sources,
         }
     }
 
-    pub(crate) fn node_for(&self, call: &RefCall) -> Option<&NodeId> {
+    fn position(&self, call: &RefCall) -> Option<usize> {
         if call.package.as_ref().is_some_and(|p| *p != self.package) {
             return None;
         }
-        self.refs.get(&call.name).map(|(id, _)| id)
+        self.by_name.get(&call.name).map(|&i| i as usize)
+    }
+
+    pub(crate) fn node_for(&self, call: &RefCall) -> Option<&NodeId> {
+        self.nodes.id_at(self.position(call)?)
     }
 }
 
@@ -880,8 +891,14 @@ pub(crate) fn cte_name(model: &str) -> String {
 
 impl Resolver for ManifestResolver {
     fn resolve_ref(&self, call: &RefCall) -> Option<ResolvedRef> {
-        self.node_for(call)?;
-        self.refs.get(&call.name).map(|(_, r)| r.clone())
+        let node = self.nodes.at(self.position(call)?)?;
+        Some(if node.config.materialized == Materialization::Ephemeral {
+            ResolvedRef::Ephemeral {
+                cte_name: cte_name(&node.name),
+            }
+        } else {
+            ResolvedRef::Relation(node.relation.clone())
+        })
     }
 
     fn resolve_source(&self, call: &SourceCall) -> Option<Relation> {
@@ -891,7 +908,7 @@ impl Resolver for ManifestResolver {
     }
 
     fn ref_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.refs.keys().cloned().collect();
+        let mut names: Vec<String> = self.by_name.keys().cloned().collect();
         names.sort();
         names
     }

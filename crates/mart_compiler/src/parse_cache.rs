@@ -2,23 +2,29 @@
 //! project skips reading property files and parse-rendering every model, which is most
 //! of its start-up on a large project (each Airflow task starts mart for one node).
 //!
-//! Layout: length-prefixed frames (8 bytes little-endian, then MessagePack): the header
-//! (which mart build, the Jinja settings - target and vars - and the [`InputStamp`] of
-//! the project), the number of file frames (4 bytes), the files nodes share (in
-//! [`CHUNKS`] frames), the body (the manifest's parts without nodes, macro files,
-//! warnings), and the nodes (in [`CHUNKS`] frames). Frames are decoded on every core. The file is reused only when the header matches
-//! exactly; anything unreadable is a miss, never an error.
+//! Layout: length-prefixed frames (8 bytes little-endian, then the bytes). First the
+//! [`Header`] (which mart build, the Jinja settings - target and vars - the
+//! [`InputStamp`] of the project, and a checksum of the rest); then the [`Index`]; the
+//! files nodes share, each its own MessagePack, back to back; the [`Body`]; the graph
+//! nodes in [`CHUNKS`] frames; and the nodes, each its own MessagePack, back to back, in
+//! id order. Loading decodes the header, body and graph; files and nodes are read one by
+//! one when first used (see [`NodeStore`]). The file is reused only when the header
+//! matches exactly and the checksum holds; anything unreadable is a miss, never an error.
 
 use std::io::{Read as _, Write as _};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mart_diagnostics::{shared_files, Diagnostic, SourceFile};
+use mart_diagnostics::shared_files::{self, FileTable};
+use mart_diagnostics::{Diagnostic, SourceFile};
+use mart_graph::GraphNode;
 use mart_jinja::EnvSettings;
 use mart_project::{InputStamp, ProjectConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::{Manifest, ManifestParts, Node};
+use crate::node_store::{NodeStore, SavedNodes};
 
 /// The file name dbt uses for the same purpose.
 pub const PARSE_CACHE_FILE: &str = "partial_parse.msgpack";
@@ -31,6 +37,17 @@ struct Header {
     /// The target and vars, as JSON.
     settings: String,
     stamp: InputStamp,
+    /// CRC-32 of everything after the header: nodes are decoded long after loading, so
+    /// damage must be found up front.
+    checksum: u32,
+}
+
+/// Where each file and node ends in its frame, and how many graph frames there are.
+#[derive(Serialize, Deserialize)]
+struct Index {
+    file_ends: Vec<u64>,
+    node_ends: Vec<u64>,
+    graph_frames: u32,
 }
 
 /// The manifest's parts with its nodes left out: they follow in frames of their own.
@@ -42,7 +59,7 @@ struct Body {
     project_warnings: Vec<Diagnostic>,
 }
 
-/// Files and nodes are each saved in this many frames, decoded in parallel.
+/// Graph nodes are saved in this many frames, decoded in parallel.
 const CHUNKS: usize = 16;
 
 /// A parse read back from disk.
@@ -82,55 +99,65 @@ pub fn load_saved_parse(
     if header.build != build || header.settings != settings_key(settings) {
         return None;
     }
-    // Checking the project on disk takes about as long as reading and decoding the rest:
-    // both at once.
-    let (current, saved) = std::thread::scope(|s| {
-        let current = s.spawn(|| header.stamp.is_current(root, config));
-        let mut rest = Vec::new();
-        let saved = file.read_to_end(&mut rest).ok().and_then(|_| decode(&rest));
-        (current.join().unwrap_or(false), saved)
+    let mut rest = Vec::new();
+    file.read_to_end(&mut rest).ok()?;
+    let rest = Arc::new(rest);
+    // Checking the project on disk and the checksum take about as long as decoding the
+    // graph: both at once.
+    let (intact, saved) = std::thread::scope(|s| {
+        let intact = s.spawn(|| {
+            header.stamp.is_current(root, config) && crc32fast::hash(&rest) == header.checksum
+        });
+        let saved = decode(&rest);
+        (intact.join().unwrap_or(false), saved)
     });
-    if !current {
+    if !intact {
         return None;
     }
     saved
 }
 
-fn decode(input: &[u8]) -> Option<SavedParse> {
-    let mut frames = Frames(input);
-    let file_frames = usize::try_from(u32::from_le_bytes(*frames.0.first_chunk::<4>()?)).ok()?;
-    frames.0 = frames.0.get(4..)?;
-    let file_chunks: Vec<&[u8]> = (0..file_frames)
+fn decode(rest: &Arc<Vec<u8>>) -> Option<SavedParse> {
+    let mut frames = Frames { bytes: rest, at: 0 };
+    let index: Index = rmp_serde::from_slice(&rest[frames.next()?]).ok()?;
+    let files = frames.next()?;
+    let file_ranges = ranges(&index.file_ends, files)?;
+    let body = frames.next()?;
+    let graph_chunks: Vec<Range<usize>> = (0..index.graph_frames)
         .map(|_| frames.next())
         .collect::<Option<_>>()?;
-    let body = frames.next()?;
-    let node_chunks: Vec<&[u8]> = std::iter::from_fn(|| frames.next()).collect();
-    if !frames.0.is_empty() {
+    let nodes = frames.next()?;
+    let node_ranges = ranges(&index.node_ends, nodes)?;
+    if frames.at != rest.len() {
         return None;
     }
-    let mut files: Vec<Arc<SourceFile>> = Vec::new();
-    for chunk in mart_project::parallel_map(&file_chunks, |bytes| decode_files(bytes)) {
-        files.extend(chunk?);
+    let file_bytes = rest.clone();
+    let files = Arc::new(FileTable::lazy(
+        file_ranges.len(),
+        Box::new(move |i| {
+            let (path, text): (&str, &str) =
+                rmp_serde::from_slice(file_bytes.get(file_ranges.get(i)?.clone())?).ok()?;
+            Some(SourceFile::new(path, text))
+        }),
+    ));
+    let body: Body =
+        shared_files::with_files(files.clone(), || rmp_serde::from_slice(&rest[body])).ok()?;
+    let mut graph_nodes: Vec<GraphNode> = Vec::with_capacity(node_ranges.len());
+    for chunk in mart_project::parallel_map(&graph_chunks, |range| {
+        rmp_serde::from_slice::<Vec<GraphNode>>(&rest[range.clone()]).ok()
+    }) {
+        graph_nodes.extend(chunk?);
     }
-    let files: Arc<[Arc<SourceFile>]> = files.into();
-    let mut body: Body =
-        shared_files::with_files(files.clone(), || rmp_serde::from_slice(body)).ok()?;
-    // Each thread makes its nodes' graph nodes too, so assembling only links them.
-    let decoded = mart_project::parallel_map(&node_chunks, |bytes| {
-        let nodes: Vec<Node> =
-            shared_files::with_files(files.clone(), || rmp_serde::from_slice(bytes)).ok()?;
-        let graph_nodes: Vec<_> = nodes.iter().map(Node::graph_node).collect();
-        Some((nodes, graph_nodes))
-    });
-    let decoded: Vec<_> = decoded.into_iter().collect::<Option<_>>()?;
-    let total = decoded.iter().map(|(nodes, _)| nodes.len()).sum();
-    body.manifest.nodes.reserve_exact(total);
-    let mut graph_nodes = Vec::with_capacity(total);
-    for (nodes, graph) in decoded {
-        body.manifest.nodes.extend(nodes);
-        graph_nodes.extend(graph);
-    }
-    let manifest = Manifest::assemble_with(body.manifest, graph_nodes).ok()?;
+    let ids = graph_nodes.iter().map(|n| n.id.clone()).collect();
+    let store = NodeStore::saved(
+        ids,
+        SavedNodes {
+            bytes: rest.clone(),
+            ranges: node_ranges,
+            files,
+        },
+    )?;
+    let manifest = Manifest::assemble_with(body.manifest, store, graph_nodes).ok()?;
     Some(SavedParse {
         manifest,
         macro_files: body.macro_files,
@@ -138,34 +165,59 @@ fn decode(input: &[u8]) -> Option<SavedParse> {
     })
 }
 
-/// Files as saved (`[path, text]`), read with their text borrowed from the frame so that
-/// each is copied once, into its `Arc`.
-fn decode_files(bytes: &[u8]) -> Option<Vec<Arc<SourceFile>>> {
-    let files: Vec<(&str, &str)> = rmp_serde::from_slice(bytes).ok()?;
-    Some(
-        files
-            .into_iter()
-            .map(|(path, text)| Arc::new(SourceFile::new(path, text)))
-            .collect(),
-    )
+/// The ranges in `rest` of items that end at `ends` (relative to the frame `frame`).
+fn ranges(ends: &[u64], frame: Range<usize>) -> Option<Vec<Range<usize>>> {
+    let mut start = frame.start;
+    ends.iter()
+        .map(|&end| {
+            let end = frame.start.checked_add(usize::try_from(end).ok()?)?;
+            if end < start || end > frame.end {
+                return None;
+            }
+            let range = start..end;
+            start = end;
+            Some(range)
+        })
+        .collect()
 }
 
-/// Length-prefixed frames (8 bytes little-endian, then the bytes).
-struct Frames<'a>(&'a [u8]);
+/// Length-prefixed frames (8 bytes little-endian, then the bytes), as ranges.
+struct Frames<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
 
-impl<'a> Frames<'a> {
-    fn next(&mut self) -> Option<&'a [u8]> {
-        let (len, rest) = self.0.split_first_chunk::<8>()?;
-        let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
-        let frame = rest.get(..len)?;
-        self.0 = rest.get(len..)?;
-        Some(frame)
+impl Frames<'_> {
+    fn next(&mut self) -> Option<Range<usize>> {
+        let len_end = self.at.checked_add(8)?;
+        let len = self.bytes.get(self.at..len_end)?;
+        let len = usize::try_from(u64::from_le_bytes(len.try_into().ok()?)).ok()?;
+        let end = len_end.checked_add(len)?;
+        if end > self.bytes.len() {
+            return None;
+        }
+        self.at = end;
+        Some(len_end..end)
     }
 }
 
 fn push_frame(out: &mut Vec<u8>, frame: &[u8]) {
     out.extend((frame.len() as u64).to_le_bytes());
     out.extend(frame);
+}
+
+/// Appends each item's MessagePack to `out`; returns where each ends.
+fn encode_each<T: Serialize>(
+    items: impl IntoIterator<Item = T>,
+    out: &mut Vec<u8>,
+) -> Result<Vec<u64>, rmp_serde::encode::Error> {
+    items
+        .into_iter()
+        .map(|item| {
+            rmp_serde::encode::write(out, &item)?;
+            Ok(out.len() as u64)
+        })
+        .collect()
 }
 
 /// Saves a fresh parse for the next command. The stamp is taken after the parse, so it
@@ -180,42 +232,57 @@ pub fn save_parse(
     macro_files: &[Arc<SourceFile>],
     project_warnings: &[Diagnostic],
 ) -> std::io::Result<()> {
+    let body = Body {
+        manifest: manifest.parts_without_nodes(),
+        macro_files: macro_files.to_vec(),
+        project_warnings: project_warnings.to_vec(),
+    };
+    let nodes: Vec<&Node> = manifest.nodes.values().collect();
+    let graph: Vec<GraphNode> = nodes.iter().map(|n| n.graph_node()).collect();
+    // One table of shared files for the body and every node: they are encoded in turn.
+    let (encoded, files) = shared_files::collect_files(|| {
+        let body = rmp_serde::to_vec(&body)?;
+        let mut node_bytes = Vec::new();
+        let node_ends = encode_each(&nodes, &mut node_bytes)?;
+        Ok::<_, rmp_serde::encode::Error>((body, node_bytes, node_ends))
+    });
+    let encode = |e: rmp_serde::encode::Error| std::io::Error::other(e.to_string());
+    let (body, node_bytes, node_ends) = encoded.map_err(encode)?;
+    let mut file_bytes = Vec::new();
+    let file_ends = encode_each(
+        files
+            .iter()
+            .map(|f| (f.path.to_string_lossy(), f.text.as_ref())),
+        &mut file_bytes,
+    )
+    .map_err(encode)?;
+    let graph_chunks = graph
+        .chunks(graph.len().div_ceil(CHUNKS).max(1))
+        .map(rmp_serde::to_vec)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(encode)?;
+    let index = Index {
+        file_ends,
+        node_ends,
+        graph_frames: graph_chunks.len() as u32,
+    };
+    let mut rest = Vec::new();
+    push_frame(&mut rest, &rmp_serde::to_vec(&index).map_err(encode)?);
+    push_frame(&mut rest, &file_bytes);
+    push_frame(&mut rest, &body);
+    for chunk in &graph_chunks {
+        push_frame(&mut rest, chunk);
+    }
+    push_frame(&mut rest, &node_bytes);
     let header = Header {
         build: build.to_string(),
         settings: settings_key(settings),
         stamp,
+        checksum: crc32fast::hash(&rest),
     };
-    let mut parts = manifest.parts();
-    let nodes = std::mem::take(&mut parts.nodes);
-    let body = Body {
-        manifest: parts,
-        macro_files: macro_files.to_vec(),
-        project_warnings: project_warnings.to_vec(),
-    };
-    let chunk_len = nodes.len().div_ceil(CHUNKS).max(1);
-    // One table of shared files for the body and every chunk: they are encoded in turn.
-    let (encoded, files) = shared_files::collect_files(|| {
-        let body = rmp_serde::to_vec(&body)?;
-        let chunks = nodes
-            .chunks(chunk_len)
-            .map(rmp_serde::to_vec)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok::<_, rmp_serde::encode::Error>((body, chunks))
-    });
-    let encode = |e: rmp_serde::encode::Error| std::io::Error::other(e.to_string());
-    let (body, node_chunks) = encoded.map_err(encode)?;
-    let files: Vec<&SourceFile> = files.iter().map(Arc::as_ref).collect();
-    let file_chunks = files
-        .chunks(files.len().div_ceil(CHUNKS).max(1))
-        .map(rmp_serde::to_vec)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(encode)?;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(rest.len() + 4096);
     push_frame(&mut out, &rmp_serde::to_vec(&header).map_err(encode)?);
-    out.extend((file_chunks.len() as u32).to_le_bytes());
-    for frame in file_chunks.iter().chain([&body]).chain(&node_chunks) {
-        push_frame(&mut out, frame);
-    }
+    out.extend(rest);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }

@@ -130,7 +130,7 @@ impl FromStr for ResourceType {
 }
 
 /// One node of the project graph, with what selection needs to know about it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GraphNode {
     pub id: NodeId,
     /// Model name, seed name, snapshot name, test name, or a source's table name.

@@ -1,0 +1,118 @@
+//! A manifest's nodes, in id order. After a fresh parse they are all in memory; after a
+//! saved parse each node is read from its saved bytes the first time it is asked for, so
+//! a command that runs one node of a large project (an Airflow task) reads a handful of
+//! nodes instead of all of them.
+
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use mart_diagnostics::shared_files::{self, FileTable};
+use mart_graph::NodeId;
+
+use crate::manifest::Node;
+
+pub struct NodeStore {
+    /// Sorted.
+    ids: Vec<NodeId>,
+    slots: Vec<OnceLock<Option<Node>>>,
+    saved: Option<SavedNodes>,
+    all_read: OnceLock<()>,
+}
+
+/// Where the nodes of a saved parse are read from: node `i` is the MessagePack in
+/// `bytes[ranges[i]]`, its files come from `files`.
+pub(crate) struct SavedNodes {
+    pub bytes: Arc<Vec<u8>>,
+    pub ranges: Vec<Range<usize>>,
+    pub files: Arc<FileTable>,
+}
+
+impl NodeStore {
+    /// Nodes in memory, in any order.
+    pub fn new(mut nodes: Vec<Node>) -> Self {
+        nodes.sort_by(|a, b| a.id.cmp(&b.id));
+        NodeStore {
+            ids: nodes.iter().map(|n| n.id.clone()).collect(),
+            slots: nodes.into_iter().map(|n| OnceLock::from(Some(n))).collect(),
+            saved: None,
+            all_read: OnceLock::new(),
+        }
+    }
+
+    /// Saved nodes with these ids, sorted, one range each.
+    pub(crate) fn saved(ids: Vec<NodeId>, saved: SavedNodes) -> Option<Self> {
+        let sorted = ids.windows(2).all(|w| w[0] < w[1]);
+        let in_bounds = saved.ranges.iter().all(|r| r.end <= saved.bytes.len());
+        if !sorted || !in_bounds || ids.len() != saved.ranges.len() {
+            return None;
+        }
+        Some(NodeStore {
+            slots: ids.iter().map(|_| OnceLock::new()).collect(),
+            ids,
+            saved: Some(saved),
+            all_read: OnceLock::new(),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Where `id` is in id order.
+    pub fn position(&self, id: &NodeId) -> Option<usize> {
+        self.ids.binary_search(id).ok()
+    }
+
+    pub fn get(&self, id: &NodeId) -> Option<&Node> {
+        self.at(self.position(id)?)
+    }
+
+    pub fn contains_key(&self, id: &NodeId) -> bool {
+        self.position(id).is_some()
+    }
+
+    pub(crate) fn id_at(&self, i: usize) -> Option<&NodeId> {
+        self.ids.get(i)
+    }
+
+    /// The node at `i` in id order, read from the saved parse on first use.
+    pub(crate) fn at(&self, i: usize) -> Option<&Node> {
+        let slot = self.slots.get(i)?;
+        slot.get_or_init(|| self.read(i)).as_ref()
+    }
+
+    fn read(&self, i: usize) -> Option<Node> {
+        let saved = self.saved.as_ref()?;
+        let bytes = saved.bytes.get(saved.ranges.get(i)?.clone())?;
+        shared_files::with_files(saved.files.clone(), || rmp_serde::from_slice(bytes).ok())
+    }
+
+    /// Every node, in id order; nodes not read yet are read first, on every core.
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Node> + '_ {
+        self.all_read.get_or_init(|| {
+            if self.saved.is_some() {
+                let unread: Vec<usize> = (0..self.len())
+                    .filter(|&i| self.slots[i].get().is_none())
+                    .collect();
+                mart_project::parallel_map(&unread, |&i| {
+                    self.at(i);
+                });
+            }
+        });
+        self.slots
+            .iter()
+            .filter_map(|s| s.get().and_then(Option::as_ref))
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &NodeId> + '_ {
+        self.ids.iter()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&NodeId, &Node)> + '_ {
+        self.values().map(|n| (&n.id, n))
+    }
+}
