@@ -222,20 +222,24 @@ impl Manifest {
     /// fresh parse and a saved one alike.
     pub(crate) fn assemble(mut parts: ManifestParts) -> Result<Manifest, Diagnostics> {
         let nodes = NodeStore::new(std::mem::take(&mut parts.nodes));
-        let graph_nodes = nodes.values().map(Node::graph_node).collect();
+        let graph_nodes = nodes
+            .values()
+            .map(Node::graph_node)
+            .chain(parts.sources.values().map(source_graph_node))
+            .collect();
         Manifest::assemble_with(parts, nodes, graph_nodes)
     }
 
-    /// [`Manifest::assemble`] with the nodes in a store and their graph nodes already
-    /// made (in the store's order); `parts.nodes` is not used.
+    /// [`Manifest::assemble`] with the nodes in a store and the graph nodes of them and
+    /// of the sources already made, the nodes' in the store's order (the saved parse
+    /// keeps them sorted by id, so the graph needs no sorting); `parts.nodes` is not used.
     pub(crate) fn assemble_with(
         parts: ManifestParts,
         nodes: NodeStore,
-        mut graph_nodes: Vec<GraphNode>,
+        graph_nodes: Vec<GraphNode>,
     ) -> Result<Manifest, Diagnostics> {
         let nodes = Arc::new(nodes);
         let by_name = names_to_positions(&graph_nodes);
-        graph_nodes.extend(parts.sources.values().map(source_graph_node));
         let dag =
             Dag::build(graph_nodes).map_err(|e| Diagnostics::from(graph_error(&e, &nodes)))?;
         let resolver = Arc::new(ManifestResolver::new(
@@ -829,10 +833,11 @@ fn flat_config(config: &ConfigMap) -> BTreeMap<String, String> {
 }
 
 /// Model, seed and snapshot names -> their position in the node store (tests are not
-/// ref-able). `graph_nodes` are in the store's order.
+/// ref-able). The graph nodes that are not sources are in the store's order.
 fn names_to_positions(graph_nodes: &[GraphNode]) -> HashMap<String, u32> {
     graph_nodes
         .iter()
+        .filter(|n| n.resource_type != ResourceType::Source)
         .enumerate()
         .filter(|(_, n)| n.resource_type != ResourceType::Test)
         .map(|(i, n)| (n.name.clone(), i as u32))

@@ -10,6 +10,7 @@ use mart_diagnostics::shared_files::{self, FileTable};
 use mart_graph::NodeId;
 
 use crate::manifest::Node;
+use crate::parse_cache::LazyPart;
 
 pub struct NodeStore {
     /// Sorted.
@@ -19,10 +20,10 @@ pub struct NodeStore {
     all_read: OnceLock<()>,
 }
 
-/// Where the nodes of a saved parse are read from: node `i` is the MessagePack in
-/// `bytes[ranges[i]]`, its files come from `files`.
+/// Where the nodes of a saved parse are read from: node `i` is the MessagePack at
+/// `ranges[i]` of `part`, its files come from `files`.
 pub(crate) struct SavedNodes {
-    pub bytes: Arc<Vec<u8>>,
+    pub part: Arc<LazyPart>,
     pub ranges: Vec<Range<usize>>,
     pub files: Arc<FileTable>,
 }
@@ -42,8 +43,7 @@ impl NodeStore {
     /// Saved nodes with these ids, sorted, one range each.
     pub(crate) fn saved(ids: Vec<NodeId>, saved: SavedNodes) -> Option<Self> {
         let sorted = ids.windows(2).all(|w| w[0] < w[1]);
-        let in_bounds = saved.ranges.iter().all(|r| r.end <= saved.bytes.len());
-        if !sorted || !in_bounds || ids.len() != saved.ranges.len() {
+        if !sorted || ids.len() != saved.ranges.len() {
             return None;
         }
         Some(NodeStore {
@@ -87,8 +87,9 @@ impl NodeStore {
 
     fn read(&self, i: usize) -> Option<Node> {
         let saved = self.saved.as_ref()?;
-        let bytes = saved.bytes.get(saved.ranges.get(i)?.clone())?;
-        shared_files::with_files(saved.files.clone(), || rmp_serde::from_slice(bytes).ok())
+        saved.part.read(saved.ranges.get(i)?.clone(), |bytes| {
+            shared_files::with_files(saved.files.clone(), || rmp_serde::from_slice(bytes).ok())
+        })
     }
 
     /// Every node, in id order; nodes not read yet are read first, on every core.

@@ -2,23 +2,24 @@
 //! project skips reading property files and parse-rendering every model, which is most
 //! of its start-up on a large project (each Airflow task starts mart for one node).
 //!
-//! Layout: length-prefixed frames (8 bytes little-endian, then the bytes). First the
-//! [`Header`] (which mart build, the Jinja settings - target and vars - the
-//! [`InputStamp`] of the project, and a checksum of the rest); then the [`Index`]; the
-//! files nodes share, each its own MessagePack, back to back; the [`Body`]; the graph
-//! nodes in [`CHUNKS`] frames; and the nodes, each its own MessagePack, back to back, in
-//! id order. Loading decodes the header, body and graph; files and nodes are read one by
-//! one when first used (see [`NodeStore`]). The file is reused only when the header
-//! matches exactly and the checksum holds; anything unreadable is a miss, never an error.
+//! Layout: the [`Header`] as a length-prefixed frame (8 bytes little-endian, then
+//! MessagePack): which mart build, the Jinja settings (target and vars), the
+//! [`InputStamp`] of the project, and a checksum of the rest. Then the eager part, decoded
+//! on loading, in frames: the [`Index`], the [`Body`], and the graph nodes (sources too,
+//! sorted by id) in [`CHUNKS`] frames. Then the lazy part: the files nodes share and the
+//! nodes in id order, each its own MessagePack, back to back, read one by one when first
+//! used (see [`NodeStore`]). The file is reused only when the header matches exactly and
+//! the checksum holds; anything unreadable is a miss, never an error.
 
 use std::io::{Read as _, Write as _};
 use std::ops::Range;
+use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use mart_diagnostics::shared_files::{self, FileTable};
 use mart_diagnostics::{Diagnostic, SourceFile};
-use mart_graph::GraphNode;
+use mart_graph::{GraphNode, ResourceType};
 use mart_jinja::EnvSettings;
 use mart_project::{InputStamp, ProjectConfig};
 use serde::{Deserialize, Serialize};
@@ -37,12 +38,14 @@ struct Header {
     /// The target and vars, as JSON.
     settings: String,
     stamp: InputStamp,
+    /// The length of the part decoded on loading (index, body, graph), which follows.
+    eager_len: u64,
     /// CRC-32 of everything after the header: nodes are decoded long after loading, so
     /// damage must be found up front.
     checksum: u32,
 }
 
-/// Where each file and node ends in its frame, and how many graph frames there are.
+/// Where each file and node ends in the lazy part, and how many graph frames there are.
 #[derive(Serialize, Deserialize)]
 struct Index {
     file_ends: Vec<u64>,
@@ -87,10 +90,11 @@ pub fn load_saved_parse(
     config: &ProjectConfig,
 ) -> Option<SavedParse> {
     let mut file = std::fs::File::open(path).ok()?;
+    let file_len = file.metadata().ok()?.len();
     let mut len = [0u8; 8];
     file.read_exact(&mut len).ok()?;
     let header_len = u64::from_le_bytes(len);
-    if header_len > file.metadata().ok()?.len() {
+    if header_len > file_len {
         return None;
     }
     let mut header = vec![0u8; usize::try_from(header_len).ok()?];
@@ -99,16 +103,24 @@ pub fn load_saved_parse(
     if header.build != build || header.settings != settings_key(settings) {
         return None;
     }
-    let mut rest = Vec::new();
-    file.read_to_end(&mut rest).ok()?;
-    let rest = Arc::new(rest);
-    // Checking the project on disk and the checksum take about as long as decoding the
-    // graph: both at once.
+    let eager_start = 8 + header_len;
+    let lazy_start = eager_start.checked_add(header.eager_len)?;
+    let lazy_len = usize::try_from(file_len.checked_sub(lazy_start)?).ok()?;
+    let mut eager = vec![0u8; usize::try_from(header.eager_len).ok()?];
+    file.read_exact(&mut eager).ok()?;
+    let lazy = Arc::new(LazyPart {
+        file,
+        start: lazy_start,
+        len: lazy_len,
+        bytes: OnceLock::new(),
+    });
+    // Checking the project on disk, reading the lazy part and the checksum take about as
+    // long as decoding the graph: both at once.
     let (intact, saved) = std::thread::scope(|s| {
         let intact = s.spawn(|| {
-            header.stamp.is_current(root, config) && crc32fast::hash(&rest) == header.checksum
+            header.stamp.is_current(root, config) && lazy.read_all(&eager, header.checksum)
         });
-        let saved = decode(&rest);
+        let saved = decode(&eager, &lazy);
         (intact.join().unwrap_or(false), saved)
     });
     if !intact {
@@ -117,42 +129,92 @@ pub fn load_saved_parse(
     saved
 }
 
-fn decode(rest: &Arc<Vec<u8>>) -> Option<SavedParse> {
-    let mut frames = Frames { bytes: rest, at: 0 };
-    let index: Index = rmp_serde::from_slice(&rest[frames.next()?]).ok()?;
-    let files = frames.next()?;
-    let file_ranges = ranges(&index.file_ends, files)?;
+/// The part of a saved parse read on demand (the files and the nodes). Once the checksum
+/// is checked it is all in memory; before that (the body's few files) it is read from
+/// the file range by range.
+pub(crate) struct LazyPart {
+    file: std::fs::File,
+    start: u64,
+    len: usize,
+    bytes: OnceLock<Vec<u8>>,
+}
+
+impl LazyPart {
+    /// Reads the whole part and keeps it if the checksum of `eager` and it is `checksum`.
+    fn read_all(&self, eager: &[u8], checksum: u32) -> bool {
+        let mut bytes = vec![0u8; self.len];
+        if self.file.read_exact_at(&mut bytes, self.start).is_err() {
+            return false;
+        }
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(eager);
+        crc.update(&bytes);
+        crc.finalize() == checksum && self.bytes.set(bytes).is_ok()
+    }
+
+    /// `read` applied to the bytes in `range` (relative to the part's start).
+    pub(crate) fn read<T>(
+        &self,
+        range: Range<usize>,
+        read: impl FnOnce(&[u8]) -> Option<T>,
+    ) -> Option<T> {
+        if range.start > range.end || range.end > self.len {
+            return None;
+        }
+        if let Some(bytes) = self.bytes.get() {
+            return read(&bytes[range]);
+        }
+        let mut bytes = vec![0u8; range.len()];
+        self.file
+            .read_exact_at(&mut bytes, self.start + range.start as u64)
+            .ok()?;
+        read(&bytes)
+    }
+}
+
+fn decode(eager: &[u8], lazy: &Arc<LazyPart>) -> Option<SavedParse> {
+    let mut frames = Frames {
+        bytes: eager,
+        at: 0,
+    };
+    let index: Index = rmp_serde::from_slice(&eager[frames.next()?]).ok()?;
     let body = frames.next()?;
     let graph_chunks: Vec<Range<usize>> = (0..index.graph_frames)
         .map(|_| frames.next())
         .collect::<Option<_>>()?;
-    let nodes = frames.next()?;
-    let node_ranges = ranges(&index.node_ends, nodes)?;
-    if frames.at != rest.len() {
+    if frames.at != eager.len() {
         return None;
     }
-    let file_bytes = rest.clone();
+    let file_ranges = ranges(&index.file_ends, 0)?;
+    let node_ranges = ranges(&index.node_ends, file_ranges.last().map_or(0, |r| r.end))?;
+    let file_part = lazy.clone();
     let files = Arc::new(FileTable::lazy(
         file_ranges.len(),
         Box::new(move |i| {
-            let (path, text): (&str, &str) =
-                rmp_serde::from_slice(file_bytes.get(file_ranges.get(i)?.clone())?).ok()?;
-            Some(SourceFile::new(path, text))
+            file_part.read(file_ranges.get(i)?.clone(), |bytes| {
+                let (path, text): (&str, &str) = rmp_serde::from_slice(bytes).ok()?;
+                Some(SourceFile::new(path, text))
+            })
         }),
     ));
     let body: Body =
-        shared_files::with_files(files.clone(), || rmp_serde::from_slice(&rest[body])).ok()?;
-    let mut graph_nodes: Vec<GraphNode> = Vec::with_capacity(node_ranges.len());
+        shared_files::with_files(files.clone(), || rmp_serde::from_slice(&eager[body])).ok()?;
+    let mut graph_nodes: Vec<GraphNode> =
+        Vec::with_capacity(node_ranges.len() + body.manifest.sources.len());
     for chunk in mart_project::parallel_map(&graph_chunks, |range| {
-        rmp_serde::from_slice::<Vec<GraphNode>>(&rest[range.clone()]).ok()
+        rmp_serde::from_slice::<Vec<GraphNode>>(&eager[range.clone()]).ok()
     }) {
         graph_nodes.extend(chunk?);
     }
-    let ids = graph_nodes.iter().map(|n| n.id.clone()).collect();
+    let ids = graph_nodes
+        .iter()
+        .filter(|n| n.resource_type != ResourceType::Source)
+        .map(|n| n.id.clone())
+        .collect();
     let store = NodeStore::saved(
         ids,
         SavedNodes {
-            bytes: rest.clone(),
+            part: lazy.clone(),
             ranges: node_ranges,
             files,
         },
@@ -165,13 +227,12 @@ fn decode(rest: &Arc<Vec<u8>>) -> Option<SavedParse> {
     })
 }
 
-/// The ranges in `rest` of items that end at `ends` (relative to the frame `frame`).
-fn ranges(ends: &[u64], frame: Range<usize>) -> Option<Vec<Range<usize>>> {
-    let mut start = frame.start;
+/// The ranges of items that end at `ends`, the first starting at `start`.
+fn ranges(ends: &[u64], mut start: usize) -> Option<Vec<Range<usize>>> {
     ends.iter()
         .map(|&end| {
-            let end = frame.start.checked_add(usize::try_from(end).ok()?)?;
-            if end < start || end > frame.end {
+            let end = usize::try_from(end).ok()?;
+            if end < start {
                 return None;
             }
             let range = start..end;
@@ -238,7 +299,8 @@ pub fn save_parse(
         project_warnings: project_warnings.to_vec(),
     };
     let nodes: Vec<&Node> = manifest.nodes.values().collect();
-    let graph: Vec<GraphNode> = nodes.iter().map(|n| n.graph_node()).collect();
+    // The graph as built (sources too, sorted by id), so that loading builds it as is.
+    let graph = manifest.dag.nodes_by_id();
     // One table of shared files for the body and every node: they are encoded in turn.
     let (encoded, files) = shared_files::collect_files(|| {
         let body = rmp_serde::to_vec(&body)?;
@@ -261,28 +323,35 @@ pub fn save_parse(
         .map(rmp_serde::to_vec)
         .collect::<Result<Vec<_>, _>>()
         .map_err(encode)?;
+    // Node ends count from the start of the lazy part, which the files open.
+    let files_len = file_bytes.len() as u64;
     let index = Index {
         file_ends,
-        node_ends,
+        node_ends: node_ends.into_iter().map(|end| files_len + end).collect(),
         graph_frames: graph_chunks.len() as u32,
     };
-    let mut rest = Vec::new();
-    push_frame(&mut rest, &rmp_serde::to_vec(&index).map_err(encode)?);
-    push_frame(&mut rest, &file_bytes);
-    push_frame(&mut rest, &body);
+    let mut eager = Vec::new();
+    push_frame(&mut eager, &rmp_serde::to_vec(&index).map_err(encode)?);
+    push_frame(&mut eager, &body);
     for chunk in &graph_chunks {
-        push_frame(&mut rest, chunk);
+        push_frame(&mut eager, chunk);
     }
-    push_frame(&mut rest, &node_bytes);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&eager);
+    crc.update(&file_bytes);
+    crc.update(&node_bytes);
     let header = Header {
         build: build.to_string(),
         settings: settings_key(settings),
         stamp,
-        checksum: crc32fast::hash(&rest),
+        eager_len: eager.len() as u64,
+        checksum: crc.finalize(),
     };
-    let mut out = Vec::with_capacity(rest.len() + 4096);
+    let mut out = Vec::with_capacity(eager.len() + file_bytes.len() + node_bytes.len() + 4096);
     push_frame(&mut out, &rmp_serde::to_vec(&header).map_err(encode)?);
-    out.extend(rest);
+    out.extend(eager);
+    out.extend(file_bytes);
+    out.extend(node_bytes);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }

@@ -170,6 +170,11 @@ impl Dag {
         self.index_of(id).map(|i| &self.nodes[i])
     }
 
+    /// Every node, sorted by id (the order [`Dag::build`] takes without sorting).
+    pub fn nodes_by_id(&self) -> &[GraphNode] {
+        &self.nodes
+    }
+
     /// Every node, in the order of [`Dag::topological_order`].
     pub fn nodes(&self) -> impl Iterator<Item = &GraphNode> + '_ {
         self.topo.iter().map(|&i| &self.nodes[i as usize])
