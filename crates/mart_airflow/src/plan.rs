@@ -276,7 +276,7 @@ pub(crate) mod tests {
             tags: Vec::new(),
             materialized: materialized.map(str::to_owned),
             source_name: (resource_type == ResourceType::Source).then(|| parts[2].to_owned()),
-            config: BTreeMap::new(),
+            config: Default::default(),
             depends_on: deps.iter().map(|d| NodeId::new(*d)).collect(),
             test_type: (resource_type == ResourceType::Test).then(|| "generic".to_owned()),
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use mart_adapter::Relation;
 use mart_diagnostics::{closest_name, Code, Diagnostic, Diagnostics, SourceFile, Span};
-use mart_graph::{Dag, GraphError, GraphNode, NodeId, ResourceType};
+use mart_graph::{Dag, FlatConfig, GraphError, GraphNode, NodeId, ResourceType};
 use mart_jinja::{
     EnvSettings, JinjaEnv, Phase, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall,
 };
@@ -817,8 +817,8 @@ fn source_graph_node(source: &SourceNode) -> GraphNode {
 }
 
 /// Scalar configs as strings, for `config.<key>:<value>` selection.
-fn flat_config(config: &ConfigMap) -> BTreeMap<String, String> {
-    config
+fn flat_config(config: &ConfigMap) -> FlatConfig {
+    let scalars: Vec<(&str, String)> = config
         .iter()
         .filter_map(|(k, v)| {
             let s = match v {
@@ -827,9 +827,10 @@ fn flat_config(config: &ConfigMap) -> BTreeMap<String, String> {
                 serde_json::Value::Number(n) => n.to_string(),
                 _ => return None,
             };
-            Some((k.clone(), s))
+            Some((k.as_str(), s))
         })
-        .collect()
+        .collect();
+    FlatConfig::new(scalars.iter().map(|(k, v)| (*k, v.as_str())))
 }
 
 /// Model, seed and snapshot names -> their position in the node store (tests are not

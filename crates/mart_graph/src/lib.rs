@@ -28,7 +28,7 @@ mod selector;
 mod test_support;
 
 pub use dag::{Dag, GraphError};
-pub use node::{GraphNode, NodeId, ResourceType, UnknownResourceType};
+pub use node::{FlatConfig, GraphNode, NodeId, ResourceType, UnknownResourceType};
 pub use select::{evaluate, select, select_with_indirect, IndirectSelection};
 pub use selector::{
     parse_selector, Criterion, Depth, Intersection, Selector, SelectorError, SelectorPart,

@@ -1,6 +1,5 @@
 //! The node types of the graph: ids, resource types and the node record itself.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -147,11 +146,48 @@ pub struct GraphNode {
     /// The source's name, for sources.
     pub source_name: Option<String>,
     /// Flat config values as strings, for `config.<key>:<value>` selectors.
-    pub config: BTreeMap<String, String>,
+    pub config: FlatConfig,
     /// Parents; every one must be a node of the same graph.
     pub depends_on: Vec<NodeId>,
     /// Tests: `generic` or `singular` (the `test_type:` selector).
     pub test_type: Option<String>,
+}
+
+/// Scalar config values as strings, packed into one string (`<len>:<key><len>:<value>`
+/// for each entry): the graph of a large project is decoded at every start, and config
+/// entries were most of its strings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FlatConfig(String);
+
+impl FlatConfig {
+    /// The entries in the order given; for a repeated key the first one counts.
+    pub fn new<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut packed = String::new();
+        for (key, value) in entries {
+            for part in [key, value] {
+                packed.push_str(&part.len().to_string());
+                packed.push(':');
+                packed.push_str(part);
+            }
+        }
+        FlatConfig(packed)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let mut rest = self.0.as_str();
+        let mut part = move || {
+            let (len, tail) = rest.split_once(':')?;
+            let len: usize = len.parse().ok()?;
+            let text = tail.get(..len)?;
+            rest = &tail[len..];
+            Some(text)
+        };
+        std::iter::from_fn(move || Some((part()?, part()?)))
+    }
 }
 
 #[cfg(test)]
@@ -167,6 +203,22 @@ mod tests {
             "modle".parse::<ResourceType>().unwrap_err(),
             @"unknown resource type 'modle'; resource types are: model, seed, snapshot, source, test, analysis, operation"
         );
+    }
+
+    #[test]
+    fn flat_config_keeps_any_text() {
+        let config = FlatConfig::new([
+            ("materialized", "view"),
+            ("where", "a:b 12:x"),
+            ("", ""),
+            ("materialized", "table"),
+        ]);
+        assert_eq!(config.get("materialized"), Some("view"));
+        assert_eq!(config.get("where"), Some("a:b 12:x"));
+        assert_eq!(config.get(""), Some(""));
+        assert_eq!(config.get("schema"), None);
+        assert_eq!(config.iter().count(), 4);
+        assert_eq!(FlatConfig::default().iter().count(), 0);
     }
 
     #[test]

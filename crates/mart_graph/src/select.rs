@@ -209,19 +209,15 @@ fn matching(dag: &Dag, criterion: &Criterion, indexed: bool) -> NodeSet {
                     && table.as_ref().is_none_or(|t| matches(t, &node.name))
             },
         ),
-        Criterion::Config { key, value } => {
-            add_if(&mut all.clone(), &|i| {
-                let node = dag.node_at(i);
-                let found = node.config.get(key.as_str()).map(String::as_str).or(
-                    if key == "materialized" {
-                        node.materialized.as_deref()
-                    } else {
-                        None
-                    },
-                );
-                found.is_some_and(|v| matches(value, v))
-            })
-        }
+        Criterion::Config { key, value } => add_if(&mut all.clone(), &|i| {
+            let node = dag.node_at(i);
+            let found = node.config.get(key.as_str()).or(if key == "materialized" {
+                node.materialized.as_deref()
+            } else {
+                None
+            });
+            found.is_some_and(|v| matches(value, v))
+        }),
     }
     set
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::node::{GraphNode, NodeId, ResourceType};
+use crate::node::{FlatConfig, GraphNode, NodeId, ResourceType};
 
 /// A node from its unique id alone: type, package and name come from the id.
 pub(crate) fn node(id: &str, deps: &[&str]) -> GraphNode {
@@ -20,7 +20,7 @@ pub(crate) fn node(id: &str, deps: &[&str]) -> GraphNode {
         tags: Vec::new(),
         materialized: None,
         source_name: (resource_type == ResourceType::Source).then(|| parts[2].to_owned()),
-        config: BTreeMap::new(),
+        config: FlatConfig::default(),
         depends_on: deps.iter().map(|d| NodeId::new(*d)).collect(),
         test_type: None,
     }
@@ -59,6 +59,7 @@ fn build(spec: Spec<'_>) -> GraphNode {
     if let Some(m) = spec.materialized {
         config.insert("materialized".into(), m.into());
     }
+    let config = FlatConfig::new(config.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     GraphNode {
         id: NodeId::for_node(spec.kind, PKG, spec.name),
         name: spec.name.to_owned(),
@@ -235,7 +236,7 @@ pub(crate) fn example_project() -> Vec<GraphNode> {
         tags: Vec::new(),
         materialized: None,
         source_name: Some("raw".into()),
-        config: BTreeMap::new(),
+        config: FlatConfig::default(),
         depends_on: Vec::new(),
         test_type: None,
     });
