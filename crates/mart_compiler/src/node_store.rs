@@ -95,7 +95,9 @@ impl NodeStore {
     /// Every node, in id order; nodes not read yet are read first, on every core.
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Node> + '_ {
         self.all_read.get_or_init(|| {
-            if self.saved.is_some() {
+            if let Some(saved) = &self.saved {
+                // One read of the file for all of them, not one per node and file.
+                saved.part.load_all();
                 let unread: Vec<usize> = (0..self.len())
                     .filter(|&i| self.slots[i].get().is_none())
                     .collect();

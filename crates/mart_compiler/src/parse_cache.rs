@@ -114,12 +114,11 @@ pub fn load_saved_parse(
         len: lazy_len,
         bytes: OnceLock::new(),
     });
-    // Checking the project on disk, reading the lazy part and the checksum take about as
-    // long as decoding the graph: both at once.
+    // Checking the project on disk and the checksum take about as long as decoding the
+    // graph: both at once.
     let (intact, saved) = std::thread::scope(|s| {
-        let intact = s.spawn(|| {
-            header.stamp.is_current(root, config) && lazy.read_all(&eager, header.checksum)
-        });
+        let intact = s
+            .spawn(|| header.stamp.is_current(root, config) && lazy.check(&eager, header.checksum));
         let saved = decode(&eager, &lazy);
         (intact.join().unwrap_or(false), saved)
     });
@@ -129,27 +128,48 @@ pub fn load_saved_parse(
     saved
 }
 
-/// The part of a saved parse read on demand (the files and the nodes). Once the checksum
-/// is checked it is all in memory; before that (the body's few files) it is read from
-/// the file range by range.
+/// The part of a saved parse read on demand (the files and the nodes): range by range
+/// from the file, or from memory once a command has asked for all of it.
 pub(crate) struct LazyPart {
     file: std::fs::File,
     start: u64,
     len: usize,
-    bytes: OnceLock<Vec<u8>>,
+    bytes: OnceLock<Option<Vec<u8>>>,
 }
 
+/// The checksum is computed through a buffer this big, so that checking it allocates
+/// next to nothing (most commands read a few nodes of the part).
+const CHECK_BUFFER: usize = 1 << 20;
+
 impl LazyPart {
-    /// Reads the whole part and keeps it if the checksum of `eager` and it is `checksum`.
-    fn read_all(&self, eager: &[u8], checksum: u32) -> bool {
-        let mut bytes = vec![0u8; self.len];
-        if self.file.read_exact_at(&mut bytes, self.start).is_err() {
-            return false;
-        }
+    /// Whether the checksum of `eager` and this part is `checksum`.
+    fn check(&self, eager: &[u8], checksum: u32) -> bool {
         let mut crc = crc32fast::Hasher::new();
         crc.update(eager);
-        crc.update(&bytes);
-        crc.finalize() == checksum && self.bytes.set(bytes).is_ok()
+        let mut buffer = vec![0u8; CHECK_BUFFER.min(self.len)];
+        let mut at = 0;
+        while at < self.len {
+            let chunk = &mut buffer[..CHECK_BUFFER.min(self.len - at)];
+            if self
+                .file
+                .read_exact_at(chunk, self.start + at as u64)
+                .is_err()
+            {
+                return false;
+            }
+            crc.update(chunk);
+            at += chunk.len();
+        }
+        crc.finalize() == checksum
+    }
+
+    /// Reads the whole part into memory (once), for a command that reads every node.
+    pub(crate) fn load_all(&self) {
+        self.bytes.get_or_init(|| {
+            let mut bytes = vec![0u8; self.len];
+            self.file.read_exact_at(&mut bytes, self.start).ok()?;
+            Some(bytes)
+        });
     }
 
     /// `read` applied to the bytes in `range` (relative to the part's start).
@@ -161,7 +181,7 @@ impl LazyPart {
         if range.start > range.end || range.end > self.len {
             return None;
         }
-        if let Some(bytes) = self.bytes.get() {
+        if let Some(Some(bytes)) = self.bytes.get() {
             return read(&bytes[range]);
         }
         let mut bytes = vec![0u8; range.len()];
