@@ -111,6 +111,12 @@ impl NodeStore {
             .filter_map(|s| s.get().and_then(Option::as_ref))
     }
 
+    /// How many nodes are in memory (read, or never saved).
+    #[cfg(test)]
+    pub(crate) fn in_memory(&self) -> usize {
+        self.slots.iter().filter(|s| s.get().is_some()).count()
+    }
+
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &NodeId> + '_ {
         self.ids.iter()
     }

@@ -473,6 +473,14 @@ fn a_saved_parse_reads_back_what_was_saved() {
     let saved = saved_with(&bytes)
         .expect("the saved parse is current")
         .manifest;
+    // Nothing is read until asked for; compiling a model reads it and what it refs, through
+    // its ephemeral parent: dim_user, src_user_event, user_event.
+    assert_eq!(saved.nodes.in_memory(), 0);
+    let compiler = Compiler::new(&saved, &env, None);
+    compiler
+        .compile(&NodeId::new("model.learn.dim_user"), false)
+        .unwrap();
+    assert_eq!(saved.nodes.in_memory(), 3);
 
     let debug = |m: &Manifest| {
         m.nodes
