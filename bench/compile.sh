@@ -108,12 +108,7 @@ measure() {
     return
   fi
   if [ -n "$have_hyperfine" ]; then
-    local json="${work}/hyperfine.json"
-    hyperfine --style none --warmup 2 --runs "$runs" --export-json "$json" \
-      -N -- "$(printf '%q ' "$@")" >/dev/null
-    time="$(python3 -c 'import json, sys
-r = json.load(open(sys.argv[1]))["results"][0]
-print("%.0f +- %.0f ms" % (r["mean"] * 1000, (r["stddev"] or 0) * 1000))' "$json")"
+    time="$(hyperfine_mean "${work}/hyperfine.json" "$runs" 2 "$@")"
   else
     "$@" >/dev/null 2>&1
     "$@" >/dev/null 2>&1

@@ -11,3 +11,15 @@ if [ ! -f "$GEN_PROJECT" ]; then
   echo "gen_project.py not found at ${GEN_PROJECT}; set GEN_PROJECT" >&2
   exit 2
 fi
+
+# hyperfine_mean JSON RUNS WARMUP COMMAND...: times COMMAND with hyperfine (RUNS runs after
+# WARMUP warm-up runs, no shell) and prints "<mean> +- <stddev> ms"; JSON is a scratch file.
+hyperfine_mean() {
+  local json="$1" runs="$2" warmup="$3"
+  shift 3
+  hyperfine --style none --warmup "$warmup" --runs "$runs" --export-json "$json" \
+    -N -- "$(printf '%q ' "$@")" >/dev/null
+  python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print("%.0f +- %.0f ms" % (r["mean"] * 1000, (r["stddev"] or 0) * 1000))' "$json"
+}

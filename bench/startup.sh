@@ -91,8 +91,7 @@ m=("$mart" --project-dir "$dir" --profiles-dir "$dir")
 first_sql() { python3 "${repo}/bench/first_sql.py" --listen "$PROXY_PORT" --runs "$1" -- "${@:2}"; }
 wall() {
   if command -v hyperfine >/dev/null 2>&1; then
-    hyperfine --style none --warmup 1 --runs "$1" -N -- "$(printf '%q ' "${@:2}")" |
-      awk '/Time \(mean/ { print $5, $6, "mean" }'
+    echo "mean $(hyperfine_mean "${work}/hyperfine.json" "$1" 1 "${@:2}") ($1 runs)"
   else
     local start end
     start=$(date +%s%N)
