@@ -7,6 +7,7 @@ use mart_compiler::{Manifest, Node};
 use mart_graph::{NodeId, ResourceType};
 use mart_project::Materialization;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -17,7 +18,9 @@ pub const MANIFEST_SCHEMA: &str = "https://schemas.getdbt.com/dbt/manifest/v12.j
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ManifestV12 {
     pub metadata: ManifestMetadata,
-    pub nodes: BTreeMap<String, ManifestNode>,
+    /// Each node already serialized: they are most of the document, serialized on every
+    /// core (10,000 models make a manifest of about 40 MB).
+    pub nodes: BTreeMap<String, Box<RawValue>>,
     pub sources: BTreeMap<String, ManifestSource>,
     pub macros: BTreeMap<String, ManifestMacro>,
     pub docs: Map<String, Value>,
@@ -174,18 +177,15 @@ pub fn build_manifest(
     env: &mart_jinja::JinjaEnv,
     compiled: &BTreeMap<NodeId, String>,
     invocation: &Invocation,
-) -> ManifestV12 {
-    // Checksums and copies of every file's text: on every core (10,000 models make a
-    // manifest of about 40 MB).
+) -> Result<ManifestV12, serde_json::Error> {
+    // Checksums, copies of every file's text and the JSON of each node: on every core.
     let all: Vec<&Node> = manifest.nodes.values().collect();
     let nodes = mart_project::parallel_map(&all, |n| {
-        (
-            n.id.to_string(),
-            manifest_node(manifest, n, compiled.get(&n.id)),
-        )
+        let node = manifest_node(manifest, n, compiled.get(&n.id));
+        Ok((n.id.to_string(), serde_json::value::to_raw_value(&node)?))
     })
     .into_iter()
-    .collect();
+    .collect::<Result<_, serde_json::Error>>()?;
     let sources = manifest
         .sources
         .values()
@@ -272,7 +272,7 @@ pub fn build_manifest(
         parent_map.insert(id.to_string(), parents);
         child_map.insert(id.to_string(), children);
     }
-    ManifestV12 {
+    Ok(ManifestV12 {
         metadata: ManifestMetadata {
             dbt_schema_version: MANIFEST_SCHEMA.into(),
             dbt_version: invocation.mart_version.clone(),
@@ -297,7 +297,7 @@ pub fn build_manifest(
         saved_queries: Map::new(),
         semantic_models: Map::new(),
         unit_tests: Map::new(),
-    }
+    })
 }
 
 fn manifest_node(manifest: &Manifest, node: &Node, compiled: Option<&String>) -> ManifestNode {

@@ -241,8 +241,9 @@ pub(crate) fn write_manifest(
     compiled: &BTreeMap<NodeId, String>,
     invocation: &Invocation,
 ) -> Result<(), Diagnostic> {
-    let manifest = build_manifest(&session.manifest, &session.env, compiled, invocation);
     let path = session.manifest.target_dir.join("manifest.json");
+    let manifest = build_manifest(&session.manifest, &session.env, compiled, invocation)
+        .map_err(|e| artifact_error(&path, &std::io::Error::other(e)))?;
     let written =
         mart_artifacts::write_json(&path, &manifest).map_err(|e| artifact_error(&path, &e));
     // Not freed: the command ends soon after, and freeing a large project's manifest one
