@@ -136,6 +136,25 @@ row() {
 }
 largest="$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -n 1)"
 
+# compare LABEL DBT_TOO MART_ARGS... -- DBT_ARGS...: one row, mart run with MART_ARGS and,
+# when DBT_TOO is 1 and dbt is installed, dbt with DBT_ARGS (both on the project in "$dir").
+compare() {
+  local label="$1" dbt_too="$2" mart_args=() mart_result dbt_result="-|-"
+  shift 2
+  while [ "$1" != "--" ]; do
+    mart_args+=("$1")
+    shift
+  done
+  shift
+  echo "==> ${n} models: mart ${mart_args[*]}"
+  mart_result="$(measure "$RUNS" "${m[@]}" "${mart_args[@]}")"
+  if [ -n "$dbt" ] && [ "$dbt_too" = 1 ]; then
+    echo "==> ${n} models: dbt $*"
+    dbt_result="$(measure "$DBT_RUNS" "$dbt" "$@" "${dbt_args[@]}")"
+  fi
+  row "$label" "$n" "$mart_result" "$dbt_result"
+}
+
 for n in $SIZES; do
   dir="${work}/p${n}"
   cd "$dir"
@@ -144,45 +163,22 @@ for n in $SIZES; do
   m=("$mart" --project-dir "$dir" --profiles-dir "$dir")
   dbt_args=(--project-dir "$dir" --profiles-dir "$dir" --target-path target_dbt --quiet)
 
-  echo "==> ${n} models: mart compile --no-partial-parse"
-  mart_result="$(measure "$RUNS" "${m[@]}" compile --no-partial-parse -s resource_type:model)"
-  dbt_result="-|-"
-  if [ -n "$dbt" ]; then
-    echo "==> ${n} models: dbt compile --no-partial-parse"
-    dbt_result="$(measure "$DBT_RUNS" "$dbt" compile --no-partial-parse -s resource_type:model "${dbt_args[@]}")"
-  fi
-  row "compile (full parse)" "$n" "$mart_result" "$dbt_result"
-
-  echo "==> ${n} models: mart ls --no-partial-parse -s ${model}"
-  mart_result="$(measure "$RUNS" "${m[@]}" ls --no-partial-parse -s "$model")"
-  dbt_result="-|-"
-  if [ -n "$dbt" ]; then
-    echo "==> ${n} models: dbt parse --no-partial-parse"
-    dbt_result="$(measure "$DBT_RUNS" "$dbt" parse --no-partial-parse "${dbt_args[@]}")"
-  fi
-  row "ls -s 1 model / dbt parse" "$n" "$mart_result" "$dbt_result"
+  compare "compile (full parse)" 1 compile --no-partial-parse -s resource_type:model \
+    -- compile --no-partial-parse -s resource_type:model
+  compare "ls -s 1 model / dbt parse" 1 ls --no-partial-parse -s "$model" \
+    -- parse --no-partial-parse
 
   # The saved parse (mart) and partial parsing (dbt): the project is unchanged since the
-  # last command, the usual case for an Airflow task.
+  # last command, the usual case for an Airflow task. dbt only at the largest size.
   "${m[@]}" parse >/dev/null
-  echo "==> ${n} models: mart compile (saved parse)"
-  mart_result="$(measure "$RUNS" "${m[@]}" compile -s resource_type:model)"
-  dbt_result="-|-"
-  if [ -n "$dbt" ] && [ "$n" = "$largest" ]; then
-    "$dbt" parse "${dbt_args[@]}" >/dev/null
-    echo "==> ${n} models: dbt compile (partial parse)"
-    dbt_result="$(measure "$DBT_RUNS" "$dbt" compile -s resource_type:model "${dbt_args[@]}")"
+  at_largest=0
+  if [ "$n" = "$largest" ]; then
+    at_largest=1
+    [ -n "$dbt" ] && "$dbt" parse "${dbt_args[@]}" >/dev/null
   fi
-  row "compile (saved parse)" "$n" "$mart_result" "$dbt_result"
-
-  echo "==> ${n} models: mart ls -s ${model} (saved parse)"
-  mart_result="$(measure "$RUNS" "${m[@]}" ls -s "$model")"
-  dbt_result="-|-"
-  if [ -n "$dbt" ] && [ "$n" = "$largest" ]; then
-    echo "==> ${n} models: dbt ls -s ${model} (partial parse)"
-    dbt_result="$(measure "$DBT_RUNS" "$dbt" ls -s "$model" "${dbt_args[@]}")"
-  fi
-  row "ls -s 1 model (saved parse)" "$n" "$mart_result" "$dbt_result"
+  compare "compile (saved parse)" "$at_largest" compile -s resource_type:model \
+    -- compile -s resource_type:model
+  compare "ls -s 1 model (saved parse)" "$at_largest" ls -s "$model" -- ls -s "$model"
   cd "$repo"
 done
 

@@ -792,11 +792,17 @@ mod tests {
     }
 
     fn types(csv: &str) -> Vec<String> {
-        infer(csv)
-            .unwrap()
-            .columns
+        data_types(&infer(csv).unwrap())
             .into_iter()
-            .map(|c| c.data_type)
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn data_types(schema: &SeedSchema) -> Vec<&str> {
+        schema
+            .columns
+            .iter()
+            .map(|c| c.data_type.as_str())
             .collect()
     }
 
@@ -1010,14 +1016,7 @@ mod tests {
             assert_eq!(lines.line_at(csv.as_bytes(), b.start), b.line);
             assert_eq!(csv.as_bytes()[b.start - 1], b'\n');
         }
-        assert_eq!(
-            whole
-                .columns
-                .iter()
-                .map(|c| c.data_type.as_str())
-                .collect::<Vec<_>>(),
-            ["integer", "text", "text"]
-        );
+        assert_eq!(data_types(&whole), ["integer", "text", "text"]);
         assert!(whole.has_null_words);
         assert_eq!(split_points(csv.as_bytes(), 13, 3).len(), 2);
     }
@@ -1088,13 +1087,6 @@ mod tests {
         }
         let schema = infer(&csv).unwrap();
         assert_eq!(schema.row_count, 10_000);
-        assert_eq!(
-            schema
-                .columns
-                .iter()
-                .map(|c| c.data_type.as_str())
-                .collect::<Vec<_>>(),
-            ["integer", "bigint"]
-        );
+        assert_eq!(data_types(&schema), ["integer", "bigint"]);
     }
 }

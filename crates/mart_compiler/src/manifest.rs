@@ -205,35 +205,30 @@ impl Manifest {
             return Err(errors);
         }
 
-        Manifest::assemble(ManifestParts {
+        let nodes = NodeStore::new(nodes);
+        let graph_nodes = nodes
+            .values()
+            .map(Node::graph_node)
+            .chain(sources.values().map(source_graph_node))
+            .collect();
+        let parts = ManifestParts {
             project_name: package,
             root: project.root.clone(),
             target_dir: project.root.join(&project.config.target_path),
-            nodes,
             sources,
             warnings: project.warnings.clone(),
             on_run_start: project.config.on_run_start.clone(),
             on_run_end: project.config.on_run_end.clone(),
             project_file: project.config.file.path.clone(),
-        })
+        };
+        Manifest::assemble(parts, nodes, graph_nodes)
     }
 
-    /// The manifest of parsed parts: the DAG and the ref resolver are derived here, for a
-    /// fresh parse and a saved one alike.
-    pub(crate) fn assemble(mut parts: ManifestParts) -> Result<Manifest, Diagnostics> {
-        let nodes = NodeStore::new(std::mem::take(&mut parts.nodes));
-        let graph_nodes = nodes
-            .values()
-            .map(Node::graph_node)
-            .chain(parts.sources.values().map(source_graph_node))
-            .collect();
-        Manifest::assemble_with(parts, nodes, graph_nodes)
-    }
-
-    /// [`Manifest::assemble`] with the nodes in a store and the graph nodes of them and
-    /// of the sources already made, the nodes' in the store's order (the saved parse
-    /// keeps them sorted by id, so the graph needs no sorting); `parts.nodes` is not used.
-    pub(crate) fn assemble_with(
+    /// The manifest of its parts, its nodes and the graph nodes of them and of the
+    /// sources (the nodes' in the store's order; the saved parse keeps them all sorted by
+    /// id, so the graph needs no sorting). The DAG and the ref resolver are derived here,
+    /// for a fresh parse and a saved one alike.
+    pub(crate) fn assemble(
         parts: ManifestParts,
         nodes: NodeStore,
         graph_nodes: Vec<GraphNode>,
@@ -263,14 +258,13 @@ impl Manifest {
         })
     }
 
-    /// What [`Manifest::assemble`] needs but the nodes, which is also what a saved parse
-    /// keeps besides them.
-    pub(crate) fn parts_without_nodes(&self) -> ManifestParts {
+    /// What [`Manifest::assemble`] needs besides the nodes and graph, which is what a
+    /// saved parse keeps in its body.
+    pub(crate) fn parts(&self) -> ManifestParts {
         ManifestParts {
             project_name: self.project_name.clone(),
             root: self.root.clone(),
             target_dir: self.target_dir.clone(),
-            nodes: Vec::new(),
             sources: self.sources.clone(),
             warnings: self.warnings.clone(),
             on_run_start: self.on_run_start.clone(),
@@ -280,14 +274,12 @@ impl Manifest {
     }
 }
 
-/// A manifest without its derived DAG and resolver.
+/// A manifest without its nodes and its derived DAG and resolver.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct ManifestParts {
     pub project_name: String,
     pub root: PathBuf,
     pub target_dir: PathBuf,
-    /// Empty in a saved parse, which keeps nodes apart.
-    pub nodes: Vec<Node>,
     pub sources: BTreeMap<NodeId, SourceNode>,
     pub warnings: Vec<Diagnostic>,
     pub on_run_start: Vec<String>,

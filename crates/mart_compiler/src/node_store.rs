@@ -63,16 +63,12 @@ impl NodeStore {
     }
 
     /// Where `id` is in id order.
-    pub fn position(&self, id: &NodeId) -> Option<usize> {
+    fn position(&self, id: &NodeId) -> Option<usize> {
         self.ids.binary_search(id).ok()
     }
 
     pub fn get(&self, id: &NodeId) -> Option<&Node> {
         self.at(self.position(id)?)
-    }
-
-    pub fn contains_key(&self, id: &NodeId) -> bool {
-        self.position(id).is_some()
     }
 
     pub(crate) fn id_at(&self, i: usize) -> Option<&NodeId> {
@@ -115,13 +111,5 @@ impl NodeStore {
     #[cfg(test)]
     pub(crate) fn in_memory(&self) -> usize {
         self.slots.iter().filter(|s| s.get().is_some()).count()
-    }
-
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &NodeId> + '_ {
-        self.ids.iter()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&NodeId, &Node)> + '_ {
-        self.values().map(|n| (&n.id, n))
     }
 }

@@ -31,7 +31,7 @@ use crate::node_store::{NodeStore, SavedNodes};
 pub const PARSE_CACHE_FILE: &str = "partial_parse.msgpack";
 
 /// What a saved parse is valid for, besides the project on disk.
-#[derive(Serialize, Deserialize, PartialEq)]
+#[derive(Serialize, Deserialize)]
 struct Header {
     /// Identifies the mart executable: a rebuilt mart never reads an older layout.
     build: String,
@@ -53,7 +53,7 @@ struct Index {
     graph_frames: u32,
 }
 
-/// The manifest's parts with its nodes left out: they follow in frames of their own.
+/// The manifest's parts but its nodes and graph, which have parts of the file of their own.
 #[derive(Serialize, Deserialize)]
 struct Body {
     manifest: ManifestParts,
@@ -239,7 +239,7 @@ fn decode(eager: &[u8], lazy: &Arc<LazyPart>) -> Option<SavedParse> {
             files,
         },
     )?;
-    let manifest = Manifest::assemble_with(body.manifest, store, graph_nodes).ok()?;
+    let manifest = Manifest::assemble(body.manifest, store, graph_nodes).ok()?;
     Some(SavedParse {
         manifest,
         macro_files: body.macro_files,
@@ -314,7 +314,7 @@ pub fn save_parse(
     project_warnings: &[Diagnostic],
 ) -> std::io::Result<()> {
     let body = Body {
-        manifest: manifest.parts_without_nodes(),
+        manifest: manifest.parts(),
         macro_files: macro_files.to_vec(),
         project_warnings: project_warnings.to_vec(),
     };

@@ -63,6 +63,31 @@ fn saved_parse_follows_every_change_of_what_the_parse_read() {
     let ls = p.mart_expect(&["ls", "-s", "+b"], 0);
     assert_eq!(ls.stdout, "fx.b\nfx.c\n");
 
+    // A one-node run from the saved parse, as an Airflow task runs: it reads b's parent
+    // from the saved parse for the relation, and still writes every node to manifest.json.
+    p.mart_expect(&["run", "-s", "+b"], 0);
+    let modified = std::fs::metadata(&saved).unwrap().modified().unwrap();
+    p.execute(&format!("drop view \"{}\".\"b\"", p.schema));
+    p.mart_expect(&["run", "-s", "b"], 0);
+    assert_eq!(
+        std::fs::metadata(&saved).unwrap().modified().unwrap(),
+        modified
+    );
+    assert_eq!(
+        p.rows(&format!("select v from \"{}\".\"b\"", p.schema)),
+        ["2"]
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.dir.join("target/manifest.json")).unwrap())
+            .unwrap();
+    let mut nodes: Vec<&String> = manifest["nodes"].as_object().unwrap().keys().collect();
+    nodes.sort();
+    assert_eq!(nodes, ["model.fx.a", "model.fx.b", "model.fx.c"]);
+    assert_eq!(
+        manifest["nodes"]["model.fx.b"]["compiled_code"],
+        relation("c")
+    );
+
     // --no-partial-parse neither reads nor writes it.
     std::fs::remove_file(&saved).unwrap();
     assert_eq!(compiled_b(&p, &[], &["--no-partial-parse"]), relation("c"));
