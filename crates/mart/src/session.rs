@@ -109,7 +109,8 @@ impl Session {
         let config = ProjectConfig::load(&root)?;
         let target = load_target_for(global, &root, &config)?;
         let vars = parse_vars(global.vars.as_deref())?;
-        let settings = Manifest::env_settings(&config, &target, &vars);
+        let packages = package_configs(&root, &config)?;
+        let settings = Manifest::env_settings(&config, &packages, &target, &vars);
         let cache = parse_cache_path(&root, &config);
         let build = build_id();
         let saved = if global.no_partial_parse {
@@ -130,7 +131,8 @@ impl Session {
                 for warning in &project.warnings {
                     printer.diagnostic(warning);
                 }
-                let env = JinjaEnv::new(&settings, &project.macro_files)?;
+                let macro_files = project.all_macro_files();
+                let env = JinjaEnv::new(&settings, &macro_files)?;
                 let manifest = Manifest::build(&project, &target, &env)?;
                 if !global.no_partial_parse {
                     // Not saving only costs the next command a full parse.
@@ -141,11 +143,11 @@ impl Session {
                         &settings,
                         stamp,
                         &manifest,
-                        &project.macro_files,
+                        &macro_files,
                         &project.warnings,
                     );
                 }
-                (env, manifest, project.macro_files.len())
+                (env, manifest, macro_files.len())
             }
         };
         let manifest = Arc::new(manifest);
@@ -204,6 +206,19 @@ impl Session {
             plural(self.macro_file_count),
         )
     }
+}
+
+/// The project files of the installed packages.
+fn package_configs(root: &Path, config: &ProjectConfig) -> Result<Vec<ProjectConfig>, Diagnostics> {
+    let mut errors = Diagnostics::default();
+    let mut packages = Vec::new();
+    for dir in config.package_dirs(root) {
+        match ProjectConfig::load_package(root, &dir) {
+            Ok(package) => packages.push(package),
+            Err(e) => errors.push(e),
+        }
+    }
+    errors.into_result().map(|_| packages)
 }
 
 fn plural(n: usize) -> &'static str {

@@ -224,13 +224,8 @@ pub fn build_manifest(
         .collect();
     let macros = env
         .macros()
-        .map(|(name, file)| {
-            let builtin = file.path.to_string_lossy() == mart_jinja::BUILTIN_MACRO_PATH;
-            let package = if builtin {
-                "dbt".to_string()
-            } else {
-                manifest.project_name.clone()
-            };
+        .map(|(package, name, file)| {
+            let package = package.to_string();
             let path = file.path.to_string_lossy().replace('\\', "/");
             let id = format!("macro.{package}.{name}");
             let m = ManifestMacro {

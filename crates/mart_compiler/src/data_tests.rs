@@ -355,18 +355,35 @@ fn generic_test(
         .with_help("write `- unique` or `- accepted_values: {values: [a, b]}`")
     })?;
     let macro_name = format!("test_{}", parsed.test);
-    if !env.has_macro(&macro_name) {
+    // `dbt_utils.equality` is the package's test; a bare name is the project's own, then
+    // dbt's built-in one.
+    let Some(macro_package) = env.macro_package(None, parsed.namespace.as_deref(), &macro_name)
+    else {
         let span = test_name_span(owner.file, &at_entry(), &parsed.test);
+        let written = match &parsed.namespace {
+            Some(ns) => format!("{ns}.{}", parsed.test),
+            None => parsed.test.clone(),
+        };
+        let help = match &parsed.namespace {
+            Some(ns) => format!(
+                "check the package name and that `mart deps` installed '{ns}'; its generic tests are {{% test name(...) %}} blocks"
+            ),
+            None => format!(
+                "use unique, not_null, accepted_values or relationships, a package's test as package.{0}, or define it with {{% test {0}(model, column_name) %}} in a macro or test path",
+                parsed.test
+            ),
+        };
         return Err(Diagnostic::error(
             Code::PropertyFile,
-            format!("unknown generic test '{}'", parsed.test),
+            format!("unknown generic test '{written}'"),
         )
         .with_span(span)
-        .with_help(format!(
-            "use unique, not_null, accepted_values or relationships, or define it with {{% test {}(model, column_name) %}} in a macro or test path",
-            parsed.test
-        )));
-    }
+        .with_help(help));
+    };
+    let macro_call = match &parsed.namespace {
+        Some(ns) => format!("{ns}.{macro_name}"),
+        None => macro_name.clone(),
+    };
     let column_name = declaration.column.map(|c| {
         if c.quote == Some(true) {
             format!("\"{}\"", c.name.replace('"', "\"\""))
@@ -404,7 +421,7 @@ fn generic_test(
     }
     let template = Arc::new(SourceFile::new(
         format!("{}#{short_name}", owner.file.path.display()),
-        format!("{{{{ {macro_name}({}) }}}}", call_args.join(", ")),
+        format!("{{{{ {macro_call}({}) }}}}", call_args.join(", ")),
     ));
     let metadata = TestMetadata {
         name: parsed.test.clone(),
@@ -427,7 +444,7 @@ fn generic_test(
             .map(|c| c.as_os_str().to_string_lossy().into_owned()),
     );
     fqn.push(full_name.clone());
-    let static_dependencies = if env.is_builtin_macro(&macro_name) {
+    let static_dependencies = if macro_package == mart_jinja::INTERNAL_PACKAGE {
         static_dependencies(&owner.relation_call, &name_args)
     } else {
         None
@@ -447,7 +464,7 @@ fn generic_test(
         attached_node: owner.attached_node.clone(),
         column_name: declaration.column.map(|c| c.name.clone()),
         template: Some(template),
-        raw_code: format!("{{{{ {macro_name}(**_dbt_generic_test_kwargs) }}}}"),
+        raw_code: format!("{{{{ {macro_call}(**_dbt_generic_test_kwargs) }}}}"),
     };
     draft.into_node(project, target, env)
 }

@@ -111,18 +111,45 @@ impl Manifest {
         self.nodes.get(id)
     }
 
-    /// The project's Jinja environment settings for this target and vars.
+    /// The project's Jinja environment settings for this target and vars; `packages`
+    /// are the installed packages' project files.
     pub fn env_settings(
         config: &ProjectConfig,
+        packages: &[ProjectConfig],
         target: &Target,
         cli_vars: &serde_json::Map<String, serde_json::Value>,
     ) -> EnvSettings {
         let mut vars = config.vars.clone();
         vars.extend(cli_vars.clone());
+        let is_package = |key: &str| packages.iter().any(|p| p.name == key);
+        let package_vars = packages
+            .iter()
+            .map(|package| {
+                // dbt's precedence, lowest first: the package's own vars, the root
+                // project's global vars, the root's vars scoped to the package, --vars.
+                let mut merged = package.vars.clone();
+                let scoped = |c: &ProjectConfig| match c.raw_vars.get(&package.name) {
+                    Some(serde_json::Value::Object(map)) => map.clone(),
+                    _ => serde_json::Map::new(),
+                };
+                merged.extend(
+                    config
+                        .raw_vars
+                        .iter()
+                        .filter(|(k, v)| !(v.is_object() && (is_package(k) || **k == config.name)))
+                        .map(|(k, v)| (k.clone(), v.clone())),
+                );
+                merged.extend(scoped(config));
+                merged.extend(cli_vars.clone());
+                (package.name.clone(), merged)
+            })
+            .collect();
         EnvSettings {
             project_name: config.name.clone(),
             target: target_value(target),
             vars,
+            package_vars,
+            dispatch: config.dispatch.clone(),
         }
     }
 

@@ -21,7 +21,7 @@ use mart_diagnostics::shared_files::{self, FileTable};
 use mart_diagnostics::{Diagnostic, SourceFile};
 use mart_graph::{GraphNode, ResourceType};
 use mart_jinja::EnvSettings;
-use mart_project::{InputStamp, ProjectConfig};
+use mart_project::{InputStamp, MacroFile, ProjectConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::{Manifest, ManifestParts, Node};
@@ -57,8 +57,7 @@ struct Index {
 #[derive(Serialize, Deserialize)]
 struct Body {
     manifest: ManifestParts,
-    #[serde(with = "shared_vec")]
-    macro_files: Vec<Arc<SourceFile>>,
+    macro_files: Vec<MacroFile>,
     project_warnings: Vec<Diagnostic>,
 }
 
@@ -68,7 +67,7 @@ const CHUNKS: usize = 16;
 /// A parse read back from disk.
 pub struct SavedParse {
     pub manifest: Manifest,
-    pub macro_files: Vec<Arc<SourceFile>>,
+    pub macro_files: Vec<MacroFile>,
     pub project_warnings: Vec<Diagnostic>,
 }
 
@@ -77,7 +76,14 @@ pub fn parse_cache_path(root: &Path, config: &ProjectConfig) -> PathBuf {
 }
 
 fn settings_key(settings: &EnvSettings) -> String {
-    serde_json::json!([settings.project_name, settings.target, settings.vars]).to_string()
+    serde_json::json!([
+        settings.project_name,
+        settings.target,
+        settings.vars,
+        settings.package_vars,
+        settings.dispatch
+    ])
+    .to_string()
 }
 
 /// Reads the saved parse at `path` if it was made by `build` for these settings and the
@@ -310,7 +316,7 @@ pub fn save_parse(
     settings: &EnvSettings,
     stamp: InputStamp,
     manifest: &Manifest,
-    macro_files: &[Arc<SourceFile>],
+    macro_files: &[MacroFile],
     project_warnings: &[Diagnostic],
 ) -> std::io::Result<()> {
     let body = Body {
@@ -380,24 +386,4 @@ pub fn save_parse(
     file.write_all(&out)?;
     drop(file);
     std::fs::rename(&tmp, path)
-}
-
-/// `Vec<Arc<SourceFile>>` through the shared file table.
-mod shared_vec {
-    use super::*;
-    use serde::{Deserializer, Serializer};
-
-    #[derive(Serialize, Deserialize)]
-    struct Shared(#[serde(with = "shared_files")] Arc<SourceFile>);
-
-    pub fn serialize<S: Serializer>(files: &[Arc<SourceFile>], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(files.iter().map(|f| Shared(f.clone())))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Arc<SourceFile>>, D::Error> {
-        Ok(Vec::<Shared>::deserialize(d)?
-            .into_iter()
-            .map(|s| s.0)
-            .collect())
-    }
 }

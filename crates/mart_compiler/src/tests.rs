@@ -36,8 +36,8 @@ impl Fixture {
         let project = Project::load(&self.root)?;
         let target = target();
         let env = JinjaEnv::new(
-            &Manifest::env_settings(&project.config, &target, &serde_json::Map::new()),
-            &project.macro_files,
+            &Manifest::env_settings(&project.config, &[], &target, &serde_json::Map::new()),
+            &project.all_macro_files(),
         )?;
         let manifest = Manifest::build(&project, &target, &env)?;
         Ok((manifest, env))
@@ -450,8 +450,8 @@ fn a_saved_parse_reads_back_what_was_saved() {
     );
     let project = Project::load(&fx.root).unwrap();
     let target = target();
-    let settings = Manifest::env_settings(&project.config, &target, &serde_json::Map::new());
-    let env = JinjaEnv::new(&settings, &project.macro_files).unwrap();
+    let settings = Manifest::env_settings(&project.config, &[], &target, &serde_json::Map::new());
+    let env = JinjaEnv::new(&settings, &project.all_macro_files()).unwrap();
     let fresh = Manifest::build(&project, &target, &env).unwrap();
     let path = fx.root.join("target").join(PARSE_CACHE_FILE);
     let stamp = mart_project::InputStamp::scan(&fx.root, &project.config);

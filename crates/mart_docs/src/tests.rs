@@ -42,8 +42,8 @@ fn site_of(root: &Path, catalog: &Catalog) -> Vec<SiteFile> {
         "shop:\n  target: dev\n  outputs:\n    dev: {type: postgres, host: h, user: u, dbname: db, schema: analytics}\n",
     ));
     let target = parse_target(&profile, "shop", None).unwrap();
-    let settings = Manifest::env_settings(&project.config, &target, &serde_json::Map::new());
-    let env = JinjaEnv::new(&settings, &project.macro_files).unwrap();
+    let settings = Manifest::env_settings(&project.config, &[], &target, &serde_json::Map::new());
+    let env = JinjaEnv::new(&settings, &project.all_macro_files()).unwrap();
     let manifest = Manifest::build(&project, &target, &env).unwrap();
     let compiler = Compiler::new(&manifest, &env, None);
     let ids: Vec<NodeId> = manifest
@@ -60,8 +60,8 @@ fn site_of(root: &Path, catalog: &Catalog) -> Vec<SiteFile> {
         .collect();
     let macros: Vec<MacroDoc> = env
         .macros()
-        .filter(|(_, file)| file.path != Path::new(mart_jinja::BUILTIN_MACRO_PATH))
-        .map(|(name, file)| MacroDoc {
+        .filter(|(package, _, _)| *package != mart_jinja::INTERNAL_PACKAGE)
+        .map(|(_, name, file)| MacroDoc {
             name: name.to_string(),
             path: file.path.to_string_lossy().into_owned(),
             sql: file.text.to_string(),

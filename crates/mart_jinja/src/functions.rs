@@ -7,6 +7,7 @@ use mart_project::{normalize_key, ConfigMap};
 use minijinja::value::{from_args, Kwargs, Object, Rest, Value};
 use minijinja::{Environment, Error, ErrorKind, State};
 
+use crate::namespaces::Registry;
 use crate::query::{QueryTable, TableValue};
 use crate::relation::RelationValue;
 use crate::scope::{Phase, RefCall, RenderScope, ResolvedRef, SourceCall};
@@ -28,18 +29,21 @@ pub(crate) fn scope(state: &State<'_, '_>) -> Result<Arc<RenderScope>, Error> {
         })
 }
 
-pub(crate) fn register(
-    env: &mut Environment<'static>,
-    vars: serde_json::Map<String, serde_json::Value>,
-) {
+pub(crate) fn register(env: &mut Environment<'static>, settings: &crate::EnvSettings) {
     env.add_function("ref", ref_fn);
     env.add_function("source", source_fn);
     env.add_function("is_incremental", |state: &State| -> Result<bool, Error> {
         Ok(scope(state)?.is_incremental)
     });
-    let vars = Arc::new(vars);
+    let vars = Arc::new(settings.vars.clone());
+    let package_vars = Arc::new(settings.package_vars.clone());
     // The default is taken as given, so `var('x', none)` is none rather than "not set".
-    env.add_function("var", move |name: String, default: Rest<Value>| -> Result<Value, Error> {
+    // A package's nodes see the vars resolved for their package.
+    env.add_function("var", move |state: &State, name: String, default: Rest<Value>| -> Result<Value, Error> {
+        let package = scope(state).ok().and_then(|s| s.package.clone());
+        let vars = package
+            .and_then(|p| package_vars.get(&p))
+            .unwrap_or(&vars);
         match vars.get(&name) {
             Some(value) => Ok(Value::from_serialize(value)),
             None => default.first().cloned().ok_or_else(|| {
@@ -85,26 +89,7 @@ pub(crate) fn register(
     );
     env.add_global("config", Value::from_object(ConfigObject));
     env.add_global("exceptions", Value::from_object(Exceptions));
-    env.add_global("adapter", Value::from_object(Adapter));
-    env.add_filter("as_bool", |v: Value| -> Value {
-        match v.as_str() {
-            Some(s) if s.eq_ignore_ascii_case("true") => Value::from(true),
-            Some(s) if s.eq_ignore_ascii_case("false") => Value::from(false),
-            _ => v,
-        }
-    });
-    env.add_filter("as_number", |v: Value| -> Value {
-        match v.as_str().map(str::trim) {
-            Some(s) => s
-                .parse::<i64>()
-                .map(Value::from)
-                .or_else(|_| s.parse::<f64>().map(Value::from))
-                .unwrap_or(v.clone()),
-            None => v,
-        }
-    });
-    env.add_filter("as_text", |v: Value| v.to_string());
-    env.add_filter("as_native", |v: Value| v);
+    mart_project::add_type_filters(env);
 }
 
 fn ref_fn(state: &State, args: Rest<String>) -> Result<Value, Error> {
@@ -294,9 +279,15 @@ impl Object for Exceptions {
     }
 }
 
+pub(crate) fn register_adapter(env: &mut Environment<'static>, registry: Arc<Registry>) {
+    env.add_global("adapter", Value::from_object(Adapter { registry }));
+}
+
 /// The parts of dbt's `adapter` object that make sense on PostgreSQL.
 #[derive(Debug)]
-struct Adapter;
+struct Adapter {
+    registry: Arc<Registry>,
+}
 
 impl Object for Adapter {
     fn call_method(
@@ -306,6 +297,7 @@ impl Object for Adapter {
         args: &[Value],
     ) -> Result<Value, Error> {
         match method {
+            "dispatch" => crate::namespaces::dispatch(&self.registry, state, args),
             "quote" => {
                 let (name,): (String,) = from_args(args)?;
                 Ok(Value::from(quote_ident(&name)))

@@ -10,6 +10,7 @@
 mod errors;
 mod functions;
 mod macros;
+mod namespaces;
 mod query;
 mod relation;
 mod scope;
@@ -19,9 +20,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use mart_diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
+use mart_project::MacroFile;
 use minijinja::value::Value;
 use minijinja::Environment;
 
+use crate::namespaces::{MacroDef, MacroRef, PackageNamespace, Registry};
+pub use namespaces::INTERNAL_PACKAGE;
 pub use query::{QueryRunner, QueryTable};
 pub use relation::RelationValue;
 pub use scope::{Phase, Recorded, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall};
@@ -34,6 +38,10 @@ pub struct EnvSettings {
     pub target: serde_json::Value,
     /// Vars: command-line values over project.yml values.
     pub vars: serde_json::Map<String, serde_json::Value>,
+    /// The vars a package's nodes see, by package (the root project's are `vars`).
+    pub package_vars: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// The root project's `dispatch:`: macro namespace -> the packages to search.
+    pub dispatch: BTreeMap<String, Vec<String>>,
 }
 
 /// The environment: globals, filters and the project's macros.
@@ -41,89 +49,102 @@ pub struct JinjaEnv {
     env: Environment<'static>,
     /// Template name -> file, to point errors at the user's file.
     files: HashMap<String, Arc<SourceFile>>,
-    /// Macro name -> the file that defines it.
-    macros: BTreeMap<String, Arc<SourceFile>>,
+    registry: Arc<Registry>,
 }
 
 /// Where mart's built-in macros (dbt's generic tests) say they come from.
 pub const BUILTIN_MACRO_PATH: &str = "<mart>/generic_tests.sql";
 
+/// mart's built-in macros: dbt's generic tests and macro library, in the `dbt` package.
+fn builtin_macro_files() -> Vec<MacroFile> {
+    [(
+        BUILTIN_MACRO_PATH,
+        include_str!("builtin/generic_tests.sql"),
+    )]
+    .into_iter()
+    .map(|(path, text)| MacroFile {
+        package: INTERNAL_PACKAGE.to_string(),
+        file: Arc::new(SourceFile::new(path, text)),
+    })
+    .collect()
+}
+
 impl JinjaEnv {
     /// Builds the environment and registers every macro of `macro_files` by name.
-    pub fn new(
-        settings: &EnvSettings,
-        macro_files: &[Arc<SourceFile>],
-    ) -> Result<Self, Diagnostics> {
+    pub fn new(settings: &EnvSettings, macro_files: &[MacroFile]) -> Result<Self, Diagnostics> {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
         // dbt never escapes output; minijinja would by file name (JSON for `.yml`).
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-        functions::register(&mut env, settings.vars.clone());
+        functions::register(&mut env, settings);
         env.add_global("target", Value::from_serialize(&settings.target));
         env.add_global("project_name", Value::from(settings.project_name.clone()));
-        let mut jinja = Self {
+        let mut files = HashMap::new();
+        let registry = Arc::new(load_macros(
+            &mut env,
+            &mut files,
+            settings,
+            macro_files.iter().chain(&builtin_macro_files()),
+        )?);
+        for (package, macros) in &registry.packages {
+            for name in macros.keys() {
+                env.add_global(
+                    name.clone(),
+                    Value::from_object(MacroRef {
+                        registry: registry.clone(),
+                        package: None,
+                        name: name.clone(),
+                    }),
+                );
+            }
+            env.add_global(
+                package.clone(),
+                Value::from_object(PackageNamespace {
+                    registry: registry.clone(),
+                    package: package.clone(),
+                }),
+            );
+        }
+        functions::register_adapter(&mut env, registry.clone());
+        Ok(Self {
             env,
-            files: HashMap::new(),
-            macros: BTreeMap::new(),
-        };
-        jinja.add_macros(macro_files)?;
-        Ok(jinja)
+            files,
+            registry,
+        })
     }
 
-    fn add_macros(&mut self, macro_files: &[Arc<SourceFile>]) -> Result<(), Diagnostics> {
-        let mut errors = Diagnostics::default();
-        let builtin = Arc::new(SourceFile::new(
-            BUILTIN_MACRO_PATH,
-            include_str!("builtin/generic_tests.sql"),
-        ));
-        for file in macro_files.iter().chain(std::iter::once(&builtin)) {
-            let is_builtin = Arc::ptr_eq(file, &builtin);
-            let name = template_name(file);
-            self.files.insert(name.clone(), file.clone());
-            let text = macros::prepare_macro_source(&file.text).into_owned();
-            if let Err(e) = self.env.add_template_owned(name.clone(), text.clone()) {
-                errors.push(errors::to_diagnostic(&e, &self.files, Some(file)));
-                continue;
-            }
-            let names = match macros::macro_names(&self.env, &name, &text) {
-                Ok(names) => names,
-                Err(e) => {
-                    errors.push(errors::to_diagnostic(&e, &self.files, Some(file)));
-                    continue;
-                }
-            };
-            for macro_name in names {
-                if let Some(first) = self.macros.get(&macro_name) {
-                    // A project macro replaces the built-in one of the same name.
-                    if !is_builtin {
-                        errors.push(macros::duplicate_macro(&macro_name, file, first));
-                    }
-                    continue;
-                }
-                macros::register(&mut self.env, &name, &macro_name);
-                self.macros.insert(macro_name, file.clone());
-            }
-        }
-        if errors.has_errors() {
-            return Err(errors);
-        }
-        Ok(())
-    }
-
+    /// Whether a bare `name` resolves for the root project's nodes (its own macros, then
+    /// dbt's library).
     pub fn has_macro(&self, name: &str) -> bool {
-        self.macros.contains_key(name)
+        self.registry.resolve_bare(None, name).is_some()
+    }
+
+    /// The package whose macro a node of `package` (none: the root project) reaches by
+    /// `namespace.name` or, without a namespace, by the bare name.
+    pub fn macro_package<'a>(
+        &'a self,
+        package: Option<&'a str>,
+        namespace: Option<&'a str>,
+        name: &str,
+    ) -> Option<&'a str> {
+        match namespace {
+            Some(ns) => self.registry.get(ns, name).map(|_| ns),
+            None => self.registry.resolve_bare(package, name),
+        }
     }
 
     /// Whether `name` is one of mart's own macros (not replaced by the project).
     pub fn is_builtin_macro(&self, name: &str) -> bool {
-        self.macros
-            .get(name)
-            .is_some_and(|f| f.path.as_os_str() == BUILTIN_MACRO_PATH)
+        self.registry.resolve_bare(None, name) == Some(INTERNAL_PACKAGE)
     }
 
-    /// Every macro by name, with the file defining it ([`BUILTIN_MACRO_PATH`] for mart's own).
-    pub fn macros(&self) -> impl Iterator<Item = (&str, &Arc<SourceFile>)> + '_ {
-        self.macros.iter().map(|(name, file)| (name.as_str(), file))
+    /// Every macro: package, name and the file defining it.
+    pub fn macros(&self) -> impl Iterator<Item = (&str, &str, &Arc<SourceFile>)> + '_ {
+        self.registry.packages.iter().flat_map(|(package, macros)| {
+            macros
+                .iter()
+                .map(move |(name, def)| (package.as_str(), name.as_str(), &def.file))
+        })
     }
 
     /// Renders a node's file with the given scope; errors point at the file and line.
@@ -163,17 +184,29 @@ impl JinjaEnv {
             .map_err(|e| errors::to_diagnostic(&e, &self.files, None))
     }
 
-    /// An error naming the closest macro unless the project defines `name`.
-    pub fn check_macro(&self, name: &str) -> Result<(), Diagnostic> {
-        if self.has_macro(name) {
-            return Ok(());
+    /// The macro a run-operation names, `name` or `package.name`: its package, or an
+    /// error naming the closest macro.
+    fn resolve_operation<'a>(&'a self, name: &'a str) -> Result<(&'a str, &'a str), Diagnostic> {
+        let (namespace, bare) = match name.split_once('.') {
+            Some((ns, bare)) => (Some(ns), bare),
+            None => (None, name),
+        };
+        if let Some(package) = self.macro_package(None, namespace, bare) {
+            return Ok((package, bare));
         }
         let diagnostic = Diagnostic::error(
             mart_diagnostics::Code::TemplateRender,
             format!("no macro named '{name}' in this project"),
         );
+        let known: Vec<String> = self
+            .macros()
+            .map(|(package, macro_name, _)| match namespace {
+                Some(_) => format!("{package}.{macro_name}"),
+                None => macro_name.to_string(),
+            })
+            .collect();
         Err(
-            match mart_diagnostics::closest_name(name, self.macros.keys().map(String::as_str)) {
+            match mart_diagnostics::closest_name(name, known.iter().map(String::as_str)) {
                 Some(close) => diagnostic.with_help(format!("did you mean '{close}'?")),
                 None => diagnostic
                     .with_help("define it with {% macro name(...) %} in a file under macro-paths"),
@@ -181,30 +214,36 @@ impl JinjaEnv {
         )
     }
 
-    /// Calls the project macro `name` with keyword arguments, as `dbt run-operation`
-    /// does; its output is discarded, what it runs and logs is what counts. Errors point
-    /// at the place in the macro's file.
+    /// An error naming the closest macro unless `name` (or `package.name`) resolves.
+    pub fn check_macro(&self, name: &str) -> Result<(), Diagnostic> {
+        self.resolve_operation(name).map(|_| ())
+    }
+
+    /// Calls the macro `name` (or `package.name`) with keyword arguments, as
+    /// `dbt run-operation` does; its output is discarded, what it runs and logs is what
+    /// counts. Errors point at the place in the macro's file.
     pub fn call_macro(
         &self,
         name: &str,
         args: &serde_json::Map<String, serde_json::Value>,
         scope: &Arc<RenderScope>,
     ) -> Result<(), Diagnostic> {
-        self.check_macro(name)?;
+        let (package, bare) = self.resolve_operation(name)?;
+        let file = self.registry.get(package, bare).map(|d| d.file.clone());
         self.render_expression(
-            &format!("{name}(**{MACRO_ARGS})"),
+            &format!("{package}.{bare}(**{MACRO_ARGS})"),
             &[(MACRO_ARGS, Value::from_serialize(args))],
             scope,
         )
         .map(|_| ())
-        .map_err(|d| match (&d.span, self.macros.get(name)) {
+        .map_err(|d| match (&d.span, file) {
             // An error of the call itself (an unknown or missing argument): show the
             // macro's definition, whose parameters the arguments must match.
             (None, Some(file)) => Diagnostic {
                 message: format!("calling macro '{name}': {}", d.message),
                 ..d
             }
-            .with_span(macros::macro_span(file, name)),
+            .with_span(macros::macro_span(&file, bare)),
             _ => d,
         })
     }
@@ -226,6 +265,70 @@ impl JinjaEnv {
             .render_named_str(&name, text, ())
             .map_err(|e| property_error(&e, &self.files, file, text))
     }
+}
+
+/// Adds every macro file as a template and collects its macros by package; a name
+/// defined twice in one package is an error.
+fn load_macros<'a>(
+    env: &mut Environment<'static>,
+    files: &mut HashMap<String, Arc<SourceFile>>,
+    settings: &EnvSettings,
+    macro_files: impl Iterator<Item = &'a MacroFile>,
+) -> Result<Registry, Diagnostics> {
+    let mut errors = Diagnostics::default();
+    let mut registry = Registry {
+        root: settings.project_name.clone(),
+        packages: BTreeMap::new(),
+        dispatch: settings
+            .dispatch
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
+    registry
+        .packages
+        .entry(settings.project_name.clone())
+        .or_default();
+    registry
+        .packages
+        .entry(INTERNAL_PACKAGE.to_string())
+        .or_default();
+    for MacroFile { package, file } in macro_files {
+        let name = template_name(file);
+        files.insert(name.clone(), file.clone());
+        let text = macros::prepare_macro_source(&file.text).into_owned();
+        if let Err(e) = env.add_template_owned(name.clone(), text.clone()) {
+            errors.push(errors::to_diagnostic(&e, files, Some(file)));
+            continue;
+        }
+        let names = match macros::macro_names(env, &name, &text) {
+            Ok(names) => names,
+            Err(e) => {
+                errors.push(errors::to_diagnostic(&e, files, Some(file)));
+                continue;
+            }
+        };
+        let catch_all = text.contains("varargs") || text.contains("kwargs");
+        let macros = registry.packages.entry(package.clone()).or_default();
+        for macro_name in names {
+            if let Some(first) = macros.get(&macro_name) {
+                errors.push(macros::duplicate_macro(&macro_name, file, &first.file));
+                continue;
+            }
+            macros.insert(
+                macro_name,
+                MacroDef {
+                    template: name.clone(),
+                    file: file.clone(),
+                    catch_all,
+                },
+            );
+        }
+    }
+    if errors.has_errors() {
+        return Err(errors);
+    }
+    Ok(registry)
 }
 
 /// A property value's render error, its span moved from the value to the file.

@@ -64,6 +64,9 @@ pub struct Recorded {
 /// The node a render is for.
 pub struct RenderScope {
     pub phase: Phase,
+    /// The package the node belongs to; none for the root project. Bare macro names and
+    /// `var()` resolve for it.
+    pub package: Option<String>,
     pub resolver: Option<Arc<dyn Resolver>>,
     pub query_runner: Option<Arc<dyn QueryRunner>>,
     /// The config as known before this render (project, property file, earlier renders).
@@ -93,6 +96,7 @@ impl RenderScope {
     pub fn new(phase: Phase) -> Self {
         Self {
             phase,
+            package: None,
             resolver: None,
             query_runner: None,
             config: ConfigMap::new(),

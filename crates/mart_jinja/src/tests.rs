@@ -33,6 +33,17 @@ fn file(path: &str, text: &str) -> Arc<SourceFile> {
     Arc::new(SourceFile::new(path, text))
 }
 
+/// Macro files of the root project `learn`.
+fn root_macros(files: &[Arc<SourceFile>]) -> Vec<mart_project::MacroFile> {
+    files
+        .iter()
+        .map(|file| mart_project::MacroFile {
+            package: "learn".into(),
+            file: file.clone(),
+        })
+        .collect()
+}
+
 fn env(macros: &[Arc<SourceFile>]) -> JinjaEnv {
     let mut vars = serde_json::Map::new();
     vars.insert("date_id".into(), serde_json::json!("2024-08-20"));
@@ -40,8 +51,9 @@ fn env(macros: &[Arc<SourceFile>]) -> JinjaEnv {
         project_name: "learn".into(),
         target: serde_json::json!({"name": "dev", "schema": "analytics", "type": "postgres"}),
         vars,
+        ..EnvSettings::default()
     };
-    JinjaEnv::new(&settings, macros).unwrap()
+    JinjaEnv::new(&settings, &root_macros(macros)).unwrap()
 }
 
 fn compile_scope() -> Arc<RenderScope> {
@@ -172,7 +184,9 @@ fn duplicate_macros_are_reported_with_both_places() {
     let a = file("macros/a.sql", "{% macro m() %}1{% endmacro %}");
     let b = file("macros/b.sql", "\n{% macro m() %}2{% endmacro %}");
     let settings = EnvSettings::default();
-    let err = JinjaEnv::new(&settings, &[a, b]).err().unwrap();
+    let err = JinjaEnv::new(&settings, &root_macros(&[a, b]))
+        .err()
+        .unwrap();
     assert_eq!(err.0[0].message, "macro 'm' is defined twice");
     assert_eq!(err.0[0].span.as_ref().unwrap().line_col(), (2, 10));
 }
@@ -262,7 +276,7 @@ fn generic_tests_are_macros_and_materializations_are_skipped() {
         "{% test is_even(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} % 2 = 1\n{% endtest %}\n{%- materialization my_view, adapter='postgres' -%}{{ ref('x') }}{%- endmaterialization -%}\n{% macro cents(col) %}({{ col }} * 100){% endmacro %}\n{% macro broken() %}{{ 1 + }}{% endmacro %}",
     );
     let settings = EnvSettings::default();
-    let err = JinjaEnv::new(&settings, std::slice::from_ref(&macros))
+    let err = JinjaEnv::new(&settings, &root_macros(std::slice::from_ref(&macros)))
         .err()
         .unwrap();
     // Positions after the skipped blocks are those of the file as written.

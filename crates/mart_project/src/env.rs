@@ -33,11 +33,38 @@ pub(crate) fn env_vars_read() -> BTreeMap<String, Option<String>> {
     READ.lock().map(|read| read.clone()).unwrap_or_default()
 }
 
-/// A Jinja environment with only `env_var` for rendering YAML values such as profiles.
+/// A Jinja environment with only `env_var` and dbt's type filters for rendering YAML
+/// values such as profiles.
 pub(crate) fn yaml_environment() -> minijinja::Environment<'static> {
     let mut env = minijinja::Environment::new();
     env.add_function("env_var", |name: String, default: Option<String>| {
         env_var(&name, default.as_deref())
     });
+    add_type_filters(&mut env);
     env
+}
+
+/// dbt's filters that give a rendered YAML value its type: `as_bool`, `as_number`,
+/// `as_text`, `as_native`.
+pub fn add_type_filters(env: &mut minijinja::Environment<'static>) {
+    use minijinja::value::Value;
+    env.add_filter("as_bool", |v: Value| -> Value {
+        match v.as_str() {
+            Some(s) if s.eq_ignore_ascii_case("true") => Value::from(true),
+            Some(s) if s.eq_ignore_ascii_case("false") => Value::from(false),
+            _ => v,
+        }
+    });
+    env.add_filter("as_number", |v: Value| -> Value {
+        match v.as_str().map(str::trim) {
+            Some(s) => s
+                .parse::<i64>()
+                .map(Value::from)
+                .or_else(|_| s.parse::<f64>().map(Value::from))
+                .unwrap_or(v.clone()),
+            None => v,
+        }
+    });
+    env.add_filter("as_text", |v: Value| v.to_string());
+    env.add_filter("as_native", |v: Value| v);
 }

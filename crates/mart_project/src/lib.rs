@@ -24,7 +24,7 @@ pub use config::{
     merge_into, normalize_key, ConfigError, ConfigMap, IndexConfig, Materialization, NodeConfig,
     PersistDocs,
 };
-pub use env::env_var;
+pub use env::{add_type_filters, env_var};
 pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target};
 pub use project_file::{ConfigTree, ProjectConfig, PROJECT_FILE_NAMES};
 pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};
@@ -40,6 +40,14 @@ pub struct NodeFile {
     pub file: Arc<SourceFile>,
     /// [project, folders..., name], as dbt builds it (relative to the resource path).
     pub fqn: Vec<String>,
+}
+
+/// A macro file and the package whose namespace its macros join.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct MacroFile {
+    pub package: String,
+    #[serde(with = "mart_diagnostics::shared_files")]
+    pub file: Arc<SourceFile>,
 }
 
 /// A CSV seed; its rows are read when it is loaded, not when the project is.
@@ -63,7 +71,10 @@ pub struct Project {
     /// Snapshots: the blocks of `.sql` files under the snapshot paths, then the YAML-defined
     /// ones (property entries with `relation:`).
     pub snapshots: Vec<NodeFile>,
-    pub macro_files: Vec<Arc<SourceFile>>,
+    pub macro_files: Vec<MacroFile>,
+    /// The installed packages (`packages-install-path`), each loaded as a project of its
+    /// own by the same code; empty for a package itself.
+    pub packages: Vec<Project>,
     /// Property entries by node name (models, seeds and snapshots share one namespace).
     pub model_properties: BTreeMap<String, NodeProperties>,
     pub seed_properties: BTreeMap<String, NodeProperties>,
@@ -83,6 +94,44 @@ impl Project {
 
     /// [`Project::load`] with the project file already read.
     pub fn load_with(root: &Path, config: ProjectConfig) -> Result<Project, Diagnostics> {
+        let mut errors = Diagnostics::default();
+        let mut packages = Vec::new();
+        for dir in config.package_dirs(root) {
+            match ProjectConfig::load_package(root, &dir).map_err(Diagnostics::from) {
+                Ok(package) if package.name == config.name => errors.push(
+                    Diagnostic::error(
+                        Code::ProjectFile,
+                        format!(
+                            "package {} has the root project's name '{}'",
+                            dir.display(),
+                            config.name
+                        ),
+                    )
+                    .with_path(&package.file.path)
+                    .with_help("rename the project or remove the package from packages.yml"),
+                ),
+                Ok(package) => match Project::load_files(root, package) {
+                    Ok(p) => packages.push(p),
+                    Err(e) => errors.extend(e),
+                },
+                Err(e) => errors.extend(e),
+            }
+        }
+        match Project::load_files(root, config) {
+            Ok(mut project) if !errors.has_errors() => {
+                project.packages = packages;
+                Ok(project)
+            }
+            Ok(_) => Err(errors),
+            Err(e) => {
+                errors.extend(e);
+                Err(errors)
+            }
+        }
+    }
+
+    /// One project's (or package's) files, without its packages.
+    fn load_files(root: &Path, config: ProjectConfig) -> Result<Project, Diagnostics> {
         let mut errors = Diagnostics::default();
         let mut property_files = Vec::new();
 
@@ -120,7 +169,10 @@ impl Project {
                 .filter(|p| has_extension(p, &["sql", "jinja", "j2"]))
             {
                 match read(root, path) {
-                    Ok(file) => macro_files.push(file),
+                    Ok(file) => macro_files.push(MacroFile {
+                        package: config.name.clone(),
+                        file,
+                    }),
                     Err(e) => errors.push(e),
                 }
             }
@@ -146,7 +198,10 @@ impl Project {
         let mut singular_tests = Vec::new();
         for (dir, path) in sql_files(root, &config.test_paths, &mut property_files, &mut errors) {
             match read(root, &path) {
-                Ok(file) if defines_generic_test(&file.text) => macro_files.push(file),
+                Ok(file) if defines_generic_test(&file.text) => macro_files.push(MacroFile {
+                    package: config.name.clone(),
+                    file,
+                }),
                 Ok(file) => singular_tests.push(node_file(&config.name, dir, file)),
                 Err(e) => errors.push(e),
             }
@@ -162,6 +217,7 @@ impl Project {
             singular_tests,
             snapshots,
             macro_files,
+            packages: Vec::new(),
             model_properties: BTreeMap::new(),
             seed_properties: BTreeMap::new(),
             snapshot_properties: BTreeMap::new(),
@@ -184,6 +240,15 @@ impl Project {
             return Err(errors);
         }
         Ok(project)
+    }
+
+    /// The macro files of the project and of every installed package.
+    pub fn all_macro_files(&self) -> Vec<MacroFile> {
+        let mut files = self.macro_files.clone();
+        for package in &self.packages {
+            files.extend(package.macro_files.iter().cloned());
+        }
+        files
     }
 
     fn add_properties(&mut self, props: PropertyFile, errors: &mut Diagnostics) {

@@ -27,6 +27,9 @@ struct RawProjectFile {
     analysis_paths: Option<Vec<String>>,
     target_path: Option<String>,
     clean_targets: Option<Vec<String>>,
+    packages_install_path: Option<String>,
+    #[serde(default)]
+    dispatch: Vec<RawDispatch>,
     #[serde(default)]
     vars: serde_yaml::Mapping,
     #[serde(default)]
@@ -41,6 +44,13 @@ struct RawProjectFile {
     snapshots: Option<serde_yaml::Value>,
     #[serde(default, alias = "data_tests")]
     tests: Option<serde_yaml::Value>,
+}
+
+/// One `dispatch:` entry: where `adapter.dispatch(..., macro_namespace)` looks.
+#[derive(Clone, Debug, Deserialize)]
+struct RawDispatch {
+    macro_namespace: String,
+    search_order: Vec<String>,
 }
 
 /// The parsed project file with dbt's defaults filled in.
@@ -58,8 +68,14 @@ pub struct ProjectConfig {
     pub analysis_paths: Vec<String>,
     pub target_path: String,
     pub clean_targets: Vec<String>,
+    /// Where `mart deps` installs packages, and where they are loaded from.
+    pub packages_install_path: String,
+    /// `dispatch:`: macro namespace -> the packages `adapter.dispatch` searches, in order.
+    pub dispatch: std::collections::BTreeMap<String, Vec<String>>,
     /// Project-level vars: global ones and the ones scoped under this project's name.
     pub vars: serde_json::Map<String, serde_json::Value>,
+    /// Vars as written: global ones and the mappings scoped by a project or package name.
+    pub raw_vars: serde_json::Map<String, serde_json::Value>,
     pub on_run_start: Vec<String>,
     pub on_run_end: Vec<String>,
     pub models: ConfigTree,
@@ -85,6 +101,54 @@ impl ProjectConfig {
         Self::parse(file)
     }
 
+    /// An installed package's project file in `root/dir`. Its resource paths are made
+    /// relative to `root`, so its files load, and errors name them, like the root's.
+    pub fn load_package(root: &Path, dir: &Path) -> Result<Self, Diagnostic> {
+        let Some((name, text)) = PROJECT_FILE_NAMES.iter().find_map(|n| {
+            std::fs::read_to_string(root.join(dir).join(n))
+                .ok()
+                .map(|t| (*n, t))
+        }) else {
+            return Err(Diagnostic::error(
+                Code::ProjectFile,
+                format!("package folder {} has no dbt_project.yml", dir.display()),
+            )
+            .with_path(dir)
+            .with_help("run `mart deps` to reinstall the project's packages"));
+        };
+        let mut config = Self::parse(Arc::new(SourceFile::new(dir.join(name), text)))?;
+        for paths in [
+            &mut config.model_paths,
+            &mut config.seed_paths,
+            &mut config.macro_paths,
+            &mut config.snapshot_paths,
+            &mut config.test_paths,
+            &mut config.analysis_paths,
+        ] {
+            for path in paths.iter_mut() {
+                *path = dir.join(&*path).to_string_lossy().into_owned();
+            }
+        }
+        Ok(config)
+    }
+
+    /// The folders of the packages installed under `packages-install-path`, relative to
+    /// `root`, sorted.
+    pub fn package_dirs(&self, root: &Path) -> Vec<std::path::PathBuf> {
+        let install = Path::new(&self.packages_install_path);
+        let Ok(entries) = std::fs::read_dir(root.join(install)) else {
+            return Vec::new();
+        };
+        let mut dirs: Vec<std::path::PathBuf> = entries
+            .filter_map(Result::ok)
+            .filter(|e| root.join(install).join(e.file_name()).is_dir())
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| install.join(e.file_name()))
+            .collect();
+        dirs.sort();
+        dirs
+    }
+
     pub fn parse(file: Arc<SourceFile>) -> Result<Self, Diagnostic> {
         let raw: RawProjectFile = yaml::parse(&file, Code::ProjectFile)?;
         let missing = |key: &str| {
@@ -101,6 +165,11 @@ impl ProjectConfig {
         let name = raw.name.clone().ok_or_else(|| missing("name"))?;
         let profile = raw.profile.clone().unwrap_or_else(|| name.clone());
         let target_path = raw.target_path.unwrap_or_else(|| "target".into());
+        let raw_vars: serde_json::Map<String, serde_json::Value> = raw
+            .vars
+            .iter()
+            .map(|(k, v)| (yaml::key_string(k.clone()), yaml::to_json(v.clone())))
+            .collect();
         let vars = project_vars(&name, raw.vars);
         let tree = |v: Option<serde_yaml::Value>| ConfigTree::new(v.map(yaml::to_json));
         Ok(Self {
@@ -121,7 +190,16 @@ impl ProjectConfig {
                 .clean_targets
                 .unwrap_or_else(|| vec![target_path.clone()]),
             target_path,
+            packages_install_path: raw
+                .packages_install_path
+                .unwrap_or_else(|| "dbt_packages".into()),
+            dispatch: raw
+                .dispatch
+                .into_iter()
+                .map(|d| (d.macro_namespace, d.search_order))
+                .collect(),
             vars,
+            raw_vars,
             on_run_start: hook_list(raw.on_run_start),
             on_run_end: hook_list(raw.on_run_end),
             models: tree(raw.models),

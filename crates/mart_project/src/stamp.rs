@@ -111,14 +111,28 @@ fn visit_dirs(
     config: &ProjectConfig,
     mut visit: impl FnMut(&str, &[FileStat]) -> bool,
 ) -> bool {
-    let mut dirs: Vec<&String> = config
-        .model_paths
+    // Installed packages count as input too: their project files and resource paths.
+    let packages: Vec<ProjectConfig> = config
+        .package_dirs(root)
         .iter()
-        .chain(&config.seed_paths)
-        .chain(&config.macro_paths)
-        .chain(&config.snapshot_paths)
-        .chain(&config.test_paths)
-        .chain(&config.analysis_paths)
+        .filter_map(|dir| ProjectConfig::load_package(root, dir).ok())
+        .collect();
+    let package_files: Vec<String> = packages
+        .iter()
+        .map(|p| p.file.path.to_string_lossy().into_owned())
+        .collect();
+    let mut dirs: Vec<&String> = std::iter::once(config)
+        .chain(&packages)
+        .flat_map(|c| {
+            c.model_paths
+                .iter()
+                .chain(&c.seed_paths)
+                .chain(&c.macro_paths)
+                .chain(&c.snapshot_paths)
+                .chain(&c.test_paths)
+                .chain(&c.analysis_paths)
+        })
+        .chain(&package_files)
         .collect();
     dirs.sort();
     dirs.dedup();

@@ -13,7 +13,7 @@ use mart_adapter::quote_literal;
 use mart_diagnostics::{Code, Diagnostic, Diagnostics};
 use mart_docs::{Catalog, CatalogColumn, DocsInput, MacroDoc};
 use mart_graph::NodeId;
-use mart_jinja::BUILTIN_MACRO_PATH;
+use mart_jinja::INTERNAL_PACKAGE;
 use mart_postgres::Connection;
 
 use crate::args::{DocsArgs, DocsCommand, DocsGenerateArgs, DocsServeArgs, GlobalArgs};
@@ -63,8 +63,8 @@ fn generate(global: &GlobalArgs, args: &DocsGenerateArgs) -> Result<Outcome, Dia
     let macros: Vec<MacroDoc> = session
         .env
         .macros()
-        .filter(|(_, file)| file.path != Path::new(BUILTIN_MACRO_PATH))
-        .map(|(name, file)| MacroDoc {
+        .filter(|(package, _, _)| *package != INTERNAL_PACKAGE)
+        .map(|(_, name, file)| MacroDoc {
             name: name.to_string(),
             path: file
                 .path
