@@ -18,7 +18,9 @@
 {%- endmacro %}
 
 {% macro default__create_table_as(temporary, relation, sql) -%}
-    {{ dbt._refuse_enforced_contract('create_table_as', temporary) }}
+    {%- if not temporary -%}
+        {{ dbt._refuse_enforced_contract('create_table_as') }}
+    {%- endif -%}
     {%- set sql_header = config.get('sql_header', none) -%}
     {{ sql_header if sql_header is not none }}
     create {% if temporary %}temporary {% endif %}table {{ relation.include(database=(not temporary), schema=(not temporary)) }}
@@ -30,7 +32,7 @@
 {#- PostgreSQL: a table may be unlogged (config unlogged: true), and a temporary relation
     renders without schema already (see make_temp_relation). -#}
 {% macro postgres__create_table_as(temporary, relation, sql) -%}
-    {{ dbt._refuse_enforced_contract('create_table_as', temporary) }}
+    {{ dbt._refuse_enforced_contract('create_table_as') }}
     {%- set unlogged = config.get('unlogged', default=false) -%}
     {%- set sql_header = config.get('sql_header', none) -%}
     {{ sql_header if sql_header is not none }}
@@ -54,7 +56,7 @@
 {%- endmacro %}
 
 {% macro default__create_view_as(relation, sql) -%}
-    {{ dbt._refuse_enforced_contract('create_view_as', false) }}
+    {{ dbt._refuse_enforced_contract('create_view_as') }}
     {%- set sql_header = config.get('sql_header', none) -%}
     {{ sql_header if sql_header is not none }}
     create view {{ relation.render() }}
@@ -63,11 +65,11 @@
     );
 {%- endmacro %}
 
-{#- dbt checks an enforced contract's columns and writes them out; mart cannot yet, and says
-    so rather than build the relation unchecked. Temporary tables are never checked. -#}
-{% macro _refuse_enforced_contract(macro_name, temporary) -%}
+{#- dbt checks an enforced contract's columns (and writes them out for a table); mart cannot
+    yet, and says so rather than build the relation unchecked. -#}
+{% macro _refuse_enforced_contract(macro_name) -%}
     {%- set contract_config = config.get('contract') -%}
-    {%- if contract_config and contract_config.enforced and not temporary -%}
+    {%- if contract_config and contract_config.enforced -%}
         {{ exceptions.raise_compiler_error(macro_name ~ ': model contracts (contract.enforced: true) are not supported yet; remove the contract config or set enforced: false') }}
     {%- endif -%}
 {%- endmacro %}
