@@ -16,7 +16,7 @@
 {#- A relation for temporary data. A microbatch batch gets its own, so that batches running
     together do not overwrite each other's. -#}
 {% macro make_temp_relation(base_relation, suffix='__dbt_tmp') -%}
-    {%- if suffix == '__dbt_tmp' and model.batch -%}
+    {%- if suffix == '__dbt_tmp' and model is defined and model.batch -%}
         {%- set suffix = suffix ~ '_' ~ model.batch.id -%}
     {%- endif -%}
     {{ return(adapter.dispatch('make_temp_relation', 'dbt')(base_relation, suffix)) }}
