@@ -8,6 +8,7 @@
 //! through the [`QueryRunner`] a caller supplies.
 
 mod errors;
+mod flags;
 mod functions;
 mod macros;
 mod namespaces;
@@ -50,18 +51,42 @@ pub struct JinjaEnv {
     /// Template name -> file, to point errors at the user's file.
     files: HashMap<String, Arc<SourceFile>>,
     registry: Arc<Registry>,
+    flags: Arc<flags::Flags>,
 }
 
 /// Where mart's built-in macros (dbt's generic tests) say they come from.
 pub const BUILTIN_MACRO_PATH: &str = "<mart>/generic_tests.sql";
 
+/// dbt's macro library (`builtin/dbt/`), as `(path, text)`.
+macro_rules! dbt_library {
+    ($($file:literal),* $(,)?) => {
+        [$((concat!("<mart>/dbt/", $file), include_str!(concat!("builtin/dbt/", $file)))),*]
+    };
+}
+
 /// mart's built-in macros: dbt's generic tests and macro library, in the `dbt` package.
 fn builtin_macro_files() -> Vec<MacroFile> {
+    let library = dbt_library!(
+        "aggregates.sql",
+        "arrays.sql",
+        "casts.sql",
+        "columns.sql",
+        "configs.sql",
+        "dates.sql",
+        "ddl.sql",
+        "relations.sql",
+        "series.sql",
+        "sets.sql",
+        "strings.sql",
+        "timestamps.sql",
+        "types.sql",
+    );
     [(
         BUILTIN_MACRO_PATH,
         include_str!("builtin/generic_tests.sql"),
     )]
     .into_iter()
+    .chain(library)
     .map(|(path, text)| MacroFile {
         package: INTERNAL_PACKAGE.to_string(),
         file: Arc::new(SourceFile::new(path, text)),
@@ -106,11 +131,20 @@ impl JinjaEnv {
             );
         }
         functions::register_adapter(&mut env, registry.clone());
+        let flags = Arc::new(flags::Flags::default());
+        env.add_global("flags", Value::from_dyn_object(flags.clone()));
         Ok(Self {
             env,
             files,
             registry,
+            flags,
         })
+    }
+
+    /// Sets dbt's `flags` for this invocation (`FULL_REFRESH`, `WHICH`, ...); the ones
+    /// not given keep dbt's defaults.
+    pub fn set_flags(&self, flags: serde_json::Map<String, serde_json::Value>) {
+        self.flags.set(flags);
     }
 
     /// Whether a bare `name` resolves for the root project's nodes (its own macros, then

@@ -394,3 +394,17 @@ fn var_with_a_none_default_is_none() {
     let sql = jinja.render(&model, &compile_scope()).unwrap();
     assert_eq!(sql, "True 2024-08-20");
 }
+
+#[test]
+fn dbt_library_macros_dispatch_to_their_postgres_forms() {
+    let jinja = env(&[]);
+    let scope = compile_scope();
+    let model = file(
+        "models/m.sql",
+        "{{ dbt.type_string() }}|{{ type_int() }}|{{ dbt.dateadd('day', 1, 'd') }}",
+    );
+    assert_eq!(
+        jinja.render(&model, &scope).unwrap(),
+        "TEXT|integer|d + ((interval '1 day') * (1))"
+    );
+}

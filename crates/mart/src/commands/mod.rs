@@ -137,6 +137,14 @@ pub(crate) fn execute(
         "fail_fast": args.fail_fast,
     });
     let record = record.as_object().cloned().unwrap_or_default();
+    let flags = serde_json::json!({
+        "WHICH": plan.which,
+        "FULL_REFRESH": args.full_refresh,
+        "FAIL_FAST": args.fail_fast,
+    });
+    session
+        .env
+        .set_flags(flags.as_object().cloned().unwrap_or_default());
     let (outcome, results, elapsed) = run_nodes(&session, args, plan, &selected)?;
     write_artifacts(&session, &results, elapsed, record, None)?;
     Ok(outcome)
