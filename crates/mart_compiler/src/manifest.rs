@@ -423,7 +423,7 @@ fn parse_sql_node(
             "view",
         ),
     };
-    let mut config = layered_config(tree, &model.fqn, properties);
+    let mut config = layered_config(env, &project.config.file, tree, &model.fqn, properties)?;
     let path = path_string(&model.file.path);
     let mut scope = RenderScope::new(Phase::Parse);
     scope.config = config.clone();
@@ -492,7 +492,13 @@ fn seed_node(
     let package = &project.config.name;
     let id = NodeId::for_node(ResourceType::Seed, package, &seed.name);
     let properties = project.seed_properties.get(&seed.name);
-    let config = layered_config(&project.config.seeds, &seed.fqn, properties);
+    let config = layered_config(
+        env,
+        &project.config.file,
+        &project.config.seeds,
+        &seed.fqn,
+        properties,
+    )?;
     let config = NodeConfig::from_map(config, "seed").map_err(|e| {
         let d = Diagnostic::error(Code::Config, format!("seed '{}': {e}", seed.name))
             .with_help("fix the value in the project file or the seed's property file");
@@ -533,20 +539,62 @@ fn seed_node(
 }
 
 /// The config a node has before its own file speaks: project folder configs (shallow to
-/// deep), then its property file entry.
-fn layered_config(
+/// deep, their Jinja rendered as dbt renders dbt_project.yml, hooks left for run time),
+/// then its property file entry.
+pub(crate) fn layered_config(
+    env: &JinjaEnv,
+    project_file: &Arc<SourceFile>,
     tree: &mart_project::ConfigTree,
     fqn: &[String],
     properties: Option<&mart_project::NodeProperties>,
-) -> ConfigMap {
+) -> Result<ConfigMap, Diagnostic> {
     let mut config = ConfigMap::new();
-    for layer in tree.layers_for(fqn) {
+    for mut layer in tree.layers_for(fqn) {
+        // Hooks are rendered when they run, as in dbt.
+        for (_, value) in layer
+            .iter_mut()
+            .filter(|(k, _)| !matches!(k.as_str(), "pre_hook" | "post_hook"))
+        {
+            render_config_value(env, project_file, value)?;
+        }
         merge_into(&mut config, &layer);
     }
     if let Some(p) = properties {
         merge_into(&mut config, &p.config);
     }
-    config
+    Ok(config)
+}
+
+/// Renders the Jinja in a project-file config value (`"{{ var('load', false) }}"`); a
+/// rendered `true`/`false`/`none` becomes that value, as dbt's native rendering gives.
+fn render_config_value(
+    env: &JinjaEnv,
+    file: &Arc<SourceFile>,
+    value: &mut serde_json::Value,
+) -> Result<(), Diagnostic> {
+    match value {
+        serde_json::Value::String(text) if text.contains("{{") || text.contains("{%") => {
+            let rendered = env.render_property(file, text)?;
+            *value = match rendered.trim() {
+                t if t.eq_ignore_ascii_case("true") => serde_json::Value::Bool(true),
+                t if t.eq_ignore_ascii_case("false") => serde_json::Value::Bool(false),
+                t if t.eq_ignore_ascii_case("none") => serde_json::Value::Null,
+                _ => serde_json::Value::String(rendered),
+            };
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                render_config_value(env, file, item)?;
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for item in map.values_mut() {
+                render_config_value(env, file, item)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 pub(crate) fn config_error(file: &Arc<SourceFile>, e: &mart_project::ConfigError) -> Diagnostic {

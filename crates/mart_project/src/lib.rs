@@ -111,7 +111,10 @@ impl Project {
                     .with_help("rename the project or remove the package from packages.yml"),
                 ),
                 Ok(package) => match Project::load_files(root, package) {
-                    Ok(p) => packages.push(p),
+                    Ok(p) => match p.unsupported_package_nodes() {
+                        Some(e) => errors.push(e),
+                        None => packages.push(p),
+                    },
                     Err(e) => errors.extend(e),
                 },
                 Err(e) => errors.extend(e),
@@ -119,6 +122,9 @@ impl Project {
         }
         match Project::load_files(root, config) {
             Ok(mut project) if !errors.has_errors() => {
+                for package in &packages {
+                    project.warnings.extend(package.warnings.iter().cloned());
+                }
                 project.packages = packages;
                 Ok(project)
             }
@@ -209,6 +215,7 @@ impl Project {
         property_files.sort();
         property_files.dedup();
 
+        let warnings = config.warnings.clone();
         let mut project = Project {
             root: root.to_path_buf(),
             config,
@@ -222,7 +229,7 @@ impl Project {
             seed_properties: BTreeMap::new(),
             snapshot_properties: BTreeMap::new(),
             sources: Vec::new(),
-            warnings: Vec::new(),
+            warnings,
         };
         let parsed_files = parallel_map(&property_files, |path| {
             read(root, path).and_then(|f| properties::parse_property_file(&f))
@@ -240,6 +247,42 @@ impl Project {
             return Err(errors);
         }
         Ok(project)
+    }
+
+    /// An error naming what an installed package holds besides macros, which mart does
+    /// not build yet: its models, seeds, snapshots, data tests and sources.
+    fn unsupported_package_nodes(&self) -> Option<Diagnostic> {
+        let kinds = [
+            ("models", self.models.len()),
+            ("seeds", self.seeds.len()),
+            ("snapshots", self.snapshots.len()),
+            ("singular tests", self.singular_tests.len()),
+            ("sources", self.sources.len()),
+            (
+                "property entries",
+                self.model_properties.len() + self.seed_properties.len(),
+            ),
+        ];
+        let held: Vec<String> = kinds
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
+        if held.is_empty() {
+            return None;
+        }
+        Some(
+            Diagnostic::error(
+                Code::ProjectFile,
+                format!(
+                    "package '{}' holds {}: mart loads the macros of installed packages but does not build their nodes yet",
+                    self.config.name,
+                    held.join(", ")
+                ),
+            )
+            .with_path(&self.config.file.path)
+            .with_help("remove the package from packages.yml, or use only packages made of macros (such as dbt_utils) for now"),
+        )
     }
 
     /// The macro files of the project and of every installed package.

@@ -20,7 +20,11 @@ struct RawProjectFile {
     version: Option<serde_yaml::Value>,
     profile: Option<String>,
     model_paths: Option<Vec<String>>,
+    /// dbt before 1.0: `model-paths`.
+    source_paths: Option<Vec<String>>,
     seed_paths: Option<Vec<String>>,
+    /// dbt before 1.0: `seed-paths`.
+    data_paths: Option<Vec<String>>,
     macro_paths: Option<Vec<String>>,
     snapshot_paths: Option<Vec<String>>,
     test_paths: Option<Vec<String>>,
@@ -30,6 +34,9 @@ struct RawProjectFile {
     packages_install_path: Option<String>,
     #[serde(default)]
     dispatch: Vec<RawDispatch>,
+    require_dbt_version: Option<serde_yaml::Value>,
+    #[serde(default)]
+    quoting: std::collections::BTreeMap<String, serde_yaml::Value>,
     #[serde(default)]
     vars: serde_yaml::Mapping,
     #[serde(default)]
@@ -76,6 +83,8 @@ pub struct ProjectConfig {
     pub vars: serde_json::Map<String, serde_json::Value>,
     /// Vars as written: global ones and the mappings scoped by a project or package name.
     pub raw_vars: serde_json::Map<String, serde_json::Value>,
+    /// Findings that do not stop the load: deprecated and unknown keys.
+    pub warnings: Vec<Diagnostic>,
     pub on_run_start: Vec<String>,
     pub on_run_end: Vec<String>,
     pub models: ConfigTree,
@@ -151,6 +160,23 @@ impl ProjectConfig {
 
     pub fn parse(file: Arc<SourceFile>) -> Result<Self, Diagnostic> {
         let raw: RawProjectFile = yaml::parse(&file, Code::ProjectFile)?;
+        let mut warnings = unknown_key_warnings(&file)?;
+        check_dbt_version(&file, raw.require_dbt_version.as_ref())?;
+        check_quoting(&file, &raw.quoting)?;
+        let renamed = |old: &str, new: &str| {
+            Diagnostic::warning(
+                Code::ProjectFile,
+                format!("'{old}' is deprecated since dbt 1.0; it is read as '{new}'"),
+            )
+            .with_span(yaml::entry_span(&file, old))
+            .with_help(format!("rename the key to '{new}'"))
+        };
+        if raw.model_paths.is_none() && raw.source_paths.is_some() {
+            warnings.push(renamed("source-paths", "model-paths"));
+        }
+        if raw.seed_paths.is_none() && raw.data_paths.is_some() {
+            warnings.push(renamed("data-paths", "seed-paths"));
+        }
         let missing = |key: &str| {
             Diagnostic::error(
                 Code::ProjectFile,
@@ -178,8 +204,14 @@ impl ProjectConfig {
                 other => yaml::key_string(other),
             }),
             profile,
-            model_paths: raw.model_paths.unwrap_or_else(|| vec!["models".into()]),
-            seed_paths: raw.seed_paths.unwrap_or_else(|| vec!["seeds".into()]),
+            model_paths: raw
+                .model_paths
+                .or(raw.source_paths)
+                .unwrap_or_else(|| vec!["models".into()]),
+            seed_paths: raw
+                .seed_paths
+                .or(raw.data_paths)
+                .unwrap_or_else(|| vec!["seeds".into()]),
             macro_paths: raw.macro_paths.unwrap_or_else(|| vec!["macros".into()]),
             snapshot_paths: raw
                 .snapshot_paths
@@ -200,6 +232,7 @@ impl ProjectConfig {
                 .collect(),
             vars,
             raw_vars,
+            warnings,
             on_run_start: hook_list(raw.on_run_start),
             on_run_end: hook_list(raw.on_run_end),
             models: tree(raw.models),
@@ -210,6 +243,168 @@ impl ProjectConfig {
             file,
         })
     }
+}
+
+/// The dbt version mart's behaviour follows, for `require-dbt-version`.
+pub const DBT_COMPATIBILITY_VERSION: (u64, u64, u64) = (1, 10, 0);
+
+/// The top-level keys of dbt_project.yml that dbt 1.10 knows.
+const PROJECT_KEYS: [&str; 38] = [
+    "name",
+    "version",
+    "config-version",
+    "profile",
+    "model-paths",
+    "source-paths",
+    "seed-paths",
+    "data-paths",
+    "macro-paths",
+    "snapshot-paths",
+    "test-paths",
+    "analysis-paths",
+    "docs-paths",
+    "asset-paths",
+    "function-paths",
+    "target-path",
+    "log-path",
+    "packages-install-path",
+    "clean-targets",
+    "dispatch",
+    "require-dbt-version",
+    "quoting",
+    "query-comment",
+    "restrict-access",
+    "flags",
+    "vars",
+    "on-run-start",
+    "on-run-end",
+    "models",
+    "seeds",
+    "snapshots",
+    "tests",
+    "data_tests",
+    "sources",
+    "exposures",
+    "metrics",
+    "semantic-models",
+    "saved-queries",
+];
+
+/// A warning, with "did you mean", for each top-level key dbt does not know.
+fn unknown_key_warnings(file: &Arc<SourceFile>) -> Result<Vec<Diagnostic>, Diagnostic> {
+    let map: serde_yaml::Mapping = yaml::parse(file, Code::ProjectFile)?;
+    Ok(map
+        .keys()
+        .filter_map(|k| k.as_str())
+        .filter(|k| !PROJECT_KEYS.contains(k))
+        .map(|key| {
+            let d = Diagnostic::warning(
+                Code::ProjectFile,
+                format!("unknown key '{key}' in the project file; it is ignored"),
+            )
+            .with_span(yaml::entry_span(file, key));
+            match mart_diagnostics::closest_name(key, PROJECT_KEYS) {
+                Some(close) => d.with_help(format!("did you mean '{close}'?")),
+                None => d.with_help("remove it, or check dbt's list of dbt_project.yml keys"),
+            }
+        })
+        .collect())
+}
+
+/// `require-dbt-version: ">=1.3.0"` or a list of such ranges, checked against
+/// [`DBT_COMPATIBILITY_VERSION`].
+fn check_dbt_version(
+    file: &Arc<SourceFile>,
+    required: Option<&serde_yaml::Value>,
+) -> Result<(), Diagnostic> {
+    let ranges: Vec<String> = match required {
+        None => return Ok(()),
+        Some(serde_yaml::Value::String(s)) => vec![s.clone()],
+        Some(serde_yaml::Value::Sequence(items)) => items
+            .iter()
+            .map(|v| yaml::key_string(v.clone()))
+            .collect(),
+        Some(other) => vec![yaml::key_string(other.clone())],
+    };
+    let (major, minor, patch) = DBT_COMPATIBILITY_VERSION;
+    let have = format!("{major}.{minor}.{patch}");
+    let at = || yaml::entry_span(file, "require-dbt-version");
+    for range in ranges.iter().flat_map(|r| r.split(',')) {
+        let range = range.trim();
+        let op_len = range
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(range.len());
+        let (op, version) = range.split_at(op_len);
+        let Some(wanted) = parse_version(version) else {
+            return Err(Diagnostic::error(
+                Code::ProjectFile,
+                format!("require-dbt-version: '{range}' is not a version range"),
+            )
+            .with_span(at())
+            .with_help("write ranges such as \">=1.3.0\" or [\">=1.3.0\", \"<2.0.0\"]"));
+        };
+        let ours = DBT_COMPATIBILITY_VERSION;
+        let ok = match op.trim() {
+            ">=" => ours >= wanted,
+            ">" => ours > wanted,
+            "<=" => ours <= wanted,
+            "<" => ours < wanted,
+            "" | "=" | "==" => ours == wanted,
+            "!=" => ours != wanted,
+            other => {
+                return Err(Diagnostic::error(
+                    Code::ProjectFile,
+                    format!("require-dbt-version: unknown comparison '{other}' in '{range}'"),
+                )
+                .with_span(at())
+                .with_help("use >=, >, <=, < or ="))
+            }
+        };
+        if !ok {
+            return Err(Diagnostic::error(
+                Code::ProjectFile,
+                format!("this project requires dbt {range}; mart behaves as dbt {have}"),
+            )
+            .with_span(at())
+            .with_help("use a version of the project or package made for this dbt version"));
+        }
+    }
+    Ok(())
+}
+
+fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = text.trim().split('.').map(|p| p.parse::<u64>().ok());
+    let major = parts.next()??;
+    let minor = parts.next().unwrap_or(Some(0))?;
+    let patch = parts.next().unwrap_or(Some(0))?;
+    parts.next().is_none().then_some((major, minor, patch))
+}
+
+/// `quoting:` is accepted as dbt-postgres' default (everything quoted); turning quoting
+/// off is not implemented and says so.
+fn check_quoting(
+    file: &Arc<SourceFile>,
+    quoting: &std::collections::BTreeMap<String, serde_yaml::Value>,
+) -> Result<(), Diagnostic> {
+    for (key, value) in quoting {
+        if !["database", "schema", "identifier"].contains(&key.as_str()) {
+            return Err(Diagnostic::error(
+                Code::ProjectFile,
+                format!("quoting: unknown key '{key}'"),
+            )
+            .with_span(yaml::entry_span(file, key))
+            .with_help("quoting takes database, schema and identifier"));
+        }
+        if value.as_bool() == Some(false) {
+            return Err(Diagnostic::error(
+                Code::ProjectFile,
+                format!("quoting: {key}: false is not supported by mart yet: it always quotes identifiers"),
+            )
+            .with_span(yaml::entry_span(file, key))
+            .with_help("remove the setting; quoted lower-case names behave like unquoted ones in PostgreSQL"));
+        }
+    }
+    Ok(())
 }
 
 /// dbt allows vars at the top level and scoped by project name; both apply here.
