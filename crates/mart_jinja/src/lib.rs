@@ -10,6 +10,7 @@
 mod errors;
 mod functions;
 mod macros;
+pub mod python;
 mod query;
 mod relation;
 mod scope;
@@ -59,6 +60,7 @@ impl JinjaEnv {
         // dbt never escapes output; minijinja would by file name (JSON for `.yml`).
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         functions::register(&mut env, settings.vars.clone());
+        python::register(&mut env);
         env.add_global("target", Value::from_serialize(&settings.target));
         env.add_global("project_name", Value::from(settings.project_name.clone()));
         let mut jinja = Self {
@@ -81,6 +83,7 @@ impl JinjaEnv {
             let name = template_name(file);
             self.files.insert(name.clone(), file.clone());
             let text = macros::prepare_macro_source(&file.text).into_owned();
+            let text = python::rewrite_literals(&text).text.into_owned();
             if let Err(e) = self.env.add_template_owned(name.clone(), text.clone()) {
                 errors.push(errors::to_diagnostic(&e, &self.files, Some(file)));
                 continue;
@@ -133,9 +136,10 @@ impl JinjaEnv {
         scope: &Arc<RenderScope>,
     ) -> Result<String, Diagnostic> {
         let name = template_name(file);
+        let text = python::rewrite_literals(&file.text).text;
         let template = self
             .env
-            .template_from_named_str(&name, &file.text)
+            .template_from_named_str(&name, &text)
             .map_err(|e| errors::to_diagnostic(&e, &self.files, Some(file)))?;
         template
             .render(context(scope))
