@@ -6,113 +6,18 @@ use std::fmt::{self, Write};
 use std::sync::Arc;
 
 use chrono::format::{Item, StrftimeItems};
-use chrono::{Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeDelta, Timelike, Utc};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta, Timelike, Utc};
 use minijinja::value::{from_args, Kwargs, Object, ObjectRepr, Value};
 use minijinja::{Error, State};
 
 use super::list::invalid;
-
-/// A timezone: only UTC (and fixed offsets read from ISO text) are known to mart.
-#[derive(Clone, Debug)]
-pub struct PyTz {
-    name: String,
-    offset: FixedOffset,
-}
-
-impl PyTz {
-    pub fn utc() -> Self {
-        Self {
-            name: "UTC".to_string(),
-            offset: Utc.fix(),
-        }
-    }
-
-    fn fixed(offset: FixedOffset) -> Self {
-        if offset.local_minus_utc() == 0 {
-            return Self::utc();
-        }
-        Self {
-            name: format!("UTC{offset}"),
-            offset,
-        }
-    }
-
-    /// `pytz.timezone(name)`.
-    pub fn named(name: &str) -> Result<Self, Error> {
-        match name {
-            "UTC" | "utc" | "Etc/UTC" | "GMT" | "Etc/GMT" | "Universal" | "Zulu" => Ok(Self::utc()),
-            _ => Err(invalid(format!(
-                "modules.pytz.timezone('{name}'): mart knows only the UTC timezone; convert in SQL (at time zone '{name}') instead"
-            ))),
-        }
-    }
-
-    /// Python's `+HHMM` of `%z`.
-    fn z(&self) -> String {
-        let secs = self.offset.local_minus_utc();
-        let sign = if secs < 0 { '-' } else { '+' };
-        let secs = secs.unsigned_abs();
-        format!("{sign}{:02}{:02}", secs / 3600, secs % 3600 / 60)
-    }
-
-    /// Python's `+HH:MM` of isoformat().
-    fn colon(&self) -> String {
-        let z = self.z();
-        format!("{}:{}", &z[..3], &z[3..])
-    }
-}
-
-impl Object for PyTz {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Plain
-    }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        match key.as_str()? {
-            "zone" => Some(Value::from(self.name.clone())),
-            _ => None,
-        }
-    }
-
-    fn call_method(
-        self: &Arc<Self>,
-        _: &State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        match method {
-            "localize" => {
-                let (dt,): (Value,) = from_args(args)?;
-                let dt = datetime_arg(&dt)?;
-                if dt.tz.is_some() {
-                    return Err(invalid(
-                        "localize(): the datetime already has a timezone; use astimezone()",
-                    ));
-                }
-                Ok(PyDateTime {
-                    naive: dt.naive,
-                    tz: Some((**self).clone()),
-                }
-                .into())
-            }
-            "utcoffset" => {
-                Ok(PyTimedelta(TimeDelta::seconds(self.offset.local_minus_utc().into())).into())
-            }
-            "tzname" => Ok(Value::from(self.name.clone())),
-            _ => Err(Error::from(minijinja::ErrorKind::UnknownMethod)),
-        }
-    }
-
-    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name)
-    }
-}
+use super::timezone::PyTz;
 
 /// Python's `datetime.datetime`: a wall-clock time, with a timezone if it is aware.
 #[derive(Clone, Debug)]
 pub struct PyDateTime {
-    naive: NaiveDateTime,
-    tz: Option<PyTz>,
+    pub(super) naive: NaiveDateTime,
+    pub(super) tz: Option<PyTz>,
 }
 
 impl From<PyDateTime> for Value {
@@ -121,7 +26,7 @@ impl From<PyDateTime> for Value {
     }
 }
 
-fn datetime_arg(value: &Value) -> Result<PyDateTime, Error> {
+pub(super) fn datetime_arg(value: &Value) -> Result<PyDateTime, Error> {
     value
         .downcast_object_ref::<PyDateTime>()
         .cloned()
@@ -353,7 +258,7 @@ impl Object for PyDate {
 
 /// Python's `datetime.timedelta`.
 #[derive(Clone, Debug)]
-pub struct PyTimedelta(TimeDelta);
+pub struct PyTimedelta(pub(super) TimeDelta);
 
 impl From<PyTimedelta> for Value {
     fn from(td: PyTimedelta) -> Value {

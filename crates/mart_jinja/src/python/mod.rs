@@ -15,6 +15,7 @@ mod list;
 mod modules;
 mod regex;
 mod rewrite;
+mod timezone;
 
 #[cfg(test)]
 mod tests;
@@ -48,6 +49,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("sort", |state: &State, value: Value, kwargs: Kwargs| {
         minijinja::filters::sort(state, value, kwargs).map(shallow_list)
     });
+    env.add_filter(rewrite::PERCENT_FILTER, percent_format);
     globals::register(env);
     env.add_global("modules", Value::from_object(modules::Modules));
 }
@@ -65,6 +67,17 @@ fn dict_literal(items: Rest<Value>) -> Result<Value, Error> {
         entries.insert(key, value);
     }
     Ok(PyDict::value(entries))
+}
+
+/// `'text' % args`: Python's printf formatting; a tuple (a plain sequence) gives the
+/// arguments, anything else (a list included, as in Python) is the one argument.
+fn percent_format(text: &str, args: Value) -> Result<String, Error> {
+    let args: Vec<Value> = if args.kind() == ValueKind::Seq && !is_python(&args) {
+        args.try_iter()?.collect()
+    } else {
+        vec![args]
+    };
+    minijinja::format_filter(minijinja::FormatStyle::Printf, text, &args)
 }
 
 /// A sequence's items as a new mutable list (not deep: items stay as they are).

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use minijinja::value::{from_args, Kwargs, Object, ObjectRepr, Value};
 use minijinja::{Error, ErrorKind, State};
 
-use super::datetime::{PyClass, PyTz};
+use super::datetime::PyClass;
 use super::list::invalid;
 use super::regex::ReModule;
+use super::timezone::PyTz;
 
 /// The `modules` object.
 #[derive(Debug)]

@@ -1,7 +1,9 @@
 //! List and dict literals in template source become calls of mart's constructors, whose
 //! values are mutable like Python's (minijinja builds immutable values from literals).
 //!
-//! `[a, b]` becomes `__mart_list(a, b)` and `{k: v}` becomes `__mart_dict(k, v)`. One pass
+//! `[a, b]` becomes `__mart_list(a, b)` and `{k: v}` becomes `__mart_dict(k, v)`; Python's
+//! printf formatting of a string literal, `'%s.%s' % (a, b)`, becomes the filter call
+//! `'%s.%s'|__mart_percent((a, b))` (the closing parenthesis after the operand). One pass
 //! over the text tokenizes only Jinja regions (`{{ }}`, `{% %}`); template data, comments,
 //! raw blocks and string literals are copied unchanged. No line break is added or removed,
 //! so minijinja's line numbers stay those of the file; offsets within a line move, and
@@ -13,6 +15,8 @@ use std::borrow::Cow;
 pub(crate) const LIST_FN: &str = "__mart_list";
 /// The constructor a dict literal becomes.
 pub(crate) const DICT_FN: &str = "__mart_dict";
+/// The filter `'text' % args` becomes (minijinja has no `%` for strings).
+pub(crate) const PERCENT_FILTER: &str = "__mart_percent";
 
 /// A template's text with its literals rewritten.
 #[derive(Debug)]
@@ -115,8 +119,16 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// Inserts `text` before the byte at `at`.
+    fn insert(&mut self, at: usize, text: &str) {
+        self.out.push_str(&self.source[self.copied..at]);
+        self.out.push_str(text);
+        self.copied = at;
+        self.inserts.push((at, text.len()));
+    }
+
     fn finish(mut self) -> Rewritten<'a> {
-        if self.copied == 0 {
+        if self.copied == 0 && self.inserts.is_empty() {
             return Rewritten {
                 text: Cow::Borrowed(self.source),
                 inserts: Vec::new(),
@@ -133,7 +145,12 @@ impl<'a> Writer<'a> {
 /// The next `{{`, `{%` or `{#` at or after `from`: its offset and second byte.
 fn find_region_start(bytes: &[u8], from: usize) -> Option<(usize, u8)> {
     let mut at = from;
-    while let Some(i) = find(bytes, at, b"{") {
+    while let Some(i) = bytes
+        .get(at..)?
+        .iter()
+        .position(|&b| b == b'{')
+        .map(|i| at + i)
+    {
         match bytes.get(i + 1) {
             Some(&kind @ (b'{' | b'%' | b'#')) => return Some((i, kind)),
             _ => at = i + 1,
@@ -142,12 +159,16 @@ fn find_region_start(bytes: &[u8], from: usize) -> Option<(usize, u8)> {
     None
 }
 
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| from + i)
+/// The offset of the two-byte `needle` at or after `from`.
+fn find(bytes: &[u8], from: usize, needle: &[u8; 2]) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let i = at + bytes.get(at..)?.iter().position(|&b| b == needle[0])?;
+        if bytes.get(i + 1) == Some(&needle[1]) {
+            return Some(i);
+        }
+        at = i + 1;
+    }
 }
 
 /// The keyword of the block tag starting at `start` (`{%`), whitespace control skipped.
@@ -193,19 +214,36 @@ fn tokenize_region(writer: &mut Writer<'_>, mut at: usize, region: Region) -> us
     let mut stack: Vec<Open> = Vec::new();
     // Whether the next token is an operand (a literal) rather than an operator.
     let mut expect_operand = true;
+    // Whether the last token was a string literal (the left side of a `%` to rewrite).
+    let mut after_string = false;
+    // The bracket depth of each rewritten `%` whose right operand is still open.
+    let mut percents: Vec<usize> = Vec::new();
+    let close_percents =
+        |writer: &mut Writer<'_>, percents: &mut Vec<usize>, depth: usize, at: usize| {
+            while percents.last().is_some_and(|d| *d >= depth) {
+                percents.pop();
+                writer.insert(at, ")");
+            }
+        };
     while at < bytes.len() {
         let b = bytes[at];
         if stack.is_empty() {
             let delimiter_at = if matches!(b, b'-' | b'+') { at + 1 } else { at };
             if bytes[delimiter_at..].starts_with(close) {
+                close_percents(writer, &mut percents, 0, at);
                 return delimiter_at + 2;
             }
         }
+        if b.is_ascii_whitespace() {
+            at += 1;
+            continue;
+        }
+        let string_before = std::mem::replace(&mut after_string, false);
         match b {
-            b if b.is_ascii_whitespace() => at += 1,
             b'\'' | b'"' => {
                 at = end_of_string(bytes, at);
                 expect_operand = false;
+                after_string = true;
             }
             b if b.is_ascii_alphabetic() || b == b'_' => {
                 let end = bytes[at..]
@@ -213,7 +251,11 @@ fn tokenize_region(writer: &mut Writer<'_>, mut at: usize, region: Region) -> us
                     .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
                     .map_or(bytes.len(), |i| at + i);
                 let word = &writer.source[at..end];
-                expect_operand = OPERAND_KEYWORDS.contains(&word);
+                let keyword = OPERAND_KEYWORDS.contains(&word);
+                if keyword && !expect_operand {
+                    close_percents(writer, &mut percents, stack.len(), at);
+                }
+                expect_operand = keyword;
                 at = end;
             }
             b if b.is_ascii_digit() => {
@@ -244,6 +286,7 @@ fn tokenize_region(writer: &mut Writer<'_>, mut at: usize, region: Region) -> us
                 at += 1;
             }
             b')' | b']' | b'}' => {
+                close_percents(writer, &mut percents, stack.len(), at);
                 match stack.pop() {
                     Some(Open::List | Open::Dict) => writer.replace(at, ")"),
                     // Unbalanced: left for minijinja to report.
@@ -253,14 +296,27 @@ fn tokenize_region(writer: &mut Writer<'_>, mut at: usize, region: Region) -> us
                 at += 1;
             }
             b':' => {
+                close_percents(writer, &mut percents, stack.len(), at);
                 if stack.last() == Some(&Open::Dict) {
                     writer.replace(at, ",");
                 }
                 expect_operand = true;
                 at += 1;
             }
+            // Attribute access and filters continue an operand.
+            b'.' | b'|' => {
+                expect_operand = true;
+                at += 1;
+            }
             _ => {
-                // Operators and punctuation: an operand follows.
+                // Operators and punctuation: the operand before them is complete.
+                if !expect_operand {
+                    close_percents(writer, &mut percents, stack.len(), at);
+                }
+                if b == b'%' && string_before {
+                    writer.replace(at, &format!("|{PERCENT_FILTER}("));
+                    percents.push(stack.len());
+                }
                 expect_operand = true;
                 at += 1;
             }
@@ -358,6 +414,32 @@ mod tests {
         );
         // `}}` inside a dict literal does not end the region.
         assert_eq!(rw("{{ {'a': {}}}}"), "{{ __mart_dict('a', __mart_dict())}}");
+    }
+
+    #[test]
+    fn percent_formatting_of_a_string_literal_becomes_a_filter() {
+        assert_eq!(rw("{{ '%s' % x }}"), "{{ '%s' |__mart_percent( x )}}");
+        assert_eq!(
+            rw("{{ '%s.%s' % (a, b) ~ 'c' }}"),
+            "{{ '%s.%s' |__mart_percent( (a, b) )~ 'c' }}"
+        );
+        assert_eq!(
+            rw("{% set y = f('%d' % x.y|int, 2) %}"),
+            "{% set y = f('%d' |__mart_percent( x.y|int), 2) %}"
+        );
+        assert_eq!(
+            rw("{{ '%s' % -x if c else 'n' }}"),
+            "{{ '%s' |__mart_percent( -x )if c else 'n' }}"
+        );
+        assert_eq!(
+            rw("{{ '%s' % [1] -}}"),
+            "{{ '%s' |__mart_percent( __mart_list(1) )-}}"
+        );
+        // Not after a string literal: minijinja's modulo.
+        assert_eq!(
+            rw("{{ 7 % 2 }}{% if x % 2 %}{% endif %}"),
+            "{{ 7 % 2 }}{% if x % 2 %}{% endif %}"
+        );
     }
 
     #[test]

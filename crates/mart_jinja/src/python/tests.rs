@@ -219,6 +219,12 @@ fn string_methods() {
 }
 
 #[test]
+fn percent_formatting() {
+    check("{{ '%s-%s' % ('a', 1) }} {{ '%s' % 'x' }} {{ '%05.1f|%d' % (3.14159, 7) }} {{ '%s' % [1] }}", r#"a-1 x 003.1|7 [1]"#);
+    check("{{ 'n=%s' % 3 ~ '!' }} {{ 7 % 3 }}", "n=3! 1");
+}
+
+#[test]
 fn methods_on_plain_maps_and_lists() {
     // Values that did not come from a literal: the context's.
     let env = env();
@@ -249,4 +255,50 @@ fn literal_text_in_strings_and_comments_is_not_a_list() {
         "[1] {'a': 1} [x] {x}",
     );
     check("{% raw %}{{ [1] }}{% endraw %}", "{{ [1] }}");
+}
+
+#[test]
+fn through_jinja_env_a_macro_changes_its_callers_list_and_lines_hold() {
+    use std::sync::Arc;
+
+    use mart_diagnostics::SourceFile;
+
+    use crate::{EnvSettings, JinjaEnv, Phase, RenderScope};
+
+    let macros = [Arc::new(SourceFile::new(
+        "macros/cols.sql",
+        "{% macro add_col(cols, by_rel, rel) %}\n{% do cols.append('c') %}{% do by_rel[rel].append(rel) %}\n{% endmacro %}",
+    ))];
+    let jinja = JinjaEnv::new(&EnvSettings::default(), &macros).unwrap_or_else(|e| panic!("{e:?}"));
+    let scope = Arc::new(RenderScope::new(Phase::Compile));
+    let model = Arc::new(SourceFile::new(
+        "models/m.sql",
+        "{% set cols = ['a'] %}{% set by_rel = {'r': []} %}{% do add_col(cols, by_rel, 'r') -%}\n{{ cols|join(',') }} {{ by_rel }}",
+    ));
+    assert_eq!(
+        jinja.render(&model, &scope).map_err(|d| d.message),
+        Ok(r#"a,c {"r": ["r"]}"#.to_string())
+    );
+    let broken = Arc::new(SourceFile::new(
+        "models/broken.sql",
+        "{% set xs = [1,\n {'a': [2]}] %}\n{{ xs.pop(9) }}",
+    ));
+    let diagnostic = jinja.render(&broken, &scope).err();
+    let line = diagnostic.and_then(|d| d.span).map(|s| s.line_col().0);
+    assert_eq!(line, Some(3));
+}
+
+#[test]
+fn to_python_makes_plain_values_mutable_deeply() {
+    let env = env();
+    let value = super::to_python(minijinja::Value::from_serialize(
+        serde_json::json!({"a": [1]}),
+    ));
+    let out = env
+        .render_str(
+            "{% do v.a.append(2) %}{% do v.update({'b': 3}) %}{{ v }}",
+            minijinja::context! { v => value },
+        )
+        .unwrap_or_else(|e| e.to_string());
+    assert_eq!(out, r#"{"a": [1, 2], "b": 3}"#);
 }
