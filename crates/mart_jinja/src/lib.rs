@@ -12,6 +12,7 @@ mod flags;
 mod functions;
 mod macros;
 mod namespaces;
+pub mod python;
 mod query;
 mod relation;
 mod scope;
@@ -102,6 +103,7 @@ impl JinjaEnv {
         // dbt never escapes output; minijinja would by file name (JSON for `.yml`).
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         functions::register(&mut env, settings);
+        python::register(&mut env);
         env.add_global("target", Value::from_serialize(&settings.target));
         env.add_global("project_name", Value::from(settings.project_name.clone()));
         let mut files = HashMap::new();
@@ -188,9 +190,10 @@ impl JinjaEnv {
         scope: &Arc<RenderScope>,
     ) -> Result<String, Diagnostic> {
         let name = template_name(file);
+        let text = python::rewrite_literals(&file.text).text;
         let template = self
             .env
-            .template_from_named_str(&name, &file.text)
+            .template_from_named_str(&name, &text)
             .map_err(|e| errors::to_diagnostic(&e, &self.files, Some(file)))?;
         template
             .render(context(scope))
@@ -296,7 +299,7 @@ impl JinjaEnv {
         }
         let name = template_name(file);
         self.env
-            .render_named_str(&name, text, ())
+            .render_named_str(&name, &python::rewrite_literals(text).text, ())
             .map_err(|e| property_error(&e, &self.files, file, text))
     }
 }
@@ -331,6 +334,7 @@ fn load_macros<'a>(
         let name = template_name(file);
         files.insert(name.clone(), file.clone());
         let text = macros::prepare_macro_source(&file.text).into_owned();
+        let text = python::rewrite_literals(&text).text.into_owned();
         if let Err(e) = env.add_template_owned(name.clone(), text.clone()) {
             errors.push(errors::to_diagnostic(&e, files, Some(file)));
             continue;

@@ -320,10 +320,9 @@ fn check_dbt_version(
     let ranges: Vec<String> = match required {
         None => return Ok(()),
         Some(serde_yaml::Value::String(s)) => vec![s.clone()],
-        Some(serde_yaml::Value::Sequence(items)) => items
-            .iter()
-            .map(|v| yaml::key_string(v.clone()))
-            .collect(),
+        Some(serde_yaml::Value::Sequence(items)) => {
+            items.iter().map(|v| yaml::key_string(v.clone())).collect()
+        }
         Some(other) => vec![yaml::key_string(other.clone())],
     };
     let (major, minor, patch) = DBT_COMPATIBILITY_VERSION;
