@@ -104,7 +104,8 @@ pub enum SeedError {
 ///
 /// A column's type comes from `column_types` (keyed by the header name, case-sensitive;
 /// keys naming no column are ignored) or is inferred from its non-empty values, first
-/// match wins: `integer` (fits i32), `bigint` (fits i64), `numeric`, `boolean` (true/false,
+/// match wins: `integer` (fits i32), `bigint` (fits i64), `double precision` (any other
+/// number, as dbt-postgres types a column with decimals), `boolean` (true/false,
 /// t/f, yes/no; any case), `date` (YYYY-MM-DD, a real calendar day), `timestamp`
 /// (YYYY-MM-DD HH:MM:SS[.f up to 6], or with `T`; dates mixed in are fine), else `text`.
 /// Empty fields are NULL and do not take part; an all-empty column is `text`. Numbers with
@@ -656,7 +657,7 @@ impl Inference {
         [
             (INTEGER, "integer"),
             (BIGINT, "bigint"),
-            (NUMERIC, "numeric"),
+            (NUMERIC, "double precision"),
             (BOOLEAN, "boolean"),
             (DATE, "date"),
             (TIMESTAMP, "timestamp"),
@@ -817,12 +818,12 @@ mod tests {
             (&["2147483648"], "bigint"),
             (&["-2147483649", "1"], "bigint"),
             (&["9223372036854775807"], "bigint"),
-            (&["9223372036854775808"], "numeric"),
-            (&["1.5", "2"], "numeric"),
-            (&[".5", "5.", "-0.25", "1e5", "2.5E-3"], "numeric"),
+            (&["9223372036854775808"], "double precision"),
+            (&["1.5", "2"], "double precision"),
+            (&[".5", "5.", "-0.25", "1e5", "2.5E-3"], "double precision"),
             (&["007"], "text"),
             (&["00.5"], "text"),
-            (&["0.5", "0"], "numeric"),
+            (&["0.5", "0"], "double precision"),
             (&["1e"], "text"),
             (&["."], "text"),
             (&["-"], "text"),
