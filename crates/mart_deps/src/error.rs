@@ -111,6 +111,17 @@ impl DepsError {
         }
     }
 
+    /// The error without its file and line (for renderers that show those apart).
+    pub fn message(&self) -> String {
+        match self {
+            Self::Io { .. } => self.to_string(),
+            Self::File { message, .. } => message.clone(),
+            Self::Package {
+                package, message, ..
+            } => format!("package {package}: {message}"),
+        }
+    }
+
     /// What to do about it.
     pub fn help(&self) -> &str {
         match self {

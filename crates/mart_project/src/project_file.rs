@@ -27,6 +27,7 @@ struct RawProjectFile {
     analysis_paths: Option<Vec<String>>,
     target_path: Option<String>,
     clean_targets: Option<Vec<String>>,
+    packages_install_path: Option<String>,
     #[serde(default)]
     vars: serde_yaml::Mapping,
     #[serde(default)]
@@ -58,6 +59,7 @@ pub struct ProjectConfig {
     pub analysis_paths: Vec<String>,
     pub target_path: String,
     pub clean_targets: Vec<String>,
+    pub packages_install_path: String,
     /// Project-level vars: global ones and the ones scoped under this project's name.
     pub vars: serde_json::Map<String, serde_json::Value>,
     pub on_run_start: Vec<String>,
@@ -120,6 +122,9 @@ impl ProjectConfig {
             clean_targets: raw
                 .clean_targets
                 .unwrap_or_else(|| vec![target_path.clone()]),
+            packages_install_path: raw
+                .packages_install_path
+                .unwrap_or_else(|| "dbt_packages".into()),
             target_path,
             vars,
             on_run_start: hook_list(raw.on_run_start),
