@@ -113,6 +113,22 @@ fn local_errors_name_packages_yml_and_the_line() {
         .to_string();
     assert!(text.contains("packages.yml:2: package ../pkg_a: Found a dependency with the same name as the root project \"root_project\""), "{text}");
     assert!(!root.join(LOCK_FILE_NAME).exists());
+
+    // Two sources installing the same project name.
+    project(&root, "packages:\n  - local: ../one\n  - local: ../two\n");
+    write(&dir.path().join("one/dbt_project.yml"), "name: same\n");
+    write(&dir.path().join("two/dbt_project.yml"), "name: same\n");
+    let text = deps(&root, "http://127.0.0.1:9", false, false)
+        .result
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains(
+            "packages.yml:3: package same: Found duplicate project \"same\": ../one (from "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("and ../two (from "), "{text}");
 }
 
 /// A bare repository at `<dir>/remote.git`: v1.0.0 tagged, then a second commit on
