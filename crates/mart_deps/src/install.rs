@@ -102,7 +102,12 @@ pub fn run_deps(
     let mut outcome = DepsOutcome::default();
     if stale {
         if entries.is_empty() {
+            // dbt would go on to install an out-of-date lock; an emptied spec installs none.
             on_event(DepsEvent::NoPackages);
+            if !options.lock_only {
+                clear_install_path(&root, &install_path)?;
+            }
+            return Ok(outcome);
         } else {
             let mut resolver = Resolver {
                 root_dir: &root,

@@ -82,6 +82,23 @@ fn local_packages_are_symlinked_under_their_own_names() {
     assert!(!again.result.unwrap().lock_written);
     assert!(!root.join("dbt_packages/stale").exists());
     assert!(root.join("dbt_packages/alpha").exists());
+
+    // An emptied spec installs nothing (and leaves the old lock alone).
+    let lock_before = lock_text(&root);
+    project(&root, "packages: []\n");
+    let emptied = deps(&root, "http://127.0.0.1:9", false, false);
+    assert_eq!(
+        emptied.events,
+        vec!["Warning: No packages were found in packages.yml"]
+    );
+    assert!(!emptied.result.unwrap().lock_written);
+    assert_eq!(
+        std::fs::read_dir(root.join("dbt_packages"))
+            .unwrap()
+            .count(),
+        0
+    );
+    assert_eq!(lock_text(&root), lock_before);
 }
 
 #[test]
