@@ -78,12 +78,24 @@ pub enum Command {
     Debug,
     /// Delete the project's clean-targets.
     Clean,
+    /// Install the packages of packages.yml into packages-install-path (package-lock.yml).
+    Deps(DepsArgs),
     /// Call a project macro (with a database connection for run_query and statements).
     RunOperation(RunOperationArgs),
     /// Write the Airflow DAG file: one task per model, seed and snapshot.
     Airflow(AirflowArgs),
     /// Generate or serve the docs site (<target-path>/docs).
     Docs(DocsArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DepsArgs {
+    /// Resolve the packages again, ignoring package-lock.yml, and rewrite it.
+    #[arg(long)]
+    pub upgrade: bool,
+    /// Only resolve the packages and write package-lock.yml; install nothing.
+    #[arg(long)]
+    pub lock: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -51,6 +51,7 @@ fn main() -> ExitCode {
         Command::Parse => commands::parse::run(&cli.global),
         Command::Debug => commands::debug::run(&cli.global),
         Command::Clean => commands::clean::run(&cli.global),
+        Command::Deps(args) => commands::deps::run(&cli.global, args),
         Command::Docs(args) => commands::docs::run(&cli.global, args),
         Command::Airflow(args) => commands::airflow::run(&cli.global, args),
         Command::RunOperation(args) => commands::run_operation::run(&cli.global, args),
