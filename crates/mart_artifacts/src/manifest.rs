@@ -197,7 +197,7 @@ pub fn build_manifest(
                 schema: s.relation.schema.clone(),
                 name: table.name.clone(),
                 resource_type: "source".into(),
-                package_name: manifest.project_name.clone(),
+                package_name: s.package().to_string(),
                 path: path.clone(),
                 original_file_path: path,
                 unique_id: s.id.to_string(),

@@ -124,7 +124,11 @@ impl<'a> Compiler<'a> {
         let recorded = scope.take_recorded();
         let mut ephemerals: Vec<NodeId> = Vec::new();
         for call in &recorded.refs {
-            let Some(dep) = self.manifest.resolver.node_for(call) else {
+            let Some(dep) = self
+                .manifest
+                .resolver
+                .node_for(call, scope.package.as_deref())
+            else {
                 continue;
             };
             let is_ephemeral = self
@@ -148,6 +152,8 @@ impl<'a> Compiler<'a> {
         scope.resolver = Some(self.manifest.resolver.clone());
         scope.query_runner = self.query_runner.clone();
         if let Some(node) = node {
+            scope.package =
+                (node.package != self.manifest.project_name).then(|| node.package.clone());
             scope.config = node.config.raw.clone();
             scope.this = Some(node.relation.clone());
             scope.is_incremental = is_incremental;
@@ -198,19 +204,19 @@ impl<'a> Compiler<'a> {
 }
 
 impl Manifest {
-    /// Where a node's compiled SQL goes: target/compiled/<project>/<path>.
+    /// Where a node's compiled SQL goes: target/compiled/<package>/<path>.
     pub fn compiled_path(&self, id: &NodeId) -> Option<PathBuf> {
         self.artifact_path("compiled", id)
     }
 
-    /// Where the SQL a run executed for a node goes: target/run/<project>/<path>.
+    /// Where the SQL a run executed for a node goes: target/run/<package>/<path>.
     pub fn run_path(&self, id: &NodeId) -> Option<PathBuf> {
         self.artifact_path("run", id)
     }
 
     fn artifact_path(&self, kind: &str, id: &NodeId) -> Option<PathBuf> {
         let node = self.node(id)?;
-        let base = self.target_dir.join(kind).join(&self.project_name);
+        let base = self.target_dir.join(kind).join(&node.package);
         Some(match node.resource_type {
             // One file can define several snapshots (or a property file a YAML one).
             ResourceType::Snapshot => {

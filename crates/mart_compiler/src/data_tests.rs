@@ -4,18 +4,20 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use mart_diagnostics::{Code, Diagnostic, SourceFile, Span};
 use mart_graph::{NodeId, ResourceType};
 use mart_jinja::{JinjaEnv, Phase, RefCall, RenderScope, SourceCall};
 use mart_project::{
-    merge_into, ColumnProperties, ConfigError, ConfigMap, NodeConfig, NodeFile, Project, Target,
+    merge_into, ColumnProperties, ConfigError, ConfigMap, NodeConfig, NodeFile, Target,
 };
 use md5::{Digest, Md5};
 use serde_json::Value;
 
-use crate::manifest::{config_error, model_value, path_string, relation_for, Node, SourceNode};
+use crate::loading::Loading;
+use crate::manifest::{config_error, model_value, relation_for, Node, SourceNode};
 
 /// What makes a node a test.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -173,7 +175,7 @@ struct Declaration<'a> {
 /// dependencies and `config()` calls are known. Tests of disabled or missing nodes are
 /// left out, as dbt leaves them out.
 pub(crate) fn parse_tests(
-    project: &Project,
+    project: &Loading,
     target: &Target,
     env: &JinjaEnv,
     nodes: &[Node],
@@ -339,7 +341,7 @@ fn parse_declaration(value: &Value) -> Result<Parsed, String> {
 }
 
 fn generic_test(
-    project: &Project,
+    project: &Loading,
     target: &Target,
     env: &JinjaEnv,
     declaration: &Declaration,
@@ -434,10 +436,9 @@ fn generic_test(
         test_hash(&full_name, &metadata)
     ));
     let mut fqn = vec![package.clone()];
+    let relative_file = PathBuf::from(project.relative_path(&owner.file.path));
     fqn.extend(
-        owner
-            .file
-            .path
+        relative_file
             .parent()
             .into_iter()
             .flat_map(|p| p.components().skip(1))
@@ -455,7 +456,7 @@ fn generic_test(
         static_dependencies,
         alias: short_name.clone(),
         fqn,
-        original_file_path: path_string(&owner.file.path),
+        original_file_path: project.relative_path(&owner.file.path),
         path: format!("{short_name}.sql"),
         file: owner.file.clone(),
         render_file: template.clone(),
@@ -470,7 +471,7 @@ fn generic_test(
 }
 
 fn singular_test(
-    project: &Project,
+    project: &Loading,
     target: &Target,
     env: &JinjaEnv,
     file: &NodeFile,
@@ -482,7 +483,7 @@ fn singular_test(
         name: file.name.clone(),
         alias: file.name.clone(),
         fqn: file.fqn.clone(),
-        original_file_path: path_string(&file.file.path),
+        original_file_path: project.relative_path(&file.file.path),
         path: format!("{}.sql", file.fqn[1..].join("/")),
         file: file.file.clone(),
         render_file: file.file.clone(),
@@ -579,12 +580,12 @@ impl TestDraft {
     /// calls layer over the project's `tests:` configs and the declaration's.
     fn into_node(
         self,
-        project: &Project,
+        project: &Loading,
         target: &Target,
         env: &JinjaEnv,
     ) -> Result<Node, Diagnostic> {
         let mut config = default_test_config();
-        for layer in project.config.tests.layers_for(&self.fqn) {
+        for layer in project.layers(|c| &c.tests, &self.fqn) {
             merge_into(&mut config, &layer);
         }
         merge_into(&mut config, &self.declared_config);
@@ -602,6 +603,7 @@ impl TestDraft {
             }
             None => {
                 let mut scope = RenderScope::new(Phase::Parse);
+                scope.package = project.scope_package();
                 scope.config = config.clone();
                 scope.model = model_value(
                     &self.id,

@@ -9,8 +9,10 @@
 mod compile;
 mod data_tests;
 mod inject;
+mod loading;
 mod locate;
 mod manifest;
+mod names;
 mod node_store;
 mod parse_cache;
 

@@ -12,13 +12,15 @@ use mart_jinja::{
     EnvSettings, JinjaEnv, Phase, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall,
 };
 use mart_project::{
-    merge_into, ColumnProperties, ConfigMap, Materialization, NodeConfig, Project, ProjectConfig,
-    SourceTable, Target,
+    merge_into, ColumnProperties, ConfigMap, ConfigTree, Materialization, NodeConfig, Project,
+    ProjectConfig, SourceTable, Target,
 };
 use minijinja::value::Value;
 
 use crate::data_tests::{parse_tests, TestInfo};
+use crate::loading::Loading;
 use crate::locate::locate_call;
+use crate::names::NameIndex;
 use crate::node_store::NodeStore;
 
 /// A model, seed or snapshot as the engine sees it after parsing.
@@ -86,6 +88,13 @@ pub struct SourceNode {
     pub id: NodeId,
     pub table: SourceTable,
     pub relation: Relation,
+}
+
+impl SourceNode {
+    /// The package that declares it: the second part of `source.<package>.<source>.<table>`.
+    pub fn package(&self) -> &str {
+        self.id.as_str().split('.').nth(1).unwrap_or_default()
+    }
 }
 
 /// The parsed project: every enabled node with its config, relation and parents.
@@ -160,72 +169,73 @@ impl Manifest {
         target: &Target,
         env: &JinjaEnv,
     ) -> Result<Manifest, Diagnostics> {
-        let package = project.config.name.clone();
+        let root_package = project.config.name.clone();
         let mut errors = Diagnostics::default();
         let mut nodes: Vec<Node> = Vec::new();
         let mut disabled: HashMap<String, PathBuf> = HashMap::new();
-
-        for parsed in parse_models(project, target, env) {
-            match parsed {
-                Ok(node) if node.config.enabled => nodes.push(node),
-                Ok(node) => {
-                    disabled.insert(node.name.clone(), node.original_file_path.clone().into());
-                }
-                Err(d) => errors.push(d),
-            }
-        }
-        for seed in &project.seeds {
-            match seed_node(project, target, env, seed) {
-                Ok(node) if node.config.enabled => nodes.push(node),
-                Ok(node) => {
-                    disabled.insert(node.name.clone(), seed.path.clone());
-                }
-                Err(d) => errors.push(d),
-            }
-        }
         let mut sources: BTreeMap<NodeId, SourceNode> = BTreeMap::new();
-        for table in &project.sources {
-            // A table whose values fail to render is kept as written, so that the models
-            // reading it do not report it as unknown as well.
-            let table = render_source_table(env, table).unwrap_or_else(|d| {
-                errors.push(d);
-                table.clone()
-            });
-            let source = source_node(&package, target, table);
-            sources.insert(source.id.clone(), source);
-        }
-
-        let by_name: HashMap<String, NodeId> = nodes
-            .iter()
-            .map(|n| (n.name.clone(), n.id.clone()))
-            .collect();
-        let source_ids: HashMap<(String, String), NodeId> = sources
-            .values()
-            .map(|s| {
-                (
-                    (s.table.source_name.clone(), s.table.name.clone()),
-                    s.id.clone(),
-                )
-            })
-            .collect();
-        // Tests are not ref-able: they join after the names are known.
-        for parsed in parse_tests(project, target, env, &nodes, &sources) {
-            match parsed {
-                Ok(node) if node.config.enabled => nodes.push(node),
-                Ok(_) => {}
-                Err(d) => errors.push(d),
+        let projects = Loading::all(project);
+        // Where each project's nodes start in `nodes`, for its tests.
+        let mut starts = Vec::with_capacity(projects.len());
+        for project in &projects {
+            starts.push(nodes.len());
+            for parsed in parse_models(project, target, env) {
+                match parsed {
+                    Ok(node) if node.config.enabled => nodes.push(node),
+                    Ok(node) => {
+                        disabled.insert(node.name.clone(), node.original_file_path.clone().into());
+                    }
+                    Err(d) => errors.push(d),
+                }
+            }
+            for seed in &project.seeds {
+                match seed_node(project, target, env, seed) {
+                    Ok(node) if node.config.enabled => nodes.push(node),
+                    Ok(node) => {
+                        disabled.insert(node.name.clone(), seed.path.clone());
+                    }
+                    Err(d) => errors.push(d),
+                }
+            }
+            for table in &project.sources {
+                // A table whose values fail to render is kept as written, so that the
+                // models reading it do not report it as unknown as well.
+                let table = render_source_table(env, table).unwrap_or_else(|d| {
+                    errors.push(d);
+                    table.clone()
+                });
+                let source = source_node(&project.config.name, target, table);
+                sources.insert(source.id.clone(), source);
             }
         }
+        starts.push(nodes.len());
+
+        let names = NameIndex::new(
+            &root_package,
+            nodes
+                .iter()
+                .map(|n| (n.name.as_str(), n.package.as_str(), n.id.clone())),
+        );
+        // Tests are not ref-able: they join after the names are known.
+        let mut tests = Vec::new();
+        for (i, project) in projects.iter().enumerate() {
+            let own = &nodes[starts[i]..starts[i + 1]];
+            let own_sources: BTreeMap<NodeId, SourceNode> = sources
+                .iter()
+                .filter(|(_, s)| s.package() == project.config.name)
+                .map(|(id, s)| (id.clone(), s.clone()))
+                .collect();
+            for parsed in parse_tests(project, target, env, own, &own_sources) {
+                match parsed {
+                    Ok(node) if node.config.enabled => tests.push(node),
+                    Ok(_) => {}
+                    Err(d) => errors.push(d),
+                }
+            }
+        }
+        nodes.extend(tests);
         for node in &mut nodes {
-            node.depends_on = resolve_dependencies(
-                node,
-                &package,
-                &by_name,
-                &source_ids,
-                &disabled,
-                &sources,
-                &mut errors,
-            );
+            node.depends_on = resolve_dependencies(node, &names, &disabled, &sources, &mut errors);
         }
         check_unique_relations(&nodes, &mut errors);
         if errors.has_errors() {
@@ -239,7 +249,7 @@ impl Manifest {
             .chain(sources.values().map(source_graph_node))
             .collect();
         let parts = ManifestParts {
-            project_name: package,
+            project_name: root_package,
             root: project.root.clone(),
             target_dir: project.root.join(&project.config.target_path),
             sources,
@@ -261,7 +271,7 @@ impl Manifest {
         graph_nodes: Vec<GraphNode>,
     ) -> Result<Manifest, Diagnostics> {
         let nodes = Arc::new(nodes);
-        let by_name = names_to_positions(&graph_nodes);
+        let by_name = names_to_positions(&parts.project_name, &graph_nodes);
         let dag =
             Dag::build(graph_nodes).map_err(|e| Diagnostics::from(graph_error(&e, &nodes)))?;
         let resolver = Arc::new(ManifestResolver::new(
@@ -388,7 +398,7 @@ pub(crate) fn path_string(path: &std::path::Path) -> String {
 /// Parse-renders the models, then the snapshots, on every core; results keep the
 /// project's file order.
 fn parse_models(
-    project: &Project,
+    project: &Loading,
     target: &Target,
     env: &JinjaEnv,
 ) -> Vec<Result<Node, Diagnostic>> {
@@ -403,7 +413,7 @@ fn parse_models(
 
 /// The parse render of a model or snapshot: its refs, sources and config() calls.
 fn parse_sql_node(
-    project: &Project,
+    project: &Loading,
     target: &Target,
     env: &JinjaEnv,
     model: &mart_project::NodeFile,
@@ -411,21 +421,24 @@ fn parse_sql_node(
 ) -> Result<Node, Diagnostic> {
     let package = &project.config.name;
     let id = NodeId::for_node(resource_type, package, &model.name);
-    let (tree, properties, default_materialization) = match resource_type {
-        ResourceType::Snapshot => (
-            &project.config.snapshots,
-            project.snapshot_properties.get(&model.name),
-            "snapshot",
-        ),
-        _ => (
-            &project.config.models,
-            project.model_properties.get(&model.name),
-            "view",
-        ),
-    };
-    let mut config = layered_config(env, &project.config.file, tree, &model.fqn, properties)?;
-    let path = path_string(&model.file.path);
+    let (tree, properties, default_materialization): (fn(&ProjectConfig) -> &ConfigTree, _, _) =
+        match resource_type {
+            ResourceType::Snapshot => (
+                |c| &c.snapshots,
+                project.snapshot_properties.get(&model.name),
+                "snapshot",
+            ),
+            _ => (
+                |c| &c.models,
+                project.model_properties.get(&model.name),
+                "view",
+            ),
+        };
+    let layers = project.layers(tree, &model.fqn);
+    let mut config = layered_config(env, &project.config.file, layers, properties)?;
+    let path = project.relative_path(&model.file.path);
     let mut scope = RenderScope::new(Phase::Parse);
+    scope.package = project.scope_package();
     scope.config = config.clone();
     scope.this = Some(Relation::new(
         Some(target.dbname.clone()),
@@ -484,7 +497,7 @@ fn resource_path(fqn: &[String], extension: &str) -> String {
 }
 
 fn seed_node(
-    project: &Project,
+    project: &Loading,
     target: &Target,
     env: &JinjaEnv,
     seed: &mart_project::SeedFile,
@@ -492,13 +505,8 @@ fn seed_node(
     let package = &project.config.name;
     let id = NodeId::for_node(ResourceType::Seed, package, &seed.name);
     let properties = project.seed_properties.get(&seed.name);
-    let config = layered_config(
-        env,
-        &project.config.file,
-        &project.config.seeds,
-        &seed.fqn,
-        properties,
-    )?;
+    let layers = project.layers(|c| &c.seeds, &seed.fqn);
+    let config = layered_config(env, &project.config.file, layers, properties)?;
     let config = NodeConfig::from_map(config, "seed").map_err(|e| {
         let d = Diagnostic::error(Code::Config, format!("seed '{}': {e}", seed.name))
             .with_help("fix the value in the project file or the seed's property file");
@@ -522,7 +530,7 @@ fn seed_node(
         resource_type: ResourceType::Seed,
         package: package.clone(),
         fqn: seed.fqn.clone(),
-        original_file_path: path_string(&seed.path),
+        original_file_path: project.relative_path(&seed.path),
         path: resource_path(&seed.fqn, "csv"),
         file: None,
         relation,
@@ -544,12 +552,11 @@ fn seed_node(
 pub(crate) fn layered_config(
     env: &JinjaEnv,
     project_file: &Arc<SourceFile>,
-    tree: &mart_project::ConfigTree,
-    fqn: &[String],
+    layers: Vec<ConfigMap>,
     properties: Option<&mart_project::NodeProperties>,
 ) -> Result<ConfigMap, Diagnostic> {
     let mut config = ConfigMap::new();
-    for mut layer in tree.layers_for(fqn) {
+    for mut layer in layers {
         // Hooks are rendered when they run, as in dbt.
         for (_, value) in layer
             .iter_mut()
@@ -683,12 +690,9 @@ pub(crate) fn relation_for(
     Ok(Relation::new(Some(database), schema, identifier))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn resolve_dependencies(
     node: &Node,
-    package: &str,
-    by_name: &HashMap<String, NodeId>,
-    source_ids: &HashMap<(String, String), NodeId>,
+    names: &NameIndex<NodeId>,
     disabled: &HashMap<String, PathBuf>,
     sources: &BTreeMap<NodeId, SourceNode>,
     errors: &mut Diagnostics,
@@ -698,10 +702,7 @@ fn resolve_dependencies(
         return parents;
     };
     for call in &node.refs {
-        let found = match &call.package {
-            Some(p) if p != package => None,
-            _ => by_name.get(&call.name),
-        };
+        let found = names.find(call.package.as_deref(), &call.name, &node.package);
         match found {
             Some(id) if *id == node.id => errors.push(
                 located(
@@ -728,7 +729,7 @@ fn resolve_dependencies(
                 )),
             ),
             None => {
-                let suggestion = closest_name(&call.name, by_name.keys().map(String::as_str));
+                let suggestion = closest_name(&call.name, names.names());
                 let mut d = located(
                     file,
                     "ref",
@@ -745,7 +746,7 @@ fn resolve_dependencies(
         }
     }
     for call in &node.source_calls {
-        match source_ids.get(&(call.source.clone(), call.table.clone())) {
+        match find_source(sources, call, &node.package) {
             Some(id) => parents.push(id.clone()),
             None => {
                 let known: Vec<String> = sources
@@ -772,6 +773,25 @@ fn resolve_dependencies(
     parents.sort();
     parents.dedup();
     parents
+}
+
+/// The source a `source()` call names: its own package's, else any package's.
+fn find_source<'a>(
+    sources: &'a BTreeMap<NodeId, SourceNode>,
+    call: &SourceCall,
+    package: &str,
+) -> Option<&'a NodeId> {
+    let mut matching = sources
+        .values()
+        .filter(|s| s.table.source_name == call.source && s.table.name == call.table);
+    let first = matching.next()?;
+    Some(
+        std::iter::once(first)
+            .chain(matching)
+            .find(|s| s.package() == package)
+            .unwrap_or(first),
+    )
+    .map(|s| &s.id)
 }
 
 /// A diagnostic at the call in the file, or at the file when the call is dynamic.
@@ -902,30 +922,32 @@ fn flat_config(config: &ConfigMap) -> FlatConfig {
 
 /// Model, seed and snapshot names -> their position in the node store (tests are not
 /// ref-able). The graph nodes that are not sources are in the store's order.
-fn names_to_positions(graph_nodes: &[GraphNode]) -> HashMap<String, u32> {
-    graph_nodes
-        .iter()
-        .filter(|n| n.resource_type != ResourceType::Source)
-        .enumerate()
-        .filter(|(_, n)| n.resource_type != ResourceType::Test)
-        .map(|(i, n)| (n.name.clone(), i as u32))
-        .collect()
+fn names_to_positions(root: &str, graph_nodes: &[GraphNode]) -> NameIndex<u32> {
+    NameIndex::new(
+        root,
+        graph_nodes
+            .iter()
+            .filter(|n| n.resource_type != ResourceType::Source)
+            .enumerate()
+            .filter(|(_, n)| n.resource_type != ResourceType::Test)
+            .map(|(i, n)| (n.name.as_str(), n.package.as_str(), i as u32)),
+    )
 }
 
 /// ref()/source() resolution in the compile phase. A ref reads its parent's node from
 /// the store, so resolving reads only the nodes that are ref'd.
 pub(crate) struct ManifestResolver {
-    package: String,
+    root: String,
     nodes: Arc<NodeStore>,
-    by_name: HashMap<String, u32>,
+    by_name: NameIndex<u32>,
     sources: HashMap<(String, String), Relation>,
 }
 
 impl ManifestResolver {
     fn new(
-        package: &str,
+        root: &str,
         nodes: Arc<NodeStore>,
-        by_name: HashMap<String, u32>,
+        by_name: NameIndex<u32>,
         sources: &BTreeMap<NodeId, SourceNode>,
     ) -> Self {
         let sources = sources
@@ -938,22 +960,22 @@ impl ManifestResolver {
             })
             .collect();
         Self {
-            package: package.to_string(),
+            root: root.to_string(),
             nodes,
             by_name,
             sources,
         }
     }
 
-    fn position(&self, call: &RefCall) -> Option<usize> {
-        if call.package.as_ref().is_some_and(|p| *p != self.package) {
-            return None;
-        }
-        self.by_name.get(&call.name).map(|&i| i as usize)
+    fn position(&self, call: &RefCall, from_package: Option<&str>) -> Option<usize> {
+        let from = from_package.unwrap_or(&self.root);
+        self.by_name
+            .find(call.package.as_deref(), &call.name, from)
+            .map(|&i| i as usize)
     }
 
-    pub(crate) fn node_for(&self, call: &RefCall) -> Option<&NodeId> {
-        self.nodes.id_at(self.position(call)?)
+    pub(crate) fn node_for(&self, call: &RefCall, from_package: Option<&str>) -> Option<&NodeId> {
+        self.nodes.id_at(self.position(call, from_package)?)
     }
 }
 
@@ -963,8 +985,8 @@ pub(crate) fn cte_name(model: &str) -> String {
 }
 
 impl Resolver for ManifestResolver {
-    fn resolve_ref(&self, call: &RefCall) -> Option<ResolvedRef> {
-        let node = self.nodes.at(self.position(call)?)?;
+    fn resolve_ref(&self, call: &RefCall, from_package: Option<&str>) -> Option<ResolvedRef> {
+        let node = self.nodes.at(self.position(call, from_package)?)?;
         Some(if node.config.materialized == Materialization::Ephemeral {
             ResolvedRef::Ephemeral {
                 cte_name: cte_name(&node.name),
@@ -981,7 +1003,7 @@ impl Resolver for ManifestResolver {
     }
 
     fn ref_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.by_name.keys().cloned().collect();
+        let mut names: Vec<String> = self.by_name.names().map(str::to_string).collect();
         names.sort();
         names
     }

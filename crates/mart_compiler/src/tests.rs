@@ -35,8 +35,9 @@ impl Fixture {
     fn build(&self) -> Result<(Manifest, JinjaEnv), Diagnostics> {
         let project = Project::load(&self.root)?;
         let target = target();
+        let packages: Vec<_> = project.packages.iter().map(|p| p.config.clone()).collect();
         let env = JinjaEnv::new(
-            &Manifest::env_settings(&project.config, &[], &target, &serde_json::Map::new()),
+            &Manifest::env_settings(&project.config, &packages, &target, &serde_json::Map::new()),
             &project.all_macro_files(),
         )?;
         let manifest = Manifest::build(&project, &target, &env)?;
@@ -506,4 +507,69 @@ fn a_saved_parse_reads_back_what_was_saved() {
     assert!(saved_with(&damaged).is_none());
     assert!(saved_with(&bytes[..bytes.len() - 1]).is_none());
     assert!(saved_with(&bytes).is_some());
+}
+
+#[test]
+fn installed_packages_load_as_projects_of_their_own() {
+    let fx = Fixture::new(
+        "packages",
+        &[
+            (
+                "dbt_project.yml",
+                "name: learn\nprofile: learn\nvars:\n  shared: root\n  pkg:\n    scoped: from_root\nmodels:\n  pkg:\n    staging:\n      +materialized: table\n",
+            ),
+            ("models/report.sql", "select * from {{ ref('pkg', 'stg_orders') }} join {{ ref('orders_seed') }} using (id) -- {{ pkg.cents('x') }} {{ cents('y') }}"),
+            ("macros/cents.sql", "{% macro cents(c) %}root_{{ c }}{% endmacro %}"),
+            (
+                "dbt_packages/pkg/dbt_project.yml",
+                "name: pkg\nvars:\n  scoped: package_default\n  own: package_own\nmodels:\n  pkg:\n    +materialized: view\n    +tags: [pkg]\n",
+            ),
+            ("dbt_packages/pkg/models/staging/stg_orders.sql", "select id, {{ cents('amount') }} as amount, '{{ var('scoped') }}' as scoped, '{{ var('own') }}' as own, '{{ var('shared') }}' as shared from {{ ref('orders_seed') }}"),
+            ("dbt_packages/pkg/models/staging/_stg.yml", "models:\n  - name: stg_orders\n    columns:\n      - name: id\n        tests: [unique]\n"),
+            ("dbt_packages/pkg/macros/cents.sql", "{% macro cents(c) %}pkg_{{ c }}{% endmacro %}"),
+            ("dbt_packages/pkg/seeds/orders_seed.csv", "id,amount\n1,2\n"),
+        ],
+    );
+    let (manifest, env) = fx.build().unwrap();
+    let stg = manifest.node(&NodeId::new("model.pkg.stg_orders")).unwrap();
+    assert_eq!(stg.package, "pkg");
+    assert_eq!(stg.original_file_path, "models/staging/stg_orders.sql");
+    // The root project's folder config beats the package's own; the package's tags stay.
+    assert_eq!(stg.config.materialized.to_string(), "table");
+    assert_eq!(stg.config.tags, vec!["pkg"]);
+    assert_eq!(stg.depends_on, vec![NodeId::new("seed.pkg.orders_seed")]);
+    let report = manifest.node(&NodeId::new("model.learn.report")).unwrap();
+    assert_eq!(
+        report.depends_on,
+        vec![
+            NodeId::new("model.pkg.stg_orders"),
+            NodeId::new("seed.pkg.orders_seed")
+        ]
+    );
+    let test = manifest
+        .nodes
+        .values()
+        .find(|n| n.resource_type == ResourceType::Test)
+        .unwrap();
+    assert_eq!(test.package, "pkg");
+    assert_eq!(test.depends_on, vec![NodeId::new("model.pkg.stg_orders")]);
+    let compiler = Compiler::new(&manifest, &env, None);
+    let sql = |id: &str| compiler.compile(&NodeId::new(id), false).unwrap().sql;
+    // A bare macro name resolves in the node's own package first; vars scoped to the
+    // package in the root project beat the package's defaults.
+    assert_eq!(
+        sql("model.pkg.stg_orders"),
+        "select id, pkg_amount as amount, 'from_root' as scoped, 'package_own' as own, 'root' as shared from \"db\".\"analytics\".\"orders_seed\""
+    );
+    assert_eq!(
+        sql("model.learn.report"),
+        "select * from \"db\".\"analytics\".\"stg_orders\" join \"db\".\"analytics\".\"orders_seed\" using (id) -- pkg_x root_y"
+    );
+    assert_eq!(
+        manifest.compiled_path(&NodeId::new("model.pkg.stg_orders")),
+        Some(
+            fx.root
+                .join("target/compiled/pkg/models/staging/stg_orders.sql")
+        )
+    );
 }

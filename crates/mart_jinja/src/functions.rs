@@ -111,7 +111,7 @@ fn ref_fn(state: &State, args: Rest<String>) -> Result<Value, Error> {
         Phase::Parse => Ok(placeholder(&scope, &call.name)),
         Phase::Compile => {
             let resolver = scope.resolver.as_ref().ok_or_else(no_resolver)?;
-            match resolver.resolve_ref(&call) {
+            match resolver.resolve_ref(&call, scope.package.as_deref()) {
                 Some(ResolvedRef::Relation(relation)) => {
                     Ok(RelationValue::new(relation).into_value())
                 }

@@ -44,7 +44,8 @@ pub enum ResolvedRef {
 
 /// Resolves ref()/source() against the project's nodes (supplied by the compiler).
 pub trait Resolver: Send + Sync {
-    fn resolve_ref(&self, call: &RefCall) -> Option<ResolvedRef>;
+    /// `from_package`: the package of the node calling `ref()` (none: the root project).
+    fn resolve_ref(&self, call: &RefCall, from_package: Option<&str>) -> Option<ResolvedRef>;
     fn resolve_source(&self, call: &SourceCall) -> Option<Relation>;
     /// Known names for "did you mean" suggestions.
     fn ref_names(&self) -> Vec<String>;

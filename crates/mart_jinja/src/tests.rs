@@ -8,7 +8,7 @@ use super::*;
 struct Models;
 
 impl Resolver for Models {
-    fn resolve_ref(&self, call: &RefCall) -> Option<ResolvedRef> {
+    fn resolve_ref(&self, call: &RefCall, _from: Option<&str>) -> Option<ResolvedRef> {
         match call.name.as_str() {
             "dim_user" => Some(ResolvedRef::Relation(Relation::new(
                 Some("db".into()),

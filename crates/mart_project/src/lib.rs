@@ -111,10 +111,7 @@ impl Project {
                     .with_help("rename the project or remove the package from packages.yml"),
                 ),
                 Ok(package) => match Project::load_files(root, package) {
-                    Ok(p) => match p.unsupported_package_nodes() {
-                        Some(e) => errors.push(e),
-                        None => packages.push(p),
-                    },
+                    Ok(p) => packages.push(p),
                     Err(e) => errors.extend(e),
                 },
                 Err(e) => errors.extend(e),
@@ -247,42 +244,6 @@ impl Project {
             return Err(errors);
         }
         Ok(project)
-    }
-
-    /// An error naming what an installed package holds besides macros, which mart does
-    /// not build yet: its models, seeds, snapshots, data tests and sources.
-    fn unsupported_package_nodes(&self) -> Option<Diagnostic> {
-        let kinds = [
-            ("models", self.models.len()),
-            ("seeds", self.seeds.len()),
-            ("snapshots", self.snapshots.len()),
-            ("singular tests", self.singular_tests.len()),
-            ("sources", self.sources.len()),
-            (
-                "property entries",
-                self.model_properties.len() + self.seed_properties.len(),
-            ),
-        ];
-        let held: Vec<String> = kinds
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(kind, n)| format!("{n} {kind}"))
-            .collect();
-        if held.is_empty() {
-            return None;
-        }
-        Some(
-            Diagnostic::error(
-                Code::ProjectFile,
-                format!(
-                    "package '{}' holds {}: mart loads the macros of installed packages but does not build their nodes yet",
-                    self.config.name,
-                    held.join(", ")
-                ),
-            )
-            .with_path(&self.config.file.path)
-            .with_help("remove the package from packages.yml, or use only packages made of macros (such as dbt_utils) for now"),
-        )
     }
 
     /// The macro files of the project and of every installed package.

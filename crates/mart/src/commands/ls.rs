@@ -105,7 +105,7 @@ fn node_json(manifest: &Manifest, id: &NodeId) -> serde_json::Value {
             "name": source.table.name,
             "source_name": source.table.source_name,
             "resource_type": "source",
-            "package_name": manifest.project_name,
+            "package_name": source.package(),
             "original_file_path": source.table.file.path.to_string_lossy(),
             "unique_id": id.as_str(),
             "identifier": source.table.identifier,
