@@ -34,7 +34,7 @@ impl<T: Clone> NameIndex<T> {
             Some(p) => in_package(p),
             None => in_package(from_package)
                 .or_else(|| in_package(&self.root))
-                .or_else(|| match candidates.as_slice() {
+                .or(match candidates.as_slice() {
                     [(_, only)] => Some(only),
                     _ => None,
                 }),
