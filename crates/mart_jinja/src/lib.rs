@@ -7,6 +7,11 @@
 //! the compiler decides what they mean. No files, graph or database here: queries go
 //! through the [`QueryRunner`] a caller supplies.
 
+mod adapter;
+mod agate;
+mod api;
+mod args;
+mod column;
 mod errors;
 mod functions;
 mod macros;
@@ -23,7 +28,7 @@ use minijinja::value::Value;
 use minijinja::Environment;
 
 pub use query::{QueryRunner, QueryTable};
-pub use relation::RelationValue;
+pub use relation::{Policy, RelationType, RelationValue};
 pub use scope::{Phase, Recorded, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall};
 
 /// What every render of a project shares.
