@@ -485,7 +485,14 @@ fn standardize_grants(table: &Value) -> Result<Value, Error> {
     let mut grants: Vec<(String, Vec<Value>)> = Vec::new();
     for row in table.try_iter()? {
         let grantee = row.get_item(&Value::from("grantee"))?;
-        let privilege = row.get_item(&Value::from("privilege_type"))?.to_string();
+        let privilege = row.get_item(&Value::from("privilege_type"))?;
+        if grantee.is_undefined() || privilege.is_undefined() {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "adapter.standardize_grants_dict(): each row needs the columns grantee and privilege_type",
+            ));
+        }
+        let privilege = privilege.to_string();
         match grants.iter_mut().find(|(p, _)| *p == privilege) {
             Some((_, grantees)) => grantees.push(grantee),
             None => grants.push((privilege, vec![grantee])),

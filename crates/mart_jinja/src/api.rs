@@ -90,3 +90,7 @@ fn create(args: &[Value]) -> Result<RelationValue, Error> {
         minijinja::value::Kwargs::from_iter(policies.into_iter().map(|(k, v)| (k.to_string(), v)));
     relation.incorporate(&[Value::from(kwargs)])
 }
+
+#[cfg(test)]
+#[path = "api_tests.rs"]
+mod tests;
