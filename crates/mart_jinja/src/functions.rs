@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use mart_adapter::{quote_ident, quote_literal, Relation};
+use mart_adapter::Relation;
 use mart_project::{normalize_key, ConfigMap};
 use minijinja::value::{from_args, Kwargs, Object, Rest, Value};
 use minijinja::{Environment, Error, ErrorKind, State};
 
-use crate::namespaces::Registry;
 use crate::query::{QueryTable, TableValue};
 use crate::relation::RelationValue;
 use crate::scope::{Phase, RefCall, RenderScope, ResolvedRef, SourceCall};
@@ -115,11 +114,9 @@ fn ref_fn(state: &State, args: Rest<String>) -> Result<Value, Error> {
                 Some(ResolvedRef::Relation(relation)) => {
                     Ok(RelationValue::new(relation).into_value())
                 }
-                Some(ResolvedRef::Ephemeral { cte_name }) => Ok(RelationValue {
-                    relation: Relation::new(None, "", cte_name.clone()),
-                    cte_name: Some(cte_name),
+                Some(ResolvedRef::Ephemeral { cte_name }) => {
+                    Ok(RelationValue::ephemeral(cte_name).into_value())
                 }
-                .into_value()),
                 None => Err(unknown(
                     format!("ref('{}') names no model, seed or snapshot", call.name),
                     &call.name,
@@ -179,7 +176,8 @@ fn unknown(message: String, name: &str, known: &[String]) -> Error {
 
 fn run_query(state: &State, sql: String) -> Result<Value, Error> {
     let scope = scope(state)?;
-    query(&scope, &sql).map(|t| t.map_or(Value::from(()), |t| Value::from_object(TableValue(t))))
+    query(&scope, &sql)
+        .map(|t| t.map_or(Value::from(()), |t| Value::from_object(TableValue::new(&t))))
 }
 
 /// Runs `sql` when the render may touch the database; `None` while parsing (dbt's
@@ -275,78 +273,6 @@ impl Object for Exceptions {
                 Ok(Value::from(""))
             }
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
-        }
-    }
-}
-
-pub(crate) fn register_adapter(env: &mut Environment<'static>, registry: Arc<Registry>) {
-    env.add_global("adapter", Value::from_object(Adapter { registry }));
-}
-
-/// The parts of dbt's `adapter` object that make sense on PostgreSQL.
-#[derive(Debug)]
-struct Adapter {
-    registry: Arc<Registry>,
-}
-
-impl Object for Adapter {
-    fn call_method(
-        self: &Arc<Self>,
-        state: &State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        match method {
-            "dispatch" => crate::namespaces::dispatch(&self.registry, state, args),
-            "quote" => {
-                let (name,): (String,) = from_args(args)?;
-                Ok(Value::from(quote_ident(&name)))
-            }
-            "get_relation" => {
-                let (database, schema, identifier): (Option<String>, String, String) =
-                    from_args(args)?;
-                let sql = format!(
-                    "select c.relkind::text from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where n.nspname = {} and c.relname = {}",
-                    quote_literal(&schema),
-                    quote_literal(&identifier)
-                );
-                Ok(match query(&*scope(state)?, &sql)? {
-                    Some(table) if !table.rows.is_empty() => {
-                        RelationValue::new(Relation::new(database, schema, identifier)).into_value()
-                    }
-                    _ => Value::from(()),
-                })
-            }
-            "get_columns_in_relation" => {
-                let (relation,): (Value,) = from_args(args)?;
-                let Some(relation) = relation.downcast_object_ref::<RelationValue>() else {
-                    return Err(Error::new(
-                        ErrorKind::InvalidOperation,
-                        "get_columns_in_relation() takes a relation",
-                    ));
-                };
-                let sql = format!(
-                    "select column_name, data_type from information_schema.columns where table_schema = {} and table_name = {} order by ordinal_position",
-                    quote_literal(&relation.relation.schema),
-                    quote_literal(&relation.relation.identifier)
-                );
-                let table = query(&*scope(state)?, &sql)?.unwrap_or_default();
-                Ok(Value::from_iter(table.rows.into_iter().map(|row| {
-                    let mut cells = row.into_iter().map(Option::unwrap_or_default);
-                    let name = cells.next().unwrap_or_default();
-                    let data_type = cells.next().unwrap_or_default();
-                    Value::from_iter([
-                        ("name", Value::from(name.clone())),
-                        ("column", Value::from(name)),
-                        ("data_type", Value::from(data_type.clone())),
-                        ("dtype", Value::from(data_type)),
-                    ])
-                })))
-            }
-            _ => Err(Error::new(
-                ErrorKind::UnknownMethod,
-                format!("adapter.{method}() is not supported by mart"),
-            )),
         }
     }
 }

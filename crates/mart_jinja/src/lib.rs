@@ -7,6 +7,11 @@
 //! the compiler decides what they mean. No files, graph or database here: queries go
 //! through the [`QueryRunner`] a caller supplies.
 
+mod adapter;
+mod agate;
+mod api;
+mod args;
+mod column;
 mod errors;
 mod flags;
 mod functions;
@@ -29,7 +34,7 @@ use minijinja::Environment;
 use crate::namespaces::{MacroDef, MacroRef, PackageNamespace, Registry};
 pub use namespaces::INTERNAL_PACKAGE;
 pub use query::{QueryRunner, QueryTable};
-pub use relation::RelationValue;
+pub use relation::{Policy, RelationType, RelationValue};
 pub use scope::{Phase, Recorded, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall};
 
 /// What every render of a project shares.
@@ -132,7 +137,7 @@ impl JinjaEnv {
                 }),
             );
         }
-        functions::register_adapter(&mut env, registry.clone());
+        adapter::register(&mut env, registry.clone());
         let flags = Arc::new(flags::Flags::default());
         env.add_global("flags", Value::from_dyn_object(flags.clone()));
         Ok(Self {

@@ -8,7 +8,8 @@ use mart_adapter::Relation;
 use mart_project::ConfigMap;
 use minijinja::value::{Object, Value};
 
-use crate::query::{QueryRunner, QueryTable};
+use crate::query::QueryRunner;
+use crate::statement::StoredResult;
 
 /// Which render this is. Parse renders find dependencies and configs; compile renders
 /// produce the SQL that runs.
@@ -80,7 +81,7 @@ pub struct RenderScope {
     /// The value passed to `return()` by the innermost macro call.
     pub(crate) returned: Mutex<Option<Value>>,
     /// Results of named `statement` blocks, for `load_result()`.
-    pub(crate) results: Mutex<HashMap<String, QueryTable>>,
+    pub(crate) results: Mutex<HashMap<String, StoredResult>>,
 }
 
 impl std::fmt::Debug for RenderScope {

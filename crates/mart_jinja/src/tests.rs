@@ -303,12 +303,13 @@ fn relation_include_and_render_agree() {
     let jinja = env(&[]);
     let model = file(
         "models/m.sql",
-        "{{ this.include(database=False) }} | {{ this.include(schema=False) }} | {{ this.include(schema=False).render() }} | {{ this.render() }} | {{ this.identifier }}",
+        "{{ this.include(database=False) }} | {{ this.include(schema=False) }} | {{ this.include(database=False, schema=False).render() }} | {{ this.render() }} | {{ this.identifier }}",
     );
     let sql = jinja.render(&model, &compile_scope()).unwrap();
+    // As in dbt, leaving out the schema keeps the database.
     assert_eq!(
         sql,
-        r#""analytics"."fact" | "fact" | "fact" | "db"."analytics"."fact" | fact"#
+        r#""analytics"."fact" | "db"."fact" | "fact" | "db"."analytics"."fact" | fact"#
     );
 }
 
@@ -325,6 +326,7 @@ impl QueryRunner for Recording {
         Ok(QueryTable {
             columns: vec!["n".into()],
             rows: vec![vec![Some("7".into())]],
+            ..QueryTable::default()
         })
     }
 }

@@ -23,6 +23,8 @@ pub const COPY_CHUNK_BYTES: usize = 256 * 1024;
 pub struct QueryResult {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Option<String>>>,
+    /// The row count of the last statement's command tag (rows returned or changed).
+    pub rows_affected: u64,
 }
 
 /// An open connection. Dropping it closes the connection.
@@ -194,10 +196,27 @@ impl Connection {
                         .collect();
                     result.rows.push(values);
                 }
+                SimpleQueryMessage::CommandComplete(rows) => result.rows_affected = rows,
                 _ => {}
             }
         }
         Ok(result)
+    }
+
+    /// The type name (`int4`, `numeric`, `text`, `timestamptz`...) of each column `sql`
+    /// returns, learned by preparing it without running it. `sql` must be one statement.
+    pub async fn result_types(&self, sql: &str) -> Result<Vec<String>, PgError> {
+        self.recover().await?;
+        let statement = self
+            .client
+            .prepare(sql)
+            .await
+            .map_err(|e| self.error(&e, sql))?;
+        Ok(statement
+            .columns()
+            .iter()
+            .map(|c| c.type_().name().to_string())
+            .collect())
     }
 
     /// Runs `copy_sql` (a `COPY ... FROM STDIN`) and streams `data` to it in chunks of

@@ -136,6 +136,15 @@ async fn connect_execute_and_query() {
             vec![s("3"), s("")]
         ]
     );
+    assert_eq!(result.rows_affected, 3);
+    assert_eq!(
+        conn.result_types(&format!(
+            "select id, v, 1.5::numeric(4,2), now(), true, current_date from {t}"
+        ))
+        .await
+        .unwrap(),
+        ["int4", "text", "numeric", "timestamptz", "bool", "date"]
+    );
 
     // Column names even without rows; the last result set of several statements.
     let empty = conn

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `mart` binary: the example project and small fixture projects
 //! against the real PostgreSQL on 127.0.0.1:5432, each in a schema of its own.
 
+mod adapter_api;
 mod airflow;
 mod data_tests;
 mod docs;
