@@ -256,8 +256,10 @@ impl Object for Adapter {
                 ]))
             }
             "dispatch" => crate::namespaces::dispatch(&self.registry, state, args),
+            // Not UnknownMethod: that would hand the call on to the Python-method
+            // fallback, whose message does not name the adapter.
             _ => Err(Error::new(
-                ErrorKind::UnknownMethod,
+                ErrorKind::InvalidOperation,
                 format!("adapter.{method}() is not supported by mart"),
             )),
         }

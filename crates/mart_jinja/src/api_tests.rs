@@ -227,7 +227,7 @@ fn adapter_methods_without_the_catalog() {
         ),
         (
             "{{ adapter.frobnicate() }}",
-            "unknown method: adapter.frobnicate() is not supported by mart",
+            "adapter.frobnicate() is not supported by mart",
         ),
         (
             "{{ adapter.get_columns_in_relation('t') }}",
