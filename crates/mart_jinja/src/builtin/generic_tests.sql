@@ -58,11 +58,18 @@ where parent.to_field is null
 {% endtest %}
 
 {#- The relation a generic test reads: its model, filtered by the test's `where` config. -#}
+{#- The relation a generic test reads: the relation itself (so tests may check it is one),
+    or a filtered subquery when the test has a `where` config. -#}
 {% macro get_where_subquery(relation) -%}
+    {{ return(adapter.dispatch('get_where_subquery', 'dbt')(relation)) }}
+{%- endmacro %}
+
+{% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
-        (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- set filtered -%}(select * from {{ relation }} where {{ where }}) dbt_subquery{%- endset -%}
+        {{ return(filtered) }}
     {%- else -%}
-        {{ relation }}
+        {{ return(relation) }}
     {%- endif -%}
 {%- endmacro %}
