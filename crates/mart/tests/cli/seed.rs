@@ -45,7 +45,7 @@ fn inference_odd_headers_nulls_and_delimiter() {
         [
             "id integer",
             "First Name text",
-            "amount numeric",
+            "amount double precision",
             "flag boolean",
             "day date",
             "at timestamp without time zone",
