@@ -229,7 +229,13 @@ impl Object for ConfigObject {
         let scope = scope(state)?;
         match method {
             "get" | "require" => {
-                let (key, default): (String, Option<Value>) = from_args(args)?;
+                // `config.get(key, default)` or `config.get(key, default=...)`.
+                let (key, default, kwargs): (String, Option<Value>, Kwargs) = from_args(args)?;
+                let default = match kwargs.get::<Option<Value>>("default")? {
+                    Some(value) => Some(value),
+                    None => default,
+                };
+                kwargs.assert_all_used()?;
                 let key = normalize_key(&key);
                 let recorded = scope
                     .record()

@@ -338,7 +338,7 @@ fn load_macros<'a>(
     for MacroFile { package, file } in macro_files {
         let name = template_name(file);
         files.insert(name.clone(), file.clone());
-        let text = macros::prepare_macro_source(&file.text).into_owned();
+        let text = macros::prepare_macro_source(&file.text);
         let text = python::rewrite_literals(&text).text.into_owned();
         if let Err(e) = env.add_template_owned(name.clone(), text.clone()) {
             errors.push(errors::to_diagnostic(&e, files, Some(file)));

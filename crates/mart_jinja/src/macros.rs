@@ -20,6 +20,7 @@ pub(crate) fn macro_names(
     let mut names: Vec<String> = declared_macros(source)
         .into_iter()
         .filter(|n| exports.contains(&n.as_str()))
+        .filter_map(|n| n.strip_prefix(DEFINED_PREFIX).map(str::to_string))
         .collect();
     names.sort();
     names.dedup();
@@ -35,16 +36,37 @@ const FOREIGN_BLOCKS: [(&str, &str); 1] = [("materialization", "endmaterializati
 /// [`FOREIGN_BLOCKS`] block is blanked out: its characters become spaces and its line
 /// breaks stay, so that error lines in the rest of the file are unchanged. A block
 /// without its end tag is left for minijinja to report.
-pub(crate) fn prepare_macro_source(source: &str) -> Cow<'_, str> {
+///
+/// Every macro is defined under [`DEFINED_PREFIX`] + its name, so that a call by bare
+/// name, even from its own file, goes through the macro namespaces: dbt's resolution
+/// order holds everywhere, and each call's `return()` ends that call only.
+pub(crate) fn prepare_macro_source(source: &str) -> String {
     let source = generic_tests_as_macros(source);
-    let blanked = match without_foreign_blocks(&source) {
-        Cow::Owned(blanked) => Some(blanked),
-        Cow::Borrowed(_) => None,
-    };
-    match blanked {
-        Some(blanked) => Cow::Owned(blanked),
-        None => source,
+    let source = without_foreign_blocks(&source);
+    hide_definitions(&source)
+}
+
+/// What a macro is defined as in its prepared file: `{% macro x() %}` defines
+/// `__mart_macro_x`.
+pub(crate) const DEFINED_PREFIX: &str = "__mart_macro_";
+
+/// `{% macro name(` -> `{% macro __mart_macro_name(`.
+fn hide_definitions(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + 256);
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some((start, keyword)) = next_tag(source, from, |k| k == "macro") {
+        let keyword_at = start + source[start..].find(keyword).unwrap_or(0);
+        let after = keyword_at + keyword.len();
+        let rest = &source[after..];
+        let name_at = after + (rest.len() - rest.trim_start().len());
+        out.push_str(&source[copied..name_at]);
+        out.push_str(DEFINED_PREFIX);
+        copied = name_at;
+        from = name_at;
     }
+    out.push_str(&source[copied..]);
+    out
 }
 
 /// `{% test name(` -> `{% macro test_name(` and `{% endtest %}` -> `{% endmacro %}`.
@@ -208,11 +230,11 @@ mod tests {
             prepare_macro_source(
                 "{%- test  is_even(model, column_name) -%}\nx\n{%- endtest %}{% testing %}"
             ),
-            "{%- macro  test_is_even(model, column_name) -%}\nx\n{%- endmacro %}{% testing %}"
+            "{%- macro  __mart_macro_test_is_even(model, column_name) -%}\nx\n{%- endmacro %}{% testing %}"
         );
-        assert!(matches!(
-            prepare_macro_source("{% macro m() %}{% endmacro %}"),
-            Cow::Borrowed(_)
-        ));
+        assert_eq!(
+            prepare_macro_source("{% macro m() %}{{ m2() }}{% endmacro %}{%+macro\tm2() %}{% endmacro %}"),
+            "{% macro __mart_macro_m() %}{{ m2() }}{% endmacro %}{%+macro\t__mart_macro_m2() %}{% endmacro %}"
+        );
     }
 }

@@ -239,12 +239,14 @@ pub(crate) fn call_macro(
 }
 
 fn macro_in(module: &State, def: &MacroDef, name: &str) -> Result<Value, Error> {
-    module.lookup(name).ok_or_else(|| {
-        Error::new(
-            ErrorKind::UnknownFunction,
-            format!("macro '{name}' is no longer defined in {}", def.template),
-        )
-    })
+    module
+        .lookup(&format!("{}{name}", crate::macros::DEFINED_PREFIX))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::UnknownFunction,
+                format!("macro '{name}' is no longer defined in {}", def.template),
+            )
+        })
 }
 
 /// The keyword arguments of a call, when its last argument holds them.

@@ -4,6 +4,8 @@
 mod adapter_api;
 mod airflow;
 mod data_tests;
+mod dbt_macros;
+mod deps;
 mod docs;
 mod fan_platform;
 mod harness;

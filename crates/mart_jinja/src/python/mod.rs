@@ -10,6 +10,7 @@
 mod convert;
 mod datetime;
 mod dict;
+mod filters;
 mod globals;
 mod list;
 mod modules;
@@ -51,6 +52,7 @@ pub fn register(env: &mut Environment<'static>) {
     });
     env.add_filter(rewrite::PERCENT_FILTER, percent_format);
     globals::register(env);
+    filters::register(env);
     env.add_global("modules", Value::from_object(modules::Modules));
 }
 
