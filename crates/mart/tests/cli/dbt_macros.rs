@@ -3,6 +3,8 @@
 //! run-operation, where `execute` is true as in a compiled model) whose query must give
 //! the text the case expects, or whose render must fail with the case's error.
 
+#![allow(clippy::unwrap_used)]
+
 use serde::Deserialize;
 
 use crate::harness::{repo_root, TestProject};

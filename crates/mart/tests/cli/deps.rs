@@ -2,6 +2,8 @@
 //! package from a bare repository over file://, with package-lock.yml; and the errors
 //! of a missing package and a bad revision.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::Command;
 
