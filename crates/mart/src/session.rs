@@ -20,6 +20,8 @@ pub struct Session {
     pub target: Target,
     pub env: Arc<JinjaEnv>,
     pub manifest: Arc<Manifest>,
+    /// The command's id and start, shared by the Jinja context and the artifacts.
+    pub invocation: mart_artifacts::Invocation,
     macro_file_count: usize,
     pub printer: Printer,
 }
@@ -110,7 +112,10 @@ impl Session {
         let target = load_target_for(global, &root, &config)?;
         let vars = parse_vars(global.vars.as_deref())?;
         let packages = package_configs(&root, &config)?;
-        let settings = Manifest::env_settings(&config, &packages, &target, &vars);
+        let invocation = mart_artifacts::Invocation::new(env!("CARGO_PKG_VERSION"));
+        let mut settings = Manifest::env_settings(&config, &packages, &target, &vars);
+        settings.invocation_id = invocation.invocation_id.clone();
+        settings.run_started_at = Some(invocation.started);
         let cache = parse_cache_path(&root, &config);
         let build = build_id();
         let saved = if global.no_partial_parse {
@@ -154,11 +159,14 @@ impl Session {
         // The manifest lives until the process exits: freeing a large project's nodes one
         // by one would cost a command about as much as reading them.
         std::mem::forget(Arc::clone(&manifest));
+        let graph_of = Arc::clone(&manifest);
+        env.set_graph(Box::new(move || mart_artifacts::graph_context(&graph_of)));
         Ok(Session {
             root,
             target,
             env: Arc::new(env),
             manifest,
+            invocation,
             macro_file_count,
             printer,
         })

@@ -12,7 +12,7 @@ mod run_results;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use manifest::{build_manifest, ManifestNode, ManifestV12, MANIFEST_SCHEMA};
+pub use manifest::{build_manifest, graph_context, ManifestNode, ManifestV12, MANIFEST_SCHEMA};
 pub use run_results::{
     build_run_results, merge_retry, status_word, RunResult, RunResultsV6, RUN_RESULTS_SCHEMA,
 };
@@ -23,6 +23,8 @@ pub struct Invocation {
     pub invocation_id: String,
     pub generated_at: String,
     pub mart_version: String,
+    /// When the command started (dbt's `run_started_at`).
+    pub started: SystemTime,
 }
 
 impl Invocation {
@@ -32,6 +34,15 @@ impl Invocation {
             invocation_id: invocation_id(now),
             generated_at: timestamp(now),
             mart_version: mart_version.to_string(),
+            started: now,
+        }
+    }
+
+    /// The same invocation, its artifacts generated now.
+    pub fn generated_now(&self) -> Self {
+        Self {
+            generated_at: timestamp(SystemTime::now()),
+            ..self.clone()
         }
     }
 }

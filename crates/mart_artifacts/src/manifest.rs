@@ -186,42 +186,7 @@ pub fn build_manifest(
     })
     .into_iter()
     .collect::<Result<_, serde_json::Error>>()?;
-    let sources = manifest
-        .sources
-        .values()
-        .map(|s| {
-            let table = &s.table;
-            let path = table.file.path.to_string_lossy().replace('\\', "/");
-            let source = ManifestSource {
-                database: s.relation.database.clone(),
-                schema: s.relation.schema.clone(),
-                name: table.name.clone(),
-                resource_type: "source".into(),
-                package_name: s.package().to_string(),
-                path: path.clone(),
-                original_file_path: path,
-                unique_id: s.id.to_string(),
-                fqn: manifest
-                    .dag
-                    .node(&s.id)
-                    .map(|n| n.fqn.clone())
-                    .unwrap_or_default(),
-                source_name: table.source_name.clone(),
-                source_description: table.source_description.clone(),
-                loader: table.loader.clone(),
-                identifier: table.identifier.clone(),
-                loaded_at_field: table.loaded_at_field.clone(),
-                description: table.description.clone(),
-                columns: columns(&table.columns),
-                meta: table.meta.clone(),
-                source_meta: Map::new(),
-                tags: table.tags.clone(),
-                config: Map::from_iter([("enabled".to_string(), Value::Bool(true))]),
-                relation_name: Some(s.relation.to_string()),
-            };
-            (s.id.to_string(), source)
-        })
-        .collect();
+    let sources = sources_of(manifest);
     let macros = env
         .macros()
         .map(|(package, name, file)| {
@@ -292,6 +257,72 @@ pub fn build_manifest(
         saved_queries: Map::new(),
         semantic_models: Map::new(),
         unit_tests: Map::new(),
+    })
+}
+
+/// The manifest's `sources`, by unique id.
+fn sources_of(manifest: &Manifest) -> BTreeMap<String, ManifestSource> {
+    manifest
+        .sources
+        .values()
+        .map(|s| {
+            let table = &s.table;
+            let path = table.file.path.to_string_lossy().replace('\\', "/");
+            let source = ManifestSource {
+                database: s.relation.database.clone(),
+                schema: s.relation.schema.clone(),
+                name: table.name.clone(),
+                resource_type: "source".into(),
+                package_name: s.package().to_string(),
+                path: path.clone(),
+                original_file_path: path,
+                unique_id: s.id.to_string(),
+                fqn: manifest
+                    .dag
+                    .node(&s.id)
+                    .map(|n| n.fqn.clone())
+                    .unwrap_or_default(),
+                source_name: table.source_name.clone(),
+                source_description: table.source_description.clone(),
+                loader: table.loader.clone(),
+                identifier: table.identifier.clone(),
+                loaded_at_field: table.loaded_at_field.clone(),
+                description: table.description.clone(),
+                columns: columns(&table.columns),
+                meta: table.meta.clone(),
+                source_meta: Map::new(),
+                tags: table.tags.clone(),
+                config: Map::from_iter([("enabled".to_string(), Value::Bool(true))]),
+                relation_name: Some(s.relation.to_string()),
+            };
+            (s.id.to_string(), source)
+        })
+        .collect()
+}
+
+/// dbt's `graph` context variable: the manifest's nodes and sources (without compiled SQL),
+/// and its other sections, which mart does not have yet, empty.
+pub fn graph_context(manifest: &Manifest) -> serde_json::Value {
+    let nodes: Map<String, Value> = manifest
+        .nodes
+        .values()
+        .map(|n| {
+            let node = manifest_node(manifest, n, None);
+            (
+                n.id.to_string(),
+                serde_json::to_value(&node).unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    let sources = serde_json::to_value(sources_of(manifest)).unwrap_or(Value::Null);
+    serde_json::json!({
+        "nodes": nodes,
+        "sources": sources,
+        "exposures": {},
+        "metrics": {},
+        "groups": {},
+        "semantic_models": {},
+        "saved_queries": {},
     })
 }
 

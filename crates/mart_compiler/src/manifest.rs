@@ -159,6 +159,7 @@ impl Manifest {
             vars,
             package_vars,
             dispatch: config.dispatch.clone(),
+            ..EnvSettings::default()
         }
     }
 

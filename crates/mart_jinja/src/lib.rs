@@ -15,6 +15,7 @@ mod column;
 mod errors;
 mod flags;
 mod functions;
+mod invocation;
 mod macros;
 mod namespaces;
 pub mod python;
@@ -32,6 +33,7 @@ use minijinja::value::Value;
 use minijinja::Environment;
 
 use crate::namespaces::{MacroDef, MacroRef, PackageNamespace, Registry};
+pub use invocation::GraphBuilder;
 pub use namespaces::INTERNAL_PACKAGE;
 pub use query::{QueryRunner, QueryTable};
 pub use relation::{Policy, RelationType, RelationValue};
@@ -49,6 +51,10 @@ pub struct EnvSettings {
     pub package_vars: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
     /// The root project's `dispatch:`: macro namespace -> the packages to search.
     pub dispatch: BTreeMap<String, Vec<String>>,
+    /// The command's id (also in its artifacts) and start time, for `invocation_id` and
+    /// `run_started_at`; the environment's creation when not given.
+    pub invocation_id: String,
+    pub run_started_at: Option<std::time::SystemTime>,
 }
 
 /// The environment: globals, filters and the project's macros.
@@ -58,6 +64,7 @@ pub struct JinjaEnv {
     files: HashMap<String, Arc<SourceFile>>,
     registry: Arc<Registry>,
     flags: Arc<flags::Flags>,
+    invocation: Arc<invocation::Invocation>,
 }
 
 /// Where mart's built-in macros (dbt's generic tests) say they come from.
@@ -140,12 +147,30 @@ impl JinjaEnv {
         adapter::register(&mut env, registry.clone());
         let flags = Arc::new(flags::Flags::default());
         env.add_global("flags", Value::from_dyn_object(flags.clone()));
+        let invocation = invocation::register(
+            &mut env,
+            &settings.invocation_id,
+            settings
+                .run_started_at
+                .unwrap_or_else(std::time::SystemTime::now),
+        );
         Ok(Self {
             env,
             files,
             registry,
             flags,
+            invocation,
         })
+    }
+
+    /// `selected_resources`: the unique ids the command selected.
+    pub fn set_selected_resources(&self, ids: Vec<String>) {
+        self.invocation.set_selected(ids);
+    }
+
+    /// What `graph` holds, built the first time a template reads it.
+    pub fn set_graph(&self, builder: invocation::GraphBuilder) {
+        self.invocation.set_graph(builder);
     }
 
     /// Sets dbt's `flags` for this invocation (`FULL_REFRESH`, `WHICH`, ...); the ones

@@ -410,3 +410,25 @@ fn dbt_library_macros_dispatch_to_their_postgres_forms() {
         "TEXT|integer|d + ((interval '1 day') * (1))"
     );
 }
+
+#[test]
+fn invocation_context_and_graph() {
+    let settings = EnvSettings {
+        invocation_id: "0000-id".into(),
+        run_started_at: Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(86_400)),
+        ..EnvSettings::default()
+    };
+    let jinja = JinjaEnv::new(&settings, &[]).unwrap();
+    jinja.set_selected_resources(vec!["model.p.a".into(), "model.p.b".into()]);
+    jinja.set_graph(Box::new(|| {
+        serde_json::json!({"nodes": {"model.p.a": {"name": "a", "config": {"materialized": "view"}}}, "sources": {}})
+    }));
+    let model = file(
+        "models/m.sql",
+        "{{ invocation_id }}|{{ run_started_at.strftime('%Y-%m-%d %H:%M %Z') }}|{{ selected_resources | join(',') }}|{% for id, node in graph.nodes.items() %}{{ id }}={{ node.config.materialized }}{% endfor %}|{{ graph.sources | length }}",
+    );
+    assert_eq!(
+        jinja.render(&model, &compile_scope()).unwrap(),
+        "0000-id|1970-01-02 00:00 UTC|model.p.a,model.p.b|model.p.a=view|0"
+    );
+}

@@ -34,7 +34,7 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
     let last_sql = compiled.last().map(|c| c.sql.clone()).unwrap_or_default();
     let compiled_sql: BTreeMap<NodeId, String> =
         compiled.into_iter().map(|c| (c.id, c.sql)).collect();
-    let invocation = mart_artifacts::Invocation::new(env!("CARGO_PKG_VERSION"));
+    let invocation = session.invocation.generated_now();
     super::write_manifest(&session, &compiled_sql, &invocation)?;
     let count = |t: ResourceType| {
         compiled_sql

@@ -44,7 +44,7 @@ fn generate(global: &GlobalArgs, args: &DocsGenerateArgs) -> Result<Outcome, Dia
         .into_iter()
         .map(|c| (c.id, c.sql))
         .collect();
-    let invocation = mart_artifacts::Invocation::new(env!("CARGO_PKG_VERSION"));
+    let invocation = session.invocation.generated_now();
     super::write_manifest(&session, &compiled, &invocation)?;
     let catalog = if args.empty_catalog {
         Catalog::default()

@@ -146,6 +146,9 @@ pub(crate) fn execute(
     session
         .env
         .set_flags(flags.as_object().cloned().unwrap_or_default());
+    session
+        .env
+        .set_selected_resources(selected.iter().map(|id| id.to_string()).collect());
     let (outcome, results, elapsed) = run_nodes(&session, args, plan, &selected)?;
     write_artifacts(&session, &results, elapsed, record, None)?;
     Ok(outcome)
@@ -229,7 +232,7 @@ pub(crate) fn write_artifacts(
     record: serde_json::Map<String, serde_json::Value>,
     previous: Option<&RunResultsV6>,
 ) -> Result<(), Diagnostic> {
-    let invocation = Invocation::new(env!("CARGO_PKG_VERSION"));
+    let invocation = session.invocation.generated_now();
     let compiled: BTreeMap<NodeId, String> = results
         .iter()
         .filter_map(|r| r.compiled_sql.clone().map(|sql| (r.id.clone(), sql)))

@@ -11,7 +11,7 @@ use crate::Outcome;
 
 pub fn run(global: &GlobalArgs) -> Result<Outcome, Diagnostics> {
     let session = Session::load(global)?;
-    let invocation = mart_artifacts::Invocation::new(env!("CARGO_PKG_VERSION"));
+    let invocation = session.invocation.generated_now();
     super::write_manifest(&session, &BTreeMap::new(), &invocation)?;
     session.printer.info(&session.found_line());
     let path = session.manifest.target_dir.join("manifest.json");

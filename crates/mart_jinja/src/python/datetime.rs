@@ -20,6 +20,17 @@ pub struct PyDateTime {
     pub(super) tz: Option<PyTz>,
 }
 
+impl PyDateTime {
+    /// `at` as an aware UTC datetime, as dbt's `run_started_at` is.
+    pub fn utc(at: std::time::SystemTime) -> Self {
+        let naive = chrono::DateTime::<Utc>::from(at).naive_utc();
+        PyDateTime {
+            naive,
+            tz: Some(PyTz::utc()),
+        }
+    }
+}
+
 impl From<PyDateTime> for Value {
     fn from(dt: PyDateTime) -> Value {
         Value::from_object(dt)

@@ -29,6 +29,7 @@ use minijinja::value::{Kwargs, Object, Rest, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State};
 
 pub use convert::{is_python, to_python};
+pub use datetime::PyDateTime;
 pub use dict::PyDict;
 pub use globals::DBT_VERSION;
 pub use list::{PyList, PySet};
