@@ -573,3 +573,27 @@ fn installed_packages_load_as_projects_of_their_own() {
         )
     );
 }
+
+#[test]
+fn project_config_values_render_jinja_and_disable_package_nodes() {
+    let fx = Fixture::new(
+        "config_jinja",
+        &[
+            (
+                "dbt_project.yml",
+                "name: learn\nprofile: learn\nvars:\n  load_pkg: false\nmodels:\n  learn:\n    +schema: \"{{ target.schema }}_x\"\n    +post-hook: \"{{ this }} stays for run time\"\n  pkg:\n    +enabled: \"{{ var('load_pkg', true) }}\"\n",
+            ),
+            ("models/a.sql", "select 1"),
+            ("dbt_packages/pkg/dbt_project.yml", "name: pkg\n"),
+            ("dbt_packages/pkg/models/p.sql", "select 2"),
+        ],
+    );
+    let (manifest, _) = fx.build().unwrap();
+    let a = manifest.node(&NodeId::new("model.learn.a")).unwrap();
+    assert_eq!(a.relation.schema, "analytics_analytics_x");
+    assert_eq!(
+        a.config.raw["post_hook"],
+        serde_json::json!(["{{ this }} stays for run time"])
+    );
+    assert!(manifest.node(&NodeId::new("model.pkg.p")).is_none());
+}

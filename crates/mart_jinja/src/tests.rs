@@ -432,3 +432,63 @@ fn invocation_context_and_graph() {
         "0000-id|1970-01-02 00:00 UTC|model.p.a,model.p.b|model.p.a=view|0"
     );
 }
+
+#[test]
+fn dispatch_follows_the_search_order_and_names_what_it_searched() {
+    let mut settings = EnvSettings {
+        project_name: "learn".into(),
+        ..EnvSettings::default()
+    };
+    settings
+        .dispatch
+        .insert("pkg".into(), vec!["learn".into(), "pkg".into()]);
+    let macro_file = |package: &str, path: &str, text: &str| mart_project::MacroFile {
+        package: package.into(),
+        file: file(path, text),
+    };
+    let jinja = JinjaEnv::new(
+        &settings,
+        &[
+            macro_file(
+                "pkg",
+                "dbt_packages/pkg/macros/m.sql",
+                "{% macro greet(x) %}{{ return(adapter.dispatch('greet', 'pkg')(x)) }}{% endmacro %}{% macro default__greet(x) %}pkg {{ x }}{% endmacro %}{% macro postgres__shout(x) %}PKG {{ x }}{% endmacro %}{% macro default__shout(x) %}pkg {{ x }}{% endmacro %}{% macro only_here() %}{% endmacro %}",
+            ),
+            macro_file(
+                "learn",
+                "macros/over.sql",
+                "{% macro default__shout(x) %}root {{ x }}{% endmacro %}",
+            ),
+        ],
+    )
+    .unwrap();
+    let scope = compile_scope();
+    let render = |text: &str| {
+        jinja
+            .render(&file("models/m.sql", text), &scope)
+            .map_err(|d| d.message)
+    };
+    assert_eq!(render("{{ pkg.greet('a') }}"), Ok("pkg a".into()));
+    // The root project's default__ comes before the package's postgres__: packages are
+    // searched in order, each for postgres__ then default__.
+    assert_eq!(
+        render("{{ adapter.dispatch('shout', 'pkg')('b') }}"),
+        Ok("root b".into())
+    );
+    assert_eq!(
+        render("{{ adapter.dispatch('nothing', 'pkg')() }}"),
+        Err("unknown function: In dispatch: no macro named 'nothing' found within namespace 'pkg'; searched for 'learn.postgres__nothing', 'learn.default__nothing', 'pkg.postgres__nothing', 'pkg.default__nothing'".into())
+    );
+    assert_eq!(
+        render("{{ adapter.dispatch('greet', 'nope')() }}"),
+        Err("In dispatch: macro namespace 'nope' is not a package of this project; install it with `mart deps` or fix the name".into())
+    );
+    assert_eq!(
+        render("{{ only_here() }}"),
+        Err("unknown function: macro 'only_here' is defined in package 'pkg', not in this project; call it as pkg.only_here()".into())
+    );
+    assert_eq!(
+        render("{{ pkg.only_hre() }}"),
+        Err("unknown function: package 'pkg' has no macro named 'only_hre'; did you mean pkg.only_here?".into())
+    );
+}

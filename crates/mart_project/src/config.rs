@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use mart_diagnostics::{Code, Diagnostic};
 use serde_json::Value;
 
 /// One layer of configuration: key -> value, keys normalised (`+` and `-` removed).
@@ -520,4 +521,84 @@ mod tests {
             "config 'materialized' must be a string, found a list"
         );
     }
+}
+
+/// The config keys dbt 1.10 and dbt-postgres know (models, seeds, snapshots, tests,
+/// sources), plus mart's `static_analysis`. Any other key is kept (dbt keeps custom
+/// configs) but warned about, since it is most often a typo.
+pub const KNOWN_CONFIG_KEYS: &[&str] = &[
+    "access",
+    "alias",
+    "batch_size",
+    "begin",
+    "check_cols",
+    "column_types",
+    "concurrent_batches",
+    "contract",
+    "database",
+    "dbt_valid_to_current",
+    "delimiter",
+    "docs",
+    "enabled",
+    "error_if",
+    "event_time",
+    "fail_calc",
+    "freshness",
+    "full_refresh",
+    "grants",
+    "group",
+    "hard_deletes",
+    "incremental_predicates",
+    "incremental_strategy",
+    "indexes",
+    "invalidate_hard_deletes",
+    "limit",
+    "loaded_at_field",
+    "lookback",
+    "materialized",
+    "merge_exclude_columns",
+    "merge_update_columns",
+    "meta",
+    "on_configuration_change",
+    "on_schema_change",
+    "persist_docs",
+    "post_hook",
+    "pre_hook",
+    "quote_columns",
+    "quoting",
+    "schema",
+    "severity",
+    "snapshot_meta_column_names",
+    "sql_header",
+    "static_analysis",
+    "store_failures",
+    "store_failures_as",
+    "strategy",
+    "tags",
+    "target_database",
+    "target_schema",
+    "unique_key",
+    "unlogged",
+    "updated_at",
+    "warn_if",
+    "where",
+];
+
+/// A warning for a config key dbt does not know, at `span`, with the closest known key.
+pub fn unknown_config_warning(key: &str, span: mart_diagnostics::Span) -> Diagnostic {
+    let normalized = normalize_key(key);
+    let d = Diagnostic::warning(
+        Code::Config,
+        format!("unknown config '{key}'; it is kept in the node's config but does nothing"),
+    )
+    .with_span(span);
+    match mart_diagnostics::closest_name(&normalized, KNOWN_CONFIG_KEYS.iter().copied()) {
+        Some(close) => d.with_help(format!("did you mean '{close}'?")),
+        None => d.with_help("check the key against dbt's list of configs"),
+    }
+}
+
+/// Whether `key` (as written, `+` and dashes allowed) is a config dbt knows.
+pub fn is_known_config(key: &str) -> bool {
+    KNOWN_CONFIG_KEYS.contains(&normalize_key(key).as_str())
 }

@@ -256,6 +256,7 @@ impl Project {
     }
 
     fn add_properties(&mut self, props: PropertyFile, errors: &mut Diagnostics) {
+        self.warnings.extend(props.warnings);
         let entries = props
             .models
             .into_iter()

@@ -168,7 +168,7 @@ impl ProjectConfig {
                 Code::ProjectFile,
                 format!("'{old}' is deprecated since dbt 1.0; it is read as '{new}'"),
             )
-            .with_span(yaml::entry_span(&file, old))
+            .with_span(yaml::key_span(&file, old))
             .with_help(format!("rename the key to '{new}'"))
         };
         if raw.model_paths.is_none() && raw.source_paths.is_some() {
@@ -198,6 +198,17 @@ impl ProjectConfig {
             .collect();
         let vars = project_vars(&name, raw.vars);
         let tree = |v: Option<serde_yaml::Value>| ConfigTree::new(v.map(yaml::to_json));
+        let (models, seeds, snapshots, tests) = (
+            tree(raw.models),
+            tree(raw.seeds),
+            tree(raw.snapshots),
+            tree(raw.tests),
+        );
+        for t in [&models, &seeds, &snapshots, &tests] {
+            if let Some(root) = &t.root {
+                unknown_configs_in_tree(&file, root, &mut warnings);
+            }
+        }
         Ok(Self {
             version: raw.version.map(|v| match v {
                 serde_yaml::Value::String(s) => s,
@@ -235,10 +246,10 @@ impl ProjectConfig {
             warnings,
             on_run_start: hook_list(raw.on_run_start),
             on_run_end: hook_list(raw.on_run_end),
-            models: tree(raw.models),
-            seeds: tree(raw.seeds),
-            snapshots: tree(raw.snapshots),
-            tests: tree(raw.tests),
+            models,
+            seeds,
+            snapshots,
+            tests,
             name,
             file,
         })
@@ -302,7 +313,7 @@ fn unknown_key_warnings(file: &Arc<SourceFile>) -> Result<Vec<Diagnostic>, Diagn
                 Code::ProjectFile,
                 format!("unknown key '{key}' in the project file; it is ignored"),
             )
-            .with_span(yaml::entry_span(file, key));
+            .with_span(yaml::key_span(file, key));
             match mart_diagnostics::closest_name(key, PROJECT_KEYS) {
                 Some(close) => d.with_help(format!("did you mean '{close}'?")),
                 None => d.with_help("remove it, or check dbt's list of dbt_project.yml keys"),
@@ -327,7 +338,7 @@ fn check_dbt_version(
     };
     let (major, minor, patch) = DBT_COMPATIBILITY_VERSION;
     let have = format!("{major}.{minor}.{patch}");
-    let at = || yaml::entry_span(file, "require-dbt-version");
+    let at = || yaml::key_span(file, "require-dbt-version");
     for range in ranges.iter().flat_map(|r| r.split(',')) {
         let range = range.trim();
         let op_len = range
@@ -391,7 +402,7 @@ fn check_quoting(
                 Code::ProjectFile,
                 format!("quoting: unknown key '{key}'"),
             )
-            .with_span(yaml::entry_span(file, key))
+            .with_span(yaml::key_span(file, key))
             .with_help("quoting takes database, schema and identifier"));
         }
         if value.as_bool() == Some(false) {
@@ -399,7 +410,7 @@ fn check_quoting(
                 Code::ProjectFile,
                 format!("quoting: {key}: false is not supported by mart yet: it always quotes identifiers"),
             )
-            .with_span(yaml::entry_span(file, key))
+            .with_span(yaml::key_span(file, key))
             .with_help("remove the setting; quoted lower-case names behave like unquoted ones in PostgreSQL"));
         }
     }
@@ -481,6 +492,31 @@ impl ConfigTree {
     }
 }
 
+/// A warning for each config key of a `models:`/`seeds:`/... tree that dbt does not know:
+/// `+key`s, and plain keys holding a value rather than a folder.
+fn unknown_configs_in_tree(
+    file: &Arc<SourceFile>,
+    level: &serde_json::Value,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let Some(map) = level.as_object() else {
+        return;
+    };
+    for (key, value) in map {
+        let is_config = key.starts_with('+')
+            || !value.is_object()
+            || MAPPING_CONFIG_KEYS.contains(&key.as_str());
+        if !is_config {
+            unknown_configs_in_tree(file, value, warnings);
+        } else if !crate::config::is_known_config(key) {
+            warnings.push(crate::config::unknown_config_warning(
+                key,
+                yaml::key_span(file, key),
+            ));
+        }
+    }
+}
+
 /// The configs set directly at one level of the tree (not in its sub-folders).
 fn configs_at(level: &serde_json::Value) -> ConfigMap {
     let Some(map) = level.as_object() else {
@@ -526,6 +562,74 @@ mod tests {
         assert_eq!(project.clean_targets, vec!["target"]);
         assert_eq!(project.vars["a"], json!(1));
         assert_eq!(project.vars["b"], json!("two"));
+    }
+
+    #[test]
+    fn dbt_project_keys_as_dbt_reads_them() {
+        let project = parse(
+            "name: learn\nsource-paths: [src]\ndata-paths: [data]\nmodle-paths: [x]\nrequire-dbt-version: [\">=1.3.0\", \"<3.0.0\"]\ndispatch:\n  - macro_namespace: dbt_utils\n    search_order: [learn, dbt_utils]\nmodels:\n  learn:\n    +materialised: table\n    staging:\n      +tags: [a]\n",
+        );
+        assert_eq!(project.model_paths, vec!["src"]);
+        assert_eq!(project.seed_paths, vec!["data"]);
+        assert_eq!(project.dispatch["dbt_utils"], vec!["learn", "dbt_utils"]);
+        let warnings: Vec<(String, (usize, usize), Option<String>)> = project
+            .warnings
+            .iter()
+            .map(|w| {
+                (
+                    w.message.clone(),
+                    w.span.as_ref().map(|s| s.line_col()).unwrap_or_default(),
+                    w.help.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                (
+                    "unknown key 'modle-paths' in the project file; it is ignored".to_string(),
+                    (4, 1),
+                    Some("did you mean 'model-paths'?".to_string())
+                ),
+                (
+                    "'source-paths' is deprecated since dbt 1.0; it is read as 'model-paths'".into(),
+                    (2, 1),
+                    Some("rename the key to 'model-paths'".into())
+                ),
+                (
+                    "'data-paths' is deprecated since dbt 1.0; it is read as 'seed-paths'".into(),
+                    (3, 1),
+                    Some("rename the key to 'seed-paths'".into())
+                ),
+                (
+                    "unknown config '+materialised'; it is kept in the node's config but does nothing".into(),
+                    (11, 5),
+                    Some("did you mean 'materialized'?".into())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn require_dbt_version_outside_mart_s_is_an_error() {
+        let err = ProjectConfig::parse(Arc::new(SourceFile::new(
+            "dbt_project.yml",
+            "name: p\nrequire-dbt-version: \">=2.0.0\"\n",
+        )))
+        .unwrap_err();
+        assert_eq!(
+            err.message,
+            "this project requires dbt >=2.0.0; mart behaves as dbt 1.10.0"
+        );
+        assert_eq!(err.span.unwrap().line_col(), (2, 1));
+        let err = ProjectConfig::parse(Arc::new(SourceFile::new(
+            "dbt_project.yml",
+            "name: p\nquoting:\n  identifier: false\n",
+        )))
+        .unwrap_err();
+        assert!(err
+            .message
+            .starts_with("quoting: identifier: false is not supported"));
     }
 
     #[test]

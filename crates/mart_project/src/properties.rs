@@ -158,6 +158,8 @@ pub struct PropertyFile {
     pub seeds: Vec<NodeProperties>,
     pub snapshots: Vec<NodeProperties>,
     pub sources: Vec<SourceTable>,
+    /// Config keys dbt does not know, and the like.
+    pub warnings: Vec<Diagnostic>,
 }
 
 pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagnostic> {
@@ -203,11 +205,24 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
             });
         }
     }
+    let models = nodes(raw.models);
+    let seeds = nodes(raw.seeds);
+    let snapshots = nodes(raw.snapshots);
+    let warnings = models
+        .iter()
+        .chain(&seeds)
+        .chain(&snapshots)
+        .flat_map(|n| n.config.keys())
+        .chain(sources.iter().flat_map(|s| s.config.keys()))
+        .filter(|k| !crate::config::is_known_config(k))
+        .map(|k| crate::config::unknown_config_warning(k, yaml::key_span(file, k)))
+        .collect();
     Ok(PropertyFile {
-        models: nodes(raw.models),
-        seeds: nodes(raw.seeds),
-        snapshots: nodes(raw.snapshots),
+        models,
+        seeds,
+        snapshots,
         sources,
+        warnings,
     })
 }
 

@@ -70,6 +70,45 @@ pub fn entry_span(file: &Arc<SourceFile>, value: &str) -> Span {
     Span::new(file.clone(), index.line_range(1))
 }
 
+/// Where the mapping key `key` is first written: as given, with dbt's `+` prefix, or
+/// with dashes for underscores (`pre-hook`); the whole first line when nowhere.
+pub fn key_span(file: &Arc<SourceFile>, key: &str) -> Span {
+    let bare = key.trim_start_matches('+');
+    let dashed = bare.replace('_', "-");
+    let spellings = [
+        bare.to_string(),
+        format!("+{bare}"),
+        dashed.clone(),
+        format!("+{dashed}"),
+    ];
+    let text = &file.text;
+    let index = LineIndex::new(text);
+    for line in 1..=index.line_count() {
+        let range = index.line_range(line);
+        let Some(content) = text.get(range.clone()) else {
+            continue;
+        };
+        let trimmed = content.trim_start().trim_start_matches("- ").trim_start();
+        let at = range.start + (content.len() - trimmed.len());
+        for spelling in &spellings {
+            let quoted = [
+                spelling.clone(),
+                format!("\"{spelling}\""),
+                format!("'{spelling}'"),
+            ];
+            for written in quoted {
+                if trimmed
+                    .strip_prefix(written.as_str())
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+                {
+                    return Span::new(file.clone(), at..at + written.len());
+                }
+            }
+        }
+    }
+    Span::new(file.clone(), index.line_range(1))
+}
+
 /// Converts YAML to JSON values (configs are kept as JSON: artifacts and Jinja share them).
 pub(crate) fn to_json(value: serde_yaml::Value) -> serde_json::Value {
     match value {
@@ -115,6 +154,17 @@ pub(crate) fn key_string(key: serde_yaml::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_spans_find_every_spelling() {
+        let file = Arc::new(SourceFile::new(
+            "p.yml",
+            "models:\n  a:\n    +pre-hook: x\n    - 'materialised': y\n",
+        ));
+        assert_eq!(key_span(&file, "pre_hook").line_col(), (3, 5));
+        assert_eq!(key_span(&file, "materialised").line_col(), (4, 7));
+        assert_eq!(key_span(&file, "nope").line_col(), (1, 1));
+    }
 
     #[test]
     fn parse_error_points_at_line() {
