@@ -443,86 +443,6 @@ fn string_map(raw: &ConfigMap, key: &str) -> Result<BTreeMap<String, String>, Co
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn map(v: Value) -> ConfigMap {
-        serde_json::from_value(v).unwrap()
-    }
-
-    #[test]
-    fn later_layers_override_and_tags_accumulate() {
-        let mut base = map(json!({"materialized": "view", "tags": "a", "meta": {"x": 1}}));
-        merge_into(
-            &mut base,
-            &map(
-                json!({"+materialized": "table", "+tags": ["b", "a"], "meta": {"y": 2}, "pre-hook": "select 1"}),
-            ),
-        );
-        assert_eq!(
-            Value::Object(base.into_iter().collect()),
-            json!({"materialized": "table", "tags": ["a", "b"], "meta": {"x": 1, "y": 2}, "pre_hook": ["select 1"]})
-        );
-    }
-
-    #[test]
-    fn typed_fields_and_errors() {
-        let cfg =
-            NodeConfig::from_map(map(json!({"tags": "daily", "enabled": false})), "view").unwrap();
-        assert_eq!(cfg.materialized, Materialization::View);
-        assert_eq!(cfg.tags, vec!["daily"]);
-        assert!(!cfg.enabled);
-        let cfg = NodeConfig::from_map(
-            map(json!({
-                "indexes": [{"columns": ["a", "b"], "unique": true}, {"columns": "c", "type": "hash"}],
-                "grants": {"select": "reporter", "+insert": ["a", "b"]},
-                "persist_docs": {"relation": true},
-            })),
-            "table",
-        )
-        .unwrap();
-        assert_eq!(
-            cfg.indexes,
-            [
-                IndexConfig {
-                    columns: vec!["a".into(), "b".into()],
-                    unique: true,
-                    method: None
-                },
-                IndexConfig {
-                    columns: vec!["c".into()],
-                    unique: false,
-                    method: Some("hash".into())
-                },
-            ]
-        );
-        assert_eq!(cfg.grants["select"], ["reporter"]);
-        assert_eq!(cfg.grants["insert"], ["a", "b"]);
-        assert_eq!(
-            cfg.persist_docs,
-            PersistDocs {
-                relation: true,
-                columns: false
-            }
-        );
-        let err =
-            NodeConfig::from_map(map(json!({"grants": {"drop;": "x"}})), "table").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "config 'grants.drop;' must be a privilege such as select, insert, update or delete, found 'drop;'"
-        );
-        let err =
-            NodeConfig::from_map(map(json!({"materialized": ["table"]})), "view").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "config 'materialized' must be a string, found a list"
-        );
-    }
-}
-
 /// The config keys dbt 1.10 and dbt-postgres know (models, seeds, snapshots, tests,
 /// sources), plus mart's `static_analysis`. Any other key is kept (dbt keeps custom
 /// configs) but warned about, since it is most often a typo.
@@ -601,4 +521,84 @@ pub fn unknown_config_warning(key: &str, span: mart_diagnostics::Span) -> Diagno
 /// Whether `key` (as written, `+` and dashes allowed) is a config dbt knows.
 pub fn is_known_config(key: &str) -> bool {
     KNOWN_CONFIG_KEYS.contains(&normalize_key(key).as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn map(v: Value) -> ConfigMap {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn later_layers_override_and_tags_accumulate() {
+        let mut base = map(json!({"materialized": "view", "tags": "a", "meta": {"x": 1}}));
+        merge_into(
+            &mut base,
+            &map(
+                json!({"+materialized": "table", "+tags": ["b", "a"], "meta": {"y": 2}, "pre-hook": "select 1"}),
+            ),
+        );
+        assert_eq!(
+            Value::Object(base.into_iter().collect()),
+            json!({"materialized": "table", "tags": ["a", "b"], "meta": {"x": 1, "y": 2}, "pre_hook": ["select 1"]})
+        );
+    }
+
+    #[test]
+    fn typed_fields_and_errors() {
+        let cfg =
+            NodeConfig::from_map(map(json!({"tags": "daily", "enabled": false})), "view").unwrap();
+        assert_eq!(cfg.materialized, Materialization::View);
+        assert_eq!(cfg.tags, vec!["daily"]);
+        assert!(!cfg.enabled);
+        let cfg = NodeConfig::from_map(
+            map(json!({
+                "indexes": [{"columns": ["a", "b"], "unique": true}, {"columns": "c", "type": "hash"}],
+                "grants": {"select": "reporter", "+insert": ["a", "b"]},
+                "persist_docs": {"relation": true},
+            })),
+            "table",
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.indexes,
+            [
+                IndexConfig {
+                    columns: vec!["a".into(), "b".into()],
+                    unique: true,
+                    method: None
+                },
+                IndexConfig {
+                    columns: vec!["c".into()],
+                    unique: false,
+                    method: Some("hash".into())
+                },
+            ]
+        );
+        assert_eq!(cfg.grants["select"], ["reporter"]);
+        assert_eq!(cfg.grants["insert"], ["a", "b"]);
+        assert_eq!(
+            cfg.persist_docs,
+            PersistDocs {
+                relation: true,
+                columns: false
+            }
+        );
+        let err =
+            NodeConfig::from_map(map(json!({"grants": {"drop;": "x"}})), "table").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "config 'grants.drop;' must be a privilege such as select, insert, update or delete, found 'drop;'"
+        );
+        let err =
+            NodeConfig::from_map(map(json!({"materialized": ["table"]})), "view").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "config 'materialized' must be a string, found a list"
+        );
+    }
 }
