@@ -17,7 +17,9 @@ use md5::{Digest, Md5};
 use serde_json::Value;
 
 use crate::loading::Loading;
-use crate::manifest::{config_error, model_value, relation_for, Node, SourceNode};
+use crate::manifest::{
+    config_error, folded_unquoted, model_value, relation_for, Node, SourceNode,
+};
 
 /// What makes a node a test.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -644,7 +646,8 @@ impl TestDraft {
             ResourceType::Test,
             &self.fqn,
             &node_config,
-        )?;
+        )
+        .map(|r| folded_unquoted(r, &project.root.quoting))?;
         Ok(Node {
             id: self.id,
             name: self.name,
@@ -783,6 +786,10 @@ fn jinja_string(text: &str) -> String {
 fn jinja_literal(value: &Value) -> String {
     match value {
         Value::String(s) if is_relation_call(s) => s.trim().to_string(),
+        // dbt renders the Jinja in a test's arguments in the test's context.
+        Value::String(s) if s.contains("{{") || s.contains("{%") => {
+            format!("{}({value})", mart_jinja::RENDER_STRING_FN)
+        }
         Value::Null => "none".into(),
         Value::Array(items) => format!(
             "[{}]",

@@ -463,7 +463,8 @@ fn parse_sql_node(
         resource_type,
         &model.fqn,
         &config,
-    )?;
+    )
+    .map(|r| folded_unquoted(r, &project.root.quoting))?;
     Ok(Node {
         id,
         name: model.name.clone(),
@@ -524,7 +525,8 @@ fn seed_node(
         ResourceType::Seed,
         &seed.fqn,
         &config,
-    )?;
+    )
+    .map(|r| folded_unquoted(r, &project.root.quoting))?;
     Ok(Node {
         id,
         name: seed.name.clone(),
@@ -624,6 +626,18 @@ pub fn config_error_at(file: &Arc<SourceFile>, key: &str, message: String) -> Di
         Some(span) => d.with_span(span),
         None => d.with_path(&file.path),
     }
+}
+
+/// The relation as PostgreSQL resolves it when the project's `quoting:` leaves parts of
+/// it unquoted: those parts fold to lower case, so the quoted names mart writes name the
+/// same relation dbt's unquoted ones do.
+pub(crate) fn folded_unquoted(relation: Relation, quoting: &mart_project::Quoting) -> Relation {
+    let fold = |quoted: bool, part: String| if quoted { part } else { part.to_lowercase() };
+    Relation::new(
+        relation.database.map(|d| fold(quoting.database, d)),
+        fold(quoting.schema, relation.schema),
+        fold(quoting.identifier, relation.identifier),
+    )
 }
 
 /// Schema and alias through generate_schema_name / generate_alias_name: the project's

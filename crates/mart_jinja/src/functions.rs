@@ -57,6 +57,7 @@ pub(crate) fn register(env: &mut Environment<'static>, settings: &crate::EnvSett
         mart_project::env_var(&name, default.as_deref())
     });
     env.add_function("run_query", run_query);
+    env.add_function(crate::RENDER_STRING_FN, render_string);
     env.add_function("statement", crate::statement::statement);
     env.add_function("load_result", crate::statement::load_result);
     env.add_function(
@@ -172,6 +173,18 @@ fn unknown(message: String, name: &str, known: &[String]) -> Error {
         ErrorKind::InvalidOperation,
         format!("{message}{suggestion}"),
     )
+}
+
+/// Renders `text` as a template in the caller's context: what dbt does with a generic
+/// test's arguments that hold Jinja (`expression: "x = {{ dbt_date.day_of_month('d') }}"`).
+fn render_string(state: &State, text: String) -> Result<String, Error> {
+    let context = Value::from_iter(
+        crate::namespaces::FORWARDED
+            .iter()
+            .filter_map(|k| state.lookup(k).map(|v| (*k, v))),
+    );
+    let text = crate::python::rewrite_literals(&text).text;
+    state.env().render_str(&text, context)
 }
 
 fn run_query(state: &State, sql: String) -> Result<Value, Error> {

@@ -67,6 +67,10 @@ pub struct JinjaEnv {
     invocation: Arc<invocation::Invocation>,
 }
 
+/// The function that renders a string as a template in the caller's context; the
+/// compiler wraps generic test arguments holding Jinja in it.
+pub const RENDER_STRING_FN: &str = "__mart_render";
+
 /// Where mart's built-in macros (dbt's generic tests) say they come from.
 pub const BUILTIN_MACRO_PATH: &str = "<mart>/generic_tests.sql";
 

@@ -194,7 +194,7 @@ fn unknown_in_package(registry: &Registry, package: &str, name: &str) -> Error {
 }
 
 /// Context names forwarded from the caller into the macro's module.
-const FORWARDED: [&str; 4] = [SCOPE_KEY, "this", "model", "execute"];
+pub(crate) const FORWARDED: [&str; 4] = [SCOPE_KEY, "this", "model", "execute"];
 
 /// Evaluates the macro's file with the caller's context (so `ref`, `this` and `config`
 /// mean the same inside it as in the calling node) and calls the macro. Positional

@@ -26,7 +26,7 @@ pub use config::{
 };
 pub use env::{add_type_filters, env_var};
 pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target};
-pub use project_file::{ConfigTree, ProjectConfig, PROJECT_FILE_NAMES};
+pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};
 pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};
 pub use stamp::InputStamp;
 pub use yaml::entry_span;

@@ -85,6 +85,8 @@ pub struct ProjectConfig {
     pub raw_vars: serde_json::Map<String, serde_json::Value>,
     /// Findings that do not stop the load: deprecated and unknown keys.
     pub warnings: Vec<Diagnostic>,
+    /// `quoting:`: which parts of relation names are quoted.
+    pub quoting: Quoting,
     pub on_run_start: Vec<String>,
     pub on_run_end: Vec<String>,
     pub models: ConfigTree,
@@ -162,7 +164,7 @@ impl ProjectConfig {
         let raw: RawProjectFile = yaml::parse(&file, Code::ProjectFile)?;
         let mut warnings = unknown_key_warnings(&file)?;
         check_dbt_version(&file, raw.require_dbt_version.as_ref())?;
-        check_quoting(&file, &raw.quoting)?;
+        let quoting = quoting(&file, &raw.quoting)?;
         let renamed = |old: &str, new: &str| {
             Diagnostic::warning(
                 Code::ProjectFile,
@@ -244,6 +246,7 @@ impl ProjectConfig {
             vars,
             raw_vars,
             warnings,
+            quoting,
             on_run_start: hook_list(raw.on_run_start),
             on_run_end: hook_list(raw.on_run_end),
             models,
@@ -390,31 +393,54 @@ fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
     parts.next().is_none().then_some((major, minor, patch))
 }
 
-/// `quoting:` is accepted as dbt-postgres' default (everything quoted); turning quoting
-/// off is not implemented and says so.
-fn check_quoting(
-    file: &Arc<SourceFile>,
-    quoting: &std::collections::BTreeMap<String, serde_yaml::Value>,
-) -> Result<(), Diagnostic> {
-    for (key, value) in quoting {
-        if !["database", "schema", "identifier"].contains(&key.as_str()) {
-            return Err(Diagnostic::error(
-                Code::ProjectFile,
-                format!("quoting: unknown key '{key}'"),
-            )
-            .with_span(yaml::key_span(file, key))
-            .with_help("quoting takes database, schema and identifier"));
-        }
-        if value.as_bool() == Some(false) {
-            return Err(Diagnostic::error(
-                Code::ProjectFile,
-                format!("quoting: {key}: false is not supported by mart yet: it always quotes identifiers"),
-            )
-            .with_span(yaml::key_span(file, key))
-            .with_help("remove the setting; quoted lower-case names behave like unquoted ones in PostgreSQL"));
+/// `quoting:` of the project file: whether the database, schema and identifier of the
+/// nodes' relations are quoted (dbt-postgres quotes all three by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quoting {
+    pub database: bool,
+    pub schema: bool,
+    pub identifier: bool,
+}
+
+impl Default for Quoting {
+    fn default() -> Self {
+        Self {
+            database: true,
+            schema: true,
+            identifier: true,
         }
     }
-    Ok(())
+}
+
+fn quoting(
+    file: &Arc<SourceFile>,
+    raw: &std::collections::BTreeMap<String, serde_yaml::Value>,
+) -> Result<Quoting, Diagnostic> {
+    let mut quoting = Quoting::default();
+    for (key, value) in raw {
+        let Some(quoted) = value.as_bool() else {
+            return Err(Diagnostic::error(
+                Code::ProjectFile,
+                format!("quoting: {key} must be true or false"),
+            )
+            .with_span(yaml::key_span(file, key))
+            .with_help("write `quoting: {identifier: false}`"));
+        };
+        match key.as_str() {
+            "database" => quoting.database = quoted,
+            "schema" => quoting.schema = quoted,
+            "identifier" => quoting.identifier = quoted,
+            _ => {
+                return Err(Diagnostic::error(
+                    Code::ProjectFile,
+                    format!("quoting: unknown key '{key}'"),
+                )
+                .with_span(yaml::key_span(file, key))
+                .with_help("quoting takes database, schema and identifier"))
+            }
+        }
+    }
+    Ok(quoting)
 }
 
 /// dbt allows vars at the top level and scoped by project name; both apply here.

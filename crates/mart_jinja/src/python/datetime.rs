@@ -126,10 +126,13 @@ impl PyDateTime {
     fn now(tz: Option<PyTz>) -> Self {
         let utc = Utc::now().naive_utc();
         match tz {
-            Some(tz) => PyDateTime {
-                naive: utc + tz.offset,
-                tz: Some(tz),
-            },
+            Some(tz) => {
+                let tz = tz.at_utc(utc);
+                PyDateTime {
+                    naive: utc + tz.offset,
+                    tz: Some(tz),
+                }
+            }
             None => PyDateTime {
                 naive: chrono::Local::now().naive_local(),
                 tz: None,
@@ -184,8 +187,11 @@ impl Object for PyDateTime {
             "isoweekday" => Ok(Value::from(n.weekday().number_from_monday())),
             "astimezone" => {
                 let (tz,): (Option<Value>,) = from_args(args)?;
-                let tz = tz_arg(tz.as_ref())?.unwrap_or_else(PyTz::utc);
                 let from = self.tz.as_ref().map_or(0, |t| t.offset.local_minus_utc());
+                let utc = n - TimeDelta::seconds(from.into());
+                let tz = tz_arg(tz.as_ref())?
+                    .unwrap_or_else(PyTz::utc)
+                    .at_utc(utc);
                 let shift = i64::from(tz.offset.local_minus_utc() - from);
                 Ok(PyDateTime {
                     naive: n + TimeDelta::seconds(shift),

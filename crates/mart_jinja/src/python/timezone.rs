@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use chrono::{FixedOffset, Offset, TimeDelta, Utc};
+use chrono::{FixedOffset, Offset, TimeDelta, TimeZone, Utc};
 use minijinja::value::{from_args, Object, ObjectRepr, Value};
 use minijinja::{Error, State};
 
@@ -14,7 +14,11 @@ use super::list::invalid;
 #[derive(Clone, Debug)]
 pub struct PyTz {
     pub(super) name: String,
+    /// The offset in force: for a named zone, the one of the datetime it is attached to
+    /// (or of now, for the zone on its own).
     pub(super) offset: FixedOffset,
+    /// A named zone of the tz database (with its daylight-saving rules).
+    pub(super) zone: Option<chrono_tz::Tz>,
 }
 
 impl PyTz {
@@ -22,6 +26,7 @@ impl PyTz {
         Self {
             name: "UTC".to_string(),
             offset: Utc.fix(),
+            zone: None,
         }
     }
 
@@ -32,20 +37,57 @@ impl PyTz {
         Self {
             name: format!("UTC{offset}"),
             offset,
+            zone: None,
         }
     }
 
     /// `pytz.timezone(name)`.
+    /// `pytz.timezone(name)`: a zone of the tz database.
     pub fn named(name: &str) -> Result<Self, Error> {
-        match name {
-            "UTC" | "utc" | "Etc/UTC" | "GMT" | "Etc/GMT" | "Universal" | "Zulu" => Ok(Self::utc()),
-            _ => Err(invalid(format!(
-                "modules.pytz.timezone('{name}'): mart knows only the UTC timezone; convert in SQL (at time zone '{name}') instead"
-            ))),
+        if matches!(name, "UTC" | "utc" | "Etc/UTC" | "Universal" | "Zulu") {
+            return Ok(Self::utc());
+        }
+        let zone: chrono_tz::Tz = name.parse().map_err(|_| {
+            invalid(format!(
+                "modules.pytz.timezone('{name}'): unknown timezone; use a tz database name such as 'Asia/Seoul'"
+            ))
+        })?;
+        Ok(Self {
+            name: name.to_string(),
+            offset: Utc::now().with_timezone(&zone).offset().fix(),
+            zone: Some(zone),
+        })
+    }
+
+    /// This zone as in force at the UTC instant `utc`.
+    pub(super) fn at_utc(&self, utc: chrono::NaiveDateTime) -> Self {
+        match self.zone {
+            Some(zone) => Self {
+                offset: zone.offset_from_utc_datetime(&utc).fix(),
+                ..self.clone()
+            },
+            None => self.clone(),
         }
     }
 
-    /// Python's `+HHMM` of `%z`.
+    /// This zone as in force at the wall-clock time `local` (pytz's `localize`; an
+    /// ambiguous time takes the earlier offset, a skipped one the offset before the gap).
+    pub(super) fn at_local(&self, local: chrono::NaiveDateTime) -> Self {
+        let Some(zone) = self.zone else {
+            return self.clone();
+        };
+        let offset = match zone.offset_from_local_datetime(&local) {
+            chrono::LocalResult::Single(o) | chrono::LocalResult::Ambiguous(o, _) => o.fix(),
+            chrono::LocalResult::None => zone
+                .offset_from_utc_datetime(&(local - TimeDelta::hours(1)))
+                .fix(),
+        };
+        Self {
+            offset,
+            ..self.clone()
+        }
+    }
+
     pub(super) fn z(&self) -> String {
         let secs = self.offset.local_minus_utc();
         let sign = if secs < 0 { '-' } else { '+' };
@@ -89,7 +131,7 @@ impl Object for PyTz {
                 }
                 Ok(PyDateTime {
                     naive: dt.naive,
-                    tz: Some((**self).clone()),
+                    tz: Some(self.at_local(dt.naive)),
                 }
                 .into())
             }
