@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::loading::Loading;
 use crate::manifest::{
-    config_error, folded_unquoted, model_value, relation_for, Node, SourceNode,
+    config_error, folded_unquoted, model_value, relation_for, rendered_configs, Node, SourceNode,
 };
 
 /// What makes a node a test.
@@ -590,7 +590,10 @@ impl TestDraft {
         for layer in project.layers(|c| &c.tests, &self.fqn) {
             merge_into(&mut config, &layer);
         }
-        merge_into(&mut config, &self.declared_config);
+        merge_into(
+            &mut config,
+            &rendered_configs(env, &self.file, &self.declared_config)?,
+        );
         let (refs, sources) = match self.static_dependencies {
             Some(dependencies) => {
                 let mut refs = Vec::new();

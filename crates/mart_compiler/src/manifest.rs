@@ -559,20 +559,29 @@ pub(crate) fn layered_config(
     properties: Option<&mart_project::NodeProperties>,
 ) -> Result<ConfigMap, Diagnostic> {
     let mut config = ConfigMap::new();
-    for mut layer in layers {
-        // Hooks are rendered when they run, as in dbt.
-        for (_, value) in layer
-            .iter_mut()
-            .filter(|(k, _)| !matches!(k.as_str(), "pre_hook" | "post_hook"))
-        {
-            render_config_value(env, project_file, value)?;
-        }
-        merge_into(&mut config, &layer);
+    for layer in layers {
+        merge_into(&mut config, &rendered_configs(env, project_file, &layer)?);
     }
     if let Some(p) = properties {
-        merge_into(&mut config, &p.config);
+        merge_into(&mut config, &rendered_configs(env, &p.file, &p.config)?);
     }
     Ok(config)
+}
+
+/// `layer` with the Jinja of its values rendered (hooks are left for run time).
+pub(crate) fn rendered_configs(
+    env: &JinjaEnv,
+    file: &Arc<SourceFile>,
+    layer: &ConfigMap,
+) -> Result<ConfigMap, Diagnostic> {
+    let mut layer = layer.clone();
+    for (_, value) in layer
+        .iter_mut()
+        .filter(|(k, _)| !matches!(k.as_str(), "pre_hook" | "post_hook"))
+    {
+        render_config_value(env, file, value)?;
+    }
+    Ok(layer)
 }
 
 /// Renders the Jinja in a project-file config value (`"{{ var('load', false) }}"`); a
