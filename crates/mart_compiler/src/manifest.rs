@@ -675,7 +675,11 @@ pub(crate) fn relation_for(
         return Ok(Relation::new(Some(database), schema, identifier));
     }
     let custom_schema = config.schema.as_deref().map(str::trim);
-    let needs_macro = env.has_macro("generate_schema_name") || env.has_macro("generate_alias_name");
+    // dbt's own naming macros give what is computed natively below; a project's own
+    // version is rendered for every node.
+    let schema_macro = !env.is_builtin_macro("generate_schema_name");
+    let alias_macro = !env.is_builtin_macro("generate_alias_name");
+    let needs_macro = schema_macro || alias_macro;
     let scope = needs_macro.then(|| {
         let mut scope = RenderScope::new(Phase::Parse);
         scope.config = config.raw.clone();
@@ -684,7 +688,7 @@ pub(crate) fn relation_for(
     });
     let node_value = || Value::from_serialize(scope.as_ref().map(|s| &s.model));
     let schema = match &scope {
-        Some(scope) if env.has_macro("generate_schema_name") => env.render_expression(
+        Some(scope) if schema_macro => env.render_expression(
             "generate_schema_name(custom_schema_name, node)",
             &[
                 ("custom_schema_name", Value::from(custom_schema)),
@@ -698,7 +702,7 @@ pub(crate) fn relation_for(
         },
     };
     let identifier = match &scope {
-        Some(scope) if env.has_macro("generate_alias_name") => env.render_expression(
+        Some(scope) if alias_macro => env.render_expression(
             "generate_alias_name(custom_alias_name, node)",
             &[
                 ("custom_alias_name", Value::from(config.alias.clone())),

@@ -100,7 +100,10 @@ impl Object for Adapter {
             "get_relation" => {
                 let bound = bind(&["database", "schema", "identifier"])?;
                 let database = bound.string("database")?;
-                let schema = bound.required_string("schema")?;
+                // A relation without a schema names nothing in the catalog (dbt finds none).
+                let Some(schema) = bound.string("schema")? else {
+                    return Ok(Value::from(()));
+                };
                 let identifier = bound.required_string("identifier")?;
                 get_relation(state, database, &schema, &identifier)
                     .map(|r| r.map_or(Value::from(()), RelationValue::into_value))

@@ -91,6 +91,7 @@ fn builtin_macro_files() -> Vec<MacroFile> {
         "configs.sql",
         "dates.sql",
         "ddl.sql",
+        "naming.sql",
         "relations.sql",
         "series.sql",
         "sets.sql",
@@ -203,9 +204,18 @@ impl JinjaEnv {
         }
     }
 
-    /// Whether `name` is one of mart's own macros (not replaced by the project).
+    /// Whether the root project's nodes get dbt's own `name` (none of `name`,
+    /// `default__name`, `postgres__name` is defined outside dbt's library), so that its
+    /// known result may be computed without rendering it.
     pub fn is_builtin_macro(&self, name: &str) -> bool {
-        self.registry.resolve_bare(None, name) == Some(INTERNAL_PACKAGE)
+        [name.to_string(), format!("default__{name}"), format!("postgres__{name}")]
+            .iter()
+            .all(|n| {
+                matches!(
+                    self.registry.resolve_bare(None, n),
+                    Some(INTERNAL_PACKAGE) | None
+                )
+            })
     }
 
     /// Every macro: package, name and the file defining it.

@@ -1,12 +1,12 @@
-//! `modules.re`: Python's `re` functions on the `regex` crate. Python's syntax is
-//! translated where the two differ (`\Z`, the flags, `\1` and `\g<name>` in replacements);
-//! what the crate cannot do (lookaround, backreferences in patterns) is an error naming it.
+//! `modules.re`: Python's `re` functions on the `fancy-regex` crate (lookaround and
+//! backreferences included). Python's syntax is translated where the two differ (`\Z`,
+//! `{,n}`, literal braces, the flags, `\1` and `\g<name>` in replacements).
 
 use std::sync::Arc;
 
 use minijinja::value::{from_args, Kwargs, Object, ObjectRepr, Value};
 use minijinja::{Error, ErrorKind, State};
-use regex::{Captures, Regex, RegexBuilder};
+use fancy_regex::{Captures, Regex};
 
 use super::list::{invalid, PyList};
 
@@ -29,48 +29,74 @@ enum Anchor {
 }
 
 fn compile(pattern: &str, flags: i64, anchor: Anchor) -> Result<Regex, Error> {
-    if pattern.contains("(?=")
-        || pattern.contains("(?!")
-        || pattern.contains("(?<=")
-        || pattern.contains("(?<!")
-    {
-        return Err(invalid(format!("re: lookaround in '{pattern}' is not supported by mart's regex engine; rewrite the pattern without (?=, (?!, (?<= or (?<!")));
-    }
     let translated = translate(pattern);
     let anchored = match anchor {
         Anchor::Search => translated,
         Anchor::Start => format!(r"\A(?:{translated})"),
         Anchor::Full => format!(r"\A(?:{translated})\z"),
     };
-    RegexBuilder::new(&anchored)
-        .case_insensitive(flags & IGNORECASE != 0)
-        .multi_line(flags & MULTILINE != 0)
-        .dot_matches_new_line(flags & DOTALL != 0)
-        .ignore_whitespace(flags & VERBOSE != 0)
-        .build()
-        .map_err(|e| invalid(format!("re: pattern '{pattern}' is not valid: {e}")))
+    let mut inline = String::new();
+    for (flag, letter) in [(IGNORECASE, 'i'), (MULTILINE, 'm'), (DOTALL, 's'), (VERBOSE, 'x')] {
+        if flags & flag != 0 {
+            inline.push(letter);
+        }
+    }
+    let full = if inline.is_empty() {
+        anchored
+    } else {
+        format!("(?{inline}){anchored}")
+    };
+    Regex::new(&full).map_err(|e| invalid(format!("re: pattern '{pattern}' is not valid: {e}")))
 }
 
-/// Python's pattern syntax in the regex crate's: `\Z` (end of text) is `\z`; a
-/// backreference (`\1`, `(?P=name)`) is an error.
+/// A matching error (the backtracking limit of a pathological pattern) as a render error.
+fn matched<T>(result: Result<T, fancy_regex::Error>) -> Result<T, Error> {
+    result.map_err(|e| invalid(format!("re: {e}")))
+}
+
+/// Python's pattern syntax in the regex crate's: `\Z` (end of text) is `\z`; a `{` that
+/// starts no repetition (`{{ ref(`) is a literal brace, as in Python, and so is a `}`
+/// that closes none.
 fn translate(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len());
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('Z') => out.push_str(r"\z"),
-            Some(next) => {
-                out.push('\\');
-                out.push(next);
+    let mut chars = pattern.char_indices().peekable();
+    let mut in_quantifier = false;
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some((_, 'Z')) => out.push_str(r"\z"),
+                Some((_, next)) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push('\\'),
+            },
+            '{' if is_repetition(&pattern[at..]) => {
+                in_quantifier = true;
+                // Python's `{,n}` is the crate's `{0,n}`.
+                out.push_str(if pattern[at + 1..].starts_with(',') { "{0" } else { "{" });
             }
-            None => out.push('\\'),
+            '{' => out.push_str(r"\{"),
+            '}' if in_quantifier => {
+                in_quantifier = false;
+                out.push('}');
+            }
+            '}' => out.push_str(r"\}"),
+            _ => out.push(c),
         }
     }
     out
+}
+
+/// Whether `text` (starting at a `{`) is a repetition: `{m}`, `{m,}`, `{,n}`, `{m,n}`.
+fn is_repetition(text: &str) -> bool {
+    let Some(end) = text.find('}') else {
+        return false;
+    };
+    let inner = &text[1..end];
+    let (low, high) = inner.split_once(',').unwrap_or((inner, ""));
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    digits(low) && digits(high) && !(low.is_empty() && high.is_empty())
 }
 
 /// Python's replacement syntax (`\1`, `\g<1>`, `\g<name>`, `\n`) in the crate's (`${1}`).
@@ -127,7 +153,7 @@ fn apply(pattern: &str, flags: i64, method: &str, args: &[Value]) -> Result<Valu
                 _ => Anchor::Full,
             };
             let re = compile(pattern, flags, anchor)?;
-            Ok(re.captures(text).map_or(Value::from(()), |c| {
+            Ok(matched(re.captures(text))?.map_or(Value::from(()), |c| {
                 Value::from_object(PyMatch::new(&re, &c, text))
             }))
         }
@@ -135,15 +161,17 @@ fn apply(pattern: &str, flags: i64, method: &str, args: &[Value]) -> Result<Valu
             let (text,): (&str,) = from_args(args)?;
             let re = compile(pattern, flags, Anchor::Search)?;
             let groups = re.captures_len() - 1;
-            let found = re.captures_iter(text).map(|c| {
+            let mut found = Vec::new();
+            for c in re.captures_iter(text) {
+                let c = matched(c)?;
                 let group = |i: usize| Value::from(c.get(i).map_or("", |m| m.as_str()));
-                match groups {
+                found.push(match groups {
                     0 => group(0),
                     1 => group(1),
                     n => Value::from((1..=n).map(group).collect::<Vec<_>>()),
-                }
-            });
-            Ok(PyList::value(found.collect()))
+                });
+            }
+            Ok(PyList::value(found))
         }
         "sub" => {
             let (repl, text, count, kwargs): (&str, &str, Option<usize>, Kwargs) = from_args(args)?;
@@ -166,6 +194,7 @@ fn apply(pattern: &str, flags: i64, method: &str, args: &[Value]) -> Result<Valu
                 if maxsplit > 0 && n >= maxsplit {
                     break;
                 }
+                let caps = matched(caps)?;
                 let Some(whole) = caps.get(0) else { continue };
                 parts.push(Value::from(&text[last..whole.start()]));
                 // Python puts the groups' texts between the parts.
@@ -215,7 +244,7 @@ impl Object for ReModule {
             }
             "escape" => {
                 let (text,): (&str,) = from_args(args)?;
-                Ok(Value::from(regex::escape(text)))
+                Ok(Value::from(fancy_regex::escape(text).into_owned()))
             }
             _ => {
                 let Some((pattern, rest)) = args.split_first() else {
