@@ -247,11 +247,15 @@ impl Reporter for RunPrinter {
                 Event::Progress { id, done, total } => serde_json::json!({
                     "level": "info", "event": "node_progress", "unique_id": id.as_str(), "done": done, "total": total,
                 }),
+                Event::Log { id, message } => serde_json::json!({
+                    "level": "info", "event": "node_log", "unique_id": id.as_str(), "message": message,
+                }),
             };
             p.json_line(value);
             return;
         }
         match event {
+            Event::Log { message, .. } => p.info(message),
             Event::Progress { id, done, total } => {
                 let name = self
                     .manifest

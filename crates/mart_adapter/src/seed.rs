@@ -104,12 +104,14 @@ pub enum SeedError {
 ///
 /// A column's type comes from `column_types` (keyed by the header name, case-sensitive;
 /// keys naming no column are ignored) or is inferred from its non-empty values, first
-/// match wins: `integer` (fits i32), `bigint` (fits i64), `double precision` (any other
-/// number, as dbt-postgres types a column with decimals), `boolean` (true/false,
-/// t/f, yes/no; any case), `date` (YYYY-MM-DD, a real calendar day), `timestamp`
-/// (YYYY-MM-DD HH:MM:SS[.f up to 6], or with `T`; dates mixed in are fine), else `text`.
-/// Empty fields are NULL and do not take part; an all-empty column is `text`. Numbers with
-/// a leading zero (`007`) stay `text` so codes keep their zeros.
+/// match wins, as dbt-postgres types the same CSV: `integer` (fits i32; leading zeros
+/// allowed), `bigint` (fits i64, where dbt would fail to load), `double precision` (any
+/// other number), `boolean` (`true`/`false`, any case), `date` (YYYY-MM-DD, a real
+/// calendar day), `timestamp` (YYYY-MM-DD HH:MM:SS, or with `T` and up to 6 fractional
+/// digits; dates mixed in are fine), else `text`. Empty fields are NULL and do not take
+/// part; an all-empty column is `integer`. (dbt also reads `2.0` and `1e5` as integers
+/// and strips `$`, `%` and thousands separators; mart loads the text as written with
+/// COPY, so those stay `double precision` and `text`.)
 ///
 /// Rejected (with the line, and the column where it matters): an empty file, an empty or
 /// duplicate header name, a row with the wrong number of fields, invalid UTF-8, a blank
@@ -651,8 +653,9 @@ impl Inference {
     }
 
     fn data_type(&self) -> &'static str {
+        // dbt types a column with no value at all as integer.
         if !self.seen {
-            return "text";
+            return "integer";
         }
         [
             (INTEGER, "integer"),
@@ -669,7 +672,7 @@ impl Inference {
 }
 
 /// Which of integer/bigint/numeric `value` is: `[+-]digits[.digits][e[+-]digits]`, or
-/// `.digits`; no leading zero before other integer digits.
+/// `.digits`.
 fn number_kinds(value: &str) -> u8 {
     let bytes = value.as_bytes();
     let unsigned = match bytes.first() {
@@ -678,9 +681,6 @@ fn number_kinds(value: &str) -> u8 {
     };
     let int_len = unsigned.iter().take_while(|b| b.is_ascii_digit()).count();
     let (int_part, rest) = unsigned.split_at(int_len);
-    if int_part.len() > 1 && int_part[0] == b'0' {
-        return 0;
-    }
     if rest.is_empty() {
         if int_part.is_empty() {
             return 0;
@@ -717,10 +717,9 @@ fn number_kinds(value: &str) -> u8 {
     }
 }
 
+/// dbt's seeds take only `true` / `false` (any case) as booleans; `t`, `yes`... are text.
 fn is_boolean(value: &str) -> bool {
-    ["true", "false", "t", "f", "yes", "no"]
-        .iter()
-        .any(|b| value.eq_ignore_ascii_case(b))
+    value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
 }
 
 /// DATE | TIMESTAMP for a valid `YYYY-MM-DD`, TIMESTAMP for a valid date followed by
@@ -733,10 +732,12 @@ fn temporal_kinds(value: &str) -> u8 {
     if b.len() == 10 {
         return DATE | TIMESTAMP;
     }
-    if matches!(b[10], b' ' | b'T') && is_time(&b[11..]) {
-        TIMESTAMP
-    } else {
-        0
+    // As dbt's seed types: fractional seconds only in the ISO form with `T`.
+    let fraction = b[11..].contains(&b'.');
+    match b[10] {
+        b'T' if is_time(&b[11..]) => TIMESTAMP,
+        b' ' if !fraction && is_time(&b[11..]) => TIMESTAMP,
+        _ => 0,
     }
 }
 
@@ -821,14 +822,16 @@ mod tests {
             (&["9223372036854775808"], "double precision"),
             (&["1.5", "2"], "double precision"),
             (&[".5", "5.", "-0.25", "1e5", "2.5E-3"], "double precision"),
-            (&["007"], "text"),
-            (&["00.5"], "text"),
+            (&["007", "010"], "integer"),
+            (&["00.5"], "double precision"),
             (&["0.5", "0"], "double precision"),
             (&["1e"], "text"),
             (&["."], "text"),
             (&["-"], "text"),
             (&["1,5"], "text"), // never reached with ',' delimiter, but with ';' it is text
-            (&["true", "False", "T", "f", "YES", "no"], "boolean"),
+            (&["true", "False", "TRUE"], "boolean"),
+            (&["t", "f"], "text"),
+            (&["yes", "no"], "text"),
             (&["true", "1"], "text"),
             (&["0", "1"], "integer"),
             (&["y", "n"], "text"),
@@ -842,6 +845,7 @@ mod tests {
                 &["2024-01-01 10:20:30", "2024-01-02T00:00:00.123456"],
                 "timestamp",
             ),
+            (&["2024-01-01 10:20:30.5"], "text"),
             (&["2024-01-01", "2024-01-01 10:20:30"], "timestamp"),
             (&["2024-01-01 10:20:30.1234567"], "text"),
             (&["2024-01-01 24:00:00"], "text"),
@@ -849,7 +853,7 @@ mod tests {
             (&["2024-01-01 10:20:30+09"], "text"),
             (&["hello", "1"], "text"),
             (&[" 1"], "text"),
-            (&["", "", ""], "text"),
+            (&["", "", ""], "integer"),
             (&["", "3", ""], "integer"),
             (&["한국어"], "text"),
         ];
@@ -908,7 +912,7 @@ mod tests {
         let schema = infer("\u{feff}a,b\n").unwrap();
         assert_eq!(schema.row_count, 0);
         assert_eq!(schema.columns[0].name, "a");
-        assert_eq!(schema.columns[0].data_type, "text");
+        assert_eq!(schema.columns[0].data_type, "integer");
         assert_eq!(infer("a,b\n1,2\n\n\r\n").unwrap().row_count, 1);
         assert_eq!(infer("a,b\n1,2").unwrap().row_count, 1);
         assert_eq!(copy_payload(b"a,b\n1,2\n\n\r\n"), b"a,b\n1,2");

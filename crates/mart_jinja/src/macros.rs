@@ -43,6 +43,7 @@ const FOREIGN_BLOCKS: [(&str, &str); 1] = [("materialization", "endmaterializati
 pub(crate) fn prepare_macro_source(source: &str) -> String {
     let source = generic_tests_as_macros(source);
     let source = without_foreign_blocks(&source);
+    let source = crate::macro_defaults::late_defaults(&source);
     hide_definitions(&source)
 }
 

@@ -447,7 +447,7 @@ async fn seed_round_trip() {
             ("First Name", "text"),
             ("Quote\"d", "text"),
             ("Amount", "double precision"),
-            ("flag", "boolean"),
+            ("flag", "text"),
             ("When At", "timestamp"),
             ("day", "date"),
             ("score", "integer"),
@@ -471,7 +471,7 @@ async fn seed_round_trip() {
             s("Smith, John"),
             s("say \"hi\""),
             s("1.5"),
-            s("t"),
+            s("true"),
             s("2024-01-01 10:00:00"),
             s("2024-01-01"),
             s("5"),
@@ -483,7 +483,7 @@ async fn seed_round_trip() {
             // A quoted empty field is NULL too, as dbt reads it.
             None,
             s("-3"),
-            s("f"),
+            s("F"),
             None,
             s("2024-02-29"),
             None,
@@ -494,7 +494,7 @@ async fn seed_round_trip() {
             s("  spaced  "),
             s("x"),
             None,
-            s("t"),
+            s("yes"),
             s("2024-01-01 00:00:00.5"),
             None,
             s("7"),
@@ -557,7 +557,7 @@ async fn seed_with_semicolons_crlf_bom_and_given_types() {
         .iter()
         .map(|c| c.data_type.as_str())
         .collect();
-    assert_eq!(types, ["text", "text", "smallint"]);
+    assert_eq!(types, ["integer", "text", "smallint"]);
     conn.execute(&create_seed_table(&target, &inferred.columns))
         .await
         .unwrap();
@@ -571,12 +571,12 @@ async fn seed_with_semicolons_crlf_bom_and_given_types() {
     assert_eq!(
         rows(&conn, &format!("select * from {target} order by code")).await,
         vec![
-            vec![s("007"), s("a;b"), s("1")],
-            vec![s("010"), s("line\r\nbreak"), None]
+            vec![s("7"), s("a;b"), s("1")],
+            vec![s("10"), s("line\r\nbreak"), None]
         ]
     );
     let columns = conn.columns(&schema.name, "codes").await.unwrap();
-    assert_eq!(columns[0], ("code".to_string(), "text".to_string()));
+    assert_eq!(columns[0], ("code".to_string(), "integer".to_string()));
 }
 
 #[tokio::test]

@@ -100,6 +100,8 @@ pub enum Event {
     },
     /// A long seed loaded `done` of its `total` rows (after each COPY batch).
     Progress { id: NodeId, done: u64, total: u64 },
+    /// A message the node's templates logged (`log(..., info=True)`, `print()`).
+    Log { id: NodeId, message: String },
 }
 
 /// Receives progress; the command line prints it.

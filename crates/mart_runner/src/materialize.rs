@@ -12,6 +12,7 @@ use mart_project::Materialization;
 
 use crate::incremental;
 use crate::schedule::RunContext;
+use crate::Event;
 use crate::Ran;
 
 /// SQLSTATE of `create or replace view` when the column list changed.
@@ -111,6 +112,12 @@ pub(crate) fn compile_to_file(
     let compiled = tokio::task::block_in_place(|| {
         Compiler::new(manifest, &ctx.env, Some(runner)).compile(id, is_incremental)
     })?;
+    for message in &compiled.logs {
+        ctx.reporter.report(&Event::Log {
+            id: id.clone(),
+            message: message.clone(),
+        });
+    }
     let compiled_path = manifest.compiled_path(id);
     if let Some(path) = &compiled_path {
         write_artifact(path, &compiled.sql)?;

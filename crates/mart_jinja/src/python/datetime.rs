@@ -189,9 +189,7 @@ impl Object for PyDateTime {
                 let (tz,): (Option<Value>,) = from_args(args)?;
                 let from = self.tz.as_ref().map_or(0, |t| t.offset.local_minus_utc());
                 let utc = n - TimeDelta::seconds(from.into());
-                let tz = tz_arg(tz.as_ref())?
-                    .unwrap_or_else(PyTz::utc)
-                    .at_utc(utc);
+                let tz = tz_arg(tz.as_ref())?.unwrap_or_else(PyTz::utc).at_utc(utc);
                 let shift = i64::from(tz.offset.local_minus_utc() - from);
                 Ok(PyDateTime {
                     naive: n + TimeDelta::seconds(shift),

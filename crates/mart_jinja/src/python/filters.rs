@@ -5,6 +5,22 @@ use minijinja::{Environment, Error, ErrorKind};
 
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("truncate", truncate);
+    env.add_filter("length", length);
+    env.add_filter("count", length);
+}
+
+/// `length`, where an undefined value has length 0 as in Jinja2 (`column.fields|length`
+/// on a column type without fields).
+fn length(value: Value) -> Result<usize, Error> {
+    if value.is_undefined() {
+        return Ok(0);
+    }
+    value.len().ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("cannot calculate length of value of type {}", value.kind()),
+        )
+    })
 }
 
 /// `truncate(s, length=255, killwords=False, end='...', leeway=5)`: `s` unchanged when it
@@ -48,6 +64,14 @@ fn truncate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn length_of_undefined_is_zero() {
+        assert_eq!(length(Value::UNDEFINED).unwrap(), 0);
+        assert_eq!(length(Value::from(vec![1, 2])).unwrap(), 2);
+        assert_eq!(length(Value::from("abc")).unwrap(), 3);
+        assert!(length(Value::from(())).is_err());
+    }
 
     #[test]
     fn truncate_follows_jinja2() {

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
+use fancy_regex::{Captures, Regex};
 use minijinja::value::{from_args, Kwargs, Object, ObjectRepr, Value};
 use minijinja::{Error, ErrorKind, State};
-use fancy_regex::{Captures, Regex};
 
 use super::list::{invalid, PyList};
 
@@ -36,7 +36,12 @@ fn compile(pattern: &str, flags: i64, anchor: Anchor) -> Result<Regex, Error> {
         Anchor::Full => format!(r"\A(?:{translated})\z"),
     };
     let mut inline = String::new();
-    for (flag, letter) in [(IGNORECASE, 'i'), (MULTILINE, 'm'), (DOTALL, 's'), (VERBOSE, 'x')] {
+    for (flag, letter) in [
+        (IGNORECASE, 'i'),
+        (MULTILINE, 'm'),
+        (DOTALL, 's'),
+        (VERBOSE, 'x'),
+    ] {
         if flags & flag != 0 {
             inline.push(letter);
         }
@@ -74,7 +79,11 @@ fn translate(pattern: &str) -> String {
             '{' if is_repetition(&pattern[at..]) => {
                 in_quantifier = true;
                 // Python's `{,n}` is the crate's `{0,n}`.
-                out.push_str(if pattern[at + 1..].starts_with(',') { "{0" } else { "{" });
+                out.push_str(if pattern[at + 1..].starts_with(',') {
+                    "{0"
+                } else {
+                    "{"
+                });
             }
             '{' => out.push_str(r"\{"),
             '}' if in_quantifier => {

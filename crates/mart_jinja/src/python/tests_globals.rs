@@ -102,7 +102,10 @@ fn pytz_module() {
     // Named zones follow the tz database, daylight saving included.
     check("{% set tz = modules.pytz.timezone('America/Los_Angeles') %}{{ tz.localize(modules.datetime.datetime(2024, 1, 15, 12)) }} {{ tz.localize(modules.datetime.datetime(2024, 7, 15, 12)) }}", "2024-01-15 12:00:00-08:00 2024-07-15 12:00:00-07:00");
     check("{{ modules.pytz.utc.localize(modules.datetime.datetime(2024, 7, 1, 12)).astimezone(modules.pytz.timezone('Asia/Seoul')) }}", "2024-07-01 21:00:00+09:00");
-    check("{{ modules.datetime.datetime.now(modules.pytz.timezone('US/Eastern')).tzinfo.zone }}", "US/Eastern");
+    check(
+        "{{ modules.datetime.datetime.now(modules.pytz.timezone('US/Eastern')).tzinfo.zone }}",
+        "US/Eastern",
+    );
     let out = render("{{ modules.pytz.timezone('Mars/Olympus') }}");
     assert!(out.contains("unknown timezone"), "{out}");
 }
