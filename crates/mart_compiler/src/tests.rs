@@ -597,3 +597,37 @@ fn project_config_values_render_jinja_and_disable_package_nodes() {
     );
     assert!(manifest.node(&NodeId::new("model.pkg.p")).is_none());
 }
+
+#[test]
+fn namespaced_generic_tests_use_the_package_s_macro() {
+    let fx = Fixture::new(
+        "namespaced_tests",
+        &[
+            ("models/m.sql", "select 1 as id"),
+            (
+                "models/_m.yml",
+                "models:\n  - name: m\n    data_tests:\n      - pkg.positive:\n          column_name: id\n      - positive:\n          column_name: id\n",
+            ),
+            // The project's own test of the same name never stands in for the package's.
+            ("macros/tests.sql", "{% test positive(model, column_name) %}select 'root' from {{ model }}{% endtest %}"),
+            ("dbt_packages/pkg/dbt_project.yml", "name: pkg\n"),
+            ("dbt_packages/pkg/macros/tests.sql", "{% test positive(model, column_name) %}select 'pkg' from {{ model }} where {{ column_name }} <= 0{% endtest %}"),
+        ],
+    );
+    let (manifest, env) = fx.build().unwrap();
+    let compiler = Compiler::new(&manifest, &env, None);
+    let mut sql: Vec<String> = manifest
+        .nodes
+        .values()
+        .filter(|n| n.resource_type == ResourceType::Test)
+        .map(|n| compiler.compile(&n.id, false).unwrap().sql)
+        .collect();
+    sql.sort();
+    assert_eq!(
+        sql,
+        [
+            "select 'pkg' from \"db\".\"analytics\".\"m\" where id <= 0",
+            "select 'root' from \"db\".\"analytics\".\"m\""
+        ]
+    );
+}

@@ -211,11 +211,16 @@ pub(crate) fn call_macro(
         .iter()
         .filter_map(|k| state.lookup(k).map(|v| (*k, v)))
         .collect();
+    if def.catch_all {
+        context.push(("varargs", Value::from(Vec::<Value>::new())));
+        context.push(("kwargs", Value::from_iter(Vec::<(String, Value)>::new())));
+    }
     let mut captured = tmpl.render_captured(Value::from_iter(context.clone()))?;
-    let mut call_args = args.to_vec();
+    let mut call_args = with_rendered_caller(state, args)?;
     if def.catch_all {
         let macro_value = macro_in(captured.state(), def, name)?;
-        if let Some((rest, varargs, kwargs)) = split_catch_all(&macro_value, args) {
+        if let Some((rest, varargs, kwargs)) = split_catch_all(&macro_value, &call_args) {
+            context.truncate(context.len() - 2);
             context.push(("varargs", Value::from(varargs)));
             context.push(("kwargs", Value::from_iter(kwargs)));
             call_args = rest;
@@ -235,6 +240,46 @@ pub(crate) fn call_macro(
             Ok(returned.unwrap_or(Value::from(())))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// A `{% call %}` block's body belongs to the calling template, which minijinja lets no
+/// other template call: the body is rendered here, in the caller's state, and the macro
+/// gets a `caller()` that returns the text.
+fn with_rendered_caller(state: &State, args: &[Value]) -> Result<Vec<Value>, Error> {
+    let Some(kwargs) = args.last().and_then(kwargs_of) else {
+        return Ok(args.to_vec());
+    };
+    let Ok(caller) = kwargs.get::<Value>("caller") else {
+        return Ok(args.to_vec());
+    };
+    let body = caller.call(state, &[])?;
+    let entries = kwargs.args().filter_map(|key| {
+        let value = if key == "caller" {
+            Value::from_object(RenderedCaller(body.to_string()))
+        } else {
+            kwargs.get::<Value>(key).ok()?
+        };
+        Some((key.to_string(), value))
+    });
+    let mut out = args[..args.len() - 1].to_vec();
+    out.push(Kwargs::from_iter(entries.collect::<Vec<_>>()).into());
+    Ok(out)
+}
+
+/// `caller()` inside a macro of another file: the block's rendered body.
+#[derive(Debug)]
+struct RenderedCaller(String);
+
+impl Object for RenderedCaller {
+    fn call(self: &Arc<Self>, _state: &State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        if !args.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "caller() with arguments, from a macro of another file, is not supported by mart; pass the values as macro arguments instead",
+            ));
+        }
+        Ok(Value::from(self.0.clone()))
     }
 }
 

@@ -492,3 +492,25 @@ fn dispatch_follows_the_search_order_and_names_what_it_searched() {
         Err("unknown function: package 'pkg' has no macro named 'only_hre'; did you mean pkg.only_here?".into())
     );
 }
+
+#[test]
+fn caller_varargs_and_kwargs_across_files() {
+    let jinja = env(&[
+        file(
+            "macros/wrap.sql",
+            "{% macro wrap(tag) %}<{{ tag }}>{{ caller() }}</{{ tag }}>{% endmacro %}",
+        ),
+        file(
+            "macros/rest.sql",
+            "{% macro rest(a) %}{{ a }}|{{ varargs | join(',') }}|{{ kwargs.get('k', 'none') }}|{{ kwargs | length }}{% endmacro %}",
+        ),
+    ]);
+    let model = file(
+        "models/m.sql",
+        "{% call wrap('b') %}inner {{ 1 + 1 }}{% endcall %} {{ rest(1, 2, 3, k='v', j=0) }} {{ rest(a=9) }}",
+    );
+    assert_eq!(
+        jinja.render(&model, &compile_scope()).unwrap(),
+        "<b>inner 2</b> 1|2,3|v|2 9||none|0"
+    );
+}

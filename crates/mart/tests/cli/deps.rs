@@ -1,6 +1,6 @@
 //! `mart deps` installs packages the project then builds: a local package and a git
 //! package from a bare repository over file://, with package-lock.yml; and the errors
-//! of a missing package and a bad revision.
+//! of a missing package and a bad revision; `mart clean` removing the install path.
 
 #![allow(clippy::unwrap_used)]
 
@@ -73,6 +73,10 @@ fn deps_installs_local_and_git_packages_that_then_build() {
     let p = TestProject::with_files(
         "deps",
         &[
+            (
+                "dbt_project.yml",
+                "name: fx\nprofile: fx\nclean-targets: [target, dbt_packages]\nmodels:\n  fx:\n    +materialized: view\n",
+            ),
             ("localpkg/dbt_project.yml", "name: localpkg\n"),
             (
                 "localpkg/macros/twice.sql",
@@ -111,6 +115,11 @@ fn deps_installs_local_and_git_packages_that_then_build() {
     // Selecting by package.
     let out = p.mart_expect(&["ls", "-s", "package:gitpkg"], 0);
     assert_eq!(out.stdout.trim(), "gitpkg.git_model");
+
+    // `mart clean` removes the install path; a linked local package keeps its files.
+    p.mart_expect(&["clean"], 0);
+    assert!(!p.dir.join("dbt_packages").exists());
+    assert!(p.dir.join("localpkg/macros/twice.sql").is_file());
 
     // A revision the repository does not have: an error naming packages.yml and the package.
     p.write(
