@@ -648,14 +648,15 @@ mod tests {
             "this project requires dbt >=2.0.0; mart behaves as dbt 1.10.0"
         );
         assert_eq!(err.span.unwrap().line_col(), (2, 1));
+        let quoting = parse("name: p\nquoting:\n  identifier: false\n").quoting;
+        assert!(!quoting.identifier && quoting.schema && quoting.database);
         let err = ProjectConfig::parse(Arc::new(SourceFile::new(
             "dbt_project.yml",
-            "name: p\nquoting:\n  identifier: false\n",
+            "name: p\nquoting:\n  identifer: false\n",
         )))
         .unwrap_err();
-        assert!(err
-            .message
-            .starts_with("quoting: identifier: false is not supported"));
+        assert_eq!(err.message, "quoting: unknown key 'identifer'");
+        assert_eq!(err.span.unwrap().line_col(), (3, 3));
     }
 
     #[test]

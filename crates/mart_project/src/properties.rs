@@ -162,8 +162,65 @@ pub struct PropertyFile {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// The top-level keys of a property file mart reads.
+const READ_KEYS: [&str; 5] = ["version", "models", "seeds", "snapshots", "sources"];
+/// Keys dbt reads that change nothing mart builds or tests; they are not read yet.
+const NOT_YET_READ_KEYS: [&str; 7] = [
+    "macros",
+    "analyses",
+    "exposures",
+    "metrics",
+    "semantic_models",
+    "saved_queries",
+    "groups",
+];
+
+/// A warning for each top-level key mart does not read, an error for `unit_tests:`
+/// (dbt runs them with the data tests; mart cannot yet, so it must not pretend to pass).
+fn top_level_keys(file: &Arc<SourceFile>) -> Result<Vec<Diagnostic>, Diagnostic> {
+    let map: serde_yaml::Mapping = yaml::parse(file, Code::PropertyFile)?;
+    let mut warnings = Vec::new();
+    for key in map.keys().filter_map(|k| k.as_str()) {
+        let span = || yaml::key_span(file, key);
+        if READ_KEYS.contains(&key) {
+            continue;
+        }
+        if key == "unit_tests" {
+            return Err(Diagnostic::error(
+                Code::PropertyFile,
+                "unit tests (`unit_tests:`) are not supported by mart yet",
+            )
+            .with_span(span())
+            .with_help(
+                "move the unit tests out of the project's property files to build it with mart",
+            ));
+        }
+        warnings.push(if NOT_YET_READ_KEYS.contains(&key) {
+            Diagnostic::warning(
+                Code::PropertyFile,
+                format!("`{key}:` is not read by mart yet; its entries are ignored"),
+            )
+            .with_span(span())
+            .with_help("they do not change what mart builds or tests")
+        } else {
+            let all = READ_KEYS.iter().chain(&NOT_YET_READ_KEYS).copied();
+            let d = Diagnostic::warning(
+                Code::PropertyFile,
+                format!("unknown key '{key}' in a property file; it is ignored"),
+            )
+            .with_span(span());
+            match mart_diagnostics::closest_name(key, all) {
+                Some(close) => d.with_help(format!("did you mean '{close}'?")),
+                None => d.with_help("property files take models, seeds, snapshots and sources"),
+            }
+        });
+    }
+    Ok(warnings)
+}
+
 pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagnostic> {
     let raw: RawPropertyFile = yaml::parse(file, Code::PropertyFile)?;
+    let key_warnings = top_level_keys(file)?;
     let nodes = |items: Vec<RawNodeProperties>| -> Vec<NodeProperties> {
         items
             .into_iter()
@@ -208,14 +265,18 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
     let models = nodes(raw.models);
     let seeds = nodes(raw.seeds);
     let snapshots = nodes(raw.snapshots);
-    let warnings = models
-        .iter()
-        .chain(&seeds)
-        .chain(&snapshots)
-        .flat_map(|n| n.config.keys())
-        .chain(sources.iter().flat_map(|s| s.config.keys()))
-        .filter(|k| !crate::config::is_known_config(k))
-        .map(|k| crate::config::unknown_config_warning(k, yaml::key_span(file, k)))
+    let warnings = key_warnings
+        .into_iter()
+        .chain(
+            models
+                .iter()
+                .chain(&seeds)
+                .chain(&snapshots)
+                .flat_map(|n| n.config.keys())
+                .chain(sources.iter().flat_map(|s| s.config.keys()))
+                .filter(|k| !crate::config::is_known_config(k))
+                .map(|k| crate::config::unknown_config_warning(k, yaml::key_span(file, k))),
+        )
         .collect();
     Ok(PropertyFile {
         models,
@@ -274,6 +335,47 @@ fn config_map(map: serde_yaml::Mapping) -> ConfigMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn top_level_keys_mart_does_not_read_are_said() {
+        let file = Arc::new(SourceFile::new(
+            "models/p.yml",
+            "version: 2\nexposures:\n  - name: e\nmodles:\n  - name: x\n",
+        ));
+        let parsed = parse_property_file(&file).unwrap();
+        let said: Vec<(String, (usize, usize))> = parsed
+            .warnings
+            .iter()
+            .map(|w| (w.message.clone(), w.span.as_ref().unwrap().line_col()))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                (
+                    "`exposures:` is not read by mart yet; its entries are ignored".to_string(),
+                    (2, 1)
+                ),
+                (
+                    "unknown key 'modles' in a property file; it is ignored".to_string(),
+                    (4, 1)
+                ),
+            ]
+        );
+        assert_eq!(
+            parsed.warnings[1].help.as_deref(),
+            Some("did you mean 'models'?")
+        );
+        let unit = Arc::new(SourceFile::new(
+            "models/u.yml",
+            "unit_tests:\n  - name: t\n",
+        ));
+        let err = parse_property_file(&unit).unwrap_err();
+        assert_eq!(
+            err.message,
+            "unit tests (`unit_tests:`) are not supported by mart yet"
+        );
+        assert_eq!(err.span.unwrap().line_col(), (1, 1));
+    }
 
     #[test]
     fn reads_models_and_sources() {
