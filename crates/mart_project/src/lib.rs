@@ -10,6 +10,7 @@ mod env;
 mod profile;
 mod project_file;
 mod properties;
+mod property_keys;
 mod snapshot_file;
 mod stamp;
 mod yaml;

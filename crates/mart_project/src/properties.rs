@@ -178,8 +178,11 @@ const NOT_YET_READ_KEYS: [&str; 7] = [
 /// A warning for each top-level key mart does not read, an error for `unit_tests:`
 /// (dbt runs them with the data tests; mart cannot yet, so it must not pretend to pass).
 fn top_level_keys(file: &Arc<SourceFile>) -> Result<Vec<Diagnostic>, Diagnostic> {
-    let map: serde_yaml::Mapping = yaml::parse(file, Code::PropertyFile)?;
-    let mut warnings = Vec::new();
+    let root: serde_yaml::Value = yaml::parse(file, Code::PropertyFile)?;
+    let mut warnings = crate::property_keys::check(file, &root)?;
+    let Some(map) = root.as_mapping() else {
+        return Ok(warnings);
+    };
     for key in map.keys().filter_map(|k| k.as_str()) {
         let span = || yaml::key_span(file, key);
         if READ_KEYS.contains(&key) {

@@ -73,6 +73,12 @@ pub fn entry_span(file: &Arc<SourceFile>, value: &str) -> Span {
 /// Where the mapping key `key` is first written: as given, with dbt's `+` prefix, or
 /// with dashes for underscores (`pre-hook`); the whole first line when nowhere.
 pub fn key_span(file: &Arc<SourceFile>, key: &str) -> Span {
+    key_span_after(file, key, 0)
+}
+
+/// [`key_span`] for the first `key` written on a line starting at or after byte `from`
+/// (the entry it belongs to); the line of `from` when none follows.
+pub fn key_span_after(file: &Arc<SourceFile>, key: &str, from: usize) -> Span {
     let bare = key.trim_start_matches('+');
     let dashed = bare.replace('_', "-");
     let spellings = [
@@ -85,6 +91,9 @@ pub fn key_span(file: &Arc<SourceFile>, key: &str) -> Span {
     let index = LineIndex::new(text);
     for line in 1..=index.line_count() {
         let range = index.line_range(line);
+        if range.start < from {
+            continue;
+        }
         let Some(content) = text.get(range.clone()) else {
             continue;
         };
@@ -106,7 +115,8 @@ pub fn key_span(file: &Arc<SourceFile>, key: &str) -> Span {
             }
         }
     }
-    Span::new(file.clone(), index.line_range(1))
+    let (line, _) = index.line_col(text, from.min(text.len()));
+    Span::new(file.clone(), index.line_range(line))
 }
 
 /// Converts YAML to JSON values (configs are kept as JSON: artifacts and Jinja share them).
