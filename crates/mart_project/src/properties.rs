@@ -177,9 +177,11 @@ const NOT_YET_READ_KEYS: [&str; 7] = [
 
 /// A warning for each top-level key mart does not read, an error for `unit_tests:`
 /// (dbt runs them with the data tests; mart cannot yet, so it must not pretend to pass).
-fn top_level_keys(file: &Arc<SourceFile>) -> Result<Vec<Diagnostic>, Diagnostic> {
-    let root: serde_yaml::Value = yaml::parse(file, Code::PropertyFile)?;
-    let mut warnings = crate::property_keys::check(file, &root)?;
+fn top_level_keys(
+    file: &Arc<SourceFile>,
+    root: &serde_yaml::Value,
+) -> Result<Vec<Diagnostic>, Diagnostic> {
+    let mut warnings = crate::property_keys::check(file, root)?;
     let Some(map) = root.as_mapping() else {
         return Ok(warnings);
     };
@@ -222,8 +224,14 @@ fn top_level_keys(file: &Arc<SourceFile>) -> Result<Vec<Diagnostic>, Diagnostic>
 }
 
 pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagnostic> {
-    let raw: RawPropertyFile = yaml::parse(file, Code::PropertyFile)?;
-    let key_warnings = top_level_keys(file)?;
+    // One YAML parse: the tree is checked, then read into the typed form; only a file
+    // that does not fit that form is parsed again, for the error's line.
+    let root: serde_yaml::Value = yaml::parse(file, Code::PropertyFile)?;
+    let key_warnings = top_level_keys(file, &root)?;
+    let raw: RawPropertyFile = match serde_yaml::from_value(root) {
+        Ok(raw) => raw,
+        Err(_) => yaml::parse(file, Code::PropertyFile)?,
+    };
     let nodes = |items: Vec<RawNodeProperties>| -> Vec<NodeProperties> {
         items
             .into_iter()

@@ -124,62 +124,32 @@ const TABLE_KEYS: &[&str] = &[
 ];
 
 /// The findings for every entry of the file's `models:`, `seeds:`, `snapshots:` and
-/// `sources:`: warnings, or the first error.
+/// `sources:`: warnings, or the first error. Places in the file are looked up only for
+/// findings, so a clean file costs no text search.
 pub(crate) fn check(file: &Arc<SourceFile>, root: &Value) -> Result<Vec<Diagnostic>, Diagnostic> {
     let mut found = Vec::new();
-    let mut cursor = 0;
     for list in ["models", "seeds", "snapshots"] {
         for entry in entries(root, list) {
-            let at = locate(file, entry, &mut cursor);
-            check_entry(file, entry, at, "entry", node_key, NODE_KEYS, &mut found)?;
-            check_contract(file, entry, at)?;
+            check_entry(file, entry, "entry", node_key, NODE_KEYS, &mut found)?;
+            check_contract(file, entry)?;
             for column in entries(entry, "columns") {
-                let at = locate(file, column, &mut cursor);
-                check_entry(
-                    file,
-                    column,
-                    at,
-                    "column",
-                    column_key,
-                    COLUMN_KEYS,
-                    &mut found,
-                )?;
+                check_entry(file, column, "column", column_key, COLUMN_KEYS, &mut found)?;
             }
         }
     }
     for source in entries(root, "sources") {
-        let at = locate(file, source, &mut cursor);
-        check_entry(
-            file,
-            source,
-            at,
-            "source",
-            source_key,
-            SOURCE_KEYS,
-            &mut found,
-        )?;
+        check_entry(file, source, "source", source_key, SOURCE_KEYS, &mut found)?;
         for table in entries(source, "tables") {
-            let at = locate(file, table, &mut cursor);
             check_entry(
                 file,
                 table,
-                at,
                 "source table",
                 table_key,
                 TABLE_KEYS,
                 &mut found,
             )?;
             for column in entries(table, "columns") {
-                let at = locate(file, column, &mut cursor);
-                check_entry(
-                    file,
-                    column,
-                    at,
-                    "column",
-                    column_key,
-                    COLUMN_KEYS,
-                    &mut found,
-                )?;
+                check_entry(file, column, "column", column_key, COLUMN_KEYS, &mut found)?;
             }
         }
     }
@@ -194,27 +164,20 @@ fn entries<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
         .flatten()
 }
 
-/// Where an entry's `name:` is written, searching on from the previous entry.
-fn locate(file: &Arc<SourceFile>, entry: &Value, cursor: &mut usize) -> usize {
-    let Some(name) = entry.get("name").and_then(Value::as_str) else {
-        return *cursor;
-    };
-    let span = yaml::key_span_after(file, "name", *cursor);
-    let line_end = file.text[span.range.start..]
-        .find('\n')
-        .map_or(file.text.len(), |i| span.range.start + i);
-    if file.text[span.range.start..line_end].contains(name) {
-        *cursor = line_end;
-        return span.range.start;
-    }
-    *cursor
+/// Where an entry starts: the line of its `name:`.
+fn entry_start(file: &Arc<SourceFile>, entry: &Value) -> usize {
+    entry.get("name").and_then(Value::as_str).map_or(0, |name| {
+        let span = yaml::entry_span(file, name);
+        // The start of that line, so the entry's other keys are searched from there.
+        file.text[..span.range.start]
+            .rfind('\n')
+            .map_or(0, |i| i + 1)
+    })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn check_entry(
     file: &Arc<SourceFile>,
     entry: &Value,
-    at: usize,
     what: &str,
     known: fn(&str) -> Option<Known>,
     all: &[&str],
@@ -224,16 +187,22 @@ fn check_entry(
         return Ok(());
     };
     let name = entry.get("name").and_then(Value::as_str).unwrap_or("?");
+    let mut at = None;
     for key in map.keys().filter_map(Value::as_str) {
-        let span = || yaml::key_span_after(file, key, at);
-        match known(key) {
+        let kind = known(key);
+        if matches!(kind, Some(Known::Read)) {
+            continue;
+        }
+        let start = *at.get_or_insert_with(|| entry_start(file, entry));
+        let span = yaml::key_span_after(file, key, start);
+        match kind {
             Some(Known::Read) => {}
             Some(Known::NotRead) => found.push(
                 Diagnostic::warning(
                     Code::PropertyFile,
                     format!("`{key}:` of {what} '{name}' is not read by mart yet; it is ignored"),
                 )
-                .with_span(span())
+                .with_span(span)
                 .with_help("it does not change what mart builds or tests"),
             ),
             Some(Known::Unsupported(feature)) => {
@@ -241,7 +210,7 @@ fn check_entry(
                     Code::PropertyFile,
                     format!("{feature} of {what} '{name}': not supported by mart yet"),
                 )
-                .with_span(span())
+                .with_span(span)
                 .with_help("remove it to build the project with mart"));
             }
             None => {
@@ -249,7 +218,7 @@ fn check_entry(
                     Code::PropertyFile,
                     format!("unknown property '{key}' of {what} '{name}'; it is ignored"),
                 )
-                .with_span(span());
+                .with_span(span);
                 found.push(match closest_name(key, all.iter().copied()) {
                     Some(close) => d.with_help(format!("did you mean '{close}'?")),
                     None => d.with_help("check the key against dbt's property file reference"),
@@ -262,7 +231,7 @@ fn check_entry(
 
 /// `config: {contract: {enforced: true}}`: mart does not enforce contracts yet, and a
 /// model built without its contract checked must not look as if it had been.
-fn check_contract(file: &Arc<SourceFile>, entry: &Value, at: usize) -> Result<(), Diagnostic> {
+fn check_contract(file: &Arc<SourceFile>, entry: &Value) -> Result<(), Diagnostic> {
     let enforced = entry
         .get("config")
         .and_then(|c| c.get("contract"))
@@ -276,7 +245,7 @@ fn check_contract(file: &Arc<SourceFile>, entry: &Value, at: usize) -> Result<()
         Code::PropertyFile,
         format!("model contracts (`contract: {{enforced: true}}`) of '{name}': not supported by mart yet"),
     )
-    .with_span(yaml::key_span_after(file, "contract", at))
+    .with_span(yaml::key_span_after(file, "contract", entry_start(file, entry)))
     .with_help("remove the contract, or set enforced: false, to build the project with mart"))
 }
 
