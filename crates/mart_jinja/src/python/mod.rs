@@ -7,13 +7,16 @@
 //! [`register`] sets it up on an environment; every template's source must go through
 //! [`rewrite_literals`] before minijinja reads it.
 
+mod arith;
 mod convert;
 mod datetime;
 mod dict;
+mod expression;
 mod filters;
 mod globals;
 mod list;
 mod modules;
+mod operators;
 mod regex;
 mod rewrite;
 mod timezone;
@@ -21,7 +24,11 @@ mod timezone;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_arith;
+#[cfg(test)]
 mod tests_globals;
+#[cfg(test)]
+mod tests_operators;
 
 use std::sync::Arc;
 
@@ -52,6 +59,7 @@ pub fn register(env: &mut Environment<'static>) {
         minijinja::filters::sort(state, value, kwargs).map(shallow_list)
     });
     env.add_filter(rewrite::PERCENT_FILTER, percent_format);
+    arith::register(env);
     globals::register(env);
     filters::register(env);
     env.add_global("modules", Value::from_object(modules::Modules));
