@@ -194,8 +194,9 @@ fn minijinja_op(op: Op, a: &Value, b: &Value) -> Result<Value, Error> {
             });
         }
     }
+    // minijinja computes in floats when either is one (integers converted lossily).
     let is_float = |v: &Value| v.is_number() && !v.is_integer();
-    if is_float(a) && is_float(b) {
+    if a.is_number() && b.is_number() && (is_float(a) || is_float(b)) {
         if let (Ok(x), Ok(y)) = (f64::try_from(a.clone()), f64::try_from(b.clone())) {
             return Ok(Value::from(match op {
                 Op::Add => x + y,

@@ -45,40 +45,69 @@ pub(super) enum Edit {
     Close(usize),
 }
 
-/// Operators, longest first (as minijinja's lexer matches them).
-const OPERATORS: [&str; 25] = [
-    "//", "**", "==", "!=", ">=", "<=", "+", "-", "*", "/", "%", ".", ",", ":", "~", "|", "=", ">",
-    "<", "(", ")", "[", "]", "{", "}",
-];
+/// The operator at the start of `rest`, longest first (as minijinja's lexer reads them).
+fn operator(rest: &[u8]) -> Option<&'static str> {
+    let two = match rest.get(..2) {
+        Some(b"//") => Some("//"),
+        Some(b"**") => Some("**"),
+        Some(b"==") => Some("=="),
+        Some(b"!=") => Some("!="),
+        Some(b">=") => Some(">="),
+        Some(b"<=") => Some("<="),
+        _ => None,
+    };
+    two.or(match rest.first()? {
+        b'+' => Some("+"),
+        b'-' => Some("-"),
+        b'*' => Some("*"),
+        b'/' => Some("/"),
+        b'%' => Some("%"),
+        b'.' => Some("."),
+        b',' => Some(","),
+        b':' => Some(":"),
+        b'~' => Some("~"),
+        b'|' => Some("|"),
+        b'=' => Some("="),
+        b'>' => Some(">"),
+        b'<' => Some("<"),
+        b'(' => Some("("),
+        b')' => Some(")"),
+        b'[' => Some("["),
+        b']' => Some("]"),
+        b'{' => Some("{"),
+        b'}' => Some("}"),
+        _ => None,
+    })
+}
 
 /// Tokenizes `source` from `at` to the end of the region (`}}` or `%}`, with whitespace
-/// control); returns the tokens and the offset of the closing delimiter's first byte
-/// (its `-`/`+` included), or `None` for text it does not know.
+/// control) into `tokens`; returns the offset of the closing delimiter's first byte (its
+/// `-`/`+` included), or `None` for text it does not know.
 pub(super) fn tokenize<'s>(
     source: &'s str,
     mut at: usize,
-    close: &str,
-) -> Option<(Vec<Token<'s>>, usize)> {
+    close: &[u8; 2],
+    tokens: &mut Vec<Token<'s>>,
+) -> Option<usize> {
     let bytes = source.as_bytes();
-    let mut tokens = Vec::new();
+    tokens.clear();
     let mut balance = 0i32;
     loop {
         while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
             at += 1;
         }
-        let rest = source.get(at..)?;
-        if rest.is_empty() {
-            return None;
-        }
+        let rest = bytes.get(at..).filter(|r| !r.is_empty())?;
+        let b = rest[0];
         if balance == 0 {
-            if rest.starts_with(close) {
-                return Some((tokens, at));
-            }
-            if (rest.starts_with('-') || rest.starts_with('+')) && rest[1..].starts_with(close) {
-                return Some((tokens, at));
+            let delimiter = if matches!(b, b'-' | b'+') {
+                &rest[1..]
+            } else {
+                rest
+            };
+            if delimiter.starts_with(close) {
+                return Some(at);
             }
         }
-        let b = bytes[at];
         let (tok, len) = if b == b'\'' || b == b'"' {
             (Tok::Str, string_len(&bytes[at..])?)
         } else if b.is_ascii_digit() {
@@ -87,8 +116,8 @@ pub(super) fn tokenize<'s>(
             let len = ident_len(&bytes[at..]);
             (Tok::Ident(&source[at..at + len]), len)
         } else {
-            let op = OPERATORS.iter().find(|op| rest.starts_with(**op))?;
-            match *op {
+            let op = operator(rest)?;
+            match op {
                 "(" | "[" | "{" => balance += 1,
                 ")" | "]" | "}" => balance -= 1,
                 _ => {}

@@ -1,5 +1,6 @@
 //! Python's behaviour where dbt's Jinja relies on it: mutable lists and dicts (literals
-//! rewritten into constructor calls, see [`rewrite`]), Python's methods on strings, lists
+//! rewritten into constructor calls, see [`rewrite`]), datetime arithmetic (`+ - *`
+//! rewritten into calls, see [`operators`] and [`arith`]), Python's methods on strings, lists
 //! and dicts, and the globals of dbt's context that are Python functions and modules
 //! (`modules`, `fromjson`, `tojson`, `fromyaml`, `toyaml`, `zip`, `set`, `local_md5`,
 //! `dbt_version`).

@@ -15,6 +15,7 @@ use super::rewrite::{end_of_raw_block, find, find_region_start, is_raw_tag};
 pub(super) fn rewrite_operators(source: &str) -> Option<(String, Vec<(usize, usize)>)> {
     let bytes = source.as_bytes();
     let mut edits = Vec::new();
+    let mut tokens = Vec::new();
     let mut at = 0;
     while let Some((start, kind)) = find_region_start(bytes, at) {
         at = match kind {
@@ -25,15 +26,18 @@ pub(super) fn rewrite_operators(source: &str) -> Option<(String, Vec<(usize, usi
                 if matches!(bytes.get(inner), Some(b'-' | b'+')) {
                     inner += 1;
                 }
-                let close = if kind == b'{' { "}}" } else { "%}" };
-                let Some((tokens, end)) = tokenize(source, inner, close) else {
+                let close = if kind == b'{' { b"}}" } else { b"%}" };
+                let Some(end) = tokenize(source, inner, close, &mut tokens) else {
                     // Unknown text: minijinja reports it; nothing after it is touched.
                     return apply(source, edits);
                 };
-                let region_edits = if kind == b'{' {
-                    variable(&tokens)
-                } else {
-                    statement(&tokens)
+                let has_operator = tokens
+                    .iter()
+                    .any(|t| matches!(t.tok, Tok::Op("+" | "-" | "*")));
+                let region_edits = match kind {
+                    _ if !has_operator => None,
+                    b'{' => variable(&tokens),
+                    _ => statement(&tokens),
                 };
                 edits.extend(region_edits.unwrap_or_default());
                 end + 2

@@ -5,9 +5,10 @@
 //! printf formatting of a string literal, `'%s.%s' % (a, b)`, becomes the filter call
 //! `'%s.%s'|__mart_percent((a, b))` (the closing parenthesis after the operand). One pass
 //! over the text tokenizes only Jinja regions (`{{ }}`, `{% %}`); template data, comments,
-//! raw blocks and string literals are copied unchanged. No line break is added or removed,
-//! so minijinja's line numbers stay those of the file; offsets within a line move, and
-//! [`Rewritten::original_offset`] maps them back.
+//! raw blocks and string literals are copied unchanged. A second pass over the result
+//! turns binary `+`, `-` and `*` into calls (see [`super::operators`]). No line break is
+//! added or removed, so minijinja's line numbers stay those of the file; offsets within a
+//! line move, and [`Rewritten::original_offset`] maps them back.
 
 use std::borrow::Cow;
 
