@@ -1,13 +1,14 @@
 //! `modules.datetime` and `modules.pytz`: Python's datetime, date and timedelta values and
-//! the UTC timezone. minijinja has no operator hooks for objects, so `dt - timedelta(...)`
-//! cannot work; everything reached through methods and attributes does.
+//! the UTC timezone. Their arithmetic is in [`super::arith`] (minijinja has no operator
+//! hooks; `+`, `-` and `*` are rewritten into calls); comparisons are `custom_cmp`.
 
+use std::cmp::Ordering;
 use std::fmt::{self, Write};
 use std::sync::Arc;
 
 use chrono::format::{Item, StrftimeItems};
 use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta, Timelike, Utc};
-use minijinja::value::{from_args, Kwargs, Object, ObjectRepr, Value};
+use minijinja::value::{from_args, DynObject, Kwargs, Object, ObjectRepr, Value};
 use minijinja::{Error, State};
 
 use super::list::invalid;
@@ -107,6 +108,18 @@ fn strftime(
 }
 
 impl PyDateTime {
+    /// What datetimes are ordered by: naive ones by wall-clock time, then aware ones by
+    /// their UTC time.
+    fn order_key(&self) -> (bool, NaiveDateTime) {
+        match &self.tz {
+            None => (false, self.naive),
+            Some(tz) => (
+                true,
+                self.naive - TimeDelta::seconds(tz.offset.local_minus_utc().into()),
+            ),
+        }
+    }
+
     fn isoformat(&self, sep: &str) -> String {
         let mut s = format!(
             "{}{sep}{}",
@@ -144,6 +157,14 @@ impl PyDateTime {
 impl Object for PyDateTime {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         ObjectRepr::Plain
+    }
+
+    /// Aware datetimes compare as instants, naive ones as wall-clock times; Python
+    /// refuses to order a naive against an aware one, here every naive one comes first
+    /// (and they are never equal, as in Python).
+    fn custom_cmp(self: &Arc<Self>, other: &DynObject) -> Option<Ordering> {
+        let other = other.downcast_ref::<Self>()?;
+        Some(self.order_key().cmp(&other.order_key()))
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
@@ -232,11 +253,15 @@ impl Object for PyDateTime {
 
 /// Python's `datetime.date`.
 #[derive(Clone, Debug)]
-pub struct PyDate(NaiveDate);
+pub struct PyDate(pub(super) NaiveDate);
 
 impl Object for PyDate {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         ObjectRepr::Plain
+    }
+
+    fn custom_cmp(self: &Arc<Self>, other: &DynObject) -> Option<Ordering> {
+        Some(self.0.cmp(&other.downcast_ref::<Self>()?.0))
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
@@ -283,7 +308,7 @@ impl From<PyTimedelta> for Value {
 
 impl PyTimedelta {
     /// Python's normalized parts: days (any sign), seconds in 0..86400, microseconds.
-    fn parts(&self) -> (i64, i64, i64) {
+    pub(super) fn parts(&self) -> (i64, i64, i64) {
         let micros = self.0.num_microseconds().unwrap_or(i64::MAX);
         let days = micros.div_euclid(86_400_000_000);
         let rest = micros.rem_euclid(86_400_000_000);
@@ -294,6 +319,10 @@ impl PyTimedelta {
 impl Object for PyTimedelta {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         ObjectRepr::Plain
+    }
+
+    fn custom_cmp(self: &Arc<Self>, other: &DynObject) -> Option<Ordering> {
+        Some(self.0.cmp(&other.downcast_ref::<Self>()?.0))
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {

@@ -1,5 +1,6 @@
 //! Python's behaviour where dbt's Jinja relies on it: mutable lists and dicts (literals
-//! rewritten into constructor calls, see [`rewrite`]), Python's methods on strings, lists
+//! rewritten into constructor calls, see [`rewrite`]), datetime arithmetic (`+ - *`
+//! rewritten into calls, see [`operators`] and [`arith`]), Python's methods on strings, lists
 //! and dicts, and the globals of dbt's context that are Python functions and modules
 //! (`modules`, `fromjson`, `tojson`, `fromyaml`, `toyaml`, `zip`, `set`, `local_md5`,
 //! `dbt_version`).
@@ -7,13 +8,16 @@
 //! [`register`] sets it up on an environment; every template's source must go through
 //! [`rewrite_literals`] before minijinja reads it.
 
+mod arith;
 mod convert;
 mod datetime;
 mod dict;
+mod expression;
 mod filters;
 mod globals;
 mod list;
 mod modules;
+mod operators;
 mod regex;
 mod rewrite;
 mod timezone;
@@ -21,7 +25,11 @@ mod timezone;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_arith;
+#[cfg(test)]
 mod tests_globals;
+#[cfg(test)]
+mod tests_operators;
 
 use std::sync::Arc;
 
@@ -52,6 +60,7 @@ pub fn register(env: &mut Environment<'static>) {
         minijinja::filters::sort(state, value, kwargs).map(shallow_list)
     });
     env.add_filter(rewrite::PERCENT_FILTER, percent_format);
+    arith::register(env);
     globals::register(env);
     filters::register(env);
     env.add_global("modules", Value::from_object(modules::Modules));

@@ -5,11 +5,14 @@
 //! printf formatting of a string literal, `'%s.%s' % (a, b)`, becomes the filter call
 //! `'%s.%s'|__mart_percent((a, b))` (the closing parenthesis after the operand). One pass
 //! over the text tokenizes only Jinja regions (`{{ }}`, `{% %}`); template data, comments,
-//! raw blocks and string literals are copied unchanged. No line break is added or removed,
-//! so minijinja's line numbers stay those of the file; offsets within a line move, and
-//! [`Rewritten::original_offset`] maps them back.
+//! raw blocks and string literals are copied unchanged. A second pass over the result
+//! turns binary `+`, `-` and `*` into calls (see [`super::operators`]). No line break is
+//! added or removed, so minijinja's line numbers stay those of the file; offsets within a
+//! line move, and [`Rewritten::original_offset`] maps them back.
 
 use std::borrow::Cow;
+
+use super::operators::rewrite_operators;
 
 /// The constructor a list literal becomes.
 pub(crate) const LIST_FN: &str = "__mart_list";
@@ -24,24 +27,34 @@ pub struct Rewritten<'a> {
     pub text: Cow<'a, str>,
     /// (offset in the original text, bytes inserted there), in order.
     inserts: Vec<(usize, usize)>,
+    /// The same for the operator rewrite, offsets in the literal rewrite's output.
+    operator_inserts: Vec<(usize, usize)>,
 }
 
 impl Rewritten<'_> {
     /// The offset in the original text of `offset` in the rewritten one (an offset inside
     /// inserted text maps to where it was inserted).
     pub fn original_offset(&self, offset: usize) -> usize {
-        let mut shift = 0;
-        for &(at, len) in &self.inserts {
-            if offset < at + shift {
-                break;
-            }
-            if offset < at + shift + len {
-                return at;
-            }
-            shift += len;
-        }
-        offset - shift
+        before_inserts(
+            &self.inserts,
+            before_inserts(&self.operator_inserts, offset),
+        )
     }
+}
+
+/// The offset before `inserts` were made of `offset` after them.
+fn before_inserts(inserts: &[(usize, usize)], offset: usize) -> usize {
+    let mut shift = 0;
+    for &(at, len) in inserts {
+        if offset < at + shift {
+            break;
+        }
+        if offset < at + shift + len {
+            return at;
+        }
+        shift += len;
+    }
+    offset - shift
 }
 
 /// What an open bracket in a region is.
@@ -127,23 +140,31 @@ impl<'a> Writer<'a> {
         self.inserts.push((at, text.len()));
     }
 
+    /// The result, with the operators of the literal rewrite's output rewritten too.
     fn finish(mut self) -> Rewritten<'a> {
-        if self.copied == 0 && self.inserts.is_empty() {
-            return Rewritten {
-                text: Cow::Borrowed(self.source),
-                inserts: Vec::new(),
-            };
-        }
-        self.out.push_str(&self.source[self.copied..]);
-        Rewritten {
-            text: Cow::Owned(self.out),
-            inserts: self.inserts,
+        let text = if self.copied == 0 && self.inserts.is_empty() {
+            Cow::Borrowed(self.source)
+        } else {
+            self.out.push_str(&self.source[self.copied..]);
+            Cow::Owned(self.out)
+        };
+        match rewrite_operators(&text) {
+            Some((text, operator_inserts)) => Rewritten {
+                text: Cow::Owned(text),
+                inserts: self.inserts,
+                operator_inserts,
+            },
+            None => Rewritten {
+                text,
+                inserts: self.inserts,
+                operator_inserts: Vec::new(),
+            },
         }
     }
 }
 
 /// The next `{{`, `{%` or `{#` at or after `from`: its offset and second byte.
-fn find_region_start(bytes: &[u8], from: usize) -> Option<(usize, u8)> {
+pub(super) fn find_region_start(bytes: &[u8], from: usize) -> Option<(usize, u8)> {
     let mut at = from;
     while let Some(i) = bytes
         .get(at..)?
@@ -160,7 +181,7 @@ fn find_region_start(bytes: &[u8], from: usize) -> Option<(usize, u8)> {
 }
 
 /// The offset of the two-byte `needle` at or after `from`.
-fn find(bytes: &[u8], from: usize, needle: &[u8; 2]) -> Option<usize> {
+pub(super) fn find(bytes: &[u8], from: usize, needle: &[u8; 2]) -> Option<usize> {
     let mut at = from;
     loop {
         let i = at + bytes.get(at..)?.iter().position(|&b| b == needle[0])?;
@@ -187,12 +208,12 @@ fn tag_keyword(bytes: &[u8], start: usize) -> &[u8] {
     &bytes[at..end]
 }
 
-fn is_raw_tag(bytes: &[u8], start: usize) -> bool {
+pub(super) fn is_raw_tag(bytes: &[u8], start: usize) -> bool {
     tag_keyword(bytes, start) == b"raw"
 }
 
 /// The offset after the `{% endraw %}` closing the raw block at `start`, or the end.
-fn end_of_raw_block(bytes: &[u8], start: usize) -> usize {
+pub(super) fn end_of_raw_block(bytes: &[u8], start: usize) -> usize {
     let mut at = start + 2;
     while let Some(i) = find(bytes, at, b"{%") {
         if tag_keyword(bytes, i) == b"endraw" {
