@@ -24,7 +24,7 @@ fn node_key(key: &str) -> Option<Known> {
     Some(match key {
         "name" | "description" | "config" | "columns" | "tests" | "data_tests" | "meta"
         | "tags" | "docs" | "relation" => Known::Read,
-        "access" | "group" | "deprecation_date" | "time_spine" | "quote_columns" => Known::NotRead,
+        "access" | "group" | "deprecation_date" | "time_spine" => Known::NotRead,
         "versions" | "latest_version" => Known::Unsupported("model versions (`versions:`)"),
         "constraints" => Known::Unsupported("model constraints (`constraints:`)"),
         _ => return None,

@@ -36,7 +36,22 @@ pub(crate) async fn load(
             .with_path(path)
             .with_help("fix the CSV file; nothing was loaded")
     };
-    let schema = infer_seed_columns(&csv, delimiter, &node.config.column_types).map_err(invalid)?;
+    let mut schema =
+        infer_seed_columns(&csv, delimiter, &node.config.column_types).map_err(invalid)?;
+    // dbt quotes seed columns only with `quote_columns: true`; PostgreSQL folds the
+    // unquoted names to lower case, and so does mart (it always quotes, so names with
+    // spaces still work).
+    if node
+        .config
+        .raw
+        .get("quote_columns")
+        .and_then(|v| v.as_bool())
+        != Some(true)
+    {
+        for column in &mut schema.columns {
+            column.name = column.name.to_lowercase();
+        }
+    }
     // dbt reads blank fields and `null` as NULL; COPY needs them empty.
     let csv = if schema.has_null_words {
         blank_null_words(&csv, delimiter).map_err(invalid)?

@@ -24,9 +24,10 @@ fn inference_odd_headers_nulls_and_delimiter() {
                  3,null,2,t,2024-02-29,2024-01-02T00:00:00,\"   \"\n",
             ),
             ("seeds/semi.csv", "code;label\n007;a;b\n"),
+            ("seeds/upper.csv", "ID,Full Name\n1,x\n"),
             (
                 "seeds/_seeds.yml",
-                "seeds:\n  - name: semi\n    config:\n      delimiter: \";\"\n",
+                "seeds:\n  - name: semi\n    config:\n      delimiter: \";\"\n  - name: people\n    config:\n      quote_columns: true\n",
             ),
         ],
     );
@@ -63,6 +64,8 @@ fn inference_odd_headers_nulls_and_delimiter() {
             "3|-|2|t|2024-02-29|2024-01-02 00:00:00|-",
         ]
     );
+    // Without quote_columns: true, names are what PostgreSQL makes of dbt's unquoted ones.
+    assert_eq!(columns(&p, "upper"), ["id integer", "full name text"]);
     // As dbt types it: leading zeros make no text.
     assert_eq!(columns(&p, "semi"), ["code integer", "label text"]);
     assert_eq!(
