@@ -409,6 +409,9 @@ fn parse_models(
     nodes.extend(mart_project::parallel_map(&project.snapshots, |s| {
         parse_sql_node(project, target, env, s, ResourceType::Snapshot)
     }));
+    nodes.extend(mart_project::parallel_map(&project.analyses, |a| {
+        parse_sql_node(project, target, env, a, ResourceType::Analysis)
+    }));
     nodes
 }
 
@@ -840,8 +843,10 @@ fn located(
 /// Two nodes must not build the same relation (aliases can collide).
 fn check_unique_relations(nodes: &[Node], errors: &mut Diagnostics) {
     let mut seen: HashMap<(&str, &str), &Node> = HashMap::new();
+    // Tests and analyses build no relation of their own.
     for node in nodes.iter().filter(|n| {
-        n.config.materialized != Materialization::Ephemeral && n.resource_type != ResourceType::Test
+        n.config.materialized != Materialization::Ephemeral
+            && !matches!(n.resource_type, ResourceType::Test | ResourceType::Analysis)
     }) {
         let key = (
             node.relation.schema.as_str(),

@@ -631,3 +631,33 @@ fn namespaced_generic_tests_use_the_package_s_macro() {
         ]
     );
 }
+
+#[test]
+fn analyses_compile_and_build_nothing() {
+    let fx = Fixture::new(
+        "analyses",
+        &[
+            (
+                "dbt_project.yml",
+                "name: learn\nprofile: learn\nanalysis-paths: [analyses]\n",
+            ),
+            ("models/orders.sql", "select 1 as id"),
+            (
+                "analyses/orders.sql",
+                "select count(*) from {{ ref('orders') }}",
+            ),
+        ],
+    );
+    let (manifest, env) = fx.build().unwrap();
+    let id = NodeId::new("analysis.learn.orders");
+    let analysis = manifest.node(&id).unwrap();
+    assert_eq!(analysis.resource_type, ResourceType::Analysis);
+    assert_eq!(analysis.depends_on, vec![NodeId::new("model.learn.orders")]);
+    let compiled = Compiler::new(&manifest, &env, None)
+        .compile(&id, false)
+        .unwrap();
+    assert_eq!(
+        compiled.sql,
+        "select count(*) from \"db\".\"analytics\".\"orders\""
+    );
+}

@@ -69,6 +69,8 @@ pub struct Project {
     pub seeds: Vec<SeedFile>,
     /// Singular data tests: the `.sql` files of the test paths that define no generic test.
     pub singular_tests: Vec<NodeFile>,
+    /// Analyses: the `.sql` files of the analysis paths, compiled and never run.
+    pub analyses: Vec<NodeFile>,
     /// Snapshots: the blocks of `.sql` files under the snapshot paths, then the YAML-defined
     /// ones (property entries with `relation:`).
     pub snapshots: Vec<NodeFile>,
@@ -210,6 +212,18 @@ impl Project {
                 Err(e) => errors.push(e),
             }
         }
+        let mut analyses = Vec::new();
+        for (dir, path) in sql_files(
+            root,
+            &config.analysis_paths,
+            &mut property_files,
+            &mut errors,
+        ) {
+            match read(root, &path) {
+                Ok(file) => analyses.push(node_file(&config.name, dir, file)),
+                Err(e) => errors.push(e),
+            }
+        }
         property_files.sort();
         property_files.dedup();
 
@@ -220,6 +234,7 @@ impl Project {
             models,
             seeds,
             singular_tests,
+            analyses,
             snapshots,
             macro_files,
             packages: Vec::new(),

@@ -25,7 +25,10 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
             session.manifest.node(id).is_some_and(|n| {
                 matches!(
                     n.resource_type,
-                    ResourceType::Model | ResourceType::Snapshot | ResourceType::Test
+                    ResourceType::Model
+                        | ResourceType::Snapshot
+                        | ResourceType::Test
+                        | ResourceType::Analysis
                 )
             })
         })
