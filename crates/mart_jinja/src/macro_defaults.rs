@@ -88,62 +88,60 @@ fn find_macro_signature(source: &str, from: usize) -> Option<usize> {
     None
 }
 
-/// The `)` closing the `(` at `open`, skipping strings and nested brackets.
-fn matching_paren(source: &str, open: usize) -> Option<usize> {
-    let bytes = source.as_bytes();
+/// Calls `visit(offset, byte, depth)` for each byte of `text` from `from` on that is not
+/// inside a string literal, `depth` being the bracket depth before it, until it returns
+/// false.
+fn scan_code(text: &str, from: usize, mut visit: impl FnMut(usize, u8, usize) -> bool) {
+    let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut quote: Option<u8> = None;
-    let mut i = open;
+    let mut i = from;
     while i < bytes.len() {
         let b = bytes[i];
         match quote {
             Some(_) if b == b'\\' => i += 1,
             Some(q) if b == q => quote = None,
             Some(_) => {}
-            None => match b {
-                b'\'' | b'"' => quote = Some(b),
-                b'(' | b'[' | b'{' => depth += 1,
-                b')' | b']' | b'}' => {
-                    depth = depth.checked_sub(1)?;
-                    if depth == 0 {
-                        return (b == b')').then_some(i);
-                    }
+            None => {
+                if !visit(i, b, depth) {
+                    return;
                 }
-                _ => {}
-            },
+                match b {
+                    b'\'' | b'"' => quote = Some(b),
+                    b'(' | b'[' | b'{' => depth += 1,
+                    b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
         }
         i += 1;
     }
-    None
+}
+
+/// The `)` closing the `(` at `open`, skipping strings and nested brackets.
+fn matching_paren(source: &str, open: usize) -> Option<usize> {
+    let mut found = None;
+    scan_code(source, open, |i, b, depth| {
+        if matches!(b, b')' | b']' | b'}') && depth == 1 {
+            found = (b == b')').then_some(i);
+            return false;
+        }
+        true
+    });
+    found
 }
 
 /// The parameters of a signature: `(name, default)`, split at top-level commas.
 fn split_params(text: &str) -> Vec<(&str, Option<&str>)> {
-    let bytes = text.as_bytes();
     let mut parts = Vec::new();
-    let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match quote {
-            Some(_) if b == b'\\' => i += 1,
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None => match b {
-                b'\'' | b'"' => quote = Some(b),
-                b'(' | b'[' | b'{' => depth += 1,
-                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-                b',' if depth == 0 => {
-                    parts.push(&text[start..i]);
-                    start = i + 1;
-                }
-                _ => {}
-            },
+    scan_code(text, 0, |i, b, depth| {
+        if b == b',' && depth == 0 {
+            parts.push(&text[start..i]);
+            start = i + 1;
         }
-        i += 1;
-    }
+        true
+    });
     if !text[start..].trim().is_empty() {
         parts.push(&text[start..]);
     }
