@@ -66,6 +66,9 @@ pub struct JinjaEnv {
     registry: Arc<Registry>,
     flags: Arc<flags::Flags>,
     invocation: Arc<invocation::Invocation>,
+    /// dbt's macros that the root project's nodes get as dbt wrote them (see
+    /// [`JinjaEnv::is_builtin_macro`]), computed once: relation naming asks per node.
+    builtin: std::collections::HashSet<String>,
 }
 
 /// The function that renders a string as a template in the caller's context; the
@@ -160,12 +163,34 @@ impl JinjaEnv {
                 .run_started_at
                 .unwrap_or_else(std::time::SystemTime::now),
         );
+        let builtin = registry
+            .packages
+            .get(INTERNAL_PACKAGE)
+            .into_iter()
+            .flat_map(|macros| macros.keys())
+            .filter(|name| {
+                [
+                    name.to_string(),
+                    format!("default__{name}"),
+                    format!("postgres__{name}"),
+                ]
+                .iter()
+                .all(|n| {
+                    matches!(
+                        registry.resolve_bare(None, n),
+                        Some(INTERNAL_PACKAGE) | None
+                    )
+                })
+            })
+            .cloned()
+            .collect();
         Ok(Self {
             env,
             files,
             registry,
             flags,
             invocation,
+            builtin,
         })
     }
 
