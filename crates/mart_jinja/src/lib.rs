@@ -234,18 +234,7 @@ impl JinjaEnv {
     /// `default__name`, `postgres__name` is defined outside dbt's library), so that its
     /// known result may be computed without rendering it.
     pub fn is_builtin_macro(&self, name: &str) -> bool {
-        [
-            name.to_string(),
-            format!("default__{name}"),
-            format!("postgres__{name}"),
-        ]
-        .iter()
-        .all(|n| {
-            matches!(
-                self.registry.resolve_bare(None, n),
-                Some(INTERNAL_PACKAGE) | None
-            )
-        })
+        self.builtin.contains(name)
     }
 
     /// Every macro: package, name and the file defining it.
