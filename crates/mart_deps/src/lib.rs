@@ -14,7 +14,6 @@ mod lock;
 mod render;
 mod resolve;
 mod spec;
-mod version;
 mod yaml_lines;
 
 #[cfg(test)]
@@ -24,18 +23,14 @@ pub use error::{DepsError, Origin, Warning};
 pub use hash::packages_sha1;
 pub use install::{run_deps, DepsEvent, DepsOptions, DepsOutcome};
 pub use lock::{LockEntry, LockFile, LockSource, LOCK_FILE_NAME};
+pub use mart_project::dbt_version::{Constraint, VersionRange};
 pub use spec::{
     read_packages, GitSpec, HubSpec, PackageEntry, PackagesFile, Source, TarballSpec,
     DEPENDENCIES_FILE_NAME, PACKAGES_FILE_NAME,
 };
-pub use version::{Constraint, VersionRange};
 
 /// The dbt Hub, unless `DBT_PACKAGE_HUB_URL` names another (as dbt reads it).
 pub const DEFAULT_HUB_URL: &str = "https://hub.getdbt.com/";
-
-/// The dbt-core version mart stands in for: hub versions whose `require_dbt_version`
-/// excludes it are not installable, as in dbt.
-pub const DBT_COMPAT_VERSION: &str = "1.10.0";
 
 /// The hub base URL from the environment variable dbt reads, else the public hub.
 pub fn hub_url_from_env() -> String {

@@ -11,7 +11,7 @@ use crate::fetch::Fetcher;
 use crate::lock::{LockEntry, LockSource};
 use crate::render::EnvLookup;
 use crate::spec::{read_packages, GitSpec, PackageEntry, Source, TarballSpec};
-use crate::version::Constraint;
+use mart_project::dbt_version::Constraint;
 
 mod hub;
 

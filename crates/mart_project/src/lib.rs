@@ -6,6 +6,7 @@
 //! database or build the graph.
 
 mod config;
+pub mod dbt_version;
 mod env;
 mod profile;
 mod project_file;
@@ -25,6 +26,7 @@ pub use config::{
     merge_into, normalize_key, ConfigError, ConfigMap, IndexConfig, Materialization, NodeConfig,
     PersistDocs,
 };
+pub use dbt_version::{dbt_allows, DBT_VERSION};
 pub use env::{add_type_filters, env_var};
 pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target};
 pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};

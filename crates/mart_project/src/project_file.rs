@@ -259,9 +259,6 @@ impl ProjectConfig {
     }
 }
 
-/// The dbt version mart's behaviour follows, for `require-dbt-version`.
-pub const DBT_COMPATIBILITY_VERSION: (u64, u64, u64) = (1, 10, 0);
-
 /// The top-level keys of dbt_project.yml that dbt 1.10 knows.
 const PROJECT_KEYS: [&str; 38] = [
     "name",
@@ -326,7 +323,7 @@ fn unknown_key_warnings(file: &Arc<SourceFile>) -> Result<Vec<Diagnostic>, Diagn
 }
 
 /// `require-dbt-version: ">=1.3.0"` or a list of such ranges, checked against
-/// [`DBT_COMPATIBILITY_VERSION`].
+/// [`crate::DBT_VERSION`].
 fn check_dbt_version(
     file: &Arc<SourceFile>,
     required: Option<&serde_yaml::Value>,
@@ -339,58 +336,26 @@ fn check_dbt_version(
         }
         Some(other) => vec![yaml::key_string(other.clone())],
     };
-    let (major, minor, patch) = DBT_COMPATIBILITY_VERSION;
-    let have = format!("{major}.{minor}.{patch}");
     let at = || yaml::key_span(file, "require-dbt-version");
-    for range in ranges.iter().flat_map(|r| r.split(',')) {
-        let range = range.trim();
-        let op_len = range
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(range.len());
-        let (op, version) = range.split_at(op_len);
-        let Some(wanted) = parse_version(version) else {
-            return Err(Diagnostic::error(
-                Code::ProjectFile,
-                format!("require-dbt-version: '{range}' is not a version range"),
-            )
-            .with_span(at())
-            .with_help("write ranges such as \">=1.3.0\" or [\">=1.3.0\", \"<2.0.0\"]"));
-        };
-        let ours = DBT_COMPATIBILITY_VERSION;
-        let ok = match op.trim() {
-            ">=" => ours >= wanted,
-            ">" => ours > wanted,
-            "<=" => ours <= wanted,
-            "<" => ours < wanted,
-            "" | "=" | "==" => ours == wanted,
-            "!=" => ours != wanted,
-            other => {
-                return Err(Diagnostic::error(
-                    Code::ProjectFile,
-                    format!("require-dbt-version: unknown comparison '{other}' in '{range}'"),
-                )
-                .with_span(at())
-                .with_help("use >=, >, <=, < or ="))
-            }
-        };
-        if !ok {
-            return Err(Diagnostic::error(
-                Code::ProjectFile,
-                format!("this project requires dbt {range}; mart behaves as dbt {have}"),
-            )
-            .with_span(at())
-            .with_help("use a version of the project or package made for this dbt version"));
-        }
+    match crate::dbt_allows(ranges.iter().map(String::as_str)) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Diagnostic::error(
+            Code::ProjectFile,
+            format!(
+                "this project requires dbt {}; mart behaves as dbt {}",
+                ranges.join(", "),
+                crate::DBT_VERSION
+            ),
+        )
+        .with_span(at())
+        .with_help("use a version of the project or package made for this dbt version")),
+        Err(why) => Err(Diagnostic::error(
+            Code::ProjectFile,
+            format!("require-dbt-version: {why}"),
+        )
+        .with_span(at())
+        .with_help("write ranges such as \">=1.3.0\" or [\">=1.3.0\", \"<2.0.0\"]")),
     }
-    Ok(())
-}
-
-fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
-    let mut parts = text.trim().split('.').map(|p| p.parse::<u64>().ok());
-    let major = parts.next()??;
-    let minor = parts.next().unwrap_or(Some(0))?;
-    let patch = parts.next().unwrap_or(Some(0))?;
-    parts.next().is_none().then_some((major, minor, patch))
 }
 
 /// `quoting:` of the project file: whether the database, schema and identifier of the

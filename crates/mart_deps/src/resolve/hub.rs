@@ -5,8 +5,7 @@ use super::{Pinned, Requirement, Resolver};
 use crate::error::{DepsError, Origin};
 use crate::lock::LockSource;
 use crate::spec::parse_json_entries;
-use crate::version::{parse_version, Constraint, VersionRange};
-use crate::DBT_COMPAT_VERSION;
+use mart_project::dbt_version::{Constraint, VersionRange};
 
 impl Resolver<'_> {
     pub(super) fn pin_hub(
@@ -110,18 +109,10 @@ impl Resolver<'_> {
     }
 }
 
-/// Whether the dbt version mart stands in for meets a hub version's `require_dbt_version`.
+/// Whether the dbt version mart stands in for meets a hub version's `require_dbt_version`
+/// (a requirement that cannot be read excludes nothing).
 fn dbt_compatible(required: &[String]) -> bool {
-    let Some(ours) = parse_version(DBT_COMPAT_VERSION) else {
-        return true;
-    };
-    required.iter().all(|r| {
-        Constraint::parse(r).map_or(true, |c| {
-            VersionRange::default()
-                .narrowed(&c)
-                .is_some_and(|range| range.contains(&ours))
-        })
-    })
+    mart_project::dbt_allows(required.iter().map(String::as_str)).unwrap_or(true)
 }
 
 #[cfg(test)]

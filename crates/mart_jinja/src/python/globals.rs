@@ -12,8 +12,7 @@ use minijinja::{Environment, Error};
 use super::convert::PyValue;
 use super::list::{invalid, PySet};
 
-/// The dbt-core version mart behaves as (what `dbt_version` says to packages).
-pub const DBT_VERSION: &str = "1.10.0";
+use mart_project::DBT_VERSION;
 
 pub(super) fn register(env: &mut Environment<'static>) {
     env.add_global("dbt_version", Value::from(DBT_VERSION));

@@ -39,7 +39,6 @@ use minijinja::{Environment, Error, ErrorKind, State};
 pub use convert::{is_python, to_python};
 pub use datetime::PyDateTime;
 pub use dict::PyDict;
-pub use globals::DBT_VERSION;
 pub use list::{PyList, PySet};
 pub use rewrite::{rewrite_literals, Rewritten};
 

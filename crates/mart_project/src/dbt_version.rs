@@ -1,11 +1,33 @@
-//! dbt's hub version ranges: ">=1.0.0", "<2.0.0", "1.1.1" (exactly), intersected across
-//! every requirer; the highest version inside the range is picked, prereleases only when
-//! asked for (dbt semver, with `1.0` read as `1.0.0`).
+//! dbt's version ranges: ">=1.0.0", "<2.0.0", "1.1.1" (exactly), as packages.yml's hub
+//! `version:` and `require-dbt-version` write them (dbt semver, with `1.0` read as
+//! `1.0.0`). Ranges intersect across requirers; the highest version inside is picked,
+//! prereleases only when asked for. Also the dbt version mart behaves as.
 
 use std::cmp::Ordering;
 use std::fmt;
 
 use semver::Version;
+
+/// The dbt-core version whose behaviour mart follows: what `dbt_version` says to
+/// templates, what `require-dbt-version` and hub packages' requirements are checked
+/// against.
+pub const DBT_VERSION: &str = "1.10.0";
+
+/// Whether [`DBT_VERSION`] lies inside every range of `required` (each may hold several,
+/// comma-separated, as dbt allows); the first range that cannot be read is the error.
+pub fn dbt_allows<'a>(required: impl IntoIterator<Item = &'a str>) -> Result<bool, String> {
+    let Some(ours) = parse_version(DBT_VERSION) else {
+        return Ok(true);
+    };
+    let mut range = VersionRange::default();
+    for text in required.into_iter().flat_map(|r| r.split(',')) {
+        match range.narrowed(&Constraint::parse(text)?) {
+            Some(narrowed) => range = narrowed,
+            None => return Ok(false),
+        }
+    }
+    Ok(range.contains(&ours))
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
@@ -64,7 +86,7 @@ impl fmt::Display for Constraint {
 }
 
 /// A version as dbt reads it: `major.minor[.patch][-pre][+build]`, an optional `v`.
-pub(crate) fn parse_version(text: &str) -> Option<Version> {
+pub fn parse_version(text: &str) -> Option<Version> {
     let text = text.strip_prefix('v').unwrap_or(text);
     if let Ok(v) = Version::parse(text) {
         return Some(v);
@@ -186,6 +208,16 @@ fn tighter(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dbt_allows_reads_lists_and_comma_separated_ranges() {
+        assert_eq!(dbt_allows([">=1.3.0", "<3.0.0"]), Ok(true));
+        assert_eq!(dbt_allows([">=1.3.0,<2.0.0"]), Ok(true));
+        assert_eq!(dbt_allows([">=2.0.0"]), Ok(false));
+        assert_eq!(dbt_allows([">=1.11", "<1.9"]), Ok(false));
+        assert_eq!(dbt_allows(Vec::<&str>::new()), Ok(true));
+        assert!(dbt_allows(["about 1"]).is_err());
+    }
 
     fn range(constraints: &[&str]) -> Option<VersionRange> {
         constraints
