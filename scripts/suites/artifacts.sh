@@ -16,20 +16,9 @@ if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME}/.cargo/bin/cargo" ]; then
   export PATH="${HOME}/.cargo/bin:${PATH}"
 fi
 
-cache="${MART_SUITE_CACHE:-${HOME}/.cache/mart-suites}"
-venv="${cache}/artifacts-venv"
-if [ ! -x "${venv}/bin/python" ]; then
-  mkdir -p "$cache"
-  if ! python3 -m venv "$venv" 2>/dev/null; then
-    rm -rf "$venv"
-    echo "[artifacts] installing python3-venv" >&2
-    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
-    python3 -m venv "$venv"
-  fi
-fi
-if ! "${venv}/bin/python" -c 'import dbt_artifacts_parser' 2>/dev/null; then
-  "${venv}/bin/pip" install -q dbt-artifacts-parser
-fi
+# shellcheck source=scripts/lib/venv.sh
+source scripts/lib/venv.sh
+venv="$(suite_venv artifacts-venv 'import dbt_artifacts_parser' dbt-artifacts-parser)"
 
 cargo build -q -p mart
 mart="${repo}/target/debug/mart"

@@ -26,18 +26,9 @@ if [ ! -d "${packages}/dbt-utils/integration_tests" ]; then
   exit 1
 fi
 
-cache="${MART_SUITE_CACHE:-${HOME}/.cache/mart-suites}"
-venv="${cache}/dbt-venv"
-if [ ! -x "${venv}/bin/dbt" ]; then
-  mkdir -p "$cache"
-  if ! python3 -m venv "$venv" 2>/dev/null; then
-    rm -rf "$venv"
-    echo "[dbt_packages] installing python3-venv" >&2
-    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
-    python3 -m venv "$venv"
-  fi
-  "${venv}/bin/pip" install -q "dbt-core==1.10.*" "dbt-postgres==1.9.*"
-fi
+# shellcheck source=scripts/lib/venv.sh
+source scripts/lib/venv.sh
+venv="$(suite_venv dbt-venv 'import dbt.adapters.postgres' "dbt-core==1.10.*" "dbt-postgres==1.9.*")"
 
 cargo build -q -p mart
 mart="${repo}/target/debug/mart"
