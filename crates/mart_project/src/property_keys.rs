@@ -20,108 +20,114 @@ enum Known {
     Unsupported(&'static str),
 }
 
-fn node_key(key: &str) -> Option<Known> {
-    Some(match key {
-        "name" | "description" | "config" | "columns" | "tests" | "data_tests" | "meta"
-        | "tags" | "docs" | "relation" => Known::Read,
-        "access" | "group" | "deprecation_date" | "time_spine" => Known::NotRead,
-        "versions" | "latest_version" => Known::Unsupported("model versions (`versions:`)"),
-        "constraints" => Known::Unsupported("model constraints (`constraints:`)"),
-        _ => return None,
-    })
+/// The keys dbt knows for one kind of entry, by what mart does with them.
+struct Level {
+    what: &'static str,
+    read: &'static [&'static str],
+    /// Not read; they change nothing mart builds or tests.
+    not_read: &'static [&'static str],
+    /// Not implemented: the key and the feature it names.
+    unsupported: &'static [(&'static str, &'static str)],
 }
 
-fn column_key(key: &str) -> Option<Known> {
-    Some(match key {
-        "name" | "description" | "data_type" | "tests" | "data_tests" | "meta" | "quote"
-        | "tags" => Known::Read,
-        "granularity" | "policy_tags" | "config" => Known::NotRead,
-        "constraints" => Known::Unsupported("column constraints (`constraints:`)"),
-        _ => return None,
-    })
+impl Level {
+    fn known(&self, key: &str) -> Option<Known> {
+        if self.read.contains(&key) {
+            Some(Known::Read)
+        } else if self.not_read.contains(&key) {
+            Some(Known::NotRead)
+        } else {
+            self.unsupported
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, feature)| Known::Unsupported(feature))
+        }
+    }
+
+    /// Every key of the level, for "did you mean".
+    fn keys(&self) -> impl Iterator<Item = &'static str> {
+        self.read
+            .iter()
+            .chain(self.not_read)
+            .copied()
+            .chain(self.unsupported.iter().map(|(k, _)| *k))
+    }
 }
 
-fn source_key(key: &str) -> Option<Known> {
-    Some(match key {
-        "name" | "description" | "database" | "schema" | "loader" | "loaded_at_field"
-        | "freshness" | "meta" | "tags" | "config" | "tables" => Known::Read,
-        "quoting" | "overrides" | "event_time" => Known::NotRead,
-        _ => return None,
-    })
-}
+const NODE: Level = Level {
+    what: "entry",
+    read: &[
+        "name",
+        "description",
+        "config",
+        "columns",
+        "tests",
+        "data_tests",
+        "meta",
+        "tags",
+        "docs",
+        "relation",
+    ],
+    not_read: &["access", "group", "deprecation_date", "time_spine"],
+    unsupported: &[
+        ("versions", "model versions (`versions:`)"),
+        ("latest_version", "model versions (`versions:`)"),
+        ("constraints", "model constraints (`constraints:`)"),
+    ],
+};
 
-fn table_key(key: &str) -> Option<Known> {
-    Some(match key {
-        "name" | "description" | "identifier" | "loaded_at_field" | "freshness" | "columns"
-        | "tests" | "data_tests" | "meta" | "tags" => Known::Read,
-        "external" | "quoting" | "config" | "event_time" => Known::NotRead,
-        _ => return None,
-    })
-}
+const COLUMN: Level = Level {
+    what: "column",
+    read: &[
+        "name",
+        "description",
+        "data_type",
+        "tests",
+        "data_tests",
+        "meta",
+        "quote",
+        "tags",
+    ],
+    not_read: &["granularity", "policy_tags", "config"],
+    unsupported: &[("constraints", "column constraints (`constraints:`)")],
+};
 
-/// Every key dbt knows at this level, for "did you mean".
-const NODE_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "config",
-    "columns",
-    "data_tests",
-    "tests",
-    "meta",
-    "tags",
-    "docs",
-    "relation",
-    "access",
-    "group",
-    "deprecation_date",
-    "versions",
-    "latest_version",
-    "constraints",
-    "time_spine",
-];
-const COLUMN_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "data_type",
-    "data_tests",
-    "tests",
-    "meta",
-    "quote",
-    "tags",
-    "constraints",
-    "granularity",
-    "policy_tags",
-];
-const SOURCE_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "database",
-    "schema",
-    "loader",
-    "loaded_at_field",
-    "freshness",
-    "meta",
-    "tags",
-    "config",
-    "tables",
-    "quoting",
-    "overrides",
-];
-const TABLE_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "identifier",
-    "loaded_at_field",
-    "freshness",
-    "columns",
-    "data_tests",
-    "tests",
-    "meta",
-    "tags",
-    "external",
-    "quoting",
-    "config",
-];
+const SOURCE: Level = Level {
+    what: "source",
+    read: &[
+        "name",
+        "description",
+        "database",
+        "schema",
+        "loader",
+        "loaded_at_field",
+        "freshness",
+        "meta",
+        "tags",
+        "config",
+        "tables",
+    ],
+    not_read: &["quoting", "overrides", "event_time"],
+    unsupported: &[],
+};
+
+const TABLE: Level = Level {
+    what: "source table",
+    read: &[
+        "name",
+        "description",
+        "identifier",
+        "loaded_at_field",
+        "freshness",
+        "columns",
+        "tests",
+        "data_tests",
+        "meta",
+        "tags",
+    ],
+    not_read: &["external", "quoting", "config", "event_time"],
+    unsupported: &[],
+};
 
 /// The findings for every entry of the file's `models:`, `seeds:`, `snapshots:` and
 /// `sources:`: warnings, or the first error. Places in the file are looked up only for
@@ -130,26 +136,19 @@ pub(crate) fn check(file: &Arc<SourceFile>, root: &Value) -> Result<Vec<Diagnost
     let mut found = Vec::new();
     for list in ["models", "seeds", "snapshots"] {
         for entry in entries(root, list) {
-            check_entry(file, entry, "entry", node_key, NODE_KEYS, &mut found)?;
+            check_entry(file, entry, &NODE, &mut found)?;
             check_contract(file, entry)?;
             for column in entries(entry, "columns") {
-                check_entry(file, column, "column", column_key, COLUMN_KEYS, &mut found)?;
+                check_entry(file, column, &COLUMN, &mut found)?;
             }
         }
     }
     for source in entries(root, "sources") {
-        check_entry(file, source, "source", source_key, SOURCE_KEYS, &mut found)?;
+        check_entry(file, source, &SOURCE, &mut found)?;
         for table in entries(source, "tables") {
-            check_entry(
-                file,
-                table,
-                "source table",
-                table_key,
-                TABLE_KEYS,
-                &mut found,
-            )?;
+            check_entry(file, table, &TABLE, &mut found)?;
             for column in entries(table, "columns") {
-                check_entry(file, column, "column", column_key, COLUMN_KEYS, &mut found)?;
+                check_entry(file, column, &COLUMN, &mut found)?;
             }
         }
     }
@@ -178,18 +177,17 @@ fn entry_start(file: &Arc<SourceFile>, entry: &Value) -> usize {
 fn check_entry(
     file: &Arc<SourceFile>,
     entry: &Value,
-    what: &str,
-    known: fn(&str) -> Option<Known>,
-    all: &[&str],
+    level: &Level,
     found: &mut Vec<Diagnostic>,
 ) -> Result<(), Diagnostic> {
+    let what = level.what;
     let Some(map) = entry.as_mapping() else {
         return Ok(());
     };
     let name = entry.get("name").and_then(Value::as_str).unwrap_or("?");
     let mut at = None;
     for key in map.keys().filter_map(Value::as_str) {
-        let kind = known(key);
+        let kind = level.known(key);
         if matches!(kind, Some(Known::Read)) {
             continue;
         }
@@ -219,7 +217,7 @@ fn check_entry(
                     format!("unknown property '{key}' of {what} '{name}'; it is ignored"),
                 )
                 .with_span(span);
-                found.push(match closest_name(key, all.iter().copied()) {
+                found.push(match closest_name(key, level.keys()) {
                     Some(close) => d.with_help(format!("did you mean '{close}'?")),
                     None => d.with_help("check the key against dbt's property file reference"),
                 });
