@@ -210,12 +210,6 @@ impl JinjaEnv {
         self.flags.set(flags);
     }
 
-    /// Whether a bare `name` resolves for the root project's nodes (its own macros, then
-    /// dbt's library).
-    pub fn has_macro(&self, name: &str) -> bool {
-        self.registry.resolve_bare(None, name).is_some()
-    }
-
     /// The package whose macro a node of `package` (none: the root project) reaches by
     /// `namespace.name` or, without a namespace, by the bare name.
     pub fn macro_package<'a>(
