@@ -164,6 +164,10 @@ pub struct RunArgs {
     /// or an ancestor of a selected node), empty (only tests selected directly).
     #[arg(long, value_enum, default_value_t = IndirectTests::Eager)]
     pub indirect_selection: IndirectTests,
+    /// When another run holds the target (same database and schema), give up after this
+    /// many seconds instead of waiting for it to finish.
+    #[arg(long, value_name = "SECONDS")]
+    pub lock_timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

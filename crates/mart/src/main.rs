@@ -1,6 +1,6 @@
 //! The `mart` binary: parses arguments, runs one command, maps the outcome to an exit
-//! code (0 success, 1 a node failed, 2 project, usage or connection error, 130
-//! interrupted by Ctrl-C).
+//! code (0 success, 1 a node failed, 2 project, usage or connection error, 128 + the
+//! signal's number when a signal stopped a run: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 
 mod args;
 mod commands;
@@ -26,8 +26,8 @@ pub enum Outcome {
     Success,
     /// A model, seed or test failed.
     NodeFailure,
-    /// Stopped by Ctrl-C.
-    Interrupted,
+    /// Stopped by this signal (SIGINT, SIGTERM or SIGHUP).
+    Interrupted(i32),
 }
 
 fn main() -> ExitCode {
@@ -59,8 +59,8 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::NodeFailure) => ExitCode::from(1),
-        // The shell's convention for a process ended by SIGINT.
-        Ok(Outcome::Interrupted) => ExitCode::from(130),
+        // The shell's convention for a process ended by a signal.
+        Ok(Outcome::Interrupted(signal)) => ExitCode::from(128 + signal.clamp(1, 127) as u8),
         Err(diagnostics) => {
             for d in diagnostics.iter() {
                 printer.diagnostic(d);

@@ -250,12 +250,15 @@ impl Reporter for RunPrinter {
                 Event::Log { id, message } => serde_json::json!({
                     "level": "info", "event": "node_log", "unique_id": id.as_str(), "message": message,
                 }),
+                Event::Notice { message } => serde_json::json!({
+                    "level": "info", "event": "run_notice", "message": message,
+                }),
             };
             p.json_line(value);
             return;
         }
         match event {
-            Event::Log { message, .. } => p.info(message),
+            Event::Log { message, .. } | Event::Notice { message } => p.info(message),
             Event::Progress { id, done, total } => {
                 let name = self
                     .manifest

@@ -64,7 +64,7 @@ mod tests {
         assert_eq!(
             store_failures_statements(&target, "select 1"),
             vec![
-                r#"create schema if not exists "s_dbt_test__audit""#.to_string(),
+                r#"select pg_catalog.pg_advisory_xact_lock(1835102836, pg_catalog.hashtext('s_dbt_test__audit')); create schema if not exists "s_dbt_test__audit""#.to_string(),
                 r#"drop table if exists "s_dbt_test__audit"."unique_t_id" cascade"#.to_string(),
                 "create table \"s_dbt_test__audit\".\"unique_t_id\" as (\nselect 1\n)".to_string(),
             ]

@@ -11,10 +11,22 @@ pub const TMP_SUFFIX: &str = "__mart_tmp";
 /// Suffix the old relation is renamed to during the swap (then dropped).
 pub const BACKUP_SUFFIX: &str = "__mart_backup";
 
-/// `create schema if not exists "schema"`.
+/// `create schema if not exists "schema"`, after a transaction-level advisory lock on the
+/// schema's name: two sessions creating the same schema at once would otherwise both miss
+/// the other's uncommitted schema and one fail on `pg_namespace`'s unique index. Both
+/// statements run in one (implicit or enclosing) transaction, which holds the lock.
 pub fn create_schema(schema: &str) -> String {
-    format!("create schema if not exists {}", quote_ident(schema))
+    format!(
+        "select pg_catalog.pg_advisory_xact_lock({SCHEMA_LOCK_SPACE}, pg_catalog.hashtext({})); \
+         create schema if not exists {}",
+        crate::quote::quote_literal(schema),
+        quote_ident(schema)
+    )
 }
+
+/// The first key of the schema-creation advisory locks (`mart` in ASCII), so they never
+/// collide with an application's own single-key locks.
+const SCHEMA_LOCK_SPACE: i32 = 0x6d61_7274;
 
 /// `drop <kind> if exists R cascade`, with the right keyword for the kind
 /// (`Other` uses `table`, so PostgreSQL reports what the object really is).
@@ -125,7 +137,7 @@ mod tests {
 
     #[test]
     fn schema_and_drop() {
-        insta::assert_snapshot!(create_schema("my \"schema\""), @r#"create schema if not exists "my ""schema""""#);
+        insta::assert_snapshot!(create_schema("my \"schema\""), @r#"select pg_catalog.pg_advisory_xact_lock(1835102836, pg_catalog.hashtext('my "schema"')); create schema if not exists "my ""schema""""#);
         let r = Relation::new(Some("db".into()), "s", "t");
         let all = [
             RelationKind::Table,

@@ -15,6 +15,8 @@
 //!   `COPY ... FROM STDIN` statement ([`seed`]);
 //! - builds the statements of snapshots (SCD type 2: timestamp and check strategies, hard
 //!   deletes) ([`snapshot`]);
+//! - reads the views built on a relation and recreates them after a rebuild dropped them
+//!   with `cascade` ([`dependent_views_query`], [`recreate_statements`]);
 //! - builds what follows a build: indexes, grants and `COMMENT ON`s ([`create_index`],
 //!   [`grant_statements`], [`comment_statements`]).
 //!
@@ -24,6 +26,7 @@
 
 mod data_test;
 mod ddl;
+mod dependents;
 pub mod incremental;
 mod quote;
 mod relation;
@@ -35,6 +38,9 @@ pub use data_test::{store_failures_statements, test_result_query, FailureRule};
 pub use ddl::{
     create_schema, drop_relation, table_statements, view_replace_statements, view_statements,
     BACKUP_SUFFIX, TMP_SUFFIX,
+};
+pub use dependents::{
+    dependent_views_query, parse_dependent_view, recreate_statements, DependentView,
 };
 pub use quote::{quote_ident, quote_literal};
 pub use relation::{suffixed_identifier, Relation, RelationKind, MAX_IDENTIFIER_BYTES};

@@ -60,6 +60,12 @@ pub(crate) fn register(env: &mut Environment<'static>, settings: &crate::EnvSett
     env.add_function(crate::RENDER_STRING_FN, render_string);
     env.add_function("statement", crate::statement::statement);
     env.add_function("load_result", crate::statement::load_result);
+    // dbt: a hook wrapped in these runs outside the node's transaction.
+    for name in ["before_begin", "after_commit"] {
+        env.add_function(name, |sql: String| {
+            Value::from_serialize(serde_json::json!({"sql": sql, "transaction": false}))
+        });
+    }
     env.add_function(
         "log",
         |state: &State, msg: Value, kwargs: Kwargs| -> Result<String, Error> {

@@ -33,9 +33,14 @@ pub struct QueryResult {
 pub struct Connection {
     client: Client,
     cancel: CancelToken,
-    /// Set while [`Connection::execute_in_transaction`] has a transaction open; still set
-    /// if that future was dropped half-way (e.g. Ctrl-C), so the next call rolls back first.
+    /// Set while [`Connection::execute_in_transaction`] has a transaction (or, inside
+    /// [`Connection::begin`], a savepoint) open; still set if that future was dropped
+    /// half-way (e.g. Ctrl-C), so the next call rolls it back first.
     in_transaction: AtomicBool,
+    /// Set between [`Connection::begin`] and [`Connection::commit`] / [`Connection::rollback`].
+    in_outer_transaction: bool,
+    /// The server process serving this connection (`pg_backend_pid()`).
+    backend_pid: i32,
     /// Why the driver task ended, if it failed, for "connection closed" errors.
     closed_reason: Arc<Mutex<Option<String>>>,
 }
@@ -125,12 +130,50 @@ impl Connection {
             }
         });
         let cancel = client.cancel_token();
+        let backend_pid = session_setup(&client).await.map_err(|e| {
+            PgError::from_driver(&e, None).with_kind_and_prefix(PgErrorKind::Connect, &prefix)
+        })?;
         Ok(Connection {
             client,
             cancel,
             in_transaction: AtomicBool::new(false),
+            in_outer_transaction: false,
+            backend_pid,
             closed_reason,
         })
+    }
+
+    /// Opens a transaction that spans several calls, until [`Connection::commit`] or
+    /// [`Connection::rollback`]; meanwhile [`Connection::execute_in_transaction`] nests as a
+    /// savepoint, so everything of one node's build commits or rolls back together.
+    pub async fn begin(&mut self) -> Result<(), PgError> {
+        self.recover().await?;
+        self.execute_raw("begin").await?;
+        self.in_outer_transaction = true;
+        Ok(())
+    }
+
+    /// Commits the transaction [`Connection::begin`] opened.
+    pub async fn commit(&mut self) -> Result<(), PgError> {
+        // `commit` ends the transaction whether it succeeds or not.
+        self.in_outer_transaction = false;
+        self.in_transaction.store(false, Ordering::SeqCst);
+        self.execute_raw("commit").await.map(|_| ())
+    }
+
+    /// Rolls back the transaction [`Connection::begin`] opened; nothing when none is open.
+    pub async fn rollback(&mut self) -> Result<(), PgError> {
+        if !self.in_outer_transaction {
+            return Ok(());
+        }
+        self.in_outer_transaction = false;
+        self.in_transaction.store(false, Ordering::SeqCst);
+        self.execute_raw("rollback").await.map(|_| ())
+    }
+
+    /// The server process serving this connection, as `pg_stat_activity.pid` shows it.
+    pub fn backend_pid(&self) -> i32 {
+        self.backend_pid
     }
 
     /// Runs `sql` (simple query protocol; several `;`-separated statements are allowed) and
@@ -140,11 +183,11 @@ impl Connection {
         self.execute_raw(sql).await
     }
 
-    /// Runs `statements` in ONE transaction: `begin`, each statement, `commit`. On the first
-    /// failure it rolls back and returns that statement's error (with the statement
+    /// Runs `statements` in ONE transaction: `begin`, each statement, `commit` (inside
+    /// [`Connection::begin`]: a savepoint, released at the end). On the first failure it
+    /// rolls back (to the savepoint) and returns that statement's error (with the statement
     /// attached). On success it returns each statement's row count (0 for DDL). If this
-    /// future is dropped half-way, the next call on this connection rolls the open
-    /// transaction back first.
+    /// future is dropped half-way, the next call on this connection rolls back first.
     pub async fn execute_in_transaction(
         &mut self,
         statements: &[String],
@@ -153,7 +196,8 @@ impl Connection {
             return Ok(Vec::new());
         }
         self.recover().await?;
-        self.execute_raw("begin").await?;
+        let (open, close, undo) = self.step_statements();
+        self.execute_raw(open).await?;
         self.in_transaction.store(true, Ordering::SeqCst);
         let mut counts = Vec::with_capacity(statements.len());
         for statement in statements {
@@ -161,7 +205,7 @@ impl Connection {
                 Ok(count) => counts.push(count),
                 Err(err) => {
                     // A failing rollback (connection gone) must not hide the real error.
-                    if self.client.batch_execute("rollback").await.is_ok() {
+                    if self.client.batch_execute(undo).await.is_ok() {
                         self.in_transaction.store(false, Ordering::SeqCst);
                     }
                     return Err(err);
@@ -169,9 +213,22 @@ impl Connection {
             }
         }
         // `commit` ends the transaction whether it succeeds or not.
-        let committed = self.execute_raw("commit").await;
+        let committed = self.execute_raw(close).await;
         self.in_transaction.store(false, Ordering::SeqCst);
         committed.map(|_| counts)
+    }
+
+    /// How [`Connection::execute_in_transaction`] opens, closes and undoes its step.
+    fn step_statements(&self) -> (&'static str, &'static str, &'static str) {
+        if self.in_outer_transaction {
+            (
+                "savepoint mart_step",
+                "release savepoint mart_step",
+                "rollback to savepoint mart_step",
+            )
+        } else {
+            ("begin", "commit", "rollback")
+        }
     }
 
     /// Runs `sql` with the simple query protocol and returns the rows as text.
@@ -357,10 +414,11 @@ impl Connection {
     /// Rolls back a transaction left open by a dropped `execute_in_transaction` future.
     async fn recover(&self) -> Result<(), PgError> {
         if self.in_transaction.load(Ordering::SeqCst) {
+            let (_, _, undo) = self.step_statements();
             self.client
-                .batch_execute("rollback")
+                .batch_execute(undo)
                 .await
-                .map_err(|e| self.error(&e, "rollback"))?;
+                .map_err(|e| self.error(&e, undo))?;
             self.in_transaction.store(false, Ordering::SeqCst);
         }
         Ok(())
@@ -375,6 +433,23 @@ impl Connection {
         }
         out
     }
+}
+
+/// Set up once per session, in one round trip: the server checks every second that the
+/// client is still there (PostgreSQL 14 and later; older servers lack the setting), so a
+/// killed run's statement and locks do not outlive it; and learns the backend's pid.
+async fn session_setup(client: &Client) -> Result<i32, tokio_postgres::Error> {
+    const SQL: &str =
+        "select pg_backend_pid(), case when current_setting('server_version_num')::int >= 140000 \
+         then set_config('client_connection_check_interval', '1000', false) end";
+    let messages = client.simple_query(SQL).await?;
+    Ok(messages
+        .iter()
+        .find_map(|m| match m {
+            SimpleQueryMessage::Row(row) => row.get(0).and_then(|pid| pid.parse().ok()),
+            _ => None,
+        })
+        .unwrap_or(0))
 }
 
 fn check_sslmode(sslmode: Option<&str>) -> Result<(), PgError> {

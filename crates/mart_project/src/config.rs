@@ -142,8 +142,8 @@ pub struct NodeConfig {
     pub schema: Option<String>,
     pub alias: Option<String>,
     pub tags: Vec<String>,
-    pub pre_hook: Vec<String>,
-    pub post_hook: Vec<String>,
+    pub pre_hook: Vec<Hook>,
+    pub post_hook: Vec<Hook>,
     pub full_refresh: Option<bool>,
     pub unlogged: bool,
     pub column_types: BTreeMap<String, String>,
@@ -154,6 +154,15 @@ pub struct NodeConfig {
     pub grants: BTreeMap<String, Vec<String>>,
     pub persist_docs: PersistDocs,
     pub raw: ConfigMap,
+}
+
+/// One `pre_hook` / `post_hook`: its SQL, and whether it runs inside the node's
+/// transaction (the default) or outside it: before `begin` / after `commit`, as dbt runs
+/// `{sql: ..., transaction: false}`, `before_begin(...)` and `after_commit(...)`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Hook {
+    pub sql: String,
+    pub transaction: bool,
 }
 
 /// One entry of `indexes`: `{columns: [...], unique: true, type: btree}`.
@@ -315,16 +324,27 @@ fn string_list(raw: &ConfigMap, key: &str) -> Result<Vec<String>, ConfigError> {
 }
 
 /// Hooks are SQL strings or `{sql: ..., transaction: ...}` mappings.
-fn hooks(raw: &ConfigMap, key: &str) -> Result<Vec<String>, ConfigError> {
+fn hooks(raw: &ConfigMap, key: &str) -> Result<Vec<Hook>, ConfigError> {
     as_list(raw.get(key).unwrap_or(&Value::Null))
         .into_iter()
         .map(|v| match v {
-            Value::String(s) => Ok(s),
-            Value::Object(ref map) => match map.get("sql") {
-                Some(Value::String(s)) => Ok(s.clone()),
+            Value::String(sql) => Ok(Hook {
+                sql,
+                transaction: true,
+            }),
+            Value::Object(ref map) => match (map.get("sql"), map.get("transaction")) {
+                (Some(Value::String(sql)), None | Some(Value::Null)) => Ok(Hook {
+                    sql: sql.clone(),
+                    transaction: true,
+                }),
+                (Some(Value::String(sql)), Some(Value::Bool(transaction))) => Ok(Hook {
+                    sql: sql.clone(),
+                    transaction: *transaction,
+                }),
                 _ => Err(ConfigError {
                     key: key.into(),
-                    expected: "SQL text or a mapping with 'sql'",
+                    expected:
+                        "SQL text or a mapping with 'sql' (text) and 'transaction' (true or false)",
                     found: describe(&v),
                 }),
             },

@@ -23,8 +23,8 @@ use std::sync::Arc;
 use mart_diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
 
 pub use config::{
-    merge_into, normalize_key, ConfigError, ConfigMap, IndexConfig, Materialization, NodeConfig,
-    PersistDocs,
+    merge_into, normalize_key, ConfigError, ConfigMap, Hook, IndexConfig, Materialization,
+    NodeConfig, PersistDocs,
 };
 pub use dbt_version::{dbt_allows, DBT_VERSION};
 pub use env::{add_type_filters, env_var};

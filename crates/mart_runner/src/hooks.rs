@@ -1,5 +1,6 @@
-//! What runs around a node's build: its pre-hooks before it; after it, in ONE transaction,
-//! its indexes, post-hooks, grants and persist_docs comments. And the project's
+//! What runs around a node's build, inside the node's transaction: its pre-hooks before
+//! it; after it, its indexes, post-hooks, grants and persist_docs comments. Hooks marked
+//! `transaction: false` run before `begin` / after `commit`. And the project's
 //! `on-run-start` / `on-run-end` hooks around a whole run.
 
 use std::sync::Arc;
@@ -11,16 +12,17 @@ use mart_compiler::{Compiler, Node};
 use mart_diagnostics::{Diagnostic, SourceFile};
 use mart_jinja::QueryRunner;
 use mart_postgres::Connection;
+use mart_project::Hook;
 
 use crate::materialize::db_error;
 use crate::schedule::RunContext;
 
 /// Renders `hooks` for `node` (or the project) and returns the statements that are not
 /// blank. `which` names the hook in errors (`pre-hook`, `on-run-end`, ...).
-fn render(
+fn render<'a>(
     ctx: &RunContext,
     node: Option<&Node>,
-    hooks: &[String],
+    hooks: impl IntoIterator<Item = &'a str>,
     which: &str,
 ) -> Result<Vec<String>, Diagnostic> {
     let runner: Arc<dyn QueryRunner> = ctx.query_runner.clone();
@@ -31,7 +33,7 @@ fn render(
     );
     let mut statements = Vec::new();
     for hook in hooks {
-        let file = Arc::new(SourceFile::new(format!("{place} ({which})"), hook.as_str()));
+        let file = Arc::new(SourceFile::new(format!("{place} ({which})"), hook));
         let sql = tokio::task::block_in_place(|| compiler.render_hook(node.map(|n| &n.id), &file))?;
         if !sql.trim().is_empty() {
             statements.push(sql);
@@ -67,7 +69,7 @@ pub(crate) async fn on_run(
     } else {
         (&ctx.manifest.on_run_start, "on-run-start")
     };
-    let statements = render(ctx, None, hooks, which)?;
+    let statements = render(ctx, None, hooks.iter().map(String::as_str), which)?;
     execute(
         connection,
         &statements,
@@ -76,13 +78,28 @@ pub(crate) async fn on_run(
     .await
 }
 
-/// The node's pre-hooks, before its statements.
+/// The SQL of the `hooks` that run inside the node's transaction (`in_transaction`) or
+/// outside it.
+fn sql_of(hooks: &[Hook], in_transaction: bool) -> impl Iterator<Item = &str> {
+    hooks
+        .iter()
+        .filter(move |h| h.transaction == in_transaction)
+        .map(|h| h.sql.as_str())
+}
+
+/// The node's pre-hooks that run inside its transaction (`in_transaction`), or before it.
 pub(crate) async fn before(
     ctx: &RunContext,
     node: &Node,
     connection: &mut Connection,
+    in_transaction: bool,
 ) -> Result<(), Diagnostic> {
-    let statements = render(ctx, Some(node), &node.config.pre_hook, "pre-hook")?;
+    let statements = render(
+        ctx,
+        Some(node),
+        sql_of(&node.config.pre_hook, in_transaction),
+        "pre-hook",
+    )?;
     execute(
         connection,
         &statements,
@@ -91,7 +108,31 @@ pub(crate) async fn before(
     .await
 }
 
-/// After a successful build: indexes (tables only), post-hooks, grants and comments.
+/// The node's post-hooks marked `transaction: false`, after its transaction committed.
+pub(crate) async fn after_commit(
+    ctx: &RunContext,
+    node: &Node,
+    connection: &mut Connection,
+) -> Result<(), Diagnostic> {
+    let statements = render(
+        ctx,
+        Some(node),
+        sql_of(&node.config.post_hook, false),
+        "post-hook",
+    )?;
+    execute(
+        connection,
+        &statements,
+        format!(
+            "while running the post-hooks of {}",
+            node.original_file_path
+        ),
+    )
+    .await
+}
+
+/// After a successful build, inside its transaction: indexes (tables only), post-hooks,
+/// grants and comments.
 pub(crate) async fn after(
     ctx: &RunContext,
     node: &Node,
@@ -126,7 +167,12 @@ pub(crate) async fn after(
             ));
         }
     }
-    statements.extend(render(ctx, Some(node), &config.post_hook, "post-hook")?);
+    statements.extend(render(
+        ctx,
+        Some(node),
+        sql_of(&config.post_hook, true),
+        "post-hook",
+    )?);
     if !config.grants.is_empty() {
         let current = connection
             .query(&format!(

@@ -6,10 +6,12 @@
 //! progress through a [`Reporter`]; it never prints.
 
 mod data_test;
+mod dependents;
 mod hooks;
 mod incremental;
 mod materialize;
 mod query;
+mod run_lock;
 mod schedule;
 mod seed;
 mod snapshot;
@@ -100,8 +102,11 @@ pub enum Event {
     },
     /// A long seed loaded `done` of its `total` rows (after each COPY batch).
     Progress { id: NodeId, done: u64, total: u64 },
-    /// A message the node's templates logged (`log(..., info=True)`, `print()`).
+    /// A message the node's templates logged (`log(..., info=True)`, `print()`), or what
+    /// the runner did beside the build (views recreated).
     Log { id: NodeId, message: String },
+    /// About the run as a whole (waiting for the run lock).
+    Notice { message: String },
 }
 
 /// Receives progress; the command line prints it.
@@ -117,6 +122,9 @@ pub struct RunOptions {
     /// `mart build`: the children of a node also wait for its tests, and a failing test
     /// skips them.
     pub tests_gate_children: bool,
+    /// How long to wait for another run on the same target to finish (`None`: as long
+    /// as it takes).
+    pub lock_timeout: Option<Duration>,
 }
 
 /// Why a run could not start at all (exit code 2, as opposed to node failures).

@@ -14,8 +14,8 @@ use tokio::task::JoinSet;
 
 use crate::query::PgQueryRunner;
 use crate::{
-    data_test, hooks, materialize, seed, snapshot, Event, NodeResult, NodeStatus, Ran, Reporter,
-    RunError, RunOptions,
+    data_test, dependents, hooks, materialize, run_lock, seed, snapshot, Event, NodeResult,
+    NodeStatus, Ran, Reporter, RunError, RunOptions,
 };
 
 /// What every node task needs.
@@ -23,10 +23,13 @@ pub struct RunContext {
     pub manifest: Arc<Manifest>,
     pub env: Arc<JinjaEnv>,
     pub connection: ConnectionConfig,
+    /// The target's schema: with the connection's database, what the run lock is keyed by.
+    pub target_schema: String,
     pub options: RunOptions,
     pub reporter: Arc<dyn Reporter>,
     pub query_runner: Arc<PgQueryRunner>,
-    /// Turns true on Ctrl-C: running queries are cancelled and nothing new starts.
+    /// Turns true on SIGINT, SIGTERM or SIGHUP: running queries are cancelled and nothing
+    /// new starts.
     pub interrupt: tokio::sync::watch::Receiver<bool>,
 }
 
@@ -85,6 +88,8 @@ pub async fn execute(
         .cloned()
         .collect();
 
+    // Held until the run ends: a second run on this target waits for it.
+    let lock = run_lock::acquire(&ctx).await?;
     let mut pool = open_connections(&ctx, ctx.options.threads.clamp(1, total)).await?;
     create_schemas(&ctx, &mut pool[0], &order).await?;
     hooks::on_run(&ctx, &mut pool[0], false).await?;
@@ -210,6 +215,7 @@ pub async fn execute(
             hooks::on_run(&ctx, connection, true).await?;
         }
     }
+    drop(lock);
     Ok(results)
 }
 
@@ -240,9 +246,11 @@ impl NodeResult {
 }
 
 /// `mart build`: the nodes that run after a node also wait for that node's tests (as in
-/// dbt), so a failing test skips them. A test gates every running node whose nearest
-/// running parents include a node the test tests, unless that node is an ancestor of the
-/// test itself (a relationships test reads its child too), which would make a cycle.
+/// dbt), so a failing test skips them. A test gates every running node whose parents
+/// (direct, whether they run or not, as when `retry` re-runs a test and the children it
+/// skipped; or nearest running) include a node the test tests, unless that node is an
+/// ancestor of the test itself (a relationships test reads its child too), which would
+/// make a cycle.
 fn add_test_gates(
     manifest: &Manifest,
     order: &[NodeId],
@@ -265,8 +273,10 @@ fn add_test_gates(
         let Some(node_parents) = parents.get(node) else {
             continue;
         };
+        let direct = manifest.dag.parents(node);
         let gates: Vec<NodeId> = node_parents
             .iter()
+            .chain(direct.iter())
             .flat_map(|p| tests_of.get(p).into_iter().flatten())
             .filter(|test| ancestors.get(*test).is_none_or(|a| !a.contains(node)))
             .cloned()
@@ -372,8 +382,10 @@ async fn create_schemas(
     Ok(())
 }
 
-/// A data test; or a node's pre-hooks, its materialization (by resource type), then what
-/// follows a build (indexes, post-hooks, grants, comments).
+/// A data test; or a node's build in ONE transaction: its pre-hooks, its materialization
+/// (by resource type), the views the build dropped, then indexes, post-hooks, grants and
+/// comments. Any failure rolls everything back and leaves the old relation as it was;
+/// hooks marked `transaction: false` run before `begin` and after `commit`.
 async fn build_node(
     ctx: &RunContext,
     id: &NodeId,
@@ -384,7 +396,36 @@ async fn build_node(
     if node.resource_type == ResourceType::Test {
         return data_test::run(ctx, id, connection).await;
     }
-    hooks::before(ctx, node, connection).await?;
+    hooks::before(ctx, node, connection, false).await?;
+    connection
+        .begin()
+        .await
+        .map_err(|e| materialize::db_error(&e, None))?;
+    let built = build_in_transaction(ctx, node, connection).await;
+    let ran = match built {
+        Ok(ran) => connection
+            .commit()
+            .await
+            .map(|()| ran)
+            .map_err(|e| materialize::db_error(&e, None)),
+        Err(error) => {
+            // The error matters more than a failed rollback (the connection may be gone).
+            let _ = connection.rollback().await;
+            Err(error)
+        }
+    }?;
+    hooks::after_commit(ctx, node, connection).await?;
+    Ok(ran)
+}
+
+async fn build_in_transaction(
+    ctx: &RunContext,
+    node: &mart_compiler::Node,
+    connection: &mut Connection,
+) -> Result<Ran, Diagnostic> {
+    let id = &node.id;
+    hooks::before(ctx, node, connection, true).await?;
+    let dependents = dependents::capture(node, connection).await?;
     let ran = match node.resource_type {
         ResourceType::Seed => seed::load(ctx, id, connection)
             .await
@@ -392,6 +433,7 @@ async fn build_node(
         ResourceType::Snapshot => snapshot::run(ctx, id, connection).await,
         _ => materialize::model(ctx, id, connection).await,
     }?;
+    dependents::restore(ctx, node, connection, &dependents).await?;
     hooks::after(ctx, node, connection).await?;
     Ok(ran)
 }

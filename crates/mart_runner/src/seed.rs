@@ -1,4 +1,4 @@
-//! Seeds: CSV files loaded with COPY, in batches, in one transaction.
+//! Seeds: CSV files loaded with COPY, in batches, inside the node's transaction.
 
 use std::sync::Arc;
 
@@ -90,8 +90,9 @@ pub(crate) async fn load(
         delimiter,
         csv: &csv,
     };
+    // Inside the node's transaction: a failed batch leaves the old table as it was.
     let rows = load
-        .in_transaction(connection, &statements)
+        .copy_all(connection, &statements)
         .await
         .map_err(|(e, batch)| load.error(&e, batch))?;
     connection
@@ -112,30 +113,7 @@ struct Load<'a> {
 }
 
 impl Load<'_> {
-    /// The statements, then every batch, then commit; on an error, rollback and the
-    /// failing batch (if a COPY failed).
-    async fn in_transaction(
-        &self,
-        connection: &mut Connection,
-        statements: &[String],
-    ) -> Result<u64, (PgError, Option<SeedBatch>)> {
-        connection.execute("begin").await.map_err(|e| (e, None))?;
-        let outcome = self.copy_all(connection, statements).await;
-        let outcome = match outcome {
-            Ok(rows) => connection
-                .execute("commit")
-                .await
-                .map(|_| rows)
-                .map_err(|e| (e, None)),
-            Err(e) => Err(e),
-        };
-        if outcome.is_err() {
-            // The original error matters more than a failed rollback.
-            let _ = connection.execute("rollback").await;
-        }
-        outcome
-    }
-
+    /// The statements, then every batch; on an error, the failing batch (if a COPY failed).
     async fn copy_all(
         &self,
         connection: &mut Connection,

@@ -17,6 +17,7 @@ pub mod snapshot;
 pub mod test;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -177,21 +178,19 @@ pub(crate) fn run_nodes(
     printer.info("");
     let runtime = runtime(threads)?;
     let (interrupt_tx, interrupt) = tokio::sync::watch::channel(false);
-    runtime.spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = interrupt_tx.send(true);
-        }
-    });
+    let signal = stop_on_signals(&runtime, interrupt_tx)?;
     let started = Instant::now();
     let ctx = Arc::new(RunContext {
         manifest: session.manifest.clone(),
         env: session.env.clone(),
         connection: session.connection_config(),
+        target_schema: session.target.schema.clone(),
         options: RunOptions {
             threads,
             full_refresh: args.full_refresh,
             fail_fast: args.fail_fast,
             tests_gate_children: plan.which == BUILD.which,
+            lock_timeout: args.lock_timeout.map(Duration::from_secs),
         },
         reporter: Arc::new(RunPrinter {
             printer,
@@ -209,8 +208,12 @@ pub(crate) fn run_nodes(
     let elapsed = started.elapsed();
     printer.summary(&session.manifest, &results, plan.what, elapsed);
     if *interrupt.borrow() {
-        printer.info("Interrupted: running queries were cancelled and nothing else was started.");
-        return Ok((Outcome::Interrupted, results, elapsed));
+        let signal = signal.load(Ordering::SeqCst);
+        printer.info(&format!(
+            "Interrupted by {}: running queries were cancelled and nothing else was started.",
+            signal_name(signal)
+        ));
+        return Ok((Outcome::Interrupted(signal), results, elapsed));
     }
     let failed = results
         .iter()
@@ -221,6 +224,52 @@ pub(crate) fn run_nodes(
         Outcome::Success
     };
     Ok((outcome, results, elapsed))
+}
+
+/// On SIGINT (Ctrl-C), SIGTERM (how Airflow stops a task) or SIGHUP (a closed terminal),
+/// the run cancels its queries and stops; the returned number is the signal's.
+fn stop_on_signals(
+    runtime: &tokio::runtime::Runtime,
+    interrupt: tokio::sync::watch::Sender<bool>,
+) -> Result<Arc<AtomicI32>, Diagnostic> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let received = Arc::new(AtomicI32::new(0));
+    let interrupt = Arc::new(interrupt);
+    for (kind, number) in [
+        (SignalKind::interrupt(), libc_signal::SIGINT),
+        (SignalKind::terminate(), libc_signal::SIGTERM),
+        (SignalKind::hangup(), libc_signal::SIGHUP),
+    ] {
+        // Registered on the runtime's reactor, so a signal is never missed once this returns.
+        let mut stream = runtime.block_on(async { signal(kind) }).map_err(|e| {
+            Diagnostic::error(Code::Io, format!("cannot listen for signal {number}: {e}"))
+        })?;
+        let received = received.clone();
+        let interrupt = interrupt.clone();
+        runtime.spawn(async move {
+            if stream.recv().await.is_some() {
+                // The first signal decides the exit code.
+                let _ = received.compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst);
+                let _ = interrupt.send(true);
+            }
+        });
+    }
+    Ok(received)
+}
+
+/// The POSIX numbers of the signals a run stops on (the same on every Unix mart runs on).
+mod libc_signal {
+    pub const SIGHUP: i32 = 1;
+    pub const SIGINT: i32 = 2;
+    pub const SIGTERM: i32 = 15;
+}
+
+fn signal_name(number: i32) -> &'static str {
+    match number {
+        libc_signal::SIGHUP => "SIGHUP",
+        libc_signal::SIGTERM => "SIGTERM",
+        _ => "Ctrl-C",
+    }
 }
 
 /// Writes target/manifest.json and target/run_results.json for this command. With

@@ -59,6 +59,7 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Diagnostics> {
         fail_fast: flag("fail_fast"),
         // Retry runs the failed nodes themselves; no tests are added to them.
         indirect_selection: crate::args::IndirectTests::Empty,
+        lock_timeout: None,
     };
     let (outcome, results, elapsed) = super::run_nodes(&session, &args, plan, &selected)?;
     super::write_artifacts(

@@ -140,17 +140,34 @@ impl TestProject {
         self.mart_with_env(args, &[])
     }
 
-    /// [`TestProject::mart`] with extra environment variables.
-    pub fn mart_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let out = Command::new(env!("CARGO_BIN_EXE_mart"))
+    /// The mart command on this project, not started yet.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mart"));
+        command
             .args(args)
-            .envs(env.iter().copied())
             .arg("--project-dir")
             .arg(&self.dir)
             .arg("--profiles-dir")
             .arg(&self.dir)
             .env("NO_COLOR", "1")
-            .env_remove("MART_PROFILES_DIR")
+            .env_remove("MART_PROFILES_DIR");
+        command
+    }
+
+    /// Starts mart in the background with its output captured, to signal or race it.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// [`TestProject::mart`] with extra environment variables.
+    pub fn mart_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let out = self
+            .command(args)
+            .envs(env.iter().copied())
             .output()
             .unwrap();
         Output {

@@ -161,16 +161,27 @@ fn reload_truncates_full_refresh_recreates() {
     p.mart_expect(&["seed"], 0);
     assert_eq!(oid(&p), first);
     assert_eq!(p.count(&format!("\"{s}\".codes_view")), 3);
-    // --full-refresh recreates the table (dropping what depends on it, as dbt does).
-    p.mart_expect(&["seed", "--full-refresh"], 0);
+    // --full-refresh recreates the table; the view dropped with it is recreated too
+    // (where dbt would lose it).
+    p.write("seeds/codes.csv", "code,label\n1,a\n2,b\n3,c\n4,d\n");
+    let out = p.mart_expect(&["seed", "--full-refresh"], 0);
+    assert!(
+        out.stdout.contains(&format!(
+            "recreated 1 dependent view dropped by the rebuild of \"postgres\".\"{s}\".\"codes\": \"{s}\".\"codes_view\""
+        )),
+        "{}",
+        out.stdout
+    );
     assert_ne!(oid(&p), first);
     assert_eq!(
         p.relations()
             .into_iter()
             .map(|(_, n, _)| n)
             .collect::<Vec<_>>(),
-        ["codes"]
+        ["codes", "codes_view"]
     );
+    assert_eq!(p.count(&format!("\"{s}\".codes_view")), 4);
+    p.execute(&format!("drop view \"{s}\".codes_view"));
     // Changed columns recreate it too.
     let second = oid(&p);
     p.write("seeds/codes.csv", "code,label,extra\n1,a,x\n");
