@@ -23,16 +23,18 @@ const LINE_WIDTH: usize = 80;
 pub struct Printer {
     color: bool,
     json: bool,
+    /// stdout is a terminal: someone is watching, so long steps say they are alive.
+    terminal: bool,
 }
 
 impl Printer {
     pub fn new(global: &GlobalArgs) -> Self {
-        let color = !global.no_color
-            && std::env::var_os("NO_COLOR").is_none()
-            && std::io::stdout().is_terminal();
+        let terminal = std::io::stdout().is_terminal();
+        let color = !global.no_color && std::env::var_os("NO_COLOR").is_none() && terminal;
         Self {
             color,
             json: global.log_format == LogFormat::Json,
+            terminal,
         }
     }
 
@@ -50,6 +52,13 @@ impl Printer {
             stdout_line(&format!("{}  {message}", clock()));
         } else if !message.is_empty() {
             self.json_line(serde_json::json!({"level": "info", "msg": message}));
+        }
+    }
+
+    /// A sign of life during a long step: on a terminal only, never in JSON logs.
+    pub fn heartbeat(&self, message: &str) {
+        if self.terminal && !self.json {
+            self.info(message);
         }
     }
 
@@ -197,6 +206,50 @@ fn clock() -> String {
 pub struct RunPrinter {
     pub printer: Printer,
     pub manifest: Arc<Manifest>,
+    /// Lock waits already told (node, what it waits for): off a terminal each is told once.
+    pub told_waits: std::sync::Mutex<std::collections::HashSet<(mart_graph::NodeId, String)>>,
+}
+
+impl RunPrinter {
+    pub fn new(printer: Printer, manifest: Arc<Manifest>) -> Self {
+        Self {
+            printer,
+            manifest,
+            told_waits: Default::default(),
+        }
+    }
+
+    /// `  still running model.fx.t3 (15 s): create index ...`; a lock wait names the lock
+    /// and its holders, also off a terminal (once), where a silent wait looks like a hang.
+    fn heartbeat(
+        &self,
+        id: &mart_graph::NodeId,
+        elapsed: Duration,
+        statement: Option<&str>,
+        waiting_for: Option<&str>,
+    ) {
+        let name = self.describe(id);
+        let secs = elapsed.as_secs();
+        match waiting_for {
+            Some(wait) => {
+                let first = self
+                    .told_waits
+                    .lock()
+                    .map(|mut told| told.insert((id.clone(), wait.to_string())))
+                    .unwrap_or(true);
+                let line = format!("  {name} has waited {secs} s for {wait}");
+                if first {
+                    self.printer.info(&line);
+                } else {
+                    self.printer.heartbeat(&line);
+                }
+            }
+            None => self.printer.heartbeat(&match statement {
+                Some(statement) => format!("  still running {name} ({secs} s): {statement}"),
+                None => format!("  still running {name} ({secs} s)"),
+            }),
+        }
+    }
 }
 
 impl RunPrinter {
@@ -253,12 +306,20 @@ impl Reporter for RunPrinter {
                 Event::Notice { message } => serde_json::json!({
                     "level": "info", "event": "run_notice", "message": message,
                 }),
+                // JSON logs carry dbt-style events only.
+                Event::Heartbeat { .. } => return,
             };
             p.json_line(value);
             return;
         }
         match event {
             Event::Log { message, .. } | Event::Notice { message } => p.info(message),
+            Event::Heartbeat {
+                id,
+                elapsed,
+                statement,
+                waiting_for,
+            } => self.heartbeat(id, *elapsed, statement.as_deref(), waiting_for.as_deref()),
             Event::Progress { id, done, total } => {
                 let name = self
                     .manifest

@@ -7,6 +7,7 @@
 
 mod data_test;
 mod dependents;
+mod heartbeat;
 mod hooks;
 mod incremental;
 mod materialize;
@@ -21,6 +22,7 @@ use std::time::{Duration, SystemTime};
 use mart_diagnostics::Diagnostic;
 use mart_graph::NodeId;
 
+pub use heartbeat::INTERVAL as HEARTBEAT_INTERVAL;
 pub use query::PgQueryRunner;
 pub use schedule::{execute, RunContext};
 
@@ -107,6 +109,14 @@ pub enum Event {
     Log { id: NodeId, message: String },
     /// About the run as a whole (waiting for the run lock).
     Notice { message: String },
+    /// A node still running after a few seconds: the statement its session runs and,
+    /// when it waits for a lock, on what and held by whom.
+    Heartbeat {
+        id: NodeId,
+        elapsed: Duration,
+        statement: Option<String>,
+        waiting_for: Option<String>,
+    },
 }
 
 /// Receives progress; the command line prints it.

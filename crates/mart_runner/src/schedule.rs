@@ -12,6 +12,7 @@ use mart_postgres::{CancelHandle, Connection, ConnectionConfig};
 use mart_project::Materialization;
 use tokio::task::JoinSet;
 
+use crate::heartbeat::{self, RunningNode};
 use crate::query::PgQueryRunner;
 use crate::{
     data_test, dependents, hooks, materialize, run_lock, seed, snapshot, Event, NodeResult,
@@ -100,7 +101,11 @@ pub async fn execute(
     let mut stopping = false;
     let mut interrupt = ctx.interrupt.clone();
     let mut listening = true;
-    let mut running: HashMap<NodeId, CancelHandle> = HashMap::new();
+    let mut running: HashMap<NodeId, (CancelHandle, RunningNode)> = HashMap::new();
+    let mut heartbeat = tokio::time::interval_at(
+        tokio::time::Instant::now() + heartbeat::INTERVAL,
+        heartbeat::INTERVAL,
+    );
     let mut tasks: JoinSet<(Connection, NodeResult)> = JoinSet::new();
     loop {
         while !stopping && !pool.is_empty() {
@@ -112,7 +117,12 @@ pub async fn execute(
                 total,
                 id: id.clone(),
             });
-            running.insert(id.clone(), connection.cancel_handle());
+            let node = RunningNode {
+                id: id.clone(),
+                pid: connection.backend_pid(),
+                started: Instant::now(),
+            };
+            running.insert(id.clone(), (connection.cancel_handle(), node));
             let task_ctx = ctx.clone();
             let index = next_index;
             tasks.spawn(async move {
@@ -131,11 +141,15 @@ pub async fn execute(
                 listening = false;
                 if signal.is_ok() {
                     stopping = true;
-                    for handle in running.values() {
+                    for (handle, _) in running.values() {
                         // The node then fails with the cancel error; the rest is skipped.
                         let _ = handle.cancel().await;
                     }
                 }
+                continue;
+            }
+            _ = heartbeat.tick() => {
+                heartbeat::report(&lock, running.values().map(|(_, n)| n), ctx.reporter.as_ref()).await;
                 continue;
             }
         };

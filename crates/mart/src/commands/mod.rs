@@ -192,10 +192,7 @@ pub(crate) fn run_nodes(
             tests_gate_children: plan.which == BUILD.which,
             lock_timeout: args.lock_timeout.map(Duration::from_secs),
         },
-        reporter: Arc::new(RunPrinter {
-            printer,
-            manifest: session.manifest.clone(),
-        }),
+        reporter: Arc::new(RunPrinter::new(printer, session.manifest.clone())),
         query_runner: Arc::new(PgQueryRunner::new(
             session.connection_config(),
             runtime.handle().clone(),

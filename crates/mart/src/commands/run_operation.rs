@@ -1,7 +1,7 @@
 //! `mart run-operation <macro> --args '{...}'`: call a project macro with a live
 //! connection, so that run_query() and statement blocks inside it execute.
 
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 use mart_compiler::Compiler;
@@ -12,6 +12,27 @@ use mart_runner::PgQueryRunner;
 use crate::args::{GlobalArgs, RunOperationArgs};
 use crate::session::{parse_mapping, Session};
 use crate::Outcome;
+
+/// Until the returned sender is dropped, a line every few seconds on a terminal: a macro
+/// that generates data can run for minutes without printing anything.
+fn say_alive(
+    printer: crate::printer::Printer,
+    name: String,
+) -> (mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let (finished, wait) = mpsc::channel::<()>();
+    let alive = std::thread::spawn(move || {
+        let started = Instant::now();
+        while let Err(mpsc::RecvTimeoutError::Timeout) =
+            wait.recv_timeout(mart_runner::HEARTBEAT_INTERVAL)
+        {
+            printer.heartbeat(&format!(
+                "  still running macro '{name}' ({} s)",
+                started.elapsed().as_secs()
+            ));
+        }
+    });
+    (finished, alive)
+}
 
 pub fn run(global: &GlobalArgs, args: &RunOperationArgs) -> Result<Outcome, Diagnostics> {
     let macro_args = parse_mapping("--args", args.args.as_deref())?;
@@ -26,8 +47,11 @@ pub fn run(global: &GlobalArgs, args: &RunOperationArgs) -> Result<Outcome, Diag
         runtime.handle().clone(),
     ));
     let started = Instant::now();
+    let (finished, alive) = say_alive(printer, args.macro_name.clone());
     let compiler = Compiler::new(&session.manifest, &session.env, Some(runner));
     let run = compiler.run_macro(&args.macro_name, &macro_args);
+    drop(finished);
+    let _ = alive.join();
     for line in &run.logs {
         printer.info(line);
     }

@@ -293,3 +293,86 @@ fn retry_after_a_failed_build_gates_children_on_the_re_run_tests() {
     p.mart_expect(&["retry"], 0);
     assert_eq!(p.count(&format!("\"{}\".child", p.schema)), 1);
 }
+
+/// Waits until a session other than the test's runs a query containing `marker`.
+fn wait_for_query(p: &TestProject, marker: &str) {
+    let started = std::time::Instant::now();
+    while p
+        .query(&format!(
+            "select 1 from pg_stat_activity where query like '%{marker}%' and pid <> pg_backend_pid()"
+        ))
+        .is_empty()
+    {
+        assert!(started.elapsed().as_secs() < 20, "'{marker}' never ran");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_killed_run_leaves_no_query_running_on_the_server() {
+    let p = TestProject::with_files(
+        "safety_kill",
+        &[(
+            "models/t.sql",
+            &table_model("select 1 as n from pg_sleep(30.5)", ""),
+        )],
+    );
+    let mut child = p.spawn(&["run"]);
+    wait_for_query(&p, "pg_sleep(30.5)");
+    child.kill().unwrap();
+    let _ = child.wait();
+    let killed = std::time::Instant::now();
+    // The server checks every second that the client is there.
+    while !p
+        .query("select 1 from pg_stat_activity where query like '%pg_sleep(30.5)%' and pid <> pg_backend_pid()")
+        .is_empty()
+    {
+        assert!(killed.elapsed().as_secs() < 10, "the dead run's query still runs");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_node_waiting_on_a_lock_says_on_what_and_who_holds_it() {
+    let p = TestProject::with_files(
+        "safety_wait",
+        &[("models/t.sql", &table_model("select 1 as n", ""))],
+    );
+    p.mart_expect(&["run"], 0);
+    let s = p.schema.clone();
+    let holder = std::process::Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+        ])
+        .arg(format!(
+            "lock table \"{s}\".t in access exclusive mode; select pg_sleep(6.5)"
+        ))
+        .env("PGAPPNAME", "the lock holder")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_query(&p, "pg_sleep(6.5)");
+    let out = p.mart_expect(&["run"], 0);
+    let waits: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("has waited"))
+        .collect();
+    assert_eq!(waits.len(), 1, "told once off a terminal: {}", out.stdout);
+    assert!(
+        waits[0].contains(&format!("sql table model {s}.t has waited "))
+            && waits[0].contains(&format!(" s for a lock on {s}.t held by server process "))
+            && waits[0].contains("(the lock holder, since "),
+        "{}",
+        out.stdout
+    );
+    let _ = holder.wait_with_output();
+}
