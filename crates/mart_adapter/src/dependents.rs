@@ -38,9 +38,9 @@ impl DependentView {
     }
 }
 
-/// One JSON text per view that depends on `schema.identifier`, nearest first (a view comes
-/// after every view it reads), parsed with [`parse_dependent_view`].
-pub fn dependent_views_query(schema: &str, identifier: &str) -> String {
+/// The recursive walk from `schema.identifier` to every view that reads it, directly or
+/// through other views: `dependents(oid, depth)`. Catalog rows only: it locks no relation.
+fn dependents_cte(schema: &str, identifier: &str) -> String {
     format!(
         "with recursive dependents(oid, depth) as (\n\
          \x20   select r.ev_class, 1\n\
@@ -60,8 +60,52 @@ pub fn dependent_views_query(schema: &str, identifier: &str) -> String {
          \x20     and d.refclassid = 'pg_catalog.pg_class'::regclass\n\
          \x20   join pg_catalog.pg_rewrite r on r.oid = d.objid\n\
          \x20   where r.ev_class <> dependents.oid and dependents.depth < 100\n\
-         )\n\
-         select json_build_object(\n\
+         )\n",
+        schema = quote_literal(schema),
+        identifier = quote_literal(identifier),
+    )
+}
+
+/// `schema` and `name` of each view that depends on `schema.identifier`, sorted. It locks
+/// nothing, so it is safe to ask before [`lock_views_statement`].
+pub fn dependent_view_names_query(schema: &str, identifier: &str) -> String {
+    format!(
+        "{}select distinct n.nspname::text, c.relname::text\n\
+         from dependents\n\
+         join pg_catalog.pg_class c on c.oid = dependents.oid\n\
+         join pg_catalog.pg_namespace n on n.oid = c.relnamespace\n\
+         order by 1, 2",
+        dependents_cte(schema, identifier)
+    )
+}
+
+/// Transaction-level advisory locks on the views' names, one after the other in sorted
+/// order: two rebuilds whose cascades reach a common view then take turns instead of
+/// deadlocking on it (reading a view's definition locks the relations it reads).
+pub fn lock_views_statement(views: &[(String, String)]) -> String {
+    let mut views: Vec<&(String, String)> = views.iter().collect();
+    views.sort();
+    views
+        .iter()
+        .map(|(schema, name)| {
+            format!(
+                "select pg_catalog.pg_advisory_xact_lock({VIEW_LOCK_SPACE}, pg_catalog.hashtext({}))",
+                quote_literal(&format!("{schema}.{name}"))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The first key of the dependent-view advisory locks (`view` in ASCII).
+const VIEW_LOCK_SPACE: i32 = 0x7669_6577;
+
+/// One JSON text per view that depends on `schema.identifier`, nearest first (a view comes
+/// after every view it reads), parsed with [`parse_dependent_view`]. Reading definitions
+/// locks the views and what they read: take [`lock_views_statement`] first.
+pub fn dependent_views_query(schema: &str, identifier: &str) -> String {
+    format!(
+        "{}select json_build_object(\n\
          \x20   'schema', n.nspname, 'name', c.relname, 'kind', c.relkind,\n\
          \x20   'definition', pg_catalog.pg_get_viewdef(c.oid),\n\
          \x20   'options', c.reloptions,\n\
@@ -84,8 +128,7 @@ pub fn dependent_views_query(schema: &str, identifier: &str) -> String {
          join pg_catalog.pg_class c on c.oid = deps.oid\n\
          join pg_catalog.pg_namespace n on n.oid = c.relnamespace\n\
          order by deps.depth, n.nspname, c.relname",
-        schema = quote_literal(schema),
-        identifier = quote_literal(identifier),
+        dependents_cte(schema, identifier)
     )
 }
 

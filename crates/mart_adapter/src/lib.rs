@@ -40,7 +40,8 @@ pub use ddl::{
     BACKUP_SUFFIX, TMP_SUFFIX,
 };
 pub use dependents::{
-    dependent_views_query, parse_dependent_view, recreate_statements, DependentView,
+    dependent_view_names_query, dependent_views_query, lock_views_statement, parse_dependent_view,
+    recreate_statements, DependentView,
 };
 pub use quote::{quote_ident, quote_literal};
 pub use relation::{suffixed_identifier, Relation, RelationKind, MAX_IDENTIFIER_BYTES};

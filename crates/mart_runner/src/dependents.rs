@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use mart_adapter::{
-    dependent_views_query, parse_dependent_view, recreate_statements, DependentView, RelationKind,
+    dependent_view_names_query, dependent_views_query, lock_views_statement, parse_dependent_view,
+    recreate_statements, DependentView, RelationKind,
 };
 use mart_compiler::{Compiler, Node};
 use mart_diagnostics::{Code, Diagnostic};
@@ -19,12 +20,43 @@ use crate::materialize::db_error;
 use crate::schedule::RunContext;
 use crate::Event;
 
-/// The views that depend on the node's relation, nearest first.
+/// The views that depend on the node's relation, nearest first, with their names locked
+/// for this transaction (see [`lock_views_statement`]).
 pub(crate) async fn capture(
     node: &Node,
     connection: &Connection,
 ) -> Result<Vec<DependentView>, Diagnostic> {
     let target = &node.relation;
+    let mut locked: Vec<(String, String)> = Vec::new();
+    // Until no new name appears: another rebuild may have recreated views meanwhile.
+    loop {
+        let names: Vec<(String, String)> = connection
+            .query(&dependent_view_names_query(
+                &target.schema,
+                &target.identifier,
+            ))
+            .await
+            .map_err(|e| db_error(&e, None))?
+            .rows
+            .into_iter()
+            .filter_map(|row| match row.as_slice() {
+                [Some(schema), Some(name)] => Some((schema.clone(), name.clone())),
+                _ => None,
+            })
+            .filter(|name| !locked.contains(name))
+            .collect();
+        if names.is_empty() {
+            break;
+        }
+        connection
+            .execute(&lock_views_statement(&names))
+            .await
+            .map_err(|e| db_error(&e, None))?;
+        locked.extend(names);
+    }
+    if locked.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows = connection
         .query(&dependent_views_query(&target.schema, &target.identifier))
         .await

@@ -129,6 +129,17 @@ pub(crate) fn compile_to_file(
     Ok((compiled, compiled_file))
 }
 
+/// The SQLSTATE note [`db_error`] writes.
+fn sqlstate_note(code: &str) -> String {
+    format!("SQLSTATE {code}")
+}
+
+/// Whether `d` is PostgreSQL's deadlock error (SQLSTATE 40P01): the server rolled the
+/// transaction back to free another, so running it again is safe.
+pub(crate) fn is_deadlock(d: &Diagnostic) -> bool {
+    d.notes.contains(&sqlstate_note("40P01"))
+}
+
 /// A database error as a diagnostic: SQLSTATE, detail and hint as notes; when the
 /// failing statement embeds the compiled SQL and PostgreSQL gave a position, the span
 /// points into the compiled file.
@@ -152,7 +163,7 @@ pub(crate) fn db_error(e: &PgError, compiled: Option<&Arc<SourceFile>>) -> Diagn
         }
     }
     if let Some(code) = e.sqlstate() {
-        d = d.with_note(format!("SQLSTATE {code}"));
+        d = d.with_note(sqlstate_note(code));
     }
     if let Some(detail) = e.detail() {
         d = d.with_note(detail.to_string());

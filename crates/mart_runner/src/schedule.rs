@@ -411,12 +411,43 @@ async fn build_node(
         return data_test::run(ctx, id, connection).await;
     }
     hooks::before(ctx, node, connection, false).await?;
+    let mut attempt = 1;
+    let ran = loop {
+        match build_once(ctx, node, connection).await {
+            // Two nodes rebuilding relations that share dependent views can deadlock; the
+            // server rolled this one back whole, so it runs again.
+            Err(error) if materialize::is_deadlock(&error) && attempt < DEADLOCK_ATTEMPTS => {
+                attempt += 1;
+                ctx.reporter.report(&Event::Log {
+                    id: id.clone(),
+                    message: format!(
+                        "{} deadlocked with another node and was rolled back; running it again (attempt {attempt} of {DEADLOCK_ATTEMPTS})",
+                        node.name
+                    ),
+                });
+            }
+            other => break other?,
+        }
+    };
+    hooks::after_commit(ctx, node, connection).await?;
+    Ok(ran)
+}
+
+/// How many times a node's transaction runs when the server keeps choosing it as a
+/// deadlock's victim.
+const DEADLOCK_ATTEMPTS: u32 = 3;
+
+/// `begin`, the build, `commit`; `rollback` on any failure.
+async fn build_once(
+    ctx: &RunContext,
+    node: &mart_compiler::Node,
+    connection: &mut Connection,
+) -> Result<Ran, Diagnostic> {
     connection
         .begin()
         .await
         .map_err(|e| materialize::db_error(&e, None))?;
-    let built = build_in_transaction(ctx, node, connection).await;
-    let ran = match built {
+    match build_in_transaction(ctx, node, connection).await {
         Ok(ran) => connection
             .commit()
             .await
@@ -427,9 +458,7 @@ async fn build_node(
             let _ = connection.rollback().await;
             Err(error)
         }
-    }?;
-    hooks::after_commit(ctx, node, connection).await?;
-    Ok(ran)
+    }
 }
 
 async fn build_in_transaction(

@@ -216,11 +216,17 @@ fn two_runs_on_one_target_take_turns() {
     // With --lock-timeout, the second run gives up and names the holder.
     let holder = spawn(&[]);
     let started = std::time::Instant::now();
-    while p
-        .query("select 1 from pg_stat_activity where application_name like 'mart pid %' and pid <> pg_backend_pid()")
-        .is_empty()
-    {
-        assert!(started.elapsed().as_secs() < 20, "the first run never started");
+    // Other tests run mart too: wait for this holder's own lock session.
+    let holding = format!(
+        "select 1 from pg_stat_activity a join pg_locks l on l.pid = a.pid \
+         where a.application_name like 'mart pid {} %' and l.locktype = 'advisory' and l.granted",
+        holder.id()
+    );
+    while p.query(&holding).is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the first run never started"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let out = p.mart_expect(&["run", "--lock-timeout", "0"], 2);
