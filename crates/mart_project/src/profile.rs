@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::{env, yaml};
 
-/// A secret that never shows in Debug output, logs or artifacts.
+/// A secret that never shows in Debug output, logs or artifacts (its value is registered
+/// with [`crate::secrets`], which masks it at every output edge).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -200,6 +201,8 @@ pub fn parse_target(
         ));
     }
     let port = number(&["port"], 5432)?;
+    let password = field(&["password", "pass"])?.unwrap_or_default();
+    crate::secrets::register_secret(&password);
     Ok(Target {
         profile_name: profile_name.to_string(),
         adapter_type,
@@ -211,7 +214,7 @@ pub fn parse_target(
             )
         })?,
         user: required(&["user"])?,
-        password: Secret(field(&["password", "pass"])?.unwrap_or_default()),
+        password: Secret(password),
         dbname: required(&["dbname", "database"])?,
         schema: required(&["schema"])?,
         threads: usize::try_from(number(&["threads"], 1)?.max(1)).unwrap_or(1),

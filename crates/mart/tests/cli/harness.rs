@@ -144,6 +144,12 @@ impl TestProject {
     pub fn mart_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let out = Command::new(env!("CARGO_BIN_EXE_mart"))
             .args(args)
+            // The saved parse's stamp key (see mart_project::stamp_key) in a folder of the
+            // tests, not the user's cache; a test may name another.
+            .env(
+                "XDG_CACHE_HOME",
+                std::env::temp_dir().join("mart_test_cache"),
+            )
             .envs(env.iter().copied())
             .arg("--project-dir")
             .arg(&self.dir)

@@ -12,6 +12,7 @@ mod harness;
 mod hooks;
 mod incremental;
 mod partial_parse;
+mod secrets;
 mod seed;
 mod snapshot;
 
