@@ -202,8 +202,7 @@ pub fn parse_target(
     }
     let port = number(&["port"], 5432)?;
     let password = field(&["password", "pass"])?.unwrap_or_default();
-    crate::secrets::register_secret(&password);
-    Ok(Target {
+    let target = Target {
         profile_name: profile_name.to_string(),
         adapter_type,
         host: field(&["host"])?.unwrap_or_else(|| "127.0.0.1".into()),
@@ -230,7 +229,15 @@ pub fn parse_target(
             })?,
         name: target_name,
         file: file.path.clone(),
-    })
+    };
+    // A password equal to a name the target shows anyway (a dev setup's user and password
+    // `postgres`) is not masked: masking it would blank that name in every artifact.
+    let password = target.password.expose();
+    let shown = [&target.user, &target.dbname, &target.host, &target.schema];
+    if !shown.iter().any(|name| *name == password) {
+        crate::secrets::register_secret(password);
+    }
+    Ok(target)
 }
 
 #[cfg(test)]
@@ -252,6 +259,15 @@ mod tests {
         );
         assert_eq!(t.password.expose(), "s3cret");
         assert!(!format!("{t:?}").contains("s3cret"));
+        assert_eq!(crate::secrets::scrub("pw s3cret"), "pw *****");
+    }
+
+    #[test]
+    fn a_password_equal_to_a_shown_name_is_not_masked() {
+        let text = PROFILE.replace("password: s3cret", "password: me");
+        let t = parse_target(&file(&text), "learn", None).unwrap();
+        assert_eq!(t.password.expose(), "me");
+        assert_eq!(crate::secrets::scrub("user me"), "user me");
     }
 
     #[test]
