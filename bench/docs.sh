@@ -38,8 +38,9 @@ else
 fi
 
 echo "==> cargo build --release -p mart"
-cargo build --release -q -p mart
-mart="${repo}/target/release/mart"
+# shellcheck source=scripts/lib/cargo.sh
+source "${repo}/scripts/lib/cargo.sh"
+mart="$(build_mart --release -q)"
 project="${work}/p${MODELS}"
 python3 "$GEN_PROJECT" --models "$MODELS" --out "$project" >/dev/null
 

@@ -84,8 +84,9 @@ bench:
 EOF
 
 echo "==> cargo build --release -p mart"
-cargo build --release -q -p mart
-mart="$PWD/target/release/mart"
+# shellcheck source=scripts/lib/cargo.sh
+source scripts/lib/cargo.sh
+mart="$(build_mart --release -q)"
 
 psql -qX -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U "$user" -d "$db" \
   -c "create schema \"$psql_schema\"" \

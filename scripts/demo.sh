@@ -6,21 +6,23 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # shellcheck source=scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
-ensure_postgres
+# profiles.example.yml connects to MART_PG_DBNAME: create it when missing.
+ensure_postgres --create-db
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME}/.cargo/bin/cargo" ]; then
   export PATH="${HOME}/.cargo/bin:${PATH}"
 fi
 
 echo "==> cargo build --release -p mart"
-cargo build --release -p mart
+# shellcheck source=scripts/lib/cargo.sh
+source scripts/lib/cargo.sh
+mart="$(build_mart --release)"
 
 if [ ! -f profiles.yml ]; then
   echo "==> creating profiles.yml from profiles.example.yml"
   cp profiles.example.yml profiles.yml
 fi
 
-mart=target/release/mart
 rows="${MART_DEMO_ROWS:-1000000}"
 clicks="${MART_DEMO_CLICKS:-200000}"
 echo "==> mart debug"

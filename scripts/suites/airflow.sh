@@ -115,8 +115,9 @@ if [ "$(cat "${venv}/.mart-installed" 2>/dev/null)" != "$installed" ]; then
 fi
 
 echo "==> cargo build -p mart"
-cargo build -q -p mart
-mart="${repo}/target/debug/mart"
+# shellcheck source=scripts/lib/cargo.sh
+source scripts/lib/cargo.sh
+mart="$(build_mart -q)"
 
 work="$(mktemp -d)"
 [ -n "${KEEP_WORK:-}" ] && echo "work folder: ${work}"

@@ -6,7 +6,6 @@
 # Ends with `artifacts: N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-repo="$(pwd)"
 
 # shellcheck source=scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
@@ -20,8 +19,9 @@ fi
 source scripts/lib/venv.sh
 venv="$(suite_venv artifacts-venv 'import dbt_artifacts_parser' dbt-artifacts-parser)"
 
-cargo build -q -p mart
-mart="${repo}/target/debug/mart"
+# shellcheck source=scripts/lib/cargo.sh
+source scripts/lib/cargo.sh
+mart="$(build_mart -q)"
 
 work="$(mktemp -d)"
 schema="mart_suite_artifacts_$$"

@@ -30,8 +30,9 @@ fi
 source scripts/lib/venv.sh
 venv="$(suite_venv dbt-venv 'import dbt.adapters.postgres' "dbt-core==1.10.*" "dbt-postgres==1.9.*")"
 
-cargo build -q -p mart
-mart="${repo}/target/debug/mart"
+# shellcheck source=scripts/lib/cargo.sh
+source scripts/lib/cargo.sh
+mart="$(build_mart -q)"
 
 work="$(mktemp -d)"
 mart_schema="mart_suite_pkg_mart_$$"

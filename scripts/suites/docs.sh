@@ -40,8 +40,9 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || exit 1
 fi
 
-cargo build -q -p mart || exit 1
-mart="${repo}/target/debug/mart"
+# shellcheck source=scripts/lib/cargo.sh
+source scripts/lib/cargo.sh
+mart="$(build_mart -q)" || exit 1
 shots="${DOCS_SHOTS:-${repo}/target/docs-e2e}"
 mkdir -p "$shots"
 work="$(mktemp -d)"

@@ -12,7 +12,6 @@
 # Bounded: each mart process is killed after 60 s. Ends with `faults: N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-repo="$(pwd)"
 
 # shellcheck source=scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
@@ -21,8 +20,9 @@ ensure_postgres
 if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME}/.cargo/bin/cargo" ]; then
   export PATH="${HOME}/.cargo/bin:${PATH}"
 fi
-cargo build -q -p mart
-mart="${CARGO_TARGET_DIR:-${repo}/target}/debug/mart"
+# shellcheck source=scripts/lib/cargo.sh
+source scripts/lib/cargo.sh
+mart="$(build_mart -q)"
 
 work="$(mktemp -d)"
 schema="mart_suite_faults_$$"

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use mart_compiler::Manifest;
 use mart_diagnostics::{render_human, render_json_line, Diagnostic};
 use mart_graph::ResourceType;
+use mart_project::secrets::scrub;
 use mart_runner::{Event, NodeResult, NodeStatus, Reporter};
 
 use crate::args::{GlobalArgs, LogFormat};
@@ -75,7 +76,7 @@ impl Printer {
             format!("{}\n", render_human(d, color))
         };
         // A closed stderr leaves nothing better to do than carry on to the exit code.
-        let _ = writeln!(std::io::stderr().lock(), "{text}");
+        let _ = writeln!(std::io::stderr().lock(), "{}", scrub(&text));
     }
 
     fn json_line(&self, mut value: serde_json::Value) {
@@ -180,9 +181,10 @@ impl Printer {
     }
 }
 
-/// Writes a line to stdout; a closed pipe (`mart ls | head`) is not an error worth a panic.
+/// Writes a line to stdout, secrets masked; a closed pipe (`mart ls | head`) is not an
+/// error worth a panic.
 fn stdout_line(text: &str) {
-    let _ = writeln!(std::io::stdout().lock(), "{text}");
+    let _ = writeln!(std::io::stdout().lock(), "{}", scrub(text));
 }
 
 fn plural(n: usize) -> &'static str {

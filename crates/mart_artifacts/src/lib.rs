@@ -12,6 +12,8 @@ mod run_results;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use mart_project::secrets;
+
 pub use manifest::{build_manifest, graph_context, ManifestNode, ManifestV12, MANIFEST_SCHEMA};
 pub use run_results::{
     build_run_results, merge_retry, status_word, RunResult, RunResultsV6, RUN_RESULTS_SCHEMA,
@@ -99,14 +101,21 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// Writes an artifact as JSON (through a temporary file, so a reader never sees half).
+/// Writes an artifact as JSON (through a temporary file, so a reader never sees half),
+/// secrets masked.
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let tmp = path.with_extension("json.tmp");
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
-    serde_json::to_writer(&mut out, value).map_err(std::io::Error::other)?;
+    if secrets::any_secrets() {
+        let json = serde_json::to_string(value).map_err(std::io::Error::other)?;
+        std::io::Write::write_all(&mut out, secrets::scrub(&json).as_bytes())?;
+    } else {
+        // Streamed: a large project's manifest is not held twice.
+        serde_json::to_writer(&mut out, value).map_err(std::io::Error::other)?;
+    }
     std::io::Write::flush(&mut out)?;
     drop(out);
     std::fs::rename(tmp, path)

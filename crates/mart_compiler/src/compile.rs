@@ -233,10 +233,12 @@ impl Manifest {
     }
 }
 
-/// Writes a file under the target directory, creating its folders. A file that already
-/// holds `text` is left alone: rewriting thousands of unchanged files on every compile
-/// costs more than the compile itself (truncating makes ext4 flush each one).
+/// Writes a file under the target directory (secrets masked), creating its folders. A
+/// file that already holds `text` is left alone: rewriting thousands of unchanged files
+/// on every compile costs more than the compile itself (truncating makes ext4 flush each
+/// one).
 pub fn write_artifact(path: &Path, text: &str) -> Result<(), Diagnostic> {
+    let text = &*mart_project::secrets::scrub(text);
     let io = |e: std::io::Error| {
         Diagnostic::error(Code::Io, format!("cannot write {}: {e}", path.display()))
             .with_help("check that the target directory is writable")

@@ -75,15 +75,18 @@ pub fn parse_cache_path(root: &Path, config: &ProjectConfig) -> PathBuf {
     root.join(&config.target_path).join(PARSE_CACHE_FILE)
 }
 
+/// The settings as saved and compared, secrets masked (a target field read from a secret
+/// variable is stamped through that variable instead).
 fn settings_key(settings: &EnvSettings) -> String {
-    serde_json::json!([
+    let key = serde_json::json!([
         settings.project_name,
         settings.target,
         settings.vars,
         settings.package_vars,
         settings.dispatch
     ])
-    .to_string()
+    .to_string();
+    mart_project::secrets::scrub(&key).into_owned()
 }
 
 /// Reads the saved parse at `path` if it was made by `build` for these settings and the
@@ -319,6 +322,9 @@ pub fn save_parse(
     macro_files: &[MacroFile],
     project_warnings: &[Diagnostic],
 ) -> std::io::Result<()> {
+    if !stamp.can_be_current() {
+        return remove_saved(path);
+    }
     let body = Body {
         manifest: manifest.parts(),
         macro_files: macro_files.to_vec(),
@@ -381,9 +387,23 @@ pub fn save_parse(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    // A secret value that reached the parse (say a config copied from a variable holding
+    // the same value) cannot be masked in MessagePack: such a parse is not saved.
+    if mart_project::secrets::appears_in(&out) {
+        return remove_saved(path);
+    }
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(&out)?;
     drop(file);
     std::fs::rename(&tmp, path)
+}
+
+/// Removes the saved parse at `path`, if any: for a parse that is not saved, so that an
+/// older one is not read in its place.
+fn remove_saved(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }

@@ -112,12 +112,13 @@ pub fn write_site(dir: &Path, files: &[SiteFile]) -> Result<u64, DocsError> {
     }
     let written = mart_project::parallel_map(files, |file| {
         let path = dir.join(&file.path);
-        let unchanged = std::fs::metadata(&path).is_ok_and(|m| m.len() == file.text.len() as u64)
-            && std::fs::read(&path).is_ok_and(|old| old == file.text.as_bytes());
+        let text = mart_project::secrets::scrub(&file.text);
+        let unchanged = std::fs::metadata(&path).is_ok_and(|m| m.len() == text.len() as u64)
+            && std::fs::read(&path).is_ok_and(|old| old == text.as_bytes());
         if !unchanged {
-            std::fs::write(&path, &file.text).map_err(err(&path))?;
+            std::fs::write(&path, text.as_bytes()).map_err(err(&path))?;
         }
-        Ok(file.text.len() as u64)
+        Ok(text.len() as u64)
     });
     written.into_iter().sum()
 }

@@ -12,8 +12,10 @@ mod profile;
 mod project_file;
 mod properties;
 mod property_keys;
+pub mod secrets;
 mod snapshot_file;
 mod stamp;
+mod stamp_key;
 mod yaml;
 
 use std::collections::{BTreeMap, HashSet};

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::{env, yaml};
 
-/// A secret that never shows in Debug output, logs or artifacts.
+/// A secret that never shows in Debug output, logs or artifacts (its value is registered
+/// with [`crate::secrets`], which masks it at every output edge).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -200,7 +201,8 @@ pub fn parse_target(
         ));
     }
     let port = number(&["port"], 5432)?;
-    Ok(Target {
+    let password = field(&["password", "pass"])?.unwrap_or_default();
+    let target = Target {
         profile_name: profile_name.to_string(),
         adapter_type,
         host: field(&["host"])?.unwrap_or_else(|| "127.0.0.1".into()),
@@ -211,7 +213,7 @@ pub fn parse_target(
             )
         })?,
         user: required(&["user"])?,
-        password: Secret(field(&["password", "pass"])?.unwrap_or_default()),
+        password: Secret(password),
         dbname: required(&["dbname", "database"])?,
         schema: required(&["schema"])?,
         threads: usize::try_from(number(&["threads"], 1)?.max(1)).unwrap_or(1),
@@ -227,7 +229,15 @@ pub fn parse_target(
             })?,
         name: target_name,
         file: file.path.clone(),
-    })
+    };
+    // A password equal to a name the target shows anyway (a dev setup's user and password
+    // `postgres`) is not masked: masking it would blank that name in every artifact.
+    let password = target.password.expose();
+    let shown = [&target.user, &target.dbname, &target.host, &target.schema];
+    if !shown.iter().any(|name| *name == password) {
+        crate::secrets::register_secret(password);
+    }
+    Ok(target)
 }
 
 #[cfg(test)]
@@ -249,6 +259,15 @@ mod tests {
         );
         assert_eq!(t.password.expose(), "s3cret");
         assert!(!format!("{t:?}").contains("s3cret"));
+        assert_eq!(crate::secrets::scrub("pw s3cret"), "pw *****");
+    }
+
+    #[test]
+    fn a_password_equal_to_a_shown_name_is_not_masked() {
+        let text = PROFILE.replace("password: s3cret", "password: me");
+        let t = parse_target(&file(&text), "learn", None).unwrap();
+        assert_eq!(t.password.expose(), "me");
+        assert_eq!(crate::secrets::scrub("user me"), "user me");
     }
 
     #[test]

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::env::env_vars_read;
+use crate::stamp_key::keyed_digest;
 use crate::ProjectConfig;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,8 +21,11 @@ pub struct InputStamp {
     project_file: String,
     /// Every directory under the resource paths that holds files, in walk order.
     dirs: Vec<StampedDir>,
-    /// Variable -> SHA-256 of its value (values themselves are never saved).
-    env: BTreeMap<String, Option<String>>,
+    /// Variable -> keyed digest of its value, `None` when unset (values themselves are
+    /// never saved, nor anything a guess could be checked against without the key; see
+    /// [`crate::stamp_key`]). `None` as a whole when a value could not be stamped: such a
+    /// stamp is never current.
+    env: Option<BTreeMap<String, Option<String>>>,
 }
 
 /// The files directly in one directory; grouping them keeps the shared prefix out of
@@ -58,7 +61,10 @@ impl InputStamp {
         });
         let env = env_vars_read()
             .into_iter()
-            .map(|(name, value)| (name, value.as_deref().map(digest)))
+            .map(|(name, value)| {
+                let stamped = env_stamp(&name, value.as_deref())?;
+                Some((name, stamped))
+            })
             .collect();
         InputStamp {
             root: root.to_path_buf(),
@@ -68,12 +74,19 @@ impl InputStamp {
         }
     }
 
+    /// Whether the stamp could hold everything the parse read: not when an environment
+    /// variable's value could not be stamped (no key), which makes it never current.
+    pub fn can_be_current(&self) -> bool {
+        self.env.is_some()
+    }
+
     /// Whether the project on disk and the environment still match this stamp.
     pub fn is_current(&self, root: &Path, config: &ProjectConfig) -> bool {
-        let env_unchanged = self
-            .env
-            .iter()
-            .all(|(name, saved)| std::env::var(name).ok().as_deref().map(digest) == *saved);
+        let env_unchanged = self.env.as_ref().is_some_and(|env| {
+            env.iter().all(|(name, saved)| {
+                env_stamp(name, std::env::var(name).ok().as_deref()).as_ref() == Some(saved)
+            })
+        });
         if !env_unchanged || self.root != root || *self.project_file != *config.file.text {
             return false;
         }
@@ -225,11 +238,13 @@ fn modified_nanos(meta: &Metadata) -> u128 {
         .map_or(0, |d| d.as_nanos())
 }
 
-fn digest(value: &str) -> String {
-    Sha256::digest(value.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// What the stamp keeps of variable `name`: `Some(None)` when unset, `Some(digest)` when
+/// set, `None` when the value cannot be stamped (no key).
+fn env_stamp(name: &str, value: Option<&str>) -> Option<Option<String>> {
+    match value {
+        None => Some(None),
+        Some(value) => keyed_digest(name, value).map(Some),
+    }
 }
 
 #[cfg(test)]

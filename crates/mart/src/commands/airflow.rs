@@ -64,7 +64,9 @@ pub fn run(global: &GlobalArgs, args: &AirflowArgs) -> Result<Outcome, Diagnosti
         generated_by: std::env::args().skip(1).collect(),
     };
     let path = args.out.join(format!("{dag_id}.py"));
-    std::fs::write(&path, write_python(&dag_plan, &settings)).map_err(|e| io_error(&path, &e))?;
+    let python = write_python(&dag_plan, &settings);
+    std::fs::write(&path, mart_project::secrets::scrub(&python).as_bytes())
+        .map_err(|e| io_error(&path, &e))?;
     session.printer.info(&format!(
         "Wrote {}: {} tasks, {} dependencies",
         path.display(),

@@ -1,13 +1,12 @@
 //! `mart docs generate`: compile every node (writing target/compiled and manifest.json as
 //! `mart compile` does), read column types from the database when it answers, write the
 //! static site under <target-path>/docs. `mart docs serve`: serve that
-//! folder on 127.0.0.1.
+//! folder on 127.0.0.1 (see [`super::docs_serve`]).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Component, Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use mart_adapter::quote_literal;
 use mart_diagnostics::{Code, Diagnostic, Diagnostics};
@@ -180,134 +179,6 @@ fn serve(global: &GlobalArgs, args: &DocsServeArgs) -> Result<Outcome, Diagnosti
         "Serving {} at http://{address}/ (Ctrl-C to stop)",
         dir.display()
     ));
-    for stream in listener.incoming().flatten() {
-        let dir = dir.clone();
-        std::thread::spawn(move || {
-            // A client that hangs up early is its own business.
-            let _ = respond(&dir, stream);
-        });
-    }
+    super::docs_serve::serve(&listener, &dir);
     Ok(Outcome::Success)
-}
-
-/// Answers one HTTP/1.1 request with a file of `dir` and closes the connection.
-fn respond(dir: &Path, mut stream: TcpStream) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(&stream);
-    let mut request = String::new();
-    reader.read_line(&mut request)?;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
-            break;
-        }
-    }
-    let mut parts = request.split_whitespace();
-    let method = parts.next().unwrap_or("");
-    let target = parts.next().unwrap_or("/");
-    let (status, content_type, body) = if method != "GET" && method != "HEAD" {
-        (
-            "405 Method Not Allowed",
-            "text/plain",
-            b"GET only\n".to_vec(),
-        )
-    } else {
-        match request_path(dir, target).and_then(|path| {
-            let body = std::fs::read(&path).ok()?;
-            Some((content_type(&path), body))
-        }) {
-            Some((content_type, body)) => ("200 OK", content_type, body),
-            None => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
-        }
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    if method != "HEAD" {
-        stream.write_all(&body)?;
-    }
-    stream.flush()
-}
-
-/// The file a request target names under `dir`: query and fragment dropped,
-/// percent-decoded, a folder means its index.html. `None` for anything that would
-/// leave `dir` (`..`, absolute parts).
-fn request_path(dir: &Path, target: &str) -> Option<PathBuf> {
-    let path = target.split(['?', '#']).next().unwrap_or("");
-    let decoded = percent_decode(path)?;
-    let mut file = dir.to_path_buf();
-    for component in Path::new(decoded.trim_start_matches('/')).components() {
-        match component {
-            Component::Normal(part) => file.push(part),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    if file.is_dir() {
-        file.push("index.html");
-    }
-    Some(file)
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("json") => "application/json",
-        Some("png") => "image/png",
-        _ => "application/octet-stream",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_paths_stay_inside_the_site() {
-        let dir = std::env::temp_dir().join(format!("mart_docs_serve_{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("nodes")).unwrap();
-        assert_eq!(request_path(&dir, "/"), Some(dir.join("index.html")));
-        assert_eq!(
-            request_path(&dir, "/nodes/model.shop.a~2fb.html?x=1#top"),
-            Some(dir.join("nodes/model.shop.a~2fb.html"))
-        );
-        assert_eq!(
-            request_path(&dir, "/index.html?q=dim%20user"),
-            Some(dir.join("index.html"))
-        );
-        assert_eq!(
-            request_path(&dir, "/nodes/"),
-            Some(dir.join("nodes/index.html"))
-        );
-        assert_eq!(
-            request_path(&dir, "/a%20b.html"),
-            Some(dir.join("a b.html"))
-        );
-        assert_eq!(request_path(&dir, "/../secret"), None);
-        assert_eq!(request_path(&dir, "/nodes/%2e%2e/%2e%2e/etc/passwd"), None);
-        assert_eq!(request_path(&dir, "/%zz"), None);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
 }

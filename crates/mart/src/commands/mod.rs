@@ -7,6 +7,7 @@ pub mod compile;
 pub mod debug;
 pub mod deps;
 pub mod docs;
+mod docs_serve;
 pub mod ls;
 pub mod parse;
 pub mod retry;

@@ -107,3 +107,173 @@ fn docs_serve_answers_on_localhost_with_the_site() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// `mart docs serve --port 0` on a project whose site is one page; killed when dropped.
+struct Server {
+    child: std::process::Child,
+    port: u16,
+    _project: TestProject,
+}
+
+impl Server {
+    fn start(tag: &str) -> Self {
+        let project = TestProject::with_files(
+            tag,
+            &[
+                ("models/m.sql", "select 1 as a\n"),
+                ("target/docs/index.html", "<h1>site</h1>\n"),
+            ],
+        );
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mart"))
+            .args(["docs", "serve", "--port", "0", "--project-dir"])
+            .arg(&project.dir)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        Server {
+            child,
+            port,
+            _project: project,
+        }
+    }
+
+    /// Sends `request` (from another thread, so that a server answering early does not
+    /// block it) and returns the status line of the answer.
+    fn status_of(&self, request: Vec<u8>) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let sending = std::thread::spawn(move || {
+            let _ = writer.write_all(&request);
+            let _ = writer.shutdown(std::net::Shutdown::Write);
+        });
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        sending.join().unwrap();
+        let response = String::from_utf8_lossy(&response);
+        response.lines().next().unwrap_or("").to_string()
+    }
+
+    fn get_with_host(&self, host: &str) -> String {
+        self.status_of(format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes())
+    }
+
+    /// The server's resident memory in KiB.
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn docs_serve_bounds_the_request_head() {
+    let server = Server::start("docs_serve_big");
+    let ok = "HTTP/1.1 200 OK";
+    assert_eq!(server.get_with_host("localhost"), ok);
+    let before = server.rss_kib();
+    // A 64 MiB request line is refused after the first 16 KiB, and not kept.
+    let mut line = b"GET /".to_vec();
+    line.resize(64 << 20, b'a');
+    line.extend_from_slice(b" HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert_eq!(server.status_of(line), "HTTP/1.1 414 URI Too Long");
+    let mut headers = b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: ".to_vec();
+    headers.resize(4 << 20, b'b');
+    headers.extend_from_slice(b"\r\n\r\n");
+    assert_eq!(
+        server.status_of(headers),
+        "HTTP/1.1 431 Request Header Fields Too Large"
+    );
+    let grown = server.rss_kib().saturating_sub(before);
+    assert!(grown < 8 * 1024, "the server grew by {grown} KiB");
+    assert_eq!(
+        server.status_of(b"BREW /\r\n\r\n".to_vec()),
+        "HTTP/1.1 400 Bad Request"
+    );
+    assert_eq!(server.get_with_host("localhost"), ok);
+}
+
+#[test]
+fn docs_serve_answers_only_requests_addressed_to_localhost() {
+    let server = Server::start("docs_serve_host");
+    let port = server.port;
+    for host in [
+        "localhost".to_string(),
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        assert_eq!(server.get_with_host(&host), "HTTP/1.1 200 OK", "{host}");
+    }
+    // DNS rebinding: a page of another site whose name now points at 127.0.0.1.
+    for host in [
+        "evil.example".to_string(),
+        format!("evil.example:{port}"),
+        format!("localhost:{}", port.wrapping_add(1)),
+    ] {
+        assert_eq!(
+            server.get_with_host(&host),
+            "HTTP/1.1 421 Misdirected Request",
+            "{host}"
+        );
+    }
+    assert_eq!(
+        server.status_of(b"GET / HTTP/1.1\r\n\r\n".to_vec()),
+        "HTTP/1.1 400 Bad Request"
+    );
+    assert_eq!(server.get_with_host("localhost"), "HTTP/1.1 200 OK");
+}
+
+#[test]
+fn docs_serve_caps_concurrent_connections() {
+    let server = Server::start("docs_serve_many");
+    // 64 connections that send nothing hold every slot...
+    let idle: Vec<TcpStream> = (0..64)
+        .map(|_| TcpStream::connect(("127.0.0.1", server.port)).unwrap())
+        .collect();
+    // ...so the next one is turned away at once rather than queued behind them.
+    let mut extra = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    extra
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut response = String::new();
+    extra.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{response}"
+    );
+    // Their slots free as they hang up.
+    drop(idle);
+    let started = std::time::Instant::now();
+    loop {
+        let status = server.get_with_host("localhost");
+        if status == "HTTP/1.1 200 OK" {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "still {status} after the idle connections closed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

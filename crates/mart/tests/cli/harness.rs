@@ -145,6 +145,12 @@ impl TestProject {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mart"));
         command
             .args(args)
+            // The saved parse's stamp key (see mart_project::stamp_key) in a folder of the
+            // tests, not the user's cache; a test may name another.
+            .env(
+                "XDG_CACHE_HOME",
+                std::env::temp_dir().join("mart_test_cache"),
+            )
             .arg("--project-dir")
             .arg(&self.dir)
             .arg("--profiles-dir")

@@ -13,6 +13,7 @@ mod hooks;
 mod incremental;
 mod partial_parse;
 mod safety;
+mod secrets;
 mod seed;
 mod snapshot;
 
