@@ -382,3 +382,42 @@ fn a_node_waiting_on_a_lock_says_on_what_and_who_holds_it() {
     );
     let _ = holder.wait_with_output();
 }
+
+#[test]
+fn parallel_tests_storing_failures_create_their_audit_schema_once() {
+    let columns: String = (1..=8)
+        .map(|i| format!("      - name: c{i}\n        data_tests: [not_null]\n"))
+        .collect();
+    let select: String = (1..=8)
+        .map(|i| format!("null::int as c{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let p = TestProject::with_files(
+        "safety_audit",
+        &[
+            (
+                "dbt_project.yml",
+                "name: fx\nprofile: fx\ndata_tests:\n  +store_failures: true\n",
+            ),
+            ("models/m.sql", &format!("select {select}")),
+            (
+                "models/_m.yml",
+                &format!("models:\n  - name: m\n    columns:\n{columns}"),
+            ),
+        ],
+    );
+    p.mart_expect(&["run"], 0);
+    let audit = format!("{}_dbt_test__audit", p.schema);
+    for round in 0..5 {
+        p.execute(&format!("drop schema if exists \"{audit}\" cascade"));
+        let out = p.mart(&["test", "--threads", "8"]);
+        assert_eq!(out.code, 1, "round {round}: {}", out.stdout);
+        assert_eq!(
+            out.stdout.matches("FAIL 1 test not_null_m_c").count(),
+            8,
+            "round {round}: {}",
+            out.stdout
+        );
+    }
+    p.execute(&format!("drop schema if exists \"{audit}\" cascade"));
+}
