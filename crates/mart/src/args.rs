@@ -55,7 +55,9 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Compile models and tests to SQL under <target-path>/compiled without running them.
-    Compile(SelectArgs),
+    Compile(CompileArgs),
+    /// Compile one node (or --inline SQL), run it with a limit and print the rows.
+    Show(ShowArgs),
     /// Materialize models (views, tables; ephemerals are inlined) in DAG order.
     Run(RunArgs),
     /// Load CSV seeds into tables with COPY.
@@ -134,6 +136,37 @@ pub struct RunOperationArgs {
     /// Keyword arguments for the macro, as YAML or JSON: --args '{rows: 1000}'.
     #[arg(long, value_name = "YAML")]
     pub args: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub selection: SelectArgs,
+    /// Compile this SQL (Jinja, with ref() and source()) instead of project nodes, and
+    /// print it.
+    #[arg(long, value_name = "SQL", conflicts_with_all = ["select", "exclude"])]
+    pub inline: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub selection: SelectArgs,
+    /// Preview this SQL (Jinja, with ref() and source()) instead of a node.
+    #[arg(long, value_name = "SQL", conflicts_with_all = ["select", "exclude"])]
+    pub inline: Option<String>,
+    /// How many rows the database returns and mart prints (a negative number: all).
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true)]
+    pub limit: i64,
+    /// `text` (a table) or `json` (`{"node": ..., "show": [{column: value}, ...]}`).
+    #[arg(long, value_enum, default_value_t = ShowOutput::Text)]
+    pub output: ShowOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowOutput {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
     let printer = Printer::new(&cli.global);
     let result: Result<Outcome, Diagnostics> = match &cli.command {
         Command::Compile(args) => commands::compile::run(&cli.global, args),
+        Command::Show(args) => commands::show::run(&cli.global, args),
         Command::Run(args) => commands::run::run(&cli.global, args),
         Command::Seed(args) => commands::seed::run(&cli.global, args),
         Command::Test(args) => commands::test::run(&cli.global, args),

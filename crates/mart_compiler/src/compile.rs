@@ -60,6 +60,31 @@ impl<'a> Compiler<'a> {
     /// and injects those as CTEs, deepest first.
     pub fn compile(&self, id: &NodeId, is_incremental: bool) -> Result<CompiledNode, Diagnostic> {
         let rendered = self.render(id, is_incremental)?;
+        self.with_ephemerals(id.clone(), rendered)
+    }
+
+    /// Compiles SQL that is no node of the project (`--inline`), in the project's context:
+    /// ref() and source() resolve, ephemerals become CTEs. Its id is dbt's
+    /// `sql_operation.<project>.inline_query`.
+    pub fn compile_inline(&self, file: &Arc<SourceFile>) -> Result<CompiledNode, Diagnostic> {
+        let scope = Arc::new(self.scope(None, false));
+        let sql = self.env.render(file, &scope)?;
+        let recorded = scope.take_recorded();
+        let rendered = Rendered {
+            sql,
+            ephemerals: self.ephemerals_of(&recorded.refs, None),
+            logs: recorded.logs,
+        };
+        let id = NodeId::new(format!(
+            "sql_operation.{}.inline_query",
+            self.manifest.project_name
+        ));
+        self.with_ephemerals(id, rendered)
+    }
+
+    /// `rendered` with every ephemeral it reaches (recursively) injected as CTEs, deepest
+    /// first.
+    fn with_ephemerals(&self, id: NodeId, rendered: Rendered) -> Result<CompiledNode, Diagnostic> {
         let mut cache: HashMap<NodeId, Rendered> = HashMap::new();
         let mut order = Vec::new();
         let mut visiting = HashSet::new();
@@ -80,7 +105,7 @@ impl<'a> Compiler<'a> {
             })
             .collect();
         Ok(CompiledNode {
-            id: id.clone(),
+            id,
             sql: inject_ctes(&rendered.sql, &ctes),
             logs,
         })
@@ -122,13 +147,18 @@ impl<'a> Compiler<'a> {
         let scope = Arc::new(self.scope(Some(node), is_incremental));
         let sql = self.env.render(file, &scope)?;
         let recorded = scope.take_recorded();
+        Ok(Rendered {
+            sql,
+            ephemerals: self.ephemerals_of(&recorded.refs, scope.package.as_deref()),
+            logs: recorded.logs,
+        })
+    }
+
+    /// The ephemeral models among the nodes `refs` name, in first-use order.
+    fn ephemerals_of(&self, refs: &[mart_jinja::RefCall], package: Option<&str>) -> Vec<NodeId> {
         let mut ephemerals: Vec<NodeId> = Vec::new();
-        for call in &recorded.refs {
-            let Some(dep) = self
-                .manifest
-                .resolver
-                .node_for(call, scope.package.as_deref())
-            else {
+        for call in refs {
+            let Some(dep) = self.manifest.resolver.node_for(call, package) else {
                 continue;
             };
             let is_ephemeral = self
@@ -139,11 +169,7 @@ impl<'a> Compiler<'a> {
                 ephemerals.push(dep.clone());
             }
         }
-        Ok(Rendered {
-            sql,
-            ephemerals,
-            logs: recorded.logs,
-        })
+        ephemerals
     }
 
     /// The compile-phase scope of `node` (or of the project, for on-run hooks).

@@ -5,17 +5,23 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use mart_compiler::{write_artifact, CompiledNode, Compiler};
-use mart_diagnostics::Diagnostics;
+use mart_diagnostics::{Diagnostics, SourceFile};
 use mart_graph::{NodeId, ResourceType};
 use mart_jinja::QueryRunner;
 use mart_runner::PgQueryRunner;
 
-use crate::args::{GlobalArgs, SelectArgs};
+use crate::args::{CompileArgs, GlobalArgs};
 use crate::session::Session;
 use crate::Outcome;
 
-pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostics> {
+pub fn run(global: &GlobalArgs, args: &CompileArgs) -> Result<Outcome, Diagnostics> {
     let session = Session::load(global)?;
+    if let Some(sql) = &args.inline {
+        let compiled = compile_inline(&session, sql)?;
+        session.printer.result(compiled.sql.trim_end());
+        return Ok(Outcome::Success);
+    }
+    let args = &args.selection;
     let ids: Vec<NodeId> = session
         .manifest
         .dag
@@ -85,6 +91,23 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<Outcome, Diagnostic
             .info(&format!("Compiled {what} to {}", target_dir.display()));
     }
     Ok(Outcome::Success)
+}
+
+/// Compiles `--inline` SQL in the project's context; log()/print() lines go to the
+/// terminal.
+pub(crate) fn compile_inline(session: &Session, sql: &str) -> Result<CompiledNode, Diagnostics> {
+    let runtime = super::runtime(2)?;
+    let runner: Arc<dyn QueryRunner> = Arc::new(PgQueryRunner::new(
+        session.connection_config(),
+        runtime.handle().clone(),
+    ));
+    let compiler = Compiler::new(&session.manifest, &session.env, Some(runner));
+    let file = Arc::new(SourceFile::new("--inline", sql));
+    let compiled = compiler.compile_inline(&file)?;
+    for line in &compiled.logs {
+        session.printer.info(line);
+    }
+    Ok(compiled)
 }
 
 /// Compiles `ids` (in that order) and writes each one's SQL under target/compiled; lines

@@ -14,6 +14,7 @@ pub mod retry;
 pub mod run;
 pub mod run_operation;
 pub mod seed;
+pub mod show;
 pub mod snapshot;
 pub mod test;
 

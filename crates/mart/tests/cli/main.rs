@@ -15,6 +15,7 @@ mod partial_parse;
 mod safety;
 mod secrets;
 mod seed;
+mod show;
 mod snapshot;
 
 use harness::TestProject;
