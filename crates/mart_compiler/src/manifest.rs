@@ -13,10 +13,11 @@ use mart_jinja::{
 };
 use mart_project::{
     merge_into, ColumnProperties, ConfigMap, ConfigTree, Materialization, NodeConfig, Project,
-    ProjectConfig, SourceTable, Target,
+    ProjectConfig, SourceTable, Target, MODEL_MATERIALIZATIONS, SNAPSHOT_MATERIALIZATIONS,
 };
 use minijinja::value::Value;
 
+use crate::config_checks::{unknown_config_call_keys, ConfigOrigins};
 use crate::data_tests::{parse_tests, TestInfo};
 use crate::loading::Loading;
 use crate::locate::locate_call;
@@ -172,6 +173,7 @@ impl Manifest {
     ) -> Result<Manifest, Diagnostics> {
         let root_package = project.config.name.clone();
         let mut errors = Diagnostics::default();
+        let mut warnings = project.warnings.clone();
         let mut nodes: Vec<Node> = Vec::new();
         let mut disabled: HashMap<String, PathBuf> = HashMap::new();
         let mut sources: BTreeMap<NodeId, SourceNode> = BTreeMap::new();
@@ -182,10 +184,16 @@ impl Manifest {
             starts.push(nodes.len());
             for parsed in parse_models(project, target, env) {
                 match parsed {
-                    Ok(node) if node.config.enabled => nodes.push(node),
-                    Ok(node) => {
+                    Ok((node, node_warnings)) if node.config.enabled => {
+                        warnings.extend(node_warnings);
+                        nodes.push(node);
+                    }
+                    Ok((node, _)) => {
                         disabled.insert(node.name.clone(), node.original_file_path.clone().into());
                     }
+                    // A folder config of the project file is every node's under it: say
+                    // what is wrong with it once.
+                    Err(d) if errors.0.contains(&d) => {}
                     Err(d) => errors.push(d),
                 }
             }
@@ -254,7 +262,7 @@ impl Manifest {
             root: project.root.clone(),
             target_dir: project.root.join(&project.config.target_path),
             sources,
-            warnings: project.warnings.clone(),
+            warnings,
             on_run_start: project.config.on_run_start.clone(),
             on_run_end: project.config.on_run_end.clone(),
             project_file: project.config.file.path.clone(),
@@ -402,7 +410,7 @@ fn parse_models(
     project: &Loading,
     target: &Target,
     env: &JinjaEnv,
-) -> Vec<Result<Node, Diagnostic>> {
+) -> Vec<Result<(Node, Vec<Diagnostic>), Diagnostic>> {
     let mut nodes = mart_project::parallel_map(&project.models, |m| {
         parse_sql_node(project, target, env, m, ResourceType::Model)
     });
@@ -415,14 +423,15 @@ fn parse_models(
     nodes
 }
 
-/// The parse render of a model or snapshot: its refs, sources and config() calls.
+/// The parse render of a model or snapshot: its refs, sources and config() calls, with
+/// the warnings about those calls.
 fn parse_sql_node(
     project: &Loading,
     target: &Target,
     env: &JinjaEnv,
     model: &mart_project::NodeFile,
     resource_type: ResourceType,
-) -> Result<Node, Diagnostic> {
+) -> Result<(Node, Vec<Diagnostic>), Diagnostic> {
     let package = &project.config.name;
     let id = NodeId::for_node(resource_type, package, &model.name);
     let (tree, properties, default_materialization): (fn(&ProjectConfig) -> &ConfigTree, _, _) =
@@ -456,8 +465,25 @@ fn parse_sql_node(
     for layer in &recorded.configs {
         merge_into(&mut config, layer);
     }
+    let warnings = unknown_config_call_keys(&model.file, &recorded.configs);
+    let valid = match resource_type {
+        ResourceType::Model => Some(MODEL_MATERIALIZATIONS),
+        ResourceType::Snapshot => Some(SNAPSHOT_MATERIALIZATIONS),
+        // Analyses are compiled only: their materialization does nothing.
+        _ => None,
+    };
     let config = NodeConfig::from_map(config, default_materialization)
         .map_err(|e| config_error(&model.file, &e))?;
+    // A disabled node is never built: its materialization does not matter.
+    if let Some(valid) = valid.filter(|_| config.enabled) {
+        let origins = ConfigOrigins {
+            node_file: &model.file,
+            calls: &recorded.configs,
+            properties,
+            project_file: &project.config.file,
+        };
+        origins.check_materialized(&config.raw, valid, resource_type.as_str())?;
+    }
     let relation = relation_for(
         env,
         target,
@@ -468,32 +494,35 @@ fn parse_sql_node(
         &config,
     )
     .map(|r| folded_unquoted(r, &project.root.quoting))?;
-    Ok(Node {
-        id,
-        name: model.name.clone(),
-        resource_type,
-        package: package.clone(),
-        fqn: model.fqn.clone(),
-        // dbt: a snapshot's path is its file's, under the snapshot folder.
-        path: match resource_type {
-            ResourceType::Snapshot => path
-                .split_once('/')
-                .map_or(path.clone(), |(_, p)| p.to_string()),
-            _ => resource_path(&model.fqn, "sql"),
+    Ok((
+        Node {
+            id,
+            name: model.name.clone(),
+            resource_type,
+            package: package.clone(),
+            fqn: model.fqn.clone(),
+            // dbt: a snapshot's path is its file's, under the snapshot folder.
+            path: match resource_type {
+                ResourceType::Snapshot => path
+                    .split_once('/')
+                    .map_or(path.clone(), |(_, p)| p.to_string()),
+                _ => resource_path(&model.fqn, "sql"),
+            },
+            original_file_path: path,
+            file: Some(model.file.clone()),
+            relation,
+            description: properties
+                .map(|p| p.description.clone())
+                .unwrap_or_default(),
+            columns: properties.map(|p| p.columns.clone()).unwrap_or_default(),
+            depends_on: Vec::new(),
+            refs: recorded.refs,
+            source_calls: recorded.sources,
+            config: Box::new(config),
+            test: None,
         },
-        original_file_path: path,
-        file: Some(model.file.clone()),
-        relation,
-        description: properties
-            .map(|p| p.description.clone())
-            .unwrap_or_default(),
-        columns: properties.map(|p| p.columns.clone()).unwrap_or_default(),
-        depends_on: Vec::new(),
-        refs: recorded.refs,
-        source_calls: recorded.sources,
-        config: Box::new(config),
-        test: None,
-    })
+        warnings,
+    ))
 }
 
 /// dbt's `path` of a model or seed: the fqn's folders and name under the resource folder.

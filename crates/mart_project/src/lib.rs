@@ -23,8 +23,9 @@ use std::sync::Arc;
 use mart_diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
 
 pub use config::{
-    merge_into, normalize_key, ConfigError, ConfigMap, IndexConfig, Materialization, NodeConfig,
-    PersistDocs,
+    check_materialized, is_known_config, merge_into, normalize_key, unknown_config_warning,
+    ConfigError, ConfigMap, IndexConfig, Materialization, NodeConfig, PersistDocs,
+    UnknownMaterialization, MODEL_MATERIALIZATIONS, SNAPSHOT_MATERIALIZATIONS,
 };
 pub use dbt_version::{dbt_allows, DBT_VERSION};
 pub use env::{add_type_filters, env_var};
@@ -32,7 +33,7 @@ pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target
 pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};
 pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};
 pub use stamp::InputStamp;
-pub use yaml::entry_span;
+pub use yaml::{entry_span, key_span, setting_span, setting_span_after};
 
 /// A file that defines one node (a model, a snapshot, a singular test...).
 #[derive(Clone, Debug)]
