@@ -14,6 +14,7 @@ mod properties;
 mod property_keys;
 mod snapshot_file;
 mod stamp;
+mod walk;
 mod yaml;
 
 use std::collections::{BTreeMap, HashSet};
@@ -21,6 +22,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use mart_diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
+
+use crate::walk::walk;
 
 pub use config::{
     check_materialized, is_known_config, merge_into, normalize_key, unknown_config_warning,
@@ -262,6 +265,8 @@ impl Project {
         if errors.has_errors() {
             return Err(errors);
         }
+        // What the walk warned about (symbolic link loops, broken links).
+        project.warnings.extend(errors.0);
         Ok(project)
     }
 
@@ -507,8 +512,6 @@ fn has_extension(path: &Path, extensions: &[&str]) -> bool {
         .is_some_and(|x| extensions.iter().any(|w| x.eq_ignore_ascii_case(w)))
 }
 
-/// The files under `root/dir` (hidden ones left out), as paths relative to `root`, sorted.
-/// One walk per folder: callers pick the extensions they want.
 /// The `.sql` files under `dirs`, each with the folder it is under; the property files
 /// met on the way go to `property_files`.
 fn sql_files<'a>(
@@ -528,33 +531,6 @@ fn sql_files<'a>(
         }
     }
     sql
-}
-
-fn walk(root: &Path, dir: &str, errors: &mut Diagnostics) -> Vec<PathBuf> {
-    let base = root.join(dir);
-    if !base.is_dir() {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
-        match entry {
-            Ok(e) if e.file_type().is_file() => {
-                let path = e.path();
-                let hidden = path
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-                if !hidden {
-                    out.push(path.strip_prefix(root).unwrap_or(path).to_path_buf());
-                }
-            }
-            Ok(_) => {}
-            Err(e) => errors.push(Diagnostic::error(
-                Code::Io,
-                format!("cannot read {}: {e}", base.display()),
-            )),
-        }
-    }
-    out
 }
 
 fn read(root: &Path, relative: &Path) -> Result<Arc<SourceFile>, Diagnostic> {

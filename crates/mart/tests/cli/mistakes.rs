@@ -179,3 +179,57 @@ fn selectors_that_match_nothing_warn_and_fail_with_warn_error() {
         out.stderr
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_in_resource_folders_are_followed_and_loops_reported() {
+    use std::os::unix::fs::symlink;
+    let project = TestProject::with_files(
+        "symlinks",
+        &[
+            ("models/own/orders.sql", "select 1 as id"),
+            (
+                "shared/models/customers.sql",
+                "select * from {{ ref('orders') }}",
+            ),
+            ("shared/seeds/countries.csv", "code\nkr\n"),
+            (
+                "shared/macros/cents.sql",
+                "{% macro cents(x) %}({{ x }} * 100){% endmacro %}",
+            ),
+            ("shared/one_model.sql", "select {{ cents(2) }} as price"),
+        ],
+    );
+    let dir = &project.dir;
+    symlink(dir.join("shared/models"), dir.join("models/shared")).unwrap();
+    symlink("../shared/one_model.sql", dir.join("models/priced.sql")).unwrap();
+    symlink(dir.join("shared/seeds"), dir.join("seeds")).unwrap();
+    symlink(dir.join("shared/macros"), dir.join("macros")).unwrap();
+    // A loop: models/own/back -> models.
+    symlink("..", dir.join("models/own/back")).unwrap();
+    let out = project.mart_expect(&["ls", "--output", "path"], 0);
+    assert_eq!(
+        out.stdout,
+        "models/own/orders.sql\nmodels/priced.sql\nmodels/shared/customers.sql\nseeds/countries.csv\n"
+    );
+    insta::assert_snapshot!(out.stderr, @r"
+    models/own/back: warning[MART100]: symbolic link models/own/back loops back to models; it is not followed
+      = help: remove the link, or point it at a folder outside the one it is in
+    ");
+    project.mart_expect(&["compile", "-s", "priced"], 0);
+    let compiled = dir.join("target/compiled/fx/models/priced.sql");
+    assert_eq!(
+        std::fs::read_to_string(&compiled).unwrap(),
+        "select (2 * 100) as price"
+    );
+    // An edit behind a link is seen: the saved parse is not reused.
+    project.write(
+        "shared/one_model.sql",
+        "select {{ cents(3) }} as price, 1 as n",
+    );
+    project.mart_expect(&["compile", "-s", "priced"], 0);
+    assert_eq!(
+        std::fs::read_to_string(&compiled).unwrap(),
+        "select (3 * 100) as price, 1 as n"
+    );
+}
