@@ -11,6 +11,7 @@ mod fan_platform;
 mod harness;
 mod hooks;
 mod incremental;
+mod malformed;
 mod mistakes;
 mod partial_parse;
 mod seed;
