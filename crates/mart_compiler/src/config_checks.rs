@@ -8,7 +8,7 @@ use std::sync::Arc;
 use mart_diagnostics::{Code, Diagnostic, SourceFile, Span};
 use mart_project::{
     check_materialized, entry_span, is_known_config, key_span, setting_span, setting_span_after,
-    unknown_config_warning, ConfigMap, NodeProperties,
+    unknown_config_warning, ConfigError, ConfigMap, NodeProperties,
 };
 
 /// A warning for each key of the node's `config()` calls that dbt does not know, at the
@@ -34,7 +34,8 @@ pub(crate) fn unknown_config_call_keys(
 
 /// The layers a node's config comes from, for telling where a value was set.
 pub(crate) struct ConfigOrigins<'a> {
-    pub node_file: &'a Arc<SourceFile>,
+    /// The node's SQL file; none for a seed.
+    pub node_file: Option<&'a Arc<SourceFile>>,
     /// The node's `config()` calls, in order.
     pub calls: &'a [ConfigMap],
     pub properties: Option<&'a NodeProperties>,
@@ -42,9 +43,42 @@ pub(crate) struct ConfigOrigins<'a> {
 }
 
 impl ConfigOrigins<'_> {
-    /// An error when the merged `materialized` is none of `valid`, pointing at where the
-    /// winning value was set: the last `config()` call that set it, else the property
-    /// file entry, else the project file.
+    /// `d` pointing at where the merged value of `key` was set: the last `config()` call
+    /// that set it (the node's file when a macro made the call), else the property file
+    /// entry, else the project file.
+    pub(crate) fn placed(&self, d: Diagnostic, key: &str, merged: &ConfigMap) -> Diagnostic {
+        let key = key.split('.').next().unwrap_or(key);
+        let written = merged.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+        if let Some(file) = self
+            .node_file
+            .filter(|_| self.calls.iter().any(|c| c.contains_key(key)))
+        {
+            return match config_argument(&file.text, key) {
+                Some(at) => d.with_span(Span::new(file.clone(), at)),
+                None => d.with_path(&file.path),
+            };
+        }
+        let span = if let Some(p) = self.properties.filter(|p| p.config.contains_key(key)) {
+            let entry = entry_span(&p.file, &p.name).range.start;
+            setting_span_after(&p.file, key, written, entry)
+        } else if written.is_empty() {
+            key_span(self.project_file, key)
+        } else {
+            setting_span(self.project_file, key, written)
+        };
+        d.with_span(span)
+    }
+
+    /// A config value of the wrong type, where it was set.
+    pub(crate) fn config_error(&self, e: &ConfigError, merged: &ConfigMap) -> Diagnostic {
+        let key = e.key.split('.').next().unwrap_or(&e.key);
+        let d = Diagnostic::error(Code::Config, e.to_string()).with_help(format!(
+            "fix '{key}' in config(), the property file, or the project file's folder config"
+        ));
+        self.placed(d, key, merged)
+    }
+
+    /// An error when the merged `materialized` is none of `valid`, where it was set.
     pub(crate) fn check_materialized(
         &self,
         merged: &ConfigMap,
@@ -57,21 +91,6 @@ impl ConfigOrigins<'_> {
         let Err(unknown) = check_materialized(value, valid) else {
             return Ok(());
         };
-        let written = value.as_str().unwrap_or_default();
-        let span = if self.calls.iter().any(|c| c.contains_key("materialized")) {
-            let at = config_argument(&self.node_file.text, "materialized").unwrap_or(0..0);
-            Span::new(self.node_file.clone(), at)
-        } else if let Some(p) = self
-            .properties
-            .filter(|p| p.config.contains_key("materialized"))
-        {
-            let entry = entry_span(&p.file, &p.name).range.start;
-            setting_span_after(&p.file, "materialized", written, entry)
-        } else if written.is_empty() {
-            key_span(self.project_file, "materialized")
-        } else {
-            setting_span(self.project_file, "materialized", written)
-        };
         let help = match unknown.suggestion {
             Some(name) => format!("did you mean '{name}'?"),
             None => "use one of the names above; mart runs no custom materializations".into(),
@@ -81,9 +100,8 @@ impl ConfigOrigins<'_> {
             unknown.found,
             valid.join(", ")
         );
-        Err(Diagnostic::error(Code::Config, message)
-            .with_span(span)
-            .with_help(help))
+        let d = Diagnostic::error(Code::Config, message).with_help(help);
+        Err(self.placed(d, "materialized", merged))
     }
 }
 

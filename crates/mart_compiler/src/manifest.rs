@@ -203,6 +203,7 @@ impl Manifest {
                     Ok(node) => {
                         disabled.insert(node.name.clone(), seed.path.clone());
                     }
+                    Err(d) if errors.0.contains(&d) => {}
                     Err(d) => errors.push(d),
                 }
             }
@@ -472,16 +473,16 @@ fn parse_sql_node(
         // Analyses are compiled only: their materialization does nothing.
         _ => None,
     };
-    let config = NodeConfig::from_map(config, default_materialization)
-        .map_err(|e| config_error(&model.file, &e))?;
+    let origins = ConfigOrigins {
+        node_file: Some(&model.file),
+        calls: &recorded.configs,
+        properties,
+        project_file: &project.config.file,
+    };
+    let config = NodeConfig::from_map(config.clone(), default_materialization)
+        .map_err(|e| origins.config_error(&e, &config))?;
     // A disabled node is never built: its materialization does not matter.
     if let Some(valid) = valid.filter(|_| config.enabled) {
-        let origins = ConfigOrigins {
-            node_file: &model.file,
-            calls: &recorded.configs,
-            properties,
-            project_file: &project.config.file,
-        };
         origins.check_materialized(&config.raw, valid, resource_type.as_str())?;
     }
     let relation = relation_for(
@@ -541,14 +542,14 @@ fn seed_node(
     let properties = project.seed_properties.get(&seed.name);
     let layers = project.layers(|c| &c.seeds, &seed.fqn);
     let config = layered_config(env, &project.config.file, layers, properties)?;
-    let config = NodeConfig::from_map(config, "seed").map_err(|e| {
-        let d = Diagnostic::error(Code::Config, format!("seed '{}': {e}", seed.name))
-            .with_help("fix the value in the project file or the seed's property file");
-        match properties {
-            Some(p) => d.with_span(mart_project::entry_span(&p.file, &seed.name)),
-            None => d.with_path(&project.config.file.path),
-        }
-    })?;
+    let origins = ConfigOrigins {
+        node_file: None,
+        calls: &[],
+        properties,
+        project_file: &project.config.file,
+    };
+    let config = NodeConfig::from_map(config.clone(), "seed")
+        .map_err(|e| origins.config_error(&e, &config))?;
     let relation = relation_for(
         env,
         target,
@@ -789,19 +790,32 @@ fn resolve_dependencies(
                 )),
             ),
             None => {
-                let suggestion = closest_name(&call.name, names.names());
-                let mut d = located(
+                let (args, written) = match &call.package {
+                    Some(p) => (vec![p.as_str(), &call.name], format!("{p}.{}", call.name)),
+                    None => (vec![call.name.as_str()], call.name.clone()),
+                };
+                let d = located(
                     file,
                     "ref",
-                    &[call.name.as_str()],
+                    &args,
                     Code::UnknownRef,
-                    format!("unknown ref '{}'", call.name),
+                    format!("unknown ref '{written}'"),
                 );
-                d = match suggestion {
-                    Some(s) => d.with_help(format!("did you mean '{s}'?")),
-                    None => d.with_help("add a model or seed with this name, or fix the name"),
+                // ref('pkg', 'orders') when 'orders' is another package's, or the
+                // project's own.
+                let elsewhere =
+                    call.package.is_some() && names.find(None, &call.name, &node.package).is_some();
+                let help = match closest_name(&call.name, names.names()) {
+                    _ if elsewhere => format!(
+                        "'{}' is not in package '{}'; did you mean ref('{}')?",
+                        call.name,
+                        call.package.as_deref().unwrap_or_default(),
+                        call.name
+                    ),
+                    Some(s) => format!("did you mean '{s}'?"),
+                    None => "add a model or seed with this name, or fix the name".into(),
                 };
-                errors.push(d);
+                errors.push(d.with_help(help));
             }
         }
     }

@@ -329,6 +329,12 @@ impl Project {
                 .iter()
                 .find(|s| s.source_name == source.source_name && s.name == source.name);
             if let Some(first) = duplicate {
+                let first_span = yaml::entry_span(&first.file, &source.name);
+                // In the same file, the second declaration is after the first.
+                let after = match first.file.path == source.file.path {
+                    true => first_span.range.end,
+                    false => 0,
+                };
                 errors.push(
                     Diagnostic::error(
                         Code::PropertyFile,
@@ -337,11 +343,8 @@ impl Project {
                             source.source_name, source.name
                         ),
                     )
-                    .with_span(yaml::entry_span(&source.file, &source.name))
-                    .with_label(
-                        yaml::entry_span(&first.file, &source.name),
-                        "first declared here",
-                    )
+                    .with_span(yaml::entry_span_after(&source.file, &source.name, after))
+                    .with_label(first_span, "first declared here")
                     .with_help("declare each source table once"),
                 );
                 continue;

@@ -51,18 +51,27 @@ fn strip_location(message: &str) -> String {
 
 /// The span of the `name: <value>` line that declares an entry, or of the file's first line.
 pub fn entry_span(file: &Arc<SourceFile>, value: &str) -> Span {
+    entry_span_after(file, value, 0)
+}
+
+/// [`entry_span`] for the first entry declared on a line starting at or after byte
+/// `from` (a second entry of the same name); the file's first line when none follows.
+pub fn entry_span_after(file: &Arc<SourceFile>, value: &str, from: usize) -> Span {
     let text = &file.text;
     let index = LineIndex::new(text);
     for line in 1..=index.line_count() {
         let range = index.line_range(line);
-        let Some(content) = text.get(range.clone()) else {
+        let Some(content) = text.get(range.clone()).filter(|_| range.start >= from) else {
             continue;
         };
         let trimmed = content.trim_start().trim_start_matches("- ").trim_start();
         if let Some(rest) = trimmed.strip_prefix("name:") {
             let v = rest.trim().trim_matches(|c| c == '"' || c == '\'');
             if v == value {
-                let start = range.start + content.find(value).unwrap_or(0);
+                // The value after `name:`, not an earlier match inside the key.
+                let after_key = content.len() - rest.len();
+                let at = after_key + rest.find(value).unwrap_or(0);
+                let start = range.start + at;
                 return Span::new(file.clone(), start..start + value.len());
             }
         }
@@ -310,5 +319,14 @@ mod tests {
             "models:\n  - name: a\n  - name: \"dim_user\"\n",
         ));
         assert_eq!(entry_span(&file, "dim_user").line_col(), (3, 12));
+        // Not the 'a' of `name`.
+        assert_eq!(entry_span(&file, "a").line_col(), (2, 11));
+        let twice = Arc::new(SourceFile::new("m.yml", "- name: e\n- name: e\n"));
+        let first = entry_span(&twice, "e");
+        assert_eq!(first.line_col(), (1, 9));
+        assert_eq!(
+            entry_span_after(&twice, "e", first.range.end).line_col(),
+            (2, 9)
+        );
     }
 }

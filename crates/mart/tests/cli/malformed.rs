@@ -74,9 +74,11 @@ fn run(case: &Case) -> String {
         out.code
     );
     let stable = |text: &str| {
-        text.replace(&project.dir.display().to_string(), "<project>")
+        let text = text
+            .replace(&project.dir.display().to_string(), "<project>")
             .replace(&project.schema, "<schema>")
-            .replace(env!("CARGO_PKG_VERSION"), "<version>")
+            .replace(env!("CARGO_PKG_VERSION"), "<version>");
+        without_padding(&text)
     };
     format!(
         "$ mart {}\nexit code: {}\n--- stdout\n{}\n--- stderr\n{}",
@@ -85,6 +87,19 @@ fn run(case: &Case) -> String {
         stable(&out.stable_stdout()),
         stable(&out.stderr)
     )
+}
+
+/// Node lines pad their name with dots to a width; the schema name's length varies.
+fn without_padding(text: &str) -> String {
+    text.lines()
+        .map(|line| match (line.find(" .."), line.rfind(". [")) {
+            (Some(start), Some(end)) if start < end => {
+                format!("{} ... {}", &line[..start], &line[end + 2..])
+            }
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
