@@ -44,6 +44,10 @@ pub struct GlobalArgs {
     /// project (<target-path>/partial_parse.msgpack).
     #[arg(long, global = true, env = "MART_NO_PARTIAL_PARSE")]
     pub no_partial_parse: bool,
+    /// Treat warnings as errors: a warning is printed as an error and the command fails
+    /// (exit 1) without running anything after it; a test that warns fails too.
+    #[arg(long, global = true)]
+    pub warn_error: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

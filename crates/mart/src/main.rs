@@ -1,6 +1,7 @@
 //! The `mart` binary: parses arguments, runs one command, maps the outcome to an exit
-//! code (0 success, 1 a node failed, 2 project, usage or connection error, 128 + the
-//! signal's number when a signal stopped a run: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
+//! code (0 success, 1 a node failed or `--warn-error` turned a warning into an error, 2
+//! project, usage or connection error, 128 + the signal's number when a signal stopped a
+//! run: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 
 mod args;
 mod commands;
@@ -57,11 +58,21 @@ fn main() -> ExitCode {
         Command::Airflow(args) => commands::airflow::run(&cli.global, args),
         Command::RunOperation(args) => commands::run_operation::run(&cli.global, args),
     };
+    let warnings_as_errors = printer.warnings_as_errors();
     match result {
+        Ok(Outcome::Success) if warnings_as_errors > 0 => {
+            report_warnings_as_errors(&printer, warnings_as_errors);
+            ExitCode::from(1)
+        }
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::NodeFailure) => ExitCode::from(1),
         // The shell's convention for a process ended by a signal.
         Ok(Outcome::Interrupted(signal)) => ExitCode::from(128 + signal.clamp(1, 127) as u8),
+        // Stopped by `Printer::stop_on_warnings`: the warnings were the errors.
+        Err(diagnostics) if !diagnostics.has_errors() && warnings_as_errors > 0 => {
+            report_warnings_as_errors(&printer, warnings_as_errors);
+            ExitCode::from(1)
+        }
         Err(diagnostics) => {
             for d in diagnostics.iter() {
                 printer.diagnostic(d);
@@ -73,4 +84,15 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn report_warnings_as_errors(printer: &Printer, count: usize) {
+    let plural = if count == 1 { "" } else { "s" };
+    printer.diagnostic(
+        &mart_diagnostics::Diagnostic::error(
+            mart_diagnostics::Code::Usage,
+            format!("{count} warning{plural} treated as error{plural} (--warn-error)"),
+        )
+        .with_help("fix what the warnings say, or run without --warn-error"),
+    );
 }

@@ -2,11 +2,12 @@
 //! (coloured only on a terminal) or as JSON lines.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mart_compiler::Manifest;
-use mart_diagnostics::{render_human, render_json_line, Diagnostic};
+use mart_diagnostics::{render_human, render_json_line, Diagnostic, Diagnostics, Severity};
 use mart_graph::ResourceType;
 use mart_project::secrets::scrub;
 use mart_runner::{Event, NodeResult, NodeStatus, Reporter};
@@ -20,12 +21,18 @@ const RESET: &str = "\x1b[0m";
 /// Width of a node line before its `[status]`, as dbt pads it.
 const LINE_WIDTH: usize = 80;
 
+/// The warnings printed so far by any printer of this process (`--warn-error` fails the
+/// command when there are some).
+static WARNINGS: AtomicUsize = AtomicUsize::new(0);
+
 #[derive(Clone, Copy, Debug)]
 pub struct Printer {
     color: bool,
     json: bool,
     /// stdout is a terminal: someone is watching, so long steps say they are alive.
     terminal: bool,
+    /// `--warn-error`: warnings are printed as errors.
+    warn_error: bool,
 }
 
 impl Printer {
@@ -36,6 +43,31 @@ impl Printer {
             color,
             json: global.log_format == LogFormat::Json,
             terminal,
+            warn_error: global.warn_error,
+        }
+    }
+
+    /// Whether `--warn-error` was given.
+    pub fn warn_error(&self) -> bool {
+        self.warn_error
+    }
+
+    /// How many warnings were printed as errors because of `--warn-error`.
+    pub fn warnings_as_errors(&self) -> usize {
+        if self.warn_error {
+            WARNINGS.load(Ordering::Relaxed)
+        } else {
+            0
+        }
+    }
+
+    /// Stops the command when `--warn-error` turned a printed warning into an error. The
+    /// diagnostics are empty: the warnings were already printed, and the exit status
+    /// comes from [`Printer::warnings_as_errors`].
+    pub fn stop_on_warnings(&self) -> Result<(), Diagnostics> {
+        match self.warnings_as_errors() {
+            0 => Ok(()),
+            _ => Err(Diagnostics::default()),
         }
     }
 
@@ -69,6 +101,21 @@ impl Printer {
     }
 
     pub fn diagnostic(&self, d: &Diagnostic) {
+        let promoted;
+        let d = if d.severity == Severity::Warning {
+            WARNINGS.fetch_add(1, Ordering::Relaxed);
+            if self.warn_error {
+                promoted = Diagnostic {
+                    severity: Severity::Error,
+                    ..d.clone()
+                };
+                &promoted
+            } else {
+                d
+            }
+        } else {
+            d
+        };
         let text = if self.json {
             render_json_line(d)
         } else {

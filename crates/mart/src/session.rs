@@ -125,7 +125,8 @@ impl Session {
         };
         let (env, manifest, macro_file_count) = match saved {
             Some(saved) => {
-                for warning in &saved.project_warnings {
+                // The project's warnings and the parse's, saved with the manifest.
+                for warning in &saved.manifest.warnings {
                     printer.diagnostic(warning);
                 }
                 let env = JinjaEnv::new(&settings, &saved.macro_files)?;
@@ -139,22 +140,19 @@ impl Session {
                 let macro_files = project.all_macro_files();
                 let env = JinjaEnv::new(&settings, &macro_files)?;
                 let manifest = Manifest::build(&project, &target, &env)?;
+                // The manifest's warnings start with the project's, printed above.
+                for warning in manifest.warnings.iter().skip(project.warnings.len()) {
+                    printer.diagnostic(warning);
+                }
                 if !global.no_partial_parse {
                     // Not saving only costs the next command a full parse.
                     let stamp = InputStamp::scan(&root, &project.config);
-                    let _ = save_parse(
-                        &cache,
-                        &build,
-                        &settings,
-                        stamp,
-                        &manifest,
-                        &macro_files,
-                        &project.warnings,
-                    );
+                    let _ = save_parse(&cache, &build, &settings, stamp, &manifest, &macro_files);
                 }
                 (env, manifest, macro_files.len())
             }
         };
+        printer.stop_on_warnings()?;
         let manifest = Arc::new(manifest);
         // The manifest lives until the process exits: freeing a large project's nodes one
         // by one would cost a command about as much as reading them.
@@ -176,13 +174,37 @@ impl Session {
         connection_config(&self.target)
     }
 
-    /// The selected node ids (all nodes when nothing is selected).
+    /// The selected node ids (all nodes when nothing is selected), after a warning for
+    /// each criterion that matches nothing.
     pub fn select(
         &self,
         args: &SelectArgs,
-    ) -> Result<std::collections::BTreeSet<NodeId>, Diagnostic> {
+    ) -> Result<std::collections::BTreeSet<NodeId>, Diagnostics> {
+        self.warn_unmatched(args)?;
         mart_graph::select(&self.manifest.dag, &args.select, &args.exclude)
-            .map_err(|e| e.to_diagnostic())
+            .map_err(|e| Diagnostics::from(e.to_diagnostic()))
+    }
+
+    /// A warning for each `--select`/`--exclude` criterion that matches no node (as dbt
+    /// warns); with `--warn-error` the command stops here.
+    pub fn warn_unmatched(&self, args: &SelectArgs) -> Result<(), Diagnostics> {
+        let unmatched = mart_graph::unmatched(&self.manifest.dag, &args.select, &args.exclude)
+            .map_err(|e| Diagnostics::from(e.to_diagnostic()))?;
+        for u in unmatched {
+            let flag = if u.excluded { "--exclude" } else { "--select" };
+            let warning = Diagnostic::warning(
+                Code::Selector,
+                format!(
+                    "the selection criterion '{}' ({flag}) does not match any enabled nodes",
+                    u.criterion
+                ),
+            );
+            self.printer.diagnostic(&match u.suggestion {
+                Some(name) => warning.with_help(format!("did you mean '{name}'?")),
+                None => warning.with_help("check the name with `mart ls`"),
+            });
+        }
+        self.printer.stop_on_warnings()
     }
 
     /// "Found 8 models, 3 seeds, 58 data tests, 2 sources", as dbt opens a command.

@@ -384,6 +384,10 @@ fn generic_test(
         .with_span(span)
         .with_help(help));
     };
+    if macro_package == mart_jinja::INTERNAL_PACKAGE {
+        check_required_arguments(&parsed.test, &parsed.args)
+            .map_err(|d| d.with_span(test_name_span(owner.file, &at_entry(), &parsed.test)))?;
+    }
     let macro_call = match &parsed.namespace {
         Some(ns) => format!("{ns}.{macro_name}"),
         None => macro_name.clone(),
@@ -470,6 +474,52 @@ fn generic_test(
         raw_code: format!("{{{{ {macro_call}(**_dbt_generic_test_kwargs) }}}}"),
     };
     draft.into_node(project, target, env)
+}
+
+/// The arguments dbt's built-in generic tests cannot do without, with an example.
+/// minijinja leaves a missing macro argument undefined: the test would compile to SQL
+/// that checks nothing.
+const REQUIRED_ARGUMENTS: [(&str, &[&str], &str); 2] = [
+    (
+        "accepted_values",
+        &["values"],
+        "accepted_values: {values: [a, b]}",
+    ),
+    (
+        "relationships",
+        &["to", "field"],
+        "relationships: {to: ref('customers'), field: id}",
+    ),
+];
+
+fn check_required_arguments(
+    test: &str,
+    args: &serde_json::Map<String, Value>,
+) -> Result<(), Diagnostic> {
+    let Some((_, required, example)) = REQUIRED_ARGUMENTS.iter().find(|(t, ..)| *t == test) else {
+        return Ok(());
+    };
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|a| args.get(*a).is_none_or(Value::is_null))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        Code::PropertyFile,
+        format!(
+            "test '{test}' needs the argument{} {}",
+            if missing.len() == 1 { "" } else { "s" },
+            missing
+                .iter()
+                .map(|a| format!("'{a}'"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+    )
+    .with_help(format!("write `- {example}`")))
 }
 
 fn singular_test(

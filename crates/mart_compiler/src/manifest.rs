@@ -13,10 +13,11 @@ use mart_jinja::{
 };
 use mart_project::{
     merge_into, ColumnProperties, ConfigMap, ConfigTree, Materialization, NodeConfig, Project,
-    ProjectConfig, SourceTable, Target,
+    ProjectConfig, SourceTable, Target, MODEL_MATERIALIZATIONS, SNAPSHOT_MATERIALIZATIONS,
 };
 use minijinja::value::Value;
 
+use crate::config_checks::{unknown_config_call_keys, ConfigOrigins};
 use crate::data_tests::{parse_tests, TestInfo};
 use crate::loading::Loading;
 use crate::locate::locate_call;
@@ -172,6 +173,7 @@ impl Manifest {
     ) -> Result<Manifest, Diagnostics> {
         let root_package = project.config.name.clone();
         let mut errors = Diagnostics::default();
+        let mut warnings = project.warnings.clone();
         let mut nodes: Vec<Node> = Vec::new();
         let mut disabled: HashMap<String, PathBuf> = HashMap::new();
         let mut sources: BTreeMap<NodeId, SourceNode> = BTreeMap::new();
@@ -182,10 +184,16 @@ impl Manifest {
             starts.push(nodes.len());
             for parsed in parse_models(project, target, env) {
                 match parsed {
-                    Ok(node) if node.config.enabled => nodes.push(node),
-                    Ok(node) => {
+                    Ok((node, node_warnings)) if node.config.enabled => {
+                        warnings.extend(node_warnings);
+                        nodes.push(node);
+                    }
+                    Ok((node, _)) => {
                         disabled.insert(node.name.clone(), node.original_file_path.clone().into());
                     }
+                    // A folder config of the project file is every node's under it: say
+                    // what is wrong with it once.
+                    Err(d) if errors.0.contains(&d) => {}
                     Err(d) => errors.push(d),
                 }
             }
@@ -195,6 +203,7 @@ impl Manifest {
                     Ok(node) => {
                         disabled.insert(node.name.clone(), seed.path.clone());
                     }
+                    Err(d) if errors.0.contains(&d) => {}
                     Err(d) => errors.push(d),
                 }
             }
@@ -254,7 +263,7 @@ impl Manifest {
             root: project.root.clone(),
             target_dir: project.root.join(&project.config.target_path),
             sources,
-            warnings: project.warnings.clone(),
+            warnings,
             on_run_start: project.config.on_run_start.clone(),
             on_run_end: project.config.on_run_end.clone(),
             project_file: project.config.file.path.clone(),
@@ -402,7 +411,7 @@ fn parse_models(
     project: &Loading,
     target: &Target,
     env: &JinjaEnv,
-) -> Vec<Result<Node, Diagnostic>> {
+) -> Vec<Result<(Node, Vec<Diagnostic>), Diagnostic>> {
     let mut nodes = mart_project::parallel_map(&project.models, |m| {
         parse_sql_node(project, target, env, m, ResourceType::Model)
     });
@@ -415,14 +424,15 @@ fn parse_models(
     nodes
 }
 
-/// The parse render of a model or snapshot: its refs, sources and config() calls.
+/// The parse render of a model or snapshot: its refs, sources and config() calls, with
+/// the warnings about those calls.
 fn parse_sql_node(
     project: &Loading,
     target: &Target,
     env: &JinjaEnv,
     model: &mart_project::NodeFile,
     resource_type: ResourceType,
-) -> Result<Node, Diagnostic> {
+) -> Result<(Node, Vec<Diagnostic>), Diagnostic> {
     let package = &project.config.name;
     let id = NodeId::for_node(resource_type, package, &model.name);
     let (tree, properties, default_materialization): (fn(&ProjectConfig) -> &ConfigTree, _, _) =
@@ -456,8 +466,25 @@ fn parse_sql_node(
     for layer in &recorded.configs {
         merge_into(&mut config, layer);
     }
-    let config = NodeConfig::from_map(config, default_materialization)
-        .map_err(|e| config_error(&model.file, &e))?;
+    let warnings = unknown_config_call_keys(&model.file, &recorded.configs);
+    let valid = match resource_type {
+        ResourceType::Model => Some(MODEL_MATERIALIZATIONS),
+        ResourceType::Snapshot => Some(SNAPSHOT_MATERIALIZATIONS),
+        // Analyses are compiled only: their materialization does nothing.
+        _ => None,
+    };
+    let origins = ConfigOrigins {
+        node_file: Some(&model.file),
+        calls: &recorded.configs,
+        properties,
+        project_file: &project.config.file,
+    };
+    let config = NodeConfig::from_map(config.clone(), default_materialization)
+        .map_err(|e| origins.config_error(&e, &config))?;
+    // A disabled node is never built: its materialization does not matter.
+    if let Some(valid) = valid.filter(|_| config.enabled) {
+        origins.check_materialized(&config.raw, valid, resource_type.as_str())?;
+    }
     let relation = relation_for(
         env,
         target,
@@ -468,32 +495,35 @@ fn parse_sql_node(
         &config,
     )
     .map(|r| folded_unquoted(r, &project.root.quoting))?;
-    Ok(Node {
-        id,
-        name: model.name.clone(),
-        resource_type,
-        package: package.clone(),
-        fqn: model.fqn.clone(),
-        // dbt: a snapshot's path is its file's, under the snapshot folder.
-        path: match resource_type {
-            ResourceType::Snapshot => path
-                .split_once('/')
-                .map_or(path.clone(), |(_, p)| p.to_string()),
-            _ => resource_path(&model.fqn, "sql"),
+    Ok((
+        Node {
+            id,
+            name: model.name.clone(),
+            resource_type,
+            package: package.clone(),
+            fqn: model.fqn.clone(),
+            // dbt: a snapshot's path is its file's, under the snapshot folder.
+            path: match resource_type {
+                ResourceType::Snapshot => path
+                    .split_once('/')
+                    .map_or(path.clone(), |(_, p)| p.to_string()),
+                _ => resource_path(&model.fqn, "sql"),
+            },
+            original_file_path: path,
+            file: Some(model.file.clone()),
+            relation,
+            description: properties
+                .map(|p| p.description.clone())
+                .unwrap_or_default(),
+            columns: properties.map(|p| p.columns.clone()).unwrap_or_default(),
+            depends_on: Vec::new(),
+            refs: recorded.refs,
+            source_calls: recorded.sources,
+            config: Box::new(config),
+            test: None,
         },
-        original_file_path: path,
-        file: Some(model.file.clone()),
-        relation,
-        description: properties
-            .map(|p| p.description.clone())
-            .unwrap_or_default(),
-        columns: properties.map(|p| p.columns.clone()).unwrap_or_default(),
-        depends_on: Vec::new(),
-        refs: recorded.refs,
-        source_calls: recorded.sources,
-        config: Box::new(config),
-        test: None,
-    })
+        warnings,
+    ))
 }
 
 /// dbt's `path` of a model or seed: the fqn's folders and name under the resource folder.
@@ -512,14 +542,14 @@ fn seed_node(
     let properties = project.seed_properties.get(&seed.name);
     let layers = project.layers(|c| &c.seeds, &seed.fqn);
     let config = layered_config(env, &project.config.file, layers, properties)?;
-    let config = NodeConfig::from_map(config, "seed").map_err(|e| {
-        let d = Diagnostic::error(Code::Config, format!("seed '{}': {e}", seed.name))
-            .with_help("fix the value in the project file or the seed's property file");
-        match properties {
-            Some(p) => d.with_span(mart_project::entry_span(&p.file, &seed.name)),
-            None => d.with_path(&project.config.file.path),
-        }
-    })?;
+    let origins = ConfigOrigins {
+        node_file: None,
+        calls: &[],
+        properties,
+        project_file: &project.config.file,
+    };
+    let config = NodeConfig::from_map(config.clone(), "seed")
+        .map_err(|e| origins.config_error(&e, &config))?;
     let relation = relation_for(
         env,
         target,
@@ -760,19 +790,32 @@ fn resolve_dependencies(
                 )),
             ),
             None => {
-                let suggestion = closest_name(&call.name, names.names());
-                let mut d = located(
+                let (args, written) = match &call.package {
+                    Some(p) => (vec![p.as_str(), &call.name], format!("{p}.{}", call.name)),
+                    None => (vec![call.name.as_str()], call.name.clone()),
+                };
+                let d = located(
                     file,
                     "ref",
-                    &[call.name.as_str()],
+                    &args,
                     Code::UnknownRef,
-                    format!("unknown ref '{}'", call.name),
+                    format!("unknown ref '{written}'"),
                 );
-                d = match suggestion {
-                    Some(s) => d.with_help(format!("did you mean '{s}'?")),
-                    None => d.with_help("add a model or seed with this name, or fix the name"),
+                // ref('pkg', 'orders') when 'orders' is another package's, or the
+                // project's own.
+                let elsewhere =
+                    call.package.is_some() && names.find(None, &call.name, &node.package).is_some();
+                let help = match closest_name(&call.name, names.names()) {
+                    _ if elsewhere => format!(
+                        "'{}' is not in package '{}'; did you mean ref('{}')?",
+                        call.name,
+                        call.package.as_deref().unwrap_or_default(),
+                        call.name
+                    ),
+                    Some(s) => format!("did you mean '{s}'?"),
+                    None => "add a model or seed with this name, or fix the name".into(),
                 };
-                errors.push(d);
+                errors.push(d.with_help(help));
             }
         }
     }

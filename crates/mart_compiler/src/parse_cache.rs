@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use mart_diagnostics::shared_files::{self, FileTable};
-use mart_diagnostics::{Diagnostic, SourceFile};
+use mart_diagnostics::SourceFile;
 use mart_graph::{GraphNode, ResourceType};
 use mart_jinja::EnvSettings;
 use mart_project::{InputStamp, MacroFile, ProjectConfig};
@@ -58,7 +58,6 @@ struct Index {
 struct Body {
     manifest: ManifestParts,
     macro_files: Vec<MacroFile>,
-    project_warnings: Vec<Diagnostic>,
 }
 
 /// Graph nodes are saved in this many frames, decoded in parallel.
@@ -68,7 +67,6 @@ const CHUNKS: usize = 16;
 pub struct SavedParse {
     pub manifest: Manifest,
     pub macro_files: Vec<MacroFile>,
-    pub project_warnings: Vec<Diagnostic>,
 }
 
 pub fn parse_cache_path(root: &Path, config: &ProjectConfig) -> PathBuf {
@@ -252,7 +250,6 @@ fn decode(eager: &[u8], lazy: &Arc<LazyPart>) -> Option<SavedParse> {
     Some(SavedParse {
         manifest,
         macro_files: body.macro_files,
-        project_warnings: body.project_warnings,
     })
 }
 
@@ -320,7 +317,6 @@ pub fn save_parse(
     stamp: InputStamp,
     manifest: &Manifest,
     macro_files: &[MacroFile],
-    project_warnings: &[Diagnostic],
 ) -> std::io::Result<()> {
     if !stamp.can_be_current() {
         return remove_saved(path);
@@ -328,7 +324,6 @@ pub fn save_parse(
     let body = Body {
         manifest: manifest.parts(),
         macro_files: macro_files.to_vec(),
-        project_warnings: project_warnings.to_vec(),
     };
     let nodes: Vec<&Node> = manifest.nodes.values().collect();
     // The graph as built (sources too, sorted by id), so that loading builds it as is.

@@ -460,16 +460,7 @@ fn a_saved_parse_reads_back_what_was_saved() {
         std::fs::write(&path, bytes).unwrap();
         load_saved_parse(&path, "b1", &settings, &fx.root, &project.config)
     };
-    save_parse(
-        &path,
-        "b1",
-        &settings,
-        stamp,
-        &fresh,
-        &project.macro_files,
-        &[],
-    )
-    .unwrap();
+    save_parse(&path, "b1", &settings, stamp, &fresh, &project.macro_files).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let saved = saved_with(&bytes)
         .expect("the saved parse is current")

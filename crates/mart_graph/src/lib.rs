@@ -29,7 +29,7 @@ mod test_support;
 
 pub use dag::{Dag, GraphError};
 pub use node::{FlatConfig, GraphNode, NodeId, ResourceType, UnknownResourceType};
-pub use select::{evaluate, select, select_with_indirect, IndirectSelection};
+pub use select::{evaluate, select, select_with_indirect, unmatched, IndirectSelection, Unmatched};
 pub use selector::{
     parse_selector, Criterion, Depth, Intersection, Selector, SelectorError, SelectorPart,
 };

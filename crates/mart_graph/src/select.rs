@@ -91,6 +91,53 @@ fn parse_all(values: &[String]) -> Result<Vec<Intersection>, SelectorError> {
     Ok(all)
 }
 
+/// A `--select` or `--exclude` criterion that matches no node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unmatched {
+    /// The criterion with its graph operators, as written (`+nosuchmodel`).
+    pub criterion: String,
+    /// Whether it came from `--exclude`.
+    pub excluded: bool,
+    /// The closest node name, for a name criterion that looks like a typo.
+    pub suggestion: Option<String>,
+}
+
+/// Every criterion of `select` and `exclude` (each part of an intersection on its own)
+/// that matches no node, in the order written: dbt warns "The selection criterion '...'
+/// does not match any enabled nodes" for each.
+pub fn unmatched(
+    dag: &Dag,
+    select: &[String],
+    exclude: &[String],
+) -> Result<Vec<Unmatched>, SelectorError> {
+    let mut out = Vec::new();
+    for (values, excluded) in [(select, false), (exclude, true)] {
+        for token in parse_all(values)? {
+            for part in &token.parts {
+                if !matching(dag, &part.criterion, false).is_empty() {
+                    continue;
+                }
+                let suggestion = match &part.criterion {
+                    Criterion::Fqn(name) if !has_wildcard(name) => mart_diagnostics::closest_name(
+                        name,
+                        dag.nodes()
+                            .filter(|n| n.resource_type != ResourceType::Source)
+                            .map(|n| n.name.as_str()),
+                    )
+                    .map(str::to_string),
+                    _ => None,
+                };
+                out.push(Unmatched {
+                    criterion: part.to_string(),
+                    excluded,
+                    suggestion,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Evaluates a parsed selector (empty means no node, unlike [`select`]).
 pub fn evaluate(dag: &Dag, selector: &Selector) -> BTreeSet<NodeId> {
     let indexed = use_indexes(&selector.union, &[]);
@@ -412,6 +459,30 @@ mod tests {
         "unique_dim_user_user_id",
         "relationships_fact_user_event_user_id__dim_user",
     ];
+
+    #[test]
+    fn unmatched_criteria_are_named_one_by_one() {
+        let dag = Dag::build(example_project()).unwrap();
+        let found = unmatched(
+            &dag,
+            &strings(&["+dim_usr dim_user", "tag:nope,dim_user"]),
+            &strings(&["nosuch*", "fact_user_event"]),
+        )
+        .unwrap();
+        let shown: Vec<(&str, bool, Option<&str>)> = found
+            .iter()
+            .map(|u| (u.criterion.as_str(), u.excluded, u.suggestion.as_deref()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("+dim_usr", false, Some("dim_user")),
+                ("tag:nope", false, None),
+                ("nosuch*", true, None),
+            ]
+        );
+        assert_eq!(unmatched(&dag, &[], &[]).unwrap(), []);
+    }
 
     #[test]
     fn selector_table() {

@@ -231,8 +231,19 @@ impl Object for ConfigObject {
             let json: serde_json::Value = serde_json::to_value(arg).map_err(|e| {
                 Error::new(ErrorKind::InvalidOperation, format!("config() value: {e}"))
             })?;
-            if let serde_json::Value::Object(entries) = json {
-                map.extend(entries.into_iter().map(|(k, v)| (normalize_key(&k), v)));
+            match json {
+                serde_json::Value::Object(entries) => {
+                    map.extend(entries.into_iter().map(|(k, v)| (normalize_key(&k), v)));
+                }
+                // dbt: config() takes keyword arguments or one mapping.
+                other => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!(
+                            "config() takes keyword arguments or a mapping, not {other}: write config(materialized='table')"
+                        ),
+                    ))
+                }
             }
         }
         scope.record().configs.push(map);

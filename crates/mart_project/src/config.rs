@@ -126,6 +126,56 @@ impl Materialization {
     }
 }
 
+/// The materializations a model may name (mart runs no custom ones).
+pub const MODEL_MATERIALIZATIONS: &[&str] = &[
+    "view",
+    "table",
+    "incremental",
+    "ephemeral",
+    "materialized_view",
+];
+/// A snapshot's one materialization.
+pub const SNAPSHOT_MATERIALIZATIONS: &[&str] = &["snapshot"];
+
+/// A `materialized` value that names no materialization the node can have.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownMaterialization {
+    /// The value as found ("'tabel'", "number 5").
+    pub found: String,
+    pub valid: &'static [&'static str],
+    pub suggestion: Option<&'static str>,
+}
+
+impl fmt::Display for UnknownMaterialization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown materialization {}; valid names are: {}",
+            self.found,
+            self.valid.join(", ")
+        )
+    }
+}
+
+/// Checks a `materialized` value against `valid` ([`MODEL_MATERIALIZATIONS`] or
+/// [`SNAPSHOT_MATERIALIZATIONS`]); an unset value is fine (the default applies).
+pub fn check_materialized(
+    value: &Value,
+    valid: &'static [&'static str],
+) -> Result<(), UnknownMaterialization> {
+    let (name, found) = match value {
+        Value::Null => return Ok(()),
+        Value::String(s) if valid.contains(&s.as_str()) => return Ok(()),
+        Value::String(s) => (s.clone(), format!("'{s}'")),
+        other => (String::new(), describe(other)),
+    };
+    Err(UnknownMaterialization {
+        found,
+        valid,
+        suggestion: mart_diagnostics::closest_name(&name, valid.iter().copied()),
+    })
+}
+
 impl fmt::Display for Materialization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -566,6 +616,29 @@ mod tests {
             Value::Object(base.into_iter().collect()),
             json!({"materialized": "table", "tags": ["a", "b"], "meta": {"x": 1, "y": 2}, "pre_hook": ["select 1"]})
         );
+    }
+
+    #[test]
+    fn unknown_materializations_list_the_valid_ones() {
+        assert_eq!(
+            check_materialized(&json!("table"), MODEL_MATERIALIZATIONS),
+            Ok(())
+        );
+        assert_eq!(
+            check_materialized(&Value::Null, SNAPSHOT_MATERIALIZATIONS),
+            Ok(())
+        );
+        let err = check_materialized(&json!("tabel"), MODEL_MATERIALIZATIONS).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown materialization 'tabel'; valid names are: view, table, incremental, ephemeral, materialized_view"
+        );
+        assert_eq!(err.suggestion, Some("table"));
+        let err = check_materialized(&json!(5), MODEL_MATERIALIZATIONS).unwrap_err();
+        assert_eq!(err.found, "number 5");
+        assert_eq!(err.suggestion, None);
+        let err = check_materialized(&json!("table"), SNAPSHOT_MATERIALIZATIONS).unwrap_err();
+        assert_eq!(err.suggestion, None);
     }
 
     #[test]

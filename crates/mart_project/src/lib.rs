@@ -16,6 +16,7 @@ pub mod secrets;
 mod snapshot_file;
 mod stamp;
 mod stamp_key;
+mod walk;
 mod yaml;
 
 use std::collections::{BTreeMap, HashSet};
@@ -24,9 +25,12 @@ use std::sync::Arc;
 
 use mart_diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
 
+use crate::walk::walk;
+
 pub use config::{
-    merge_into, normalize_key, ConfigError, ConfigMap, Hook, IndexConfig, Materialization,
-    NodeConfig, PersistDocs,
+    check_materialized, is_known_config, merge_into, normalize_key, unknown_config_warning,
+    ConfigError, ConfigMap, Hook, IndexConfig, Materialization, NodeConfig, PersistDocs,
+    UnknownMaterialization, MODEL_MATERIALIZATIONS, SNAPSHOT_MATERIALIZATIONS,
 };
 pub use dbt_version::{dbt_allows, DBT_VERSION};
 pub use env::{add_type_filters, env_var};
@@ -34,7 +38,7 @@ pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target
 pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};
 pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};
 pub use stamp::InputStamp;
-pub use yaml::entry_span;
+pub use yaml::{entry_span, key_span, setting_span, setting_span_after};
 
 /// A file that defines one node (a model, a snapshot, a singular test...).
 #[derive(Clone, Debug)]
@@ -263,6 +267,8 @@ impl Project {
         if errors.has_errors() {
             return Err(errors);
         }
+        // What the walk warned about (symbolic link loops, broken links).
+        project.warnings.extend(errors.0);
         Ok(project)
     }
 
@@ -325,6 +331,12 @@ impl Project {
                 .iter()
                 .find(|s| s.source_name == source.source_name && s.name == source.name);
             if let Some(first) = duplicate {
+                let first_span = yaml::entry_span(&first.file, &source.name);
+                // In the same file, the second declaration is after the first.
+                let after = match first.file.path == source.file.path {
+                    true => first_span.range.end,
+                    false => 0,
+                };
                 errors.push(
                     Diagnostic::error(
                         Code::PropertyFile,
@@ -333,11 +345,8 @@ impl Project {
                             source.source_name, source.name
                         ),
                     )
-                    .with_span(yaml::entry_span(&source.file, &source.name))
-                    .with_label(
-                        yaml::entry_span(&first.file, &source.name),
-                        "first declared here",
-                    )
+                    .with_span(yaml::entry_span_after(&source.file, &source.name, after))
+                    .with_label(first_span, "first declared here")
                     .with_help("declare each source table once"),
                 );
                 continue;
@@ -508,8 +517,6 @@ fn has_extension(path: &Path, extensions: &[&str]) -> bool {
         .is_some_and(|x| extensions.iter().any(|w| x.eq_ignore_ascii_case(w)))
 }
 
-/// The files under `root/dir` (hidden ones left out), as paths relative to `root`, sorted.
-/// One walk per folder: callers pick the extensions they want.
 /// The `.sql` files under `dirs`, each with the folder it is under; the property files
 /// met on the way go to `property_files`.
 fn sql_files<'a>(
@@ -529,33 +536,6 @@ fn sql_files<'a>(
         }
     }
     sql
-}
-
-fn walk(root: &Path, dir: &str, errors: &mut Diagnostics) -> Vec<PathBuf> {
-    let base = root.join(dir);
-    if !base.is_dir() {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
-        match entry {
-            Ok(e) if e.file_type().is_file() => {
-                let path = e.path();
-                let hidden = path
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-                if !hidden {
-                    out.push(path.strip_prefix(root).unwrap_or(path).to_path_buf());
-                }
-            }
-            Ok(_) => {}
-            Err(e) => errors.push(Diagnostic::error(
-                Code::Io,
-                format!("cannot read {}: {e}", base.display()),
-            )),
-        }
-    }
-    out
 }
 
 fn read(root: &Path, relative: &Path) -> Result<Arc<SourceFile>, Diagnostic> {

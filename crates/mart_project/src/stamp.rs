@@ -116,9 +116,10 @@ impl InputStamp {
 
 /// Calls `visit` with every directory under the project's resource paths that holds files
 /// (path relative to the root, its files sorted by name), in a fixed order, while it
-/// returns true. Returns whether every call did. Symbolic links below a resource path are
-/// not followed (a resource path itself may be one); unreadable entries are left out and
-/// a file whose metadata cannot be read is stamped with size and time 0.
+/// returns true. Returns whether every call did. Symbolic links are followed, as the
+/// project's walk follows them, except a link back to a folder the walk is in (a loop);
+/// unreadable entries are left out and a file whose metadata cannot be read is stamped
+/// with size and time 0.
 fn visit_dirs(
     root: &Path,
     config: &ProjectConfig,
@@ -155,7 +156,8 @@ fn visit_dirs(
             continue;
         };
         let same = if meta.is_dir() {
-            visit_tree(&mut abs, &mut dir.clone(), &mut visit)
+            let mut walked = vec![std::fs::canonicalize(&abs).unwrap_or_else(|_| abs.clone())];
+            visit_tree(&mut abs, &mut dir.clone(), &mut walked, &mut visit)
         } else if meta.is_file() {
             // A resource path naming a file: an entry of its own whose one file has an
             // empty name, which no file found in a directory has.
@@ -176,11 +178,12 @@ fn visit_dirs(
 }
 
 /// [`visit_dirs`] for the directory `abs` (`rel` relative to the root) and those below:
-/// its own files first, then its subdirectories by name. Both paths are restored before
-/// returning.
+/// its own files first, then its subdirectories by name. `walked` holds the real paths of
+/// the directories the walk is in, `abs`'s last. All three are restored before returning.
 fn visit_tree(
     abs: &mut PathBuf,
     rel: &mut String,
+    walked: &mut Vec<PathBuf>,
     visit: &mut impl FnMut(&str, &[FileStat]) -> bool,
 ) -> bool {
     let Ok(read) = std::fs::read_dir(&*abs) else {
@@ -193,35 +196,54 @@ fn visit_tree(
         .collect();
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut files = Vec::new();
+    // Each with its real path.
     let mut subdirs = Vec::new();
+    let here = walked.last().cloned().unwrap_or_default();
     for (name, entry) in &entries {
         // The type comes with the directory listing on most file systems, and the
         // metadata is read relative to the open directory: no path lookup per file.
         let Ok(kind) = entry.file_type() else {
             continue;
         };
-        if kind.is_file() {
-            let (size, modified) = entry
-                .metadata()
-                .map_or((0, 0), |m| (m.len(), modified_nanos(&m)));
+        let linked = if kind.is_symlink() {
+            // Only a link costs a lookup of what it points to.
+            std::fs::metadata(entry.path()).ok()
+        } else {
+            None
+        };
+        if kind.is_file() || linked.as_ref().is_some_and(Metadata::is_file) {
+            let meta = match linked {
+                Some(meta) => Ok(meta),
+                None => entry.metadata(),
+            };
+            let (size, modified) = meta.map_or((0, 0), |m| (m.len(), modified_nanos(&m)));
             files.push(FileStat {
                 name,
                 size,
                 modified,
             });
         } else if kind.is_dir() {
-            subdirs.push(name);
+            subdirs.push((name, here.join(name)));
+        } else if linked.as_ref().is_some_and(Metadata::is_dir) {
+            let Ok(real) = std::fs::canonicalize(entry.path()) else {
+                continue;
+            };
+            if !walked.contains(&real) {
+                subdirs.push((name, real));
+            }
         }
     }
     if !files.is_empty() && !visit(rel, &files) {
         return false;
     }
-    for name in subdirs {
+    for (name, real) in subdirs {
         let rel_len = rel.len();
         rel.push('/');
         rel.push_str(&name.to_string_lossy());
         abs.push(name);
-        let same = visit_tree(abs, rel, visit);
+        walked.push(real);
+        let same = visit_tree(abs, rel, walked, visit);
+        walked.pop();
         abs.pop();
         rel.truncate(rel_len);
         if !same {
@@ -396,6 +418,45 @@ mod tests {
         assert_eq!(stamp.dirs[0].files[2].0, "bad\u{fffd}.sql");
         assert!(stamp.is_current(&root, &config));
         std::fs::remove_file(name).unwrap();
+        assert!(!stamp.is_current(&root, &config));
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn linked_folders_and_files_are_stamped_and_loops_are_not_followed() {
+        use std::os::unix::fs::symlink;
+        let root = project("links");
+        write(&root, "shared/deep/d.sql", "select 4");
+        write(&root, "e.sql", "select 5");
+        symlink(root.join("shared"), root.join("models/shared")).unwrap();
+        symlink("../e.sql", root.join("models/e.sql")).unwrap();
+        symlink("..", root.join("models/staging/up")).unwrap();
+        let config = ProjectConfig::load(&root).unwrap();
+        let stamp = InputStamp::scan(&root, &config);
+        let listed: Vec<(&str, Vec<&str>)> = stamp
+            .dirs
+            .iter()
+            .map(|d| {
+                (
+                    d.path.as_str(),
+                    d.files.iter().map(|f| f.0.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("models", vec!["a.sql", "b.sql", "e.sql"]),
+                ("models/shared/deep", vec!["d.sql"]),
+                ("models/staging/deep", vec!["c.sql"]),
+                ("seeds", vec!["s.csv"]),
+            ]
+        );
+        // The file a link points to is stamped, not the link.
+        assert_eq!(stamp.dirs[0].files[2].1, 8);
+        assert!(stamp.is_current(&root, &config));
+        write(&root, "shared/deep/d.sql", "select 44");
         assert!(!stamp.is_current(&root, &config));
         std::fs::remove_dir_all(root).unwrap();
     }

@@ -51,18 +51,27 @@ fn strip_location(message: &str) -> String {
 
 /// The span of the `name: <value>` line that declares an entry, or of the file's first line.
 pub fn entry_span(file: &Arc<SourceFile>, value: &str) -> Span {
+    entry_span_after(file, value, 0)
+}
+
+/// [`entry_span`] for the first entry declared on a line starting at or after byte
+/// `from` (a second entry of the same name); the file's first line when none follows.
+pub fn entry_span_after(file: &Arc<SourceFile>, value: &str, from: usize) -> Span {
     let text = &file.text;
     let index = LineIndex::new(text);
     for line in 1..=index.line_count() {
         let range = index.line_range(line);
-        let Some(content) = text.get(range.clone()) else {
+        let Some(content) = text.get(range.clone()).filter(|_| range.start >= from) else {
             continue;
         };
         let trimmed = content.trim_start().trim_start_matches("- ").trim_start();
         if let Some(rest) = trimmed.strip_prefix("name:") {
             let v = rest.trim().trim_matches(|c| c == '"' || c == '\'');
             if v == value {
-                let start = range.start + content.find(value).unwrap_or(0);
+                // The value after `name:`, not an earlier match inside the key.
+                let after_key = content.len() - rest.len();
+                let at = after_key + rest.find(value).unwrap_or(0);
+                let start = range.start + at;
                 return Span::new(file.clone(), start..start + value.len());
             }
         }
@@ -76,17 +85,102 @@ pub fn key_span(file: &Arc<SourceFile>, key: &str) -> Span {
     key_span_after(file, key, 0)
 }
 
-/// [`key_span`] for the first `key` written on a line starting at or after byte `from`
-/// (the entry it belongs to); the line of `from` when none follows.
-pub fn key_span_after(file: &Arc<SourceFile>, key: &str, from: usize) -> Span {
+/// Where `key` is set to the scalar `value` (as written, quoted or not; block or flow
+/// style); else where `key` is first written ([`key_span`]). Tells apart the folders of a
+/// project file that set the same key.
+pub fn setting_span(file: &Arc<SourceFile>, key: &str, value: &str) -> Span {
+    setting_span_after(file, key, value, 0)
+}
+
+/// [`setting_span`] for the first setting at or after byte `from` (the entry it belongs
+/// to); else [`key_span_after`].
+pub fn setting_span_after(file: &Arc<SourceFile>, key: &str, value: &str, from: usize) -> Span {
+    spellings(key)
+        .iter()
+        .find_map(|spelling| {
+            inline_keys(&file.text, spelling, from).find(|&(_, after)| {
+                let rest = file.text[after..].trim_start_matches([' ', '\t']);
+                [
+                    value.to_string(),
+                    format!("'{value}'"),
+                    format!("\"{value}\""),
+                ]
+                .iter()
+                .any(|v| rest.strip_prefix(v.as_str()).is_some_and(ends_scalar))
+            })
+        })
+        .map_or_else(
+            || key_span_after(file, key, from),
+            |(at, _)| Span::new(file.clone(), at..at + spelling_len(&file.text, at)),
+        )
+}
+
+/// Whether the text after a scalar ends it (end of line or file, a comment, a flow
+/// separator).
+fn ends_scalar(rest: &str) -> bool {
+    rest.trim_start_matches([' ', '\t'])
+        .chars()
+        .next()
+        .is_none_or(|c| matches!(c, '\n' | '\r' | '#' | ',' | '}' | ']'))
+}
+
+/// The length of the key written at `at` (up to its quote or colon).
+fn spelling_len(text: &str, at: usize) -> usize {
+    let rest = &text[at..];
+    let quoted = rest.starts_with(['\'', '"']);
+    let end = rest[usize::from(quoted)..]
+        .find(|c: char| c == ':' || c == '\'' || c == '"' || c.is_whitespace())
+        .map_or(rest.len(), |i| i + usize::from(quoted) * 2);
+    end.min(rest.len())
+}
+
+/// Every place at or after `from` where `spelling` is written as a mapping key, block or
+/// flow style (`{materialized: table}`): (where the key starts, just after its colon).
+fn inline_keys<'a>(
+    text: &'a str,
+    spelling: &'a str,
+    from: usize,
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    text.match_indices(spelling)
+        .filter(move |(i, _)| *i >= from)
+        .filter_map(move |(i, _)| {
+            let before = text[..i].chars().next_back();
+            let (start, quote) = match before {
+                Some(q @ ('\'' | '"')) => (i - 1, Some(q)),
+                _ => (i, None),
+            };
+            let boundary = text[..start]
+                .chars()
+                .next_back()
+                .is_none_or(|c| c.is_whitespace() || matches!(c, '{' | ',' | '-'));
+            let mut after = i + spelling.len();
+            if let Some(q) = quote {
+                text[after..].strip_prefix(q)?;
+                after += q.len_utf8();
+            }
+            let rest = text[after..].trim_start_matches([' ', '\t']);
+            let colon = rest.strip_prefix(':')?;
+            let valid_end = colon.is_empty() || colon.starts_with(char::is_whitespace);
+            (boundary && valid_end).then(|| (start, text.len() - colon.len()))
+        })
+}
+
+fn spellings(key: &str) -> [String; 4] {
     let bare = key.trim_start_matches('+');
     let dashed = bare.replace('_', "-");
-    let spellings = [
+    [
         bare.to_string(),
         format!("+{bare}"),
         dashed.clone(),
         format!("+{dashed}"),
-    ];
+    ]
+}
+
+/// [`key_span`] for the first `key` written on a line starting at or after byte `from`
+/// (the entry it belongs to), else written in a flow mapping after `from`; the line of
+/// `from` when none follows.
+pub fn key_span_after(file: &Arc<SourceFile>, key: &str, from: usize) -> Span {
+    let spellings = spellings(key);
     let text = &file.text;
     let index = LineIndex::new(text);
     for line in 1..=index.line_count() {
@@ -114,6 +208,14 @@ pub fn key_span_after(file: &Arc<SourceFile>, key: &str, from: usize) -> Span {
                 }
             }
         }
+    }
+    if let Some(at) = spellings
+        .iter()
+        .filter_map(|spelling| inline_keys(text, spelling, from).next())
+        .map(|(at, _)| at)
+        .min()
+    {
+        return Span::new(file.clone(), at..at + spelling_len(text, at));
     }
     let (line, _) = index.line_col(text, from.min(text.len()));
     Span::new(file.clone(), index.line_range(line))
@@ -177,6 +279,32 @@ mod tests {
     }
 
     #[test]
+    fn key_spans_find_flow_mappings_and_settings() {
+        let file = Arc::new(SourceFile::new(
+            "p.yml",
+            "version: 2\nmodels:\n  - name: a\n    config: {tags: x, 'materialised': table}\n",
+        ));
+        let span = key_span(&file, "materialised");
+        assert_eq!(span.line_col(), (4, 23));
+        assert_eq!(&file.text[span.range], "'materialised'");
+        let file = Arc::new(SourceFile::new(
+            "p.yml",
+            "models:\n  p:\n    +materialized: view\n    staging:\n      +materialized: \"tabel\" # x\n",
+        ));
+        let span = setting_span(&file, "materialized", "tabel");
+        assert_eq!(span.line_col(), (5, 7));
+        assert_eq!(&file.text[span.range], "+materialized");
+        assert_eq!(
+            setting_span(&file, "materialized", "nope").line_col(),
+            (3, 5)
+        );
+        assert_eq!(
+            setting_span(&file, "materialized", "vie").line_col(),
+            (3, 5)
+        );
+    }
+
+    #[test]
     fn parse_error_points_at_line() {
         let file = Arc::new(SourceFile::new("p.yml", "name: x\nmodels: [\n"));
         let err = parse::<serde_yaml::Value>(&file, Code::ProjectFile).unwrap_err();
@@ -191,5 +319,14 @@ mod tests {
             "models:\n  - name: a\n  - name: \"dim_user\"\n",
         ));
         assert_eq!(entry_span(&file, "dim_user").line_col(), (3, 12));
+        // Not the 'a' of `name`.
+        assert_eq!(entry_span(&file, "a").line_col(), (2, 11));
+        let twice = Arc::new(SourceFile::new("m.yml", "- name: e\n- name: e\n"));
+        let first = entry_span(&twice, "e");
+        assert_eq!(first.line_col(), (1, 9));
+        assert_eq!(
+            entry_span_after(&twice, "e", first.range.end).line_col(),
+            (2, 9)
+        );
     }
 }

@@ -108,6 +108,7 @@ pub(crate) fn execute(
     let session = Session::load(global)?;
     let selection = &args.selection;
     let selected = if plan.indirect_tests {
+        session.warn_unmatched(selection)?;
         mart_graph::select_with_indirect(
             &session.manifest.dag,
             &selection.select,
@@ -214,9 +215,13 @@ pub(crate) fn run_nodes(
         ));
         return Ok((Outcome::Interrupted(signal), results, elapsed));
     }
-    let failed = results
-        .iter()
-        .any(|r| !matches!(r.status, NodeStatus::Success | NodeStatus::Warn));
+    // `--warn-error`: a test that warns fails the command too.
+    let warn_fails = session.printer.warn_error();
+    let failed = results.iter().any(|r| match r.status {
+        NodeStatus::Success => false,
+        NodeStatus::Warn => warn_fails,
+        _ => true,
+    });
     let outcome = if failed {
         Outcome::NodeFailure
     } else {

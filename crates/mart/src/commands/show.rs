@@ -66,7 +66,7 @@ pub fn run(global: &GlobalArgs, args: &ShowArgs) -> Result<Outcome, Diagnostics>
 }
 
 /// The one node `--select` names, and the SQL that previews it (a seed: its table).
-fn selected_sql(session: &Session, args: &ShowArgs) -> Result<(String, String), Diagnostic> {
+fn selected_sql(session: &Session, args: &ShowArgs) -> Result<(String, String), Diagnostics> {
     let previewable = |t: ResourceType| {
         matches!(
             t,
@@ -82,7 +82,7 @@ fn selected_sql(session: &Session, args: &ShowArgs) -> Result<(String, String), 
             .with_help("name one model, test, analysis, snapshot or seed with --select, or pass SQL with --inline")
     };
     if args.selection.select.is_empty() {
-        return Err(usage("mart show needs --select or --inline".into()));
+        return Err(usage("mart show needs --select or --inline".into()).into());
     }
     let nodes: Vec<_> = session
         .select(&args.selection)?
@@ -96,7 +96,8 @@ fn selected_sql(session: &Session, args: &ShowArgs) -> Result<(String, String), 
             return Err(usage(format!(
                 "the selection '{}' matches no node mart show can preview",
                 args.selection.select.join(" ")
-            )))
+            ))
+            .into())
         }
         many => {
             let names: Vec<&str> = many.iter().take(5).map(|n| n.name.as_str()).collect();
@@ -105,7 +106,8 @@ fn selected_sql(session: &Session, args: &ShowArgs) -> Result<(String, String), 
                 many.len(),
                 names.join(", "),
                 if many.len() > 5 { ", ..." } else { "" }
-            )));
+            ))
+            .into());
         }
     };
     if node.resource_type == ResourceType::Seed {

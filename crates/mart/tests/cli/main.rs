@@ -11,6 +11,8 @@ mod fan_platform;
 mod harness;
 mod hooks;
 mod incremental;
+mod malformed;
+mod mistakes;
 mod partial_parse;
 mod safety;
 mod secrets;
