@@ -62,6 +62,8 @@ pub enum Command {
     Compile(CompileArgs),
     /// Compile one node (or --inline SQL), run it with a limit and print the rows.
     Show(ShowArgs),
+    /// Commands about sources: `mart source freshness`.
+    Source(SourceArgs),
     /// Materialize models (views, tables; ephemerals are inlined) in DAG order.
     Run(RunArgs),
     /// Load CSV seeds into tables with COPY.
@@ -140,6 +142,28 @@ pub struct RunOperationArgs {
     /// Keyword arguments for the macro, as YAML or JSON: --args '{rows: 1000}'.
     #[arg(long, value_name = "YAML")]
     pub args: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SourceArgs {
+    #[command(subcommand)]
+    pub command: SourceCommand,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum SourceCommand {
+    /// Check how recent each source's newest row is (loaded_at_field) against its
+    /// freshness thresholds; writes sources.json.
+    Freshness(FreshnessArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FreshnessArgs {
+    #[command(flatten)]
+    pub selection: SelectArgs,
+    /// Where to write the results (default: <target-path>/sources.json).
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mart_diagnostics::Diagnostics;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, SourceCommand};
 use crate::printer::Printer;
 
 // Loading a project allocates many small strings and maps; mimalloc is markedly faster
@@ -43,6 +43,9 @@ fn main() -> ExitCode {
     let result: Result<Outcome, Diagnostics> = match &cli.command {
         Command::Compile(args) => commands::compile::run(&cli.global, args),
         Command::Show(args) => commands::show::run(&cli.global, args),
+        Command::Source(args) => match &args.command {
+            SourceCommand::Freshness(args) => commands::freshness::run(&cli.global, args),
+        },
         Command::Run(args) => commands::run::run(&cli.global, args),
         Command::Seed(args) => commands::seed::run(&cli.global, args),
         Command::Test(args) => commands::test::run(&cli.global, args),

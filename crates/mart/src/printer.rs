@@ -25,6 +25,14 @@ const LINE_WIDTH: usize = 80;
 /// command when there are some).
 static WARNINGS: AtomicUsize = AtomicUsize::new(0);
 
+/// The colours of statuses.
+#[derive(Clone, Copy, Debug)]
+pub enum Color {
+    Green,
+    Yellow,
+    Red,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct Printer {
     color: bool,
@@ -86,6 +94,25 @@ impl Printer {
         } else if !message.is_empty() {
             self.json_line(serde_json::json!({"level": "info", "msg": message}));
         }
+    }
+
+    /// `3 of 8 START sql view model analytics.v ........ [RUN]`, dbt's progress line.
+    pub fn progress_line(&self, index: usize, total: usize, text: &str, status: &str) {
+        let left = format!("{index} of {total} {text} ");
+        let dots = LINE_WIDTH.saturating_sub(left.chars().count()).max(3);
+        self.info(&format!("{left}{} {status}", ".".repeat(dots)));
+    }
+
+    /// `text` in `color` on a terminal.
+    pub fn painted(&self, color: Color, text: &str) -> String {
+        self.paint(
+            match color {
+                Color::Green => GREEN,
+                Color::Yellow => YELLOW,
+                Color::Red => RED,
+            },
+            text,
+        )
     }
 
     /// A sign of life during a long step: on a terminal only, never in JSON logs.
@@ -319,10 +346,7 @@ impl RunPrinter {
     }
 
     fn line(&self, index: usize, total: usize, text: &str, status: &str) {
-        let left = format!("{index} of {total} {text} ");
-        let dots = LINE_WIDTH.saturating_sub(left.chars().count()).max(3);
-        self.printer
-            .info(&format!("{left}{} {status}", ".".repeat(dots)));
+        self.printer.progress_line(index, total, text, status);
     }
 }
 

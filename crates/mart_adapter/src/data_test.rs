@@ -1,5 +1,6 @@
-//! The statements of data tests: dbt's wrapper query that counts a test's failures and
-//! judges them, and the table that keeps failing rows (`store_failures`).
+//! The statements that check data: dbt's wrapper query that counts a test's failures and
+//! judges them, the table that keeps failing rows (`store_failures`), and the query that
+//! measures a source's freshness.
 
 use crate::ddl::{create_schema, drop_relation};
 use crate::relation::{Relation, RelationKind};
@@ -30,6 +31,19 @@ pub fn test_result_query(sql: &str, rule: &FailureRule) -> String {
 }
 
 /// Replaces `target` with a table of the rows `sql` returns; run in ONE transaction.
+/// dbt's `collect_freshness` for PostgreSQL: the newest `loaded_at` value (an expression,
+/// as the project writes it) and the time now, both as ISO 8601 text, and the age in
+/// seconds. `extract(epoch ...)` reads a `timestamp` without time zone as UTC, as dbt does.
+pub fn freshness_query(source: &Relation, loaded_at: &str, filter: Option<&str>) -> String {
+    let filter = filter.map_or(String::new(), |f| format!("\nwhere {f}"));
+    format!(
+        "select to_json(max({loaded_at}))#>>'{{}}' as max_loaded_at,\n\
+         \x20      to_json(now())#>>'{{}}' as snapshotted_at,\n\
+         \x20      extract(epoch from now()) - extract(epoch from max({loaded_at})) as age_seconds\n\
+         from {source}{filter}"
+    )
+}
+
 pub fn store_failures_statements(target: &Relation, sql: &str) -> Vec<String> {
     vec![
         create_schema(&target.schema),

@@ -34,7 +34,7 @@ mod relation_config;
 pub mod seed;
 pub mod snapshot;
 
-pub use data_test::{store_failures_statements, test_result_query, FailureRule};
+pub use data_test::{freshness_query, store_failures_statements, test_result_query, FailureRule};
 pub use ddl::{
     create_schema, drop_relation, table_statements, view_replace_statements, view_statements,
     BACKUP_SUFFIX, TMP_SUFFIX,

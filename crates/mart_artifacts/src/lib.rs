@@ -1,5 +1,5 @@
-//! dbt-compatible artifacts: `manifest.json` (dbt's manifest v12 schema) and
-//! `run_results.json` (run_results v6), as serde types built from mart's in-memory
+//! dbt-compatible artifacts: `manifest.json` (dbt's manifest v12 schema),
+//! `run_results.json` (run_results v6) and `sources.json` (sources v3), as serde types built from mart's in-memory
 //! manifest and a command's node results, so that dbt tooling (Airflow integrations,
 //! artifact parsers, state comparison) reads them.
 //!
@@ -8,6 +8,7 @@
 
 mod manifest;
 mod run_results;
+mod sources;
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -18,6 +19,7 @@ pub use manifest::{build_manifest, graph_context, ManifestNode, ManifestV12, MAN
 pub use run_results::{
     build_run_results, merge_retry, status_word, RunResult, RunResultsV6, RUN_RESULTS_SCHEMA,
 };
+pub use sources::{build_sources, FreshnessResult, SourcesV3, SOURCES_SCHEMA};
 
 /// What identifies one command's artifacts.
 #[derive(Clone, Debug)]

@@ -82,6 +82,28 @@ pub fn status_word(status: NodeStatus, resource_type: Option<ResourceType>) -> &
     }
 }
 
+/// dbt's two timings of a node: `compile` (instant: mart compiles as it runs) and
+/// `execute`.
+pub(crate) fn timings(
+    started_at: std::time::SystemTime,
+    duration: std::time::Duration,
+) -> Vec<Timing> {
+    let started = timestamp(started_at);
+    let completed = timestamp(started_at + duration);
+    vec![
+        Timing {
+            name: "compile".into(),
+            started_at: Some(started.clone()),
+            completed_at: Some(started.clone()),
+        },
+        Timing {
+            name: "execute".into(),
+            started_at: Some(started),
+            completed_at: Some(completed),
+        },
+    ]
+}
+
 pub fn build_run_results(
     manifest: &Manifest,
     results: &[NodeResult],
@@ -93,8 +115,6 @@ pub fn build_run_results(
         .iter()
         .map(|r| {
             let node = manifest.node(&r.id);
-            let started = timestamp(r.started_at);
-            let completed = timestamp(r.started_at + r.duration);
             let ran = r.status != NodeStatus::Skipped;
             let mut adapter_response = Map::new();
             if ran {
@@ -106,18 +126,7 @@ pub fn build_run_results(
             RunResult {
                 status: status_word(r.status, node.map(|n| n.resource_type)).into(),
                 timing: if ran {
-                    vec![
-                        Timing {
-                            name: "compile".into(),
-                            started_at: Some(started.clone()),
-                            completed_at: Some(started.clone()),
-                        },
-                        Timing {
-                            name: "execute".into(),
-                            started_at: Some(started),
-                            completed_at: Some(completed),
-                        },
-                    ]
+                    timings(r.started_at, r.duration)
                 } else {
                     Vec::new()
                 },

@@ -8,6 +8,7 @@
 mod config;
 pub mod dbt_version;
 mod env;
+mod freshness;
 mod profile;
 mod project_file;
 mod properties;
@@ -34,6 +35,7 @@ pub use config::{
 };
 pub use dbt_version::{dbt_allows, DBT_VERSION};
 pub use env::{add_type_filters, env_var};
+pub use freshness::{FreshnessRule, FreshnessStatus, Period, Threshold};
 pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target};
 pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};
 pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};

@@ -91,6 +91,8 @@ struct RawSourceTable {
     loaded_at_field: Option<String>,
     freshness: Option<serde_yaml::Value>,
     #[serde(default)]
+    config: serde_yaml::Mapping,
+    #[serde(default)]
     columns: Vec<RawColumn>,
     #[serde(default, alias = "data_tests")]
     tests: Vec<serde_yaml::Value>,
@@ -268,7 +270,11 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
                 tests: table.tests.into_iter().map(yaml::to_json).collect(),
                 meta,
                 tags,
-                config: source_config.clone(),
+                config: {
+                    let mut config = source_config.clone();
+                    crate::config::merge_into(&mut config, &config_map(table.config));
+                    config
+                },
                 file: file.clone(),
             });
         }

@@ -124,8 +124,9 @@ const TABLE: Level = Level {
         "data_tests",
         "meta",
         "tags",
+        "config",
     ],
-    not_read: &["external", "quoting", "config", "event_time"],
+    not_read: &["external", "quoting", "event_time"],
     unsupported: &[],
 };
 

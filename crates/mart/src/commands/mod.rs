@@ -8,6 +8,7 @@ pub mod debug;
 pub mod deps;
 pub mod docs;
 mod docs_serve;
+pub mod freshness;
 pub mod ls;
 pub mod parse;
 pub mod retry;

@@ -8,6 +8,7 @@ mod dbt_macros;
 mod deps;
 mod docs;
 mod fan_platform;
+mod freshness;
 mod harness;
 mod hooks;
 mod incremental;
