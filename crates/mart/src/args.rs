@@ -26,17 +26,35 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub profiles_dir: Option<PathBuf>,
     /// The profile to use (else the project file's `profile:`).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", env = "MART_PROFILE")]
     pub profile: Option<String>,
     /// The target of the profile to use (else the profile's `target:`).
-    #[arg(long, short = 't', global = true, value_name = "NAME")]
+    #[arg(
+        long,
+        short = 't',
+        global = true,
+        value_name = "NAME",
+        env = "MART_TARGET"
+    )]
     pub target: Option<String>,
+    /// Where artifacts go, instead of the project file's `target-path`.
+    #[arg(long, global = true, value_name = "DIR", env = "MART_TARGET_PATH")]
+    pub target_path: Option<String>,
     /// Variables for var(), as YAML or JSON: --vars '{date_id: 2024-08-20}'.
     #[arg(long, global = true, value_name = "YAML")]
     pub vars: Option<String>,
     /// Output format of log lines.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "MART_LOG_FORMAT")]
     pub log_format: LogFormat,
+    /// The least important lines shown: debug, info (default), warn, error or none.
+    #[arg(long, global = true, value_enum, default_value_t = LogLevel::Info, env = "MART_LOG_LEVEL")]
+    pub log_level: LogLevel,
+    /// Show only errors and the command's result (ls, compile, show output).
+    #[arg(long, short = 'q', global = true, env = "MART_QUIET")]
+    pub quiet: bool,
+    /// Also write every log line, whatever --log-level, to DIR/mart.log.
+    #[arg(long, global = true, value_name = "DIR", env = "MART_LOG_PATH")]
+    pub log_path: Option<PathBuf>,
     /// Never colour the output (colour is only used on a terminal anyway).
     #[arg(long, global = true)]
     pub no_color: bool,
@@ -46,8 +64,52 @@ pub struct GlobalArgs {
     pub no_partial_parse: bool,
     /// Treat warnings as errors: a warning is printed as an error and the command fails
     /// (exit 1) without running anything after it; a test that warns fails too.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "MART_WARN_ERROR")]
     pub warn_error: bool,
+}
+
+/// Log levels, least important first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+    None,
+}
+
+/// dbt's environment variables, read as mart's own when those are not set, so that a
+/// dbt user's environment (CI jobs, Airflow connections) works unchanged. A `DBT_` value
+/// that turns a flag off (`DBT_PARTIAL_PARSE=false`) maps to mart's flag that turns it on.
+pub fn read_dbt_environment() {
+    const SAME: &[(&str, &str)] = &[
+        ("DBT_PROJECT_DIR", "MART_PROJECT_DIR"),
+        ("DBT_PROFILES_DIR", "MART_PROFILES_DIR"),
+        ("DBT_PROFILE", "MART_PROFILE"),
+        ("DBT_TARGET", "MART_TARGET"),
+        ("DBT_TARGET_PATH", "MART_TARGET_PATH"),
+        ("DBT_LOG_FORMAT", "MART_LOG_FORMAT"),
+        ("DBT_LOG_LEVEL", "MART_LOG_LEVEL"),
+        ("DBT_LOG_PATH", "MART_LOG_PATH"),
+        ("DBT_QUIET", "MART_QUIET"),
+        ("DBT_WARN_ERROR", "MART_WARN_ERROR"),
+        ("DBT_FAIL_FAST", "MART_FAIL_FAST"),
+        ("DBT_THREADS", "MART_THREADS"),
+    ];
+    for (dbt, mart) in SAME {
+        if std::env::var_os(mart).is_none() {
+            if let Some(value) = std::env::var_os(dbt) {
+                std::env::set_var(mart, value);
+            }
+        }
+    }
+    let off = |name: &str| {
+        std::env::var(name)
+            .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "false" | "0" | "no"))
+    };
+    if off("DBT_PARTIAL_PARSE") && std::env::var_os("MART_NO_PARTIAL_PARSE").is_none() {
+        std::env::set_var("MART_NO_PARTIAL_PARSE", "true");
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -212,13 +274,13 @@ pub struct RunArgs {
     #[command(flatten)]
     pub selection: SelectArgs,
     /// How many nodes run at once (else the profile's threads).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "MART_THREADS")]
     pub threads: Option<usize>,
     /// Rebuild from scratch (seeds are dropped and recreated; snapshots are never rebuilt).
     #[arg(long)]
     pub full_refresh: bool,
     /// Stop at the first failure; what did not start is skipped.
-    #[arg(long, short = 'x')]
+    #[arg(long, short = 'x', env = "MART_FAIL_FAST")]
     pub fail_fast: bool,
     /// Which tests of the selected nodes `test` and `build` add: eager (a test with any
     /// parent selected), cautious (all parents selected), buildable (each parent selected

@@ -32,6 +32,8 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    // Before any thread starts: it sets environment variables.
+    args::read_dbt_environment();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -40,6 +42,12 @@ fn main() -> ExitCode {
         }
     };
     let printer = Printer::new(&cli.global);
+    if let Some(dir) = &cli.global.log_path {
+        if let Err(d) = Printer::open_log_file(dir) {
+            printer.diagnostic(&d);
+            return ExitCode::from(2);
+        }
+    }
     let result: Result<Outcome, Diagnostics> = match &cli.command {
         Command::Compile(args) => commands::compile::run(&cli.global, args),
         Command::Show(args) => commands::show::run(&cli.global, args),

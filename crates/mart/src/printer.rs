@@ -12,7 +12,7 @@ use mart_graph::ResourceType;
 use mart_project::secrets::scrub;
 use mart_runner::{Event, NodeResult, NodeStatus, Reporter};
 
-use crate::args::{GlobalArgs, LogFormat};
+use crate::args::{GlobalArgs, LogFormat, LogLevel};
 
 const GREEN: &str = "\x1b[32m";
 const RED: &str = "\x1b[31m";
@@ -41,6 +41,8 @@ pub struct Printer {
     terminal: bool,
     /// `--warn-error`: warnings are printed as errors.
     warn_error: bool,
+    /// The least important lines shown (`--log-level`; `--quiet` is `error`).
+    level: LogLevel,
 }
 
 impl Printer {
@@ -52,7 +54,38 @@ impl Printer {
             json: global.log_format == LogFormat::Json,
             terminal,
             warn_error: global.warn_error,
+            level: if global.quiet {
+                LogLevel::Error
+            } else {
+                global.log_level
+            },
         }
+    }
+
+    /// Opens `--log-path`'s `mart.log` for this process (appending); every later line,
+    /// whatever its level, is copied there.
+    pub fn open_log_file(dir: &std::path::Path) -> Result<(), Diagnostic> {
+        std::fs::create_dir_all(dir)
+            .and_then(|()| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join("mart.log"))
+            })
+            .map(|file| {
+                let _ = LOG_FILE.set(std::sync::Mutex::new(file));
+            })
+            .map_err(|e| {
+                Diagnostic::error(
+                    mart_diagnostics::Code::Io,
+                    format!("cannot open {}: {e}", dir.join("mart.log").display()),
+                )
+                .with_help("pass a writable folder with --log-path")
+            })
+    }
+
+    fn shows(&self, level: LogLevel) -> bool {
+        level >= self.level
     }
 
     /// Whether `--warn-error` was given.
@@ -89,10 +122,25 @@ impl Printer {
 
     /// One informational line, timestamped like dbt's.
     pub fn info(&self, message: &str) {
+        self.line_at(LogLevel::Info, message);
+    }
+
+    /// A line of `level`: shown when `--log-level` lets it through, always logged to file.
+    fn line_at(&self, level: LogLevel, message: &str) {
+        let text = format!("{}  {message}", clock());
+        log_to_file(&text);
+        if !self.shows(level) {
+            return;
+        }
         if !self.json {
-            stdout_line(&format!("{}  {message}", clock()));
+            stdout_line(&text);
         } else if !message.is_empty() {
-            self.json_line(serde_json::json!({"level": "info", "msg": message}));
+            let level = match level {
+                LogLevel::Error => "error",
+                LogLevel::Warn => "warn",
+                _ => "info",
+            };
+            self.json_line(serde_json::json!({"level": level, "msg": message}));
         }
     }
 
@@ -143,6 +191,14 @@ impl Printer {
         } else {
             d
         };
+        log_to_file(&render_human(d, false));
+        let level = match d.severity {
+            Severity::Error => LogLevel::Error,
+            Severity::Warning => LogLevel::Warn,
+        };
+        if !self.shows(level) {
+            return;
+        }
         let text = if self.json {
             render_json_line(d)
         } else {
@@ -219,31 +275,33 @@ impl Printer {
         for result in problems {
             let node = manifest.node(&result.id);
             let name = node.map_or(result.id.as_str(), |n| n.name.as_str());
-            let kind = match result.status {
-                NodeStatus::Warn => "Warning",
-                _ => "Failure",
+            let (kind, level) = match result.status {
+                NodeStatus::Warn => ("Warning", LogLevel::Warn),
+                _ => ("Failure", LogLevel::Error),
             };
-            self.info("");
+            // What went wrong shows at its own level, so `--quiet` still shows failures.
+            let say = |line: &str| self.line_at(level, line);
+            say("");
             match node.filter(|n| n.resource_type == ResourceType::Test) {
                 Some(test) => {
-                    self.info(&format!(
+                    say(&format!(
                         "{kind} in test {name} ({})",
                         test.original_file_path
                     ));
                     if result.error.is_none() {
-                        self.info(&format!("  {}", result.message));
+                        say(&format!("  {}", result.message));
                     }
                     if let Some(path) = manifest.compiled_path(&result.id) {
                         let path = path.strip_prefix(&manifest.root).unwrap_or(&path);
-                        self.info("");
-                        self.info(&format!("  compiled code at {}", path.display()));
+                        say("");
+                        say(&format!("  compiled code at {}", path.display()));
                     }
                 }
-                None => self.info(&format!("{kind} in {name} ({})", result.id)),
+                None => say(&format!("{kind} in {name} ({})", result.id)),
             }
             if let Some(d) = &result.error {
                 for line in render_human(d, self.color).lines() {
-                    self.info(line);
+                    say(line);
                 }
             }
         }
@@ -259,6 +317,25 @@ impl Printer {
 /// error worth a panic.
 fn stdout_line(text: &str) {
     let _ = writeln!(std::io::stdout().lock(), "{}", scrub(text));
+}
+
+/// `--log-path`'s file, once opened.
+static LOG_FILE: std::sync::OnceLock<std::sync::Mutex<std::fs::File>> = std::sync::OnceLock::new();
+
+/// Appends a line to `--log-path`'s file (secrets masked, colours left out); nothing
+/// without the flag. A full disk does not stop the command.
+fn log_to_file(text: &str) {
+    if let Some(file) = LOG_FILE.get() {
+        if let Ok(mut file) = file.lock() {
+            let _ = writeln!(file, "{}", scrub(&strip_colors(text)));
+        }
+    }
+}
+
+fn strip_colors(text: &str) -> String {
+    [GREEN, RED, YELLOW, RESET]
+        .iter()
+        .fold(text.to_string(), |t, code| t.replace(code, ""))
 }
 
 fn plural(n: usize) -> &'static str {

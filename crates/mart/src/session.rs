@@ -46,7 +46,17 @@ fn canonical_root(global: &GlobalArgs) -> Result<PathBuf, Diagnostic> {
 }
 
 pub fn load_project(global: &GlobalArgs) -> Result<Project, Diagnostics> {
-    Project::load(&canonical_root(global)?)
+    let root = canonical_root(global)?;
+    Project::load_with(&root, project_config(global, &root)?)
+}
+
+/// The project file, with `--target-path` (or `$DBT_TARGET_PATH`) over its `target-path`.
+pub fn project_config(global: &GlobalArgs, root: &Path) -> Result<ProjectConfig, Diagnostic> {
+    let mut config = ProjectConfig::load(root)?;
+    if let Some(path) = &global.target_path {
+        config.target_path = path.clone();
+    }
+    Ok(config)
 }
 
 pub fn load_target_for(
@@ -108,7 +118,7 @@ impl Session {
     pub fn load(global: &GlobalArgs) -> Result<Session, Diagnostics> {
         let printer = Printer::new(global);
         let root = canonical_root(global)?;
-        let config = ProjectConfig::load(&root)?;
+        let config = project_config(global, &root)?;
         let target = load_target_for(global, &root, &config)?;
         let vars = parse_vars(global.vars.as_deref())?;
         let packages = package_configs(&root, &config)?;

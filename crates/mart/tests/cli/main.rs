@@ -8,6 +8,7 @@ mod dbt_macros;
 mod deps;
 mod docs;
 mod fan_platform;
+mod flags;
 mod freshness;
 mod harness;
 mod hooks;

@@ -1,0 +1,96 @@
+//! dbt's global flags and environment variables: --target-path, --quiet, --log-level,
+//! --log-path, and the DBT_* variables read as mart's own.
+
+use crate::harness::TestProject;
+
+fn project() -> TestProject {
+    TestProject::with_files(
+        "flags",
+        &[
+            ("models/ok.sql", "select 1 as id"),
+            ("models/broken.sql", "select nope from nowhere_at_all"),
+            (
+                "models/_m.yml",
+                "models:\n  - name: ok\n    colums:\n      - name: id\n",
+            ),
+        ],
+    )
+}
+
+#[test]
+fn dbt_environment_variables_work_unchanged() {
+    let p = project();
+    // No --project-dir or --profiles-dir: dbt's variables say where things are.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mart"))
+        .arg("parse")
+        .env("DBT_PROJECT_DIR", &p.dir)
+        .env("DBT_PROFILES_DIR", &p.dir)
+        .env("DBT_TARGET_PATH", "dbt_target")
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("mart_test_cache"),
+        )
+        .env_remove("MART_PROJECT_DIR")
+        .env_remove("MART_PROFILES_DIR")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(p.dir.join("dbt_target/manifest.json").is_file());
+    assert!(!p.dir.join("target/manifest.json").exists());
+    // The flag wins over the variable.
+    p.mart_with_env(
+        &["parse", "--target-path", "flag_target"],
+        &[("DBT_TARGET_PATH", "dbt_target")],
+    );
+    assert!(p.dir.join("flag_target/manifest.json").is_file());
+    // DBT_TARGET names a target the profile lacks: the error says so.
+    let out = p.mart_with_env(&["parse"], &[("DBT_TARGET", "no_such_target")]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("no_such_target"), "{}", out.stderr);
+}
+
+#[test]
+fn quiet_and_log_level_choose_what_is_shown_and_log_path_keeps_everything() {
+    let p = project();
+    let out = p.mart_expect(&["run", "--quiet"], 1);
+    assert!(!out.stdout.contains("Running with mart"), "{}", out.stdout);
+    assert!(!out.stdout.contains("START"), "{}", out.stdout);
+    assert!(
+        !out.stderr.contains("colums"),
+        "warnings are not shown: {}",
+        out.stderr
+    );
+    // The failure is still shown.
+    assert!(
+        out.stdout.contains("Failure in broken (model.fx.broken)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("relation \"nowhere_at_all\" does not exist"),
+        "{}",
+        out.stdout
+    );
+
+    let out = p.mart_expect(&["parse", "--log-level", "warn"], 0);
+    assert!(!out.stdout.contains("Running with"), "{}", out.stdout);
+    assert!(out.stderr.contains("colums"), "{}", out.stderr);
+    let out = p.mart_expect(&["parse", "--log-level", "none"], 0);
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+
+    let logs = p.dir.join("logs");
+    let out = p.mart(&["run", "--quiet", "--log-path", logs.to_str().unwrap()]);
+    assert_eq!(out.code, 1);
+    let file = std::fs::read_to_string(logs.join("mart.log")).unwrap();
+    assert!(file.contains("START sql view model"), "{file}");
+    assert!(file.contains("colums"), "{file}");
+    assert!(file.contains("Done. PASS=1"), "{file}");
+    assert!(!file.contains('\x1b'), "{file}");
+}
