@@ -267,6 +267,9 @@ pub struct SelectArgs {
     /// Nodes to leave out.
     #[arg(long, num_args = 1.., value_name = "SELECTOR")]
     pub exclude: Vec<String>,
+    /// A named selector of selectors.yml (instead of --select / --exclude).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["select", "exclude"])]
+    pub selector: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod printer;
+mod selectors;
 mod session;
 
 use std::process::ExitCode;

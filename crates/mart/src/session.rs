@@ -190,9 +190,31 @@ impl Session {
         &self,
         args: &SelectArgs,
     ) -> Result<std::collections::BTreeSet<NodeId>, Diagnostics> {
+        self.select_with(args, None)
+    }
+
+    /// [`Session::select`]; with `indirect`, tests follow the nodes they test. A
+    /// `--selector` (or, when nothing is selected, selectors.yml's `default: true` one)
+    /// replaces `--select` / `--exclude`.
+    pub fn select_with(
+        &self,
+        args: &SelectArgs,
+        indirect: Option<mart_graph::IndirectSelection>,
+    ) -> Result<std::collections::BTreeSet<NodeId>, Diagnostics> {
+        let dag = &self.manifest.dag;
+        let graph_error = |e: mart_graph::SelectorError| Diagnostics::from(e.to_diagnostic());
+        if args.selector.is_some() || (args.select.is_empty() && args.exclude.is_empty()) {
+            let selectors = crate::selectors::Selectors::load(&self.root)?;
+            if let Some(expr) = selectors.expression(args.selector.as_deref())? {
+                return mart_graph::select_expression(dag, &expr, indirect).map_err(graph_error);
+            }
+        }
         self.warn_unmatched(args)?;
-        mart_graph::select(&self.manifest.dag, &args.select, &args.exclude)
-            .map_err(|e| Diagnostics::from(e.to_diagnostic()))
+        match indirect {
+            Some(mode) => mart_graph::select_with_indirect(dag, &args.select, &args.exclude, mode),
+            None => mart_graph::select(dag, &args.select, &args.exclude),
+        }
+        .map_err(graph_error)
     }
 
     /// A warning for each `--select`/`--exclude` criterion that matches no node (as dbt

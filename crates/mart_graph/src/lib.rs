@@ -19,6 +19,7 @@
 
 mod bitset;
 mod dag;
+mod expression;
 mod glob;
 mod hash_index;
 mod node;
@@ -28,6 +29,7 @@ mod selector;
 mod test_support;
 
 pub use dag::{Dag, GraphError};
+pub use expression::{select_expression, SelectorExpr};
 pub use node::{FlatConfig, GraphNode, NodeId, ResourceType, UnknownResourceType};
 pub use select::{evaluate, select, select_with_indirect, unmatched, IndirectSelection, Unmatched};
 pub use selector::{

@@ -83,7 +83,7 @@ fn evaluate_sets(
     (selected, excluded)
 }
 
-fn parse_all(values: &[String]) -> Result<Vec<Intersection>, SelectorError> {
+pub(crate) fn parse_all(values: &[String]) -> Result<Vec<Intersection>, SelectorError> {
     let mut all = Vec::new();
     for value in values {
         all.extend(parse_selector(value)?.union);
@@ -150,7 +150,7 @@ pub fn evaluate(dag: &Dag, selector: &Selector) -> BTreeSet<NodeId> {
 /// quadratic.
 const INDEX_THRESHOLD: usize = 8;
 
-fn use_indexes(a: &[Intersection], b: &[Intersection]) -> bool {
+pub(crate) fn use_indexes(a: &[Intersection], b: &[Intersection]) -> bool {
     let exact = a
         .iter()
         .chain(b)
@@ -163,7 +163,7 @@ fn use_indexes(a: &[Intersection], b: &[Intersection]) -> bool {
     exact >= INDEX_THRESHOLD
 }
 
-fn evaluate_union(dag: &Dag, union: &[Intersection], indexed: bool) -> NodeSet {
+pub(crate) fn evaluate_union(dag: &Dag, union: &[Intersection], indexed: bool) -> NodeSet {
     let mut out = NodeSet::empty(dag.len());
     for token in union {
         let mut parts = token.parts.iter();
@@ -372,7 +372,7 @@ fn fqn_prefix<'a>(
 
 /// Removes tests of excluded nodes, then adds tests whose parents are selected, as
 /// `mode` says (eager: any parent; cautious and buildable: all parents).
-fn add_indirect_tests(
+pub(crate) fn add_indirect_tests(
     dag: &Dag,
     selected: &mut NodeSet,
     excluded: &NodeSet,

@@ -108,23 +108,15 @@ pub(crate) fn execute(
 ) -> Result<Outcome, Diagnostics> {
     let session = Session::load(global)?;
     let selection = &args.selection;
-    let selected = if plan.indirect_tests {
-        session.warn_unmatched(selection)?;
-        mart_graph::select_with_indirect(
-            &session.manifest.dag,
-            &selection.select,
-            &selection.exclude,
-            match args.indirect_selection {
-                IndirectTests::Eager => IndirectSelection::Eager,
-                IndirectTests::Cautious => IndirectSelection::Cautious,
-                IndirectTests::Buildable => IndirectSelection::Buildable,
-                IndirectTests::Empty => IndirectSelection::Empty,
-            },
-        )
-        .map_err(|e| e.to_diagnostic())?
-    } else {
-        session.select(selection)?
-    };
+    let indirect = plan
+        .indirect_tests
+        .then_some(match args.indirect_selection {
+            IndirectTests::Eager => IndirectSelection::Eager,
+            IndirectTests::Cautious => IndirectSelection::Cautious,
+            IndirectTests::Buildable => IndirectSelection::Buildable,
+            IndirectTests::Empty => IndirectSelection::Empty,
+        });
+    let selected = session.select_with(selection, indirect)?;
     let selected: BTreeSet<NodeId> = selected
         .into_iter()
         .filter(|id| {

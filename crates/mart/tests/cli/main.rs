@@ -19,6 +19,7 @@ mod partial_parse;
 mod safety;
 mod secrets;
 mod seed;
+mod selectors;
 mod show;
 mod snapshot;
 
