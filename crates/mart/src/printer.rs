@@ -134,13 +134,16 @@ impl Printer {
         }
         if !self.json {
             stdout_line(&text);
-        } else if !message.is_empty() {
-            let level = match level {
-                LogLevel::Error => "error",
-                LogLevel::Warn => "warn",
-                _ => "info",
-            };
-            self.json_line(serde_json::json!({"level": level, "msg": message}));
+        } else if message.is_empty() {
+            self.event("EmptyLine", "Z017", level, "", serde_json::json!({}));
+        } else {
+            self.event(
+                "Note",
+                "Z050",
+                level,
+                message,
+                serde_json::json!({"msg": message}),
+            );
         }
     }
 
@@ -199,9 +202,18 @@ impl Printer {
         if !self.shows(level) {
             return;
         }
-        let text = if self.json {
-            render_json_line(d)
-        } else {
+        if self.json {
+            let (name, code) = match d.severity {
+                Severity::Error => ("MainEncounteredError", "Z002"),
+                Severity::Warning => ("Note", "Z050"),
+            };
+            let data: serde_json::Value =
+                serde_json::from_str(&render_json_line(d)).unwrap_or_default();
+            let line = event_line(name, code, level, &d.message, data);
+            let _ = writeln!(std::io::stderr().lock(), "{}", scrub(&line));
+            return;
+        }
+        let text = {
             let color = self.color && std::io::stderr().is_terminal();
             format!("{}\n", render_human(d, color))
         };
@@ -209,11 +221,16 @@ impl Printer {
         let _ = writeln!(std::io::stderr().lock(), "{}", scrub(&text));
     }
 
-    fn json_line(&self, mut value: serde_json::Value) {
-        if let Some(map) = value.as_object_mut() {
-            map.insert("ts".into(), serde_json::Value::from(clock()));
-        }
-        stdout_line(&value.to_string());
+    /// One line of `--log-format json`, shaped like dbt's structured events so that log
+    /// tooling written for dbt reads it: `info` (`name`, `code`, `msg`, `level`,
+    /// `invocation_id`, `pid`, `thread`, `ts`) and the event's `data`.
+    fn event(&self, name: &str, code: &str, level: LogLevel, msg: &str, data: serde_json::Value) {
+        stdout_line(&event_line(name, code, level, msg, data));
+    }
+
+    /// The command's invocation id, for every JSON log line after this.
+    pub fn set_invocation_id(id: &str) {
+        let _ = INVOCATION_ID.set(id.to_string());
     }
 
     /// dbt's closing lines: totals, then the errors again, then PASS/ERROR/SKIP counts.
@@ -233,10 +250,14 @@ impl Printer {
             count(NodeStatus::Skipped),
         );
         if self.json {
-            self.json_line(serde_json::json!({
-                "level": "info", "event": "summary", "pass": pass, "warn": warn, "error": error, "skip": skip,
-                "total": results.len(), "elapsed_s": elapsed.as_secs_f64(),
-            }));
+            let total = results.len();
+            self.event(
+                "StatsLine",
+                "Z023",
+                LogLevel::Info,
+                &format!("Done. PASS={pass} WARN={warn} ERROR={error} SKIP={skip} TOTAL={total}"),
+                serde_json::json!({"stats": {"pass": pass, "warn": warn, "error": error, "skip": skip, "total": total}, "elapsed": elapsed.as_secs_f64()}),
+            );
             return;
         }
         self.info("");
@@ -315,9 +336,44 @@ impl Printer {
 
 /// Writes a line to stdout, secrets masked; a closed pipe (`mart ls | head`) is not an
 /// error worth a panic.
+/// dbt's structured event as one JSON line (see [`Printer::event`]).
+fn event_line(
+    name: &str,
+    code: &str,
+    level: LogLevel,
+    msg: &str,
+    data: serde_json::Value,
+) -> String {
+    let level_word = match level {
+        LogLevel::Debug => "debug",
+        LogLevel::Info | LogLevel::None => "info",
+        LogLevel::Warn => "warn",
+        LogLevel::Error => "error",
+    };
+    serde_json::json!({
+        "info": {
+            "name": name,
+            "code": code,
+            "msg": msg,
+            "level": level_word,
+            "invocation_id": INVOCATION_ID.get().map_or("", String::as_str),
+            "pid": std::process::id(),
+            "thread": "MainThread",
+            "ts": mart_artifacts::timestamp(SystemTime::now()),
+            "category": "",
+            "extra": {},
+        },
+        "data": data,
+    })
+    .to_string()
+}
+
 fn stdout_line(text: &str) {
     let _ = writeln!(std::io::stdout().lock(), "{}", scrub(text));
 }
+
+/// The command's invocation id, once known (JSON log lines carry it).
+static INVOCATION_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// `--log-path`'s file, once opened.
 static LOG_FILE: std::sync::OnceLock<std::sync::Mutex<std::fs::File>> = std::sync::OnceLock::new();
@@ -406,6 +462,89 @@ impl RunPrinter {
 }
 
 impl RunPrinter {
+    /// An event as dbt's structured log line: node starts and results with dbt's event
+    /// names and codes, `node_info` in `data`.
+    fn json_event(&self, event: &Event) {
+        let p = &self.printer;
+        let node_info = |id: &mart_graph::NodeId, status: &str| {
+            let node = self.manifest.node(id);
+            serde_json::json!({
+                "unique_id": id.as_str(),
+                "node_name": node.map_or("", |n| n.name.as_str()),
+                "resource_type": node.map_or("", |n| n.resource_type.as_str()),
+                "node_path": node.map_or("", |n| n.path.as_str()),
+                "node_status": status,
+                "materialized": node.map(|n| n.config.materialized.to_string()).unwrap_or_default(),
+                "node_relation": node.map(|n| serde_json::json!({
+                    "database": n.relation.database, "schema": n.relation.schema,
+                    "alias": n.relation.identifier, "relation_name": n.relation.to_string(),
+                })),
+            })
+        };
+        match event {
+            Event::Start { index, total, id } => {
+                let description = self.describe(id);
+                p.event(
+                    "LogStartLine",
+                    "Q011",
+                    LogLevel::Info,
+                    &format!("{index} of {total} START {description}"),
+                    serde_json::json!({"description": description, "index": index, "total": total, "node_info": node_info(id, "started")}),
+                );
+            }
+            Event::Finish { index, total, result } => {
+                let node = self.manifest.node(&result.id);
+                let kind = node.map(|n| n.resource_type);
+                let status = mart_artifacts::status_word(result.status, kind);
+                let description = self.describe(&result.id);
+                let level = match result.status {
+                    NodeStatus::Error | NodeStatus::Fail => LogLevel::Error,
+                    NodeStatus::Warn => LogLevel::Warn,
+                    _ => LogLevel::Info,
+                };
+                let (name, code) = match (result.status, kind) {
+                    (NodeStatus::Skipped, _) => ("SkippingDetails", "Q034"),
+                    (_, Some(ResourceType::Test)) => ("LogTestResult", "Q007"),
+                    (_, Some(ResourceType::Seed)) => ("LogSeedResult", "Q016"),
+                    (_, Some(ResourceType::Snapshot)) => ("LogSnapshotResult", "Q015"),
+                    _ => ("LogModelResult", "Q012"),
+                };
+                p.event(
+                    name,
+                    code,
+                    level,
+                    &format!("{index} of {total} {} {description}", status.to_uppercase()),
+                    serde_json::json!({
+                        "description": description, "index": index, "total": total,
+                        "status": status, "execution_time": result.duration.as_secs_f64(),
+                        "num_failures": result.failures, "rows_affected": result.rows_affected,
+                        "message": result.message,
+                        "node_info": node_info(&result.id, status),
+                    }),
+                );
+            }
+            Event::Progress { id, done, total } => p.event(
+                "Note",
+                "Z050",
+                LogLevel::Info,
+                &format!("{done} of {total} rows loaded"),
+                serde_json::json!({"node_info": node_info(id, "started"), "done": done, "total": total}),
+            ),
+            Event::Log { id, message } => p.event(
+                "JinjaLogInfo",
+                "I062",
+                LogLevel::Info,
+                message,
+                serde_json::json!({"msg": message, "node_info": node_info(id, "started")}),
+            ),
+            Event::Notice { message } => {
+                p.event("Note", "Z050", LogLevel::Info, message, serde_json::json!({"msg": message}))
+            }
+            // JSON logs carry dbt's events only.
+            Event::Heartbeat { .. } => {}
+        }
+    }
+
     /// `sql table model analytics.dim_user` / `seed file analytics_raw_data.user_event`.
     fn describe(&self, id: &mart_graph::NodeId) -> String {
         match self.manifest.node(id) {
@@ -431,35 +570,7 @@ impl Reporter for RunPrinter {
     fn report(&self, event: &Event) {
         let p = &self.printer;
         if p.json {
-            let value = match event {
-                Event::Start { index, total, id } => serde_json::json!({
-                    "level": "info", "event": "node_start", "index": index, "total": total, "unique_id": id.as_str(),
-                }),
-                Event::Finish {
-                    index,
-                    total,
-                    result,
-                } => serde_json::json!({
-                    "level": match result.status { NodeStatus::Error | NodeStatus::Fail => "error", NodeStatus::Warn => "warn", _ => "info" },
-                    "event": "node_finish", "index": index, "total": total, "unique_id": result.id.as_str(),
-                    "status": mart_artifacts::status_word(result.status, self.manifest.node(&result.id).map(|n| n.resource_type)),
-                    "failures": result.failures,
-                    "message": result.message, "execution_time": result.duration.as_secs_f64(),
-                    "rows_affected": result.rows_affected,
-                }),
-                Event::Progress { id, done, total } => serde_json::json!({
-                    "level": "info", "event": "node_progress", "unique_id": id.as_str(), "done": done, "total": total,
-                }),
-                Event::Log { id, message } => serde_json::json!({
-                    "level": "info", "event": "node_log", "unique_id": id.as_str(), "message": message,
-                }),
-                Event::Notice { message } => serde_json::json!({
-                    "level": "info", "event": "run_notice", "message": message,
-                }),
-                // JSON logs carry dbt-style events only.
-                Event::Heartbeat { .. } => return,
-            };
-            p.json_line(value);
+            self.json_event(event);
             return;
         }
         match event {

@@ -123,6 +123,7 @@ impl Session {
         let vars = parse_vars(global.vars.as_deref())?;
         let packages = package_configs(&root, &config)?;
         let invocation = mart_artifacts::Invocation::new(env!("CARGO_PKG_VERSION"));
+        Printer::set_invocation_id(&invocation.invocation_id);
         let mut settings = Manifest::env_settings(&config, &packages, &target, &vars);
         settings.invocation_id = invocation.invocation_id.clone();
         settings.run_started_at = Some(invocation.started);

@@ -94,3 +94,69 @@ fn quiet_and_log_level_choose_what_is_shown_and_log_path_keeps_everything() {
     assert!(file.contains("Done. PASS=1"), "{file}");
     assert!(!file.contains('\x1b'), "{file}");
 }
+
+#[test]
+fn json_log_lines_are_shaped_like_dbts_structured_events() {
+    let p = project();
+    let out = p.mart_expect(&["run", "--log-format", "json"], 1);
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    for event in &events {
+        for key in [
+            "name",
+            "code",
+            "msg",
+            "level",
+            "invocation_id",
+            "ts",
+            "pid",
+            "thread",
+        ] {
+            assert!(!event["info"][key].is_null(), "{key} missing: {event}");
+        }
+        assert!(event["data"].is_object(), "{event}");
+    }
+    let named = |name: &str| -> Vec<&serde_json::Value> {
+        events
+            .iter()
+            .filter(|e| e["info"]["name"] == name)
+            .collect()
+    };
+    let starts = named("LogStartLine");
+    assert_eq!(starts.len(), 2);
+    assert_eq!(starts[0]["info"]["code"], "Q011");
+    let results = named("LogModelResult");
+    let statuses: Vec<(&str, &str, &str)> = results
+        .iter()
+        .map(|e| {
+            (
+                e["data"]["node_info"]["unique_id"].as_str().unwrap(),
+                e["data"]["status"].as_str().unwrap(),
+                e["info"]["level"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let mut statuses = statuses;
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            ("model.fx.broken", "error", "error"),
+            ("model.fx.ok", "success", "info")
+        ]
+    );
+    let stats = named("StatsLine");
+    assert_eq!(stats[0]["info"]["code"], "Z023");
+    assert_eq!(
+        stats[0]["data"]["stats"],
+        serde_json::json!({"pass": 1, "warn": 0, "error": 1, "skip": 0, "total": 2})
+    );
+    // The warning about `colums` is an event too (on stderr).
+    let warning: serde_json::Value =
+        serde_json::from_str(out.stderr.lines().find(|l| l.contains("colums")).unwrap()).unwrap();
+    assert_eq!(warning["info"]["level"], "warn");
+    assert!(warning["data"]["line"].is_number(), "{warning}");
+}
