@@ -304,6 +304,17 @@ pub enum IndirectTests {
     Empty,
 }
 
+impl IndirectTests {
+    pub fn mode(self) -> mart_graph::IndirectSelection {
+        match self {
+            IndirectTests::Eager => mart_graph::IndirectSelection::Eager,
+            IndirectTests::Cautious => mart_graph::IndirectSelection::Cautious,
+            IndirectTests::Buildable => mart_graph::IndirectSelection::Buildable,
+            IndirectTests::Empty => mart_graph::IndirectSelection::Empty,
+        }
+    }
+}
+
 #[derive(Debug, Args, Clone)]
 pub struct LsArgs {
     #[command(flatten)]
@@ -317,6 +328,9 @@ pub struct LsArgs {
     /// With --output json: the keys to print (comma- or space-separated).
     #[arg(long, num_args = 1.., value_name = "KEY", value_delimiter = ',')]
     pub output_keys: Vec<String>,
+    /// Which tests of the selected nodes are listed too (as in `test` and `build`).
+    #[arg(long, value_enum, default_value_t = IndirectTests::Eager)]
+    pub indirect_selection: IndirectTests,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

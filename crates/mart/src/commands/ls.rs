@@ -33,7 +33,8 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<Outcome, Diagnostics> {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let selected = session.select(&args.selection)?;
+    // As dbt lists them: the tests of the selected nodes come along.
+    let selected = session.select_with(&args.selection, Some(args.indirect_selection.mode()))?;
     let manifest = &session.manifest;
     let mut lines: Vec<String> = selected
         .iter()

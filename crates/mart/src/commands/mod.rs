@@ -26,10 +26,10 @@ use std::time::{Duration, Instant};
 
 use mart_artifacts::{build_manifest, build_run_results, merge_retry, Invocation, RunResultsV6};
 use mart_diagnostics::{Code, Diagnostic, Diagnostics};
-use mart_graph::{IndirectSelection, NodeId, ResourceType};
+use mart_graph::{NodeId, ResourceType};
 use mart_runner::{NodeResult, NodeStatus, PgQueryRunner, RunContext, RunOptions};
 
-use crate::args::{IndirectTests, RunArgs};
+use crate::args::RunArgs;
 use crate::printer::RunPrinter;
 use crate::session::Session;
 use crate::Outcome;
@@ -110,12 +110,7 @@ pub(crate) fn execute(
     let selection = &args.selection;
     let indirect = plan
         .indirect_tests
-        .then_some(match args.indirect_selection {
-            IndirectTests::Eager => IndirectSelection::Eager,
-            IndirectTests::Cautious => IndirectSelection::Cautious,
-            IndirectTests::Buildable => IndirectSelection::Buildable,
-            IndirectTests::Empty => IndirectSelection::Empty,
-        });
+        .then_some(args.indirect_selection.mode());
     let selected = session.select_with(selection, indirect)?;
     let selected: BTreeSet<NodeId> = selected
         .into_iter()

@@ -192,7 +192,13 @@ fn example_project_builds_with_every_data_test_passing() {
 #[test]
 fn ls_plus_dim_user_prints_its_ancestors_and_itself() {
     let project = TestProject::example("ls");
-    let out = project.mart_expect(&["ls", "-s", "+dim_user"], 0);
+    // As in dbt, the tests of the selected nodes are listed too, unless told otherwise.
+    let tests = project.mart_expect(&["ls", "-s", "+dim_user", "--resource-type", "test"], 0);
+    assert_eq!(tests.stdout.lines().count(), 34, "{}", tests.stdout);
+    let out = project.mart_expect(
+        &["ls", "-s", "+dim_user", "--indirect-selection", "empty"],
+        0,
+    );
     insta::assert_snapshot!(out.stdout, @r"
     mart_example.dim.dim_user
     mart_example.dim.dim_user_metadata

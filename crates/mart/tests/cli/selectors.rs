@@ -68,6 +68,13 @@ fn named_and_default_selectors_select_as_dbt_does() {
     );
     assert_eq!(
         listed(&p, &["--selector", "core_models"]),
+        ["fx.core.base", "fx.core.mid", "fx.not_null_mid_id"]
+    );
+    assert_eq!(
+        listed(
+            &p,
+            &["--selector", "core_models", "--indirect-selection", "empty"]
+        ),
         ["fx.core.base", "fx.core.mid"]
     );
     assert_eq!(
