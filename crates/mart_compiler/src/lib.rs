@@ -7,6 +7,7 @@
 //! through the query runner a caller hands to the compile phase.
 
 mod compile;
+mod contract;
 mod data_tests;
 mod inject;
 mod loading;

@@ -12,8 +12,8 @@ use mart_jinja::{
     EnvSettings, JinjaEnv, Phase, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall,
 };
 use mart_project::{
-    merge_into, ColumnProperties, ConfigMap, ConfigTree, Materialization, NodeConfig, Project,
-    ProjectConfig, SourceTable, Target,
+    merge_into, ColumnProperties, ConfigMap, ConfigTree, Constraint, Materialization, NodeConfig,
+    Project, ProjectConfig, SourceTable, Target,
 };
 use minijinja::value::Value;
 
@@ -45,12 +45,19 @@ pub struct Node {
     pub relation: Relation,
     pub description: String,
     pub columns: Arc<[ColumnProperties]>,
+    /// Model-level `constraints:` (column constraints are on the columns).
+    #[serde(default = "no_constraints")]
+    pub constraints: Arc<[Constraint]>,
     pub depends_on: Vec<NodeId>,
     pub refs: Vec<RefCall>,
     pub source_calls: Vec<SourceCall>,
     /// Set for tests. Boxed: a node is moved several times while a manifest is built, and
     /// most nodes are not tests.
     pub test: Option<Box<TestInfo>>,
+}
+
+fn no_constraints() -> Arc<[Constraint]> {
+    Arc::from(Vec::new())
 }
 
 impl Node {
@@ -452,12 +459,20 @@ fn parse_sql_node(
     scope.model = model_value(&id, &model.name, resource_type, &model.fqn, &path, &config);
     let scope = Arc::new(scope);
     env.render(&model.file, &scope)?;
-    let recorded = scope.take_recorded();
+    let mut recorded = scope.take_recorded();
     for layer in &recorded.configs {
         merge_into(&mut config, layer);
     }
     let config = NodeConfig::from_map(config, default_materialization)
         .map_err(|e| config_error(&model.file, &e))?;
+    if resource_type == ResourceType::Model {
+        crate::contract::check_contract(&model.name, &model.file, &config, properties)?;
+        crate::contract::add_constraint_parents(
+            properties,
+            &mut recorded.refs,
+            &mut recorded.sources,
+        );
+    }
     let relation = relation_for(
         env,
         target,
@@ -488,6 +503,9 @@ fn parse_sql_node(
             .map(|p| p.description.clone())
             .unwrap_or_default(),
         columns: properties.map(|p| p.columns.clone()).unwrap_or_default(),
+        constraints: properties
+            .map(|p| p.constraints.clone())
+            .unwrap_or_else(no_constraints),
         depends_on: Vec::new(),
         refs: recorded.refs,
         source_calls: recorded.sources,
@@ -544,6 +562,9 @@ fn seed_node(
             .map(|p| p.description.clone())
             .unwrap_or_default(),
         columns: properties.map(|p| p.columns.clone()).unwrap_or_default(),
+        constraints: properties
+            .map(|p| p.constraints.clone())
+            .unwrap_or_else(no_constraints),
         depends_on: Vec::new(),
         refs: Vec::new(),
         source_calls: Vec::new(),

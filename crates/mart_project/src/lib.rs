@@ -6,6 +6,7 @@
 //! database or build the graph.
 
 mod config;
+mod contract;
 pub mod dbt_version;
 mod env;
 mod profile;
@@ -27,6 +28,10 @@ use mart_diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
 pub use config::{
     merge_into, normalize_key, ConfigError, ConfigMap, Hook, IndexConfig, Materialization,
     NodeConfig, PersistDocs,
+};
+pub use contract::{
+    constraint_targets, parse_constraint_target, Constraint, ConstraintTarget, ConstraintType,
+    Contract,
 };
 pub use dbt_version::{dbt_allows, DBT_VERSION};
 pub use env::{add_type_filters, env_var};

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::{normalize_key, ConfigMap};
+use crate::contract::{constraints_span, parse_constraints, Constraint};
 use crate::yaml;
 
 #[derive(Debug, Default, Deserialize)]
@@ -42,6 +43,8 @@ struct RawNodeProperties {
     /// A YAML-defined snapshot's input: `ref('x')` or `source('s', 't')`.
     #[serde(default)]
     relation: Option<String>,
+    #[serde(default)]
+    constraints: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +62,8 @@ struct RawColumn {
     quote: Option<bool>,
     #[serde(default)]
     tags: Vec<String>,
+    #[serde(default)]
+    constraints: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,6 +116,9 @@ pub struct ColumnProperties {
     pub meta: Value,
     pub quote: Option<bool>,
     pub tags: Vec<String>,
+    /// Built only under an enforced contract, as in dbt.
+    #[serde(default)]
+    pub constraints: Vec<Constraint>,
 }
 
 /// What a property file says about one model, seed or snapshot.
@@ -124,6 +132,8 @@ pub struct NodeProperties {
     pub tests: Vec<Value>,
     /// `relation:` of a YAML-defined snapshot.
     pub relation: Option<String>,
+    /// Model-level `constraints:`.
+    pub constraints: Arc<[Constraint]>,
     /// The property file this came from.
     pub file: Arc<SourceFile>,
 }
@@ -232,12 +242,7 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
         Ok(raw) => raw,
         Err(_) => yaml::parse(file, Code::PropertyFile)?,
     };
-    let nodes = |items: Vec<RawNodeProperties>| -> Vec<NodeProperties> {
-        items
-            .into_iter()
-            .map(|n| node_properties(n, file))
-            .collect()
-    };
+    let mut constraint_warnings = Vec::new();
     let mut sources = Vec::new();
     for source in raw.sources {
         let source_config = config_map(source.config);
@@ -264,7 +269,11 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
                     .freshness
                     .or_else(|| source.freshness.clone())
                     .map(yaml::to_json),
-                columns: table.columns.into_iter().map(column).collect(),
+                columns: table
+                    .columns
+                    .into_iter()
+                    .map(|c| column(c, file, &mut constraint_warnings))
+                    .collect::<Result<_, _>>()?,
                 tests: table.tests.into_iter().map(yaml::to_json).collect(),
                 meta,
                 tags,
@@ -273,11 +282,18 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
             });
         }
     }
-    let models = nodes(raw.models);
-    let seeds = nodes(raw.seeds);
-    let snapshots = nodes(raw.snapshots);
+    let mut nodes = |items: Vec<RawNodeProperties>| -> Result<Vec<NodeProperties>, Diagnostic> {
+        items
+            .into_iter()
+            .map(|n| node_properties(n, file, &mut constraint_warnings))
+            .collect()
+    };
+    let models = nodes(raw.models)?;
+    let seeds = nodes(raw.seeds)?;
+    let snapshots = nodes(raw.snapshots)?;
     let warnings = key_warnings
         .into_iter()
+        .chain(constraint_warnings)
         .chain(
             models
                 .iter()
@@ -298,7 +314,11 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
     })
 }
 
-fn node_properties(raw: RawNodeProperties, file: &Arc<SourceFile>) -> NodeProperties {
+fn node_properties(
+    raw: RawNodeProperties,
+    file: &Arc<SourceFile>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<NodeProperties, Diagnostic> {
     let mut config = config_map(raw.config);
     // Top-level `meta:`/`tags:`/`docs:` on an entry are configs in dbt too.
     if !raw.meta.is_empty() {
@@ -310,19 +330,49 @@ fn node_properties(raw: RawNodeProperties, file: &Arc<SourceFile>) -> NodeProper
     if let Some(docs) = raw.docs {
         config.insert("docs".into(), yaml::to_json(docs));
     }
-    NodeProperties {
+    let constraints = match &raw.constraints {
+        Some(value) => parse_constraints(
+            value,
+            true,
+            &format!("constraints of '{}'", raw.name),
+            &constraints_span(file, &raw.name),
+            warnings,
+        )?,
+        None => Vec::new(),
+    };
+    Ok(NodeProperties {
+        columns: raw
+            .columns
+            .into_iter()
+            .map(|c| column(c, file, warnings))
+            .collect::<Result<_, _>>()?,
         name: raw.name,
         description: raw.description,
         config,
-        columns: raw.columns.into_iter().map(column).collect(),
         tests: raw.tests.into_iter().map(yaml::to_json).collect(),
         relation: raw.relation,
+        constraints: constraints.into(),
         file: file.clone(),
-    }
+    })
 }
 
-fn column(raw: RawColumn) -> ColumnProperties {
-    ColumnProperties {
+fn column(
+    raw: RawColumn,
+    file: &Arc<SourceFile>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<ColumnProperties, Diagnostic> {
+    let constraints = match &raw.constraints {
+        Some(value) => parse_constraints(
+            value,
+            false,
+            &format!("constraints of column '{}'", raw.name),
+            &constraints_span(file, &raw.name),
+            warnings,
+        )?,
+        None => Vec::new(),
+    };
+    Ok(ColumnProperties {
+        constraints,
         name: raw.name,
         description: raw.description,
         data_type: raw.data_type,
@@ -330,7 +380,7 @@ fn column(raw: RawColumn) -> ColumnProperties {
         meta: mapping_json(raw.meta),
         quote: raw.quote,
         tags: raw.tags,
-    }
+    })
 }
 
 fn mapping_json(map: serde_yaml::Mapping) -> Value {
