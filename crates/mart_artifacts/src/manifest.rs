@@ -384,7 +384,7 @@ fn manifest_node(manifest: &Manifest, node: &Node, compiled: Option<&String>) ->
             name: "sha256".into(),
             checksum: sha256_hex(&checksum_input),
         },
-        config: config_json(&node.config.raw),
+        config: node_config_json(node),
         tags: node.config.tags.clone(),
         description: node.description.clone(),
         columns: columns(&node.columns),
@@ -506,6 +506,20 @@ fn contract_checksum(node: &Node) -> String {
         ));
     }
     sha256_hex(&state)
+}
+
+/// A node's config as dbt writes it: every node but a seed has its `contract` with both
+/// keys, defaults filled in.
+fn node_config_json(node: &Node) -> Map<String, Value> {
+    let mut config = config_json(&node.config.raw);
+    if node.resource_type != ResourceType::Seed {
+        let contract = node.config.contract;
+        config.insert(
+            "contract".into(),
+            serde_json::json!({"enforced": contract.enforced, "alias_types": contract.alias_types}),
+        );
+    }
+    config
 }
 
 /// Config keys as dbt's manifest spells them; hooks as dbt's hook objects.

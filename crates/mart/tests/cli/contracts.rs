@@ -146,6 +146,14 @@ fn passing_contract_builds_declared_types_and_constraints() {
         serde_json::from_str(&std::fs::read_to_string(p.dir.join("target/manifest.json")).unwrap())
             .unwrap();
     let orders = &manifest["nodes"]["model.fx.orders"];
+    assert_eq!(
+        orders["config"]["contract"],
+        serde_json::json!({"enforced": true, "alias_types": true})
+    );
+    assert_eq!(
+        manifest["nodes"]["model.fx.customers"]["columns"]["id"]["constraints"][1]["type"],
+        "primary_key"
+    );
     assert_eq!(orders["contract"]["enforced"], true);
     assert_eq!(orders["contract"]["alias_types"], true);
     assert_eq!(
@@ -328,4 +336,100 @@ fn malformed_contracts_are_errors_with_file_and_line() {
         "{all}"
     );
     assert!(all.contains("did you mean 'primary_key'?"), "{all}");
+}
+
+#[test]
+fn contract_configs_merge_from_folder_property_file_and_config_call() {
+    let p = TestProject::with_files(
+        "contract_layers",
+        &[
+            (
+                "dbt_project.yml",
+                "name: fx\nprofile: fx\nmodels:\n  fx:\n    +materialized: table\n    +contract: {enforced: true}\n",
+            ),
+            (
+                "models/_models.yml",
+                "models:\n  - name: a\n    columns:\n      - name: id\n        data_type: integer\n  - name: c\n    columns:\n      - name: s\n        data_type: string\n",
+            ),
+            ("models/a.sql", "select 1 as id"),
+            // config() turns the folder's contract off, key by key.
+            ("models/b.sql", "{{ config(contract={'enforced': false}) }} select 'x' as anything"),
+            // Without dbt's aliases, `string` is not a PostgreSQL type.
+            ("models/c.sql", "{{ config(contract={'alias_types': false}) }} select 'x'::text as s"),
+        ],
+    );
+    let out = p.mart_expect(&["run"], 1);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains("the contract of model 'c' declares a data type PostgreSQL does not know: type \"string\" does not exist"),
+        "{all}"
+    );
+    assert!(all.contains("PASS=2 WARN=0 ERROR=1"), "{all}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.dir.join("target/manifest.json")).unwrap())
+            .unwrap();
+    let contract =
+        |m: &str| manifest["nodes"][format!("model.fx.{m}")]["config"]["contract"].clone();
+    assert_eq!(
+        contract("a"),
+        serde_json::json!({"enforced": true, "alias_types": true})
+    );
+    assert_eq!(
+        contract("b"),
+        serde_json::json!({"enforced": false, "alias_types": true})
+    );
+    assert_eq!(
+        contract("c"),
+        serde_json::json!({"enforced": true, "alias_types": false})
+    );
+    // With the aliases (the default) `string` is `text`.
+    p.write("models/c.sql", "select 'x'::text as s");
+    p.mart_expect(&["run", "--select", "c"], 0);
+    assert_eq!(column_types(&p, "c"), ["s text"]);
+}
+
+#[test]
+fn contracts_on_materializations_that_cannot_keep_them_are_errors() {
+    let columns = "    columns:\n      - name: id\n        data_type: int\n";
+    let p = TestProject::with_files(
+        "contract_materializations",
+        &[
+            (
+                "models/_models.yml",
+                &format!("models:\n  - name: m\n    config: {{materialized: incremental, contract: {{enforced: true}}}}\n{columns}"),
+            ),
+            ("models/m.sql", "select 1 as id"),
+        ],
+    );
+    let out = p.mart_expect(&["compile"], 2);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(all.contains("models/_models.yml:2:"), "{all}");
+    assert!(
+        all.contains(
+            "incremental model 'm' has an enforced contract but on_schema_change is 'ignore'"
+        ),
+        "{all}"
+    );
+    p.write(
+        "models/_models.yml",
+        &format!("models:\n  - name: m\n    config: {{materialized: ephemeral, contract: {{enforced: true}}}}\n{columns}"),
+    );
+    let out = p.mart_expect(&["compile"], 2);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains(
+            "model 'm' has an enforced contract, which materialized='ephemeral' does not support"
+        ),
+        "{all}"
+    );
+    p.write(
+        "models/_models.yml",
+        "models:\n  - name: m\n    config: {contract: {enforced: true}}\n",
+    );
+    let out = p.mart_expect(&["compile"], 2);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains("model 'm' has an enforced contract but declares no columns"),
+        "{all}"
+    );
 }
