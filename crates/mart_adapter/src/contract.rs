@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use mart_project::{Constraint, ConstraintType};
 
-use crate::ddl::wrap_body;
-use crate::quote::quote_ident;
-use crate::relation::Relation;
+use crate::ddl::{wrap_body, BACKUP_SUFFIX};
+use crate::quote::{quote_ident, quote_literal};
+use crate::relation::{suffixed_identifier, Relation};
 
 /// One declared column of a contract.
 #[derive(Clone, Debug)]
@@ -218,6 +218,42 @@ fn model_constraint(c: &Constraint, parents: &BTreeMap<String, Relation>) -> Opt
     Some(format!("{}{body}", constraint_prefix(c)))
 }
 
+/// A named primary key or unique constraint is an index, whose name is unique in the
+/// schema: the old table's is renamed out of the way (`<name>__mart_backup`, dropped with
+/// the old table) before the new table takes the name. `None` when no such constraint is
+/// named. Only the old table's own constraint is renamed, and only if it has it.
+pub(crate) fn free_index_names(old: &Relation, table: &ContractTable<'_>) -> Option<String> {
+    let named = table
+        .columns
+        .iter()
+        .flat_map(|c| &c.constraints)
+        .chain(table.constraints)
+        .filter(|c| matches!(c.kind, ConstraintType::PrimaryKey | ConstraintType::Unique))
+        .filter_map(|c| c.name.as_deref());
+    let steps: Vec<String> = named
+        .map(|name| {
+            let folded = folded_name(name);
+            format!(
+                "  if exists (select from pg_catalog.pg_constraint where conrelid = to_regclass({}) and conname = {}) then\n    alter table {old} rename constraint {} to {};\n  end if;",
+                quote_literal(&old.to_string()),
+                quote_literal(&folded),
+                quote_ident(&folded),
+                quote_ident(&suffixed_identifier(&folded, BACKUP_SUFFIX)),
+            )
+        })
+        .collect();
+    (!steps.is_empty()).then(|| format!("do $mart$\nbegin\n{}\nend\n$mart$", steps.join("\n")))
+}
+
+/// The name PostgreSQL gives `constraint <name>` as dbt writes it: folded to lower case
+/// unless double-quoted.
+fn folded_name(name: &str) -> String {
+    match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(quoted) => quoted.replace("\"\"", "\""),
+        None => name.to_ascii_lowercase(),
+    }
+}
+
 /// `create [unlogged] table R (columns and constraints)` then `insert into R (columns)
 /// select columns from (sql)`: dbt-postgres's contract DDL, so PostgreSQL enforces the
 /// constraints on the inserted rows.
@@ -335,6 +371,8 @@ mod tests {
         let mut fk = constraint(ConstraintType::ForeignKey);
         fk.to = Some("ref('customers')".into());
         fk.to_columns = vec!["id".into()];
+        let mut unique = constraint(ConstraintType::Unique);
+        unique.name = Some("UQ_Amount".into());
         let mut check = constraint(ConstraintType::Check);
         check.expression = Some("amount >= 0".into());
         check.name = Some("amount_positive".into());
@@ -355,7 +393,7 @@ mod tests {
                 name: "amount".into(),
                 quote: true,
                 data_type: "numeric(10,2)".into(),
-                constraints: vec![check, constraint(ConstraintType::Unique)],
+                constraints: vec![check, unique],
             },
         ];
         let mut pk = constraint(ConstraintType::PrimaryKey);

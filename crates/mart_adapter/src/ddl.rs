@@ -3,7 +3,7 @@
 //! Every function returns plain SQL strings; a `Vec` returned here is meant to run in ONE
 //! transaction (PostgreSQL DDL is transactional), which is what makes the rebuilds atomic.
 
-use crate::contract::{create_and_insert, ContractTable};
+use crate::contract::{create_and_insert, free_index_names, ContractTable};
 use crate::quote::quote_ident;
 use crate::relation::{suffixed_identifier, Relation, RelationKind};
 
@@ -106,7 +106,14 @@ pub fn contract_table_statements(
     table: &ContractTable<'_>,
 ) -> Vec<String> {
     swap_statements(target, existing, |tmp| {
-        create_and_insert(tmp, sql, table, unlogged)
+        let old_names = match existing {
+            Some(RelationKind::Table) => free_index_names(target, table),
+            _ => None,
+        };
+        old_names
+            .into_iter()
+            .chain(create_and_insert(tmp, sql, table, unlogged))
+            .collect()
     })
 }
 

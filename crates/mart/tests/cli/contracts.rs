@@ -28,6 +28,7 @@ models:
       contract: {enforced: true}
     constraints:
       - type: primary_key
+        name: PK_Orders
         columns: [order_id]
     columns:
       - name: order_id
@@ -141,6 +142,15 @@ fn passing_contract_builds_declared_types_and_constraints() {
     // the child's rebuild creates it again, as in dbt-postgres).
     p.mart_expect(&["run"], 0);
     assert_eq!(constraints(&p, "orders").len(), 3);
+    // A named primary key is an index named in the schema: each rebuild takes the name over.
+    p.mart_expect(&["run", "--select", "orders"], 0);
+    assert_eq!(
+        p.rows(&format!(
+            "select conname from pg_constraint where conrelid = '\"{}\".orders'::regclass and contype = 'p'",
+            p.schema
+        )),
+        ["pk_orders"]
+    );
 
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p.dir.join("target/manifest.json")).unwrap())
@@ -162,7 +172,7 @@ fn passing_contract_builds_declared_types_and_constraints() {
     );
     assert_eq!(
         orders["constraints"],
-        serde_json::json!([{"type": "primary_key", "name": null, "expression": null,
+        serde_json::json!([{"type": "primary_key", "name": "PK_Orders", "expression": null,
             "warn_unenforced": true, "warn_unsupported": true, "to": null, "to_columns": [],
             "columns": ["order_id"]}])
     );
