@@ -64,7 +64,10 @@ pub(crate) fn check_contract(
         .map(|c| c.name.as_str())
         .collect();
     if let Some(first) = missing.first() {
-        let span = properties.map(|p| mart_project::entry_span(&p.file, first));
+        let span = properties.map(|p| {
+            let entry = mart_project::entry_span(&p.file, name);
+            mart_project::entry_span_after(&p.file, first, entry.range.start)
+        });
         let d = Diagnostic::error(
             Code::PropertyFile,
             format!(

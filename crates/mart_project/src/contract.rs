@@ -140,6 +140,11 @@ pub(crate) fn parse_constraints(
         return Err(error("`constraints:` must be a list of mappings".into())
             .with_help("write constraints: [{type: not_null}, ...]"));
     };
+    // `columns` is a key of model-level constraints only.
+    let keys_of_level = || {
+        KEYS.into_iter()
+            .filter(move |k| model_level || *k != "columns")
+    };
     items
         .iter()
         .enumerate()
@@ -149,17 +154,25 @@ pub(crate) fn parse_constraints(
                 return Err(error(format!("constraint {n} must be a mapping with a `type:`")));
             };
             for key in map.keys().filter_map(Value::as_str) {
-                if !KEYS.contains(&key) || (!model_level && key == "columns") {
-                    let d = Diagnostic::warning(
-                        Code::PropertyFile,
-                        format!("{owner}: unknown key '{key}' in constraint {n}; it is ignored"),
-                    )
-                    .with_span(at.clone());
-                    warnings.push(match closest_name(key, KEYS) {
-                        Some(close) if close != key => d.with_help(format!("did you mean '{close}'?")),
-                        _ => d.with_help("columns of a constraint belong on model-level constraints"),
-                    });
+                let column_level_columns = !model_level && key == "columns";
+                if KEYS.contains(&key) && !column_level_columns {
+                    continue;
                 }
+                let d = Diagnostic::warning(
+                    Code::PropertyFile,
+                    format!("{owner}: unknown key '{key}' in constraint {n}; it is ignored"),
+                )
+                .with_span(at.clone());
+                warnings.push(match closest_name(key, keys_of_level()) {
+                    _ if column_level_columns => d.with_help(
+                        "a column's constraint applies to its column; `columns:` belongs on model-level constraints",
+                    ),
+                    Some(close) => d.with_help(format!("did you mean '{close}'?")),
+                    None => {
+                        let keys: Vec<&str> = keys_of_level().collect();
+                        d.with_help(format!("a constraint here takes {}", keys.join(", ")))
+                    }
+                });
             }
             let text = |key: &str| -> Result<Option<String>, Diagnostic> {
                 match map.get(key) {
@@ -277,12 +290,17 @@ pub fn constraint_targets<'a>(
         .collect()
 }
 
-/// The span of `constraints:` of the entry named `name` (a model or a column).
-pub(crate) fn constraints_span(file: &Arc<SourceFile>, name: &str) -> Span {
-    let entry = crate::yaml::entry_span(file, name);
-    let start = file.text[..entry.range.start]
+/// Where the entry named `name` (a model, or a column of the entry starting at `from`)
+/// starts: the start of its `name:` line.
+pub(crate) fn entry_line_start(file: &Arc<SourceFile>, name: &str, from: usize) -> usize {
+    let entry = crate::yaml::entry_span_after(file, name, from);
+    file.text[..entry.range.start]
         .rfind('\n')
-        .map_or(0, |i| i + 1);
+        .map_or(0, |i| i + 1)
+}
+
+/// The span of `constraints:` of the entry starting at `start`.
+pub(crate) fn constraints_span(file: &Arc<SourceFile>, start: usize) -> Span {
     crate::yaml::key_span_after(file, "constraints", start)
 }
 

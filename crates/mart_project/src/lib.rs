@@ -39,7 +39,7 @@ pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target
 pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};
 pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};
 pub use stamp::InputStamp;
-pub use yaml::entry_span;
+pub use yaml::{entry_span, entry_span_after};
 
 /// A file that defines one node (a model, a snapshot, a singular test...).
 #[derive(Clone, Debug)]

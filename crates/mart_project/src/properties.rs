@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::{normalize_key, ConfigMap};
-use crate::contract::{constraints_span, parse_constraints, Constraint};
+use crate::contract::{constraints_span, entry_line_start, parse_constraints, Constraint};
 use crate::yaml;
 
 #[derive(Debug, Default, Deserialize)]
@@ -246,7 +246,9 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
     let mut sources = Vec::new();
     for source in raw.sources {
         let source_config = config_map(source.config);
+        let source_start = entry_line_start(file, &source.name, 0);
         for table in source.tables {
+            let table_start = entry_line_start(file, &table.name, source_start);
             let mut tags = source.tags.clone();
             tags.extend(table.tags);
             let mut meta = mapping_json(source.meta.clone());
@@ -272,7 +274,7 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
                 columns: table
                     .columns
                     .into_iter()
-                    .map(|c| column(c, file, &mut constraint_warnings))
+                    .map(|c| column(c, file, table_start, &mut constraint_warnings))
                     .collect::<Result<_, _>>()?,
                 tests: table.tests.into_iter().map(yaml::to_json).collect(),
                 meta,
@@ -330,12 +332,13 @@ fn node_properties(
     if let Some(docs) = raw.docs {
         config.insert("docs".into(), yaml::to_json(docs));
     }
+    let start = entry_line_start(file, &raw.name, 0);
     let constraints = match &raw.constraints {
         Some(value) => parse_constraints(
             value,
             true,
             &format!("constraints of '{}'", raw.name),
-            &constraints_span(file, &raw.name),
+            &constraints_span(file, start),
             warnings,
         )?,
         None => Vec::new(),
@@ -344,7 +347,7 @@ fn node_properties(
         columns: raw
             .columns
             .into_iter()
-            .map(|c| column(c, file, warnings))
+            .map(|c| column(c, file, start, warnings))
             .collect::<Result<_, _>>()?,
         name: raw.name,
         description: raw.description,
@@ -356,9 +359,11 @@ fn node_properties(
     })
 }
 
+/// A column of the entry starting at byte `entry_start`.
 fn column(
     raw: RawColumn,
     file: &Arc<SourceFile>,
+    entry_start: usize,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<ColumnProperties, Diagnostic> {
     let constraints = match &raw.constraints {
@@ -366,7 +371,7 @@ fn column(
             value,
             false,
             &format!("constraints of column '{}'", raw.name),
-            &constraints_span(file, &raw.name),
+            &constraints_span(file, entry_line_start(file, &raw.name, entry_start)),
             warnings,
         )?,
         None => Vec::new(),
@@ -460,6 +465,31 @@ mod tests {
             ),
             ("raw", "events", "user_event", "raw_data")
         );
+    }
+
+    #[test]
+    fn constraint_findings_point_at_their_own_entry() {
+        let text = "models:\n  - name: a\n    columns:\n      - name: id\n        constraints: [{type: not_null}]\n  - name: b\n    constraints: [{type: primary_key, columns: [id]}]\n    columns:\n      - name: id\n        constraints: [{type: unique, colums: [id]}]\n      - name: v\n        constraints: [{type: nope}]\n";
+        let file = Arc::new(SourceFile::new("models/_m.yml", text));
+        let err = parse_property_file(&file).unwrap_err();
+        assert_eq!(
+            err.message,
+            "constraints of column 'v': unknown constraint type 'nope' in constraint 1"
+        );
+        assert_eq!(err.span.unwrap().line_col(), (12, 9));
+        let ok = text.replace("{type: nope}", "{type: check, expression: v > 0}");
+        let file = Arc::new(SourceFile::new("models/_m.yml", ok));
+        let parsed = parse_property_file(&file).unwrap();
+        let b = &parsed.models[1];
+        assert_eq!(b.constraints[0].columns, ["id"]);
+        assert_eq!(b.columns[0].constraints.len(), 1);
+        let warning = &parsed.warnings[0];
+        assert_eq!(
+            warning.message,
+            "constraints of column 'id': unknown key 'colums' in constraint 1; it is ignored"
+        );
+        assert_eq!(warning.span.as_ref().unwrap().line_col(), (10, 9));
+        assert_eq!(warning.help.as_deref(), Some("a constraint here takes type, name, expression, warn_unenforced, warn_unsupported, to, to_columns"));
     }
 
     #[test]

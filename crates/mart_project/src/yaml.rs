@@ -51,10 +51,19 @@ fn strip_location(message: &str) -> String {
 
 /// The span of the `name: <value>` line that declares an entry, or of the file's first line.
 pub fn entry_span(file: &Arc<SourceFile>, value: &str) -> Span {
+    entry_span_after(file, value, 0)
+}
+
+/// [`entry_span`] for the first such line at or after byte `from` (inside an entry: its
+/// columns).
+pub fn entry_span_after(file: &Arc<SourceFile>, value: &str, from: usize) -> Span {
     let text = &file.text;
     let index = LineIndex::new(text);
     for line in 1..=index.line_count() {
         let range = index.line_range(line);
+        if range.start < from {
+            continue;
+        }
         let Some(content) = text.get(range.clone()) else {
             continue;
         };
