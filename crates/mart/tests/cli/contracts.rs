@@ -313,6 +313,18 @@ fn views_and_incremental_models_check_the_contract() {
         ["1"]
     );
     assert_eq!(p.rows(&format!("select id from \"{}\".v", p.schema)), ["1"]);
+    // A later incremental run that keeps the contract appends; the table's not-null
+    // constraint still holds on what it inserts.
+    p.write("models/inc.sql", "select 2::bigint as id");
+    p.mart_expect(&["run", "--select", "inc"], 0);
+    p.write("models/inc.sql", "select null::bigint as id");
+    let out = p.mart_expect(&["run", "--select", "inc"], 1);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(all.contains("violates not-null constraint"), "{all}");
+    assert_eq!(
+        p.rows(&format!("select id from \"{}\".inc order by 1", p.schema)),
+        ["1", "2"]
+    );
 }
 
 #[test]
