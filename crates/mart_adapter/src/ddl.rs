@@ -3,6 +3,7 @@
 //! Every function returns plain SQL strings; a `Vec` returned here is meant to run in ONE
 //! transaction (PostgreSQL DDL is transactional), which is what makes the rebuilds atomic.
 
+use crate::contract::{create_and_insert, free_index_names, ContractTable};
 use crate::quote::quote_ident;
 use crate::relation::{suffixed_identifier, Relation, RelationKind};
 
@@ -84,17 +85,54 @@ pub fn table_statements(
     existing: Option<RelationKind>,
     unlogged: bool,
 ) -> Vec<String> {
+    let unlogged = if unlogged { "unlogged " } else { "" };
+    swap_statements(target, existing, |tmp| {
+        vec![format!(
+            "create {unlogged}table {tmp} as {}",
+            wrap_body(sql)
+        )]
+    })
+}
+
+/// [`table_statements`] for a model with an enforced contract: step 2 is dbt-postgres's
+/// contract DDL, `create table TMP (columns, types, constraints)` then
+/// `insert into TMP (columns) select columns from (sql)`, so PostgreSQL checks every
+/// constraint on the rows; a violation fails the transaction and the old relation stays.
+pub fn contract_table_statements(
+    target: &Relation,
+    sql: &str,
+    existing: Option<RelationKind>,
+    unlogged: bool,
+    table: &ContractTable<'_>,
+) -> Vec<String> {
+    swap_statements(target, existing, |tmp| {
+        let old_names = match existing {
+            Some(RelationKind::Table) => free_index_names(target, table),
+            _ => None,
+        };
+        old_names
+            .into_iter()
+            .chain(create_and_insert(tmp, sql, table, unlogged))
+            .collect()
+    })
+}
+
+/// Steps 1, 3, 4 and 5 of [`table_statements`] around `build`, which fills TMP.
+fn swap_statements(
+    target: &Relation,
+    existing: Option<RelationKind>,
+    build: impl FnOnce(&Relation) -> Vec<String>,
+) -> Vec<String> {
     let tmp_ident = suffixed_identifier(&target.identifier, TMP_SUFFIX);
     let backup_ident = suffixed_identifier(&target.identifier, BACKUP_SUFFIX);
     let tmp = target.with_identifier(tmp_ident);
     let backup = target.with_identifier(backup_ident.clone());
-    let unlogged = if unlogged { "unlogged " } else { "" };
 
     let mut statements = vec![
         drop_relation(&tmp, RelationKind::Table),
         drop_relation(&backup, RelationKind::Table),
-        format!("create {unlogged}table {tmp} as {}", wrap_body(sql)),
     ];
+    statements.extend(build(&tmp));
     if let Some(kind) = existing {
         statements.push(format!(
             "alter {} {target} rename to {}",

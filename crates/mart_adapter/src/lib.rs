@@ -7,6 +7,9 @@
 //!   ([`suffixed_identifier`]);
 //! - builds the statements of the view and table materializations ([`view_statements`],
 //!   [`view_replace_statements`], [`table_statements`], [`drop_relation`], [`create_schema`]);
+//! - checks and builds enforced model contracts: the queries PostgreSQL resolves the
+//!   model's and the contract's column types with, the table of differences, and the
+//!   `create table (columns constraints)` + `insert ... select` DDL ([`contract_table_statements`]);
 //! - builds the statements of the incremental materialization: temporary table, schema
 //!   changes and the append / merge / delete+insert strategies ([`incremental`]);
 //! - builds the query that counts and judges a data test's failures, and the table that
@@ -24,6 +27,7 @@
 //! Running the statements (and running each returned list in ONE transaction) is the
 //! caller's job, e.g. through `mart_postgres::Connection::execute_in_transaction`.
 
+mod contract;
 mod data_test;
 mod ddl;
 mod dependents;
@@ -34,10 +38,14 @@ mod relation_config;
 pub mod seed;
 pub mod snapshot;
 
+pub use contract::{
+    contract_mismatches, empty_schema_query, empty_subquery, mismatch_table, translate_type,
+    ContractColumn, ContractMismatch, ContractTable,
+};
 pub use data_test::{freshness_query, store_failures_statements, test_result_query, FailureRule};
 pub use ddl::{
-    create_schema, drop_relation, table_statements, view_replace_statements, view_statements,
-    BACKUP_SUFFIX, TMP_SUFFIX,
+    contract_table_statements, create_schema, drop_relation, table_statements,
+    view_replace_statements, view_statements, BACKUP_SUFFIX, TMP_SUFFIX,
 };
 pub use dependents::{
     dependent_view_names_query, dependent_views_query, lock_views_statement, parse_dependent_view,

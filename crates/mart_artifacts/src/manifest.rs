@@ -129,6 +129,20 @@ pub struct ManifestNode {
     pub attached_node: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_metadata: Option<TestMetadata>,
+    /// Every node but seeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<ManifestContract>,
+    /// Models only: the model-level constraints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraints: Option<Vec<Value>>,
+}
+
+/// dbt's node `contract`: the config's, with a checksum of what it guarantees when enforced.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ManifestContract {
+    pub enforced: bool,
+    pub alias_types: bool,
+    pub checksum: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -370,7 +384,7 @@ fn manifest_node(manifest: &Manifest, node: &Node, compiled: Option<&String>) ->
             name: "sha256".into(),
             checksum: sha256_hex(&checksum_input),
         },
-        config: config_json(&node.config.raw),
+        config: node_config_json(node),
         tags: node.config.tags.clone(),
         description: node.description.clone(),
         columns: columns(&node.columns),
@@ -423,7 +437,89 @@ fn manifest_node(manifest: &Manifest, node: &Node, compiled: Option<&String>) ->
                 namespace: m.namespace.clone(),
             })
         }),
+        contract: (!is_seed).then(|| ManifestContract {
+            enforced: node.config.contract.enforced,
+            alias_types: node.config.contract.alias_types,
+            checksum: node
+                .config
+                .contract
+                .enforced
+                .then(|| contract_checksum(node)),
+        }),
+        constraints: (node.resource_type == ResourceType::Model).then(|| {
+            node.constraints
+                .iter()
+                .map(|c| constraint_json(c, true))
+                .collect()
+        }),
     }
+}
+
+/// A constraint as dbt's manifest writes it; `columns` only at model level.
+fn constraint_json(c: &mart_project::Constraint, model_level: bool) -> Value {
+    let mut value = serde_json::json!({
+        "type": c.kind.as_str(),
+        "name": c.name,
+        "expression": c.expression,
+        "warn_unenforced": c.warn_unenforced,
+        "warn_unsupported": c.warn_unsupported,
+        "to": c.to,
+        "to_columns": c.to_columns,
+    });
+    if let (true, Value::Object(map)) = (model_level, &mut value) {
+        map.insert("columns".into(), serde_json::json!(c.columns));
+    }
+    value
+}
+
+/// What an enforced contract guarantees, hashed (as dbt's `build_contract_checksum`
+/// hashes the columns by name with their types and constraints, then the materialization
+/// and the model-level constraints); mart's text is its own, so the value differs from
+/// dbt's but changes exactly when the contract does.
+fn contract_checksum(node: &Node) -> String {
+    let mut columns: Vec<&mart_project::ColumnProperties> = node.columns.iter().collect();
+    columns.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut state = String::new();
+    for column in columns {
+        let constraints: Vec<Value> = column
+            .constraints
+            .iter()
+            .map(|c| constraint_json(c, false))
+            .collect();
+        state.push_str(&format!(
+            "|{}{}{}",
+            column.name,
+            column.data_type.as_deref().unwrap_or("None"),
+            Value::Array(constraints)
+        ));
+    }
+    if node.config.materialized != Materialization::View {
+        let constraints: Vec<Value> = node
+            .constraints
+            .iter()
+            .map(|c| constraint_json(c, true))
+            .collect();
+        state.push_str(&format!(
+            "{}{}",
+            node.config.materialized,
+            Value::Array(constraints)
+        ));
+    }
+    sha256_hex(&state)
+}
+
+/// A node's config as dbt writes it: every node but a seed has its `contract` with both
+/// keys, defaults filled in.
+fn node_config_json(node: &Node) -> Map<String, Value> {
+    let mut config = config_json(&node.config.raw);
+    if node.resource_type != ResourceType::Seed {
+        let contract = node.config.contract;
+        config.insert(
+            "contract".into(),
+            serde_json::json!({"enforced": contract.enforced, "alias_types": contract.alias_types}),
+        );
+    }
+    config
 }
 
 /// Config keys as dbt's manifest spells them; hooks as dbt's hook objects.
@@ -472,7 +568,11 @@ fn columns(columns: &[mart_project::ColumnProperties]) -> BTreeMap<String, Colum
                         _ => Value::Object(Map::new()),
                     },
                     data_type: c.data_type.clone(),
-                    constraints: Vec::new(),
+                    constraints: c
+                        .constraints
+                        .iter()
+                        .map(|k| constraint_json(k, false))
+                        .collect(),
                     quote: c.quote,
                     tags: c.tags.clone(),
                 },

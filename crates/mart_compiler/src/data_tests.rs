@@ -714,6 +714,7 @@ impl TestDraft {
             relation,
             description: String::new(),
             columns: Arc::from(Vec::new()),
+            constraints: Arc::from(Vec::new()),
             depends_on: Vec::new(),
             refs,
             source_calls: sources,

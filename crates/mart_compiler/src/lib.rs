@@ -8,6 +8,7 @@
 
 mod compile;
 mod config_checks;
+mod contract;
 mod data_tests;
 mod inject;
 mod loading;

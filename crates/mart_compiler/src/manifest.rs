@@ -12,8 +12,8 @@ use mart_jinja::{
     EnvSettings, JinjaEnv, Phase, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall,
 };
 use mart_project::{
-    merge_into, ColumnProperties, ConfigMap, ConfigTree, Materialization, NodeConfig, Project,
-    ProjectConfig, SourceTable, Target, MODEL_MATERIALIZATIONS, SNAPSHOT_MATERIALIZATIONS,
+    merge_into, ColumnProperties, ConfigMap, ConfigTree, Constraint, Materialization, NodeConfig,
+    Project, ProjectConfig, SourceTable, Target, MODEL_MATERIALIZATIONS, SNAPSHOT_MATERIALIZATIONS,
 };
 use minijinja::value::Value;
 
@@ -46,12 +46,19 @@ pub struct Node {
     pub relation: Relation,
     pub description: String,
     pub columns: Arc<[ColumnProperties]>,
+    /// Model-level `constraints:` (column constraints are on the columns).
+    #[serde(default = "no_constraints")]
+    pub constraints: Arc<[Constraint]>,
     pub depends_on: Vec<NodeId>,
     pub refs: Vec<RefCall>,
     pub source_calls: Vec<SourceCall>,
     /// Set for tests. Boxed: a node is moved several times while a manifest is built, and
     /// most nodes are not tests.
     pub test: Option<Box<TestInfo>>,
+}
+
+fn no_constraints() -> Arc<[Constraint]> {
+    Arc::from(Vec::new())
 }
 
 impl Node {
@@ -462,7 +469,7 @@ fn parse_sql_node(
     scope.model = model_value(&id, &model.name, resource_type, &model.fqn, &path, &config);
     let scope = Arc::new(scope);
     env.render(&model.file, &scope)?;
-    let recorded = scope.take_recorded();
+    let mut recorded = scope.take_recorded();
     for layer in &recorded.configs {
         merge_into(&mut config, layer);
     }
@@ -484,6 +491,14 @@ fn parse_sql_node(
     // A disabled node is never built: its materialization does not matter.
     if let Some(valid) = valid.filter(|_| config.enabled) {
         origins.check_materialized(&config.raw, valid, resource_type.as_str())?;
+    }
+    if resource_type == ResourceType::Model {
+        crate::contract::check_contract(&model.name, &model.file, &config, properties)?;
+        crate::contract::add_constraint_parents(
+            properties,
+            &mut recorded.refs,
+            &mut recorded.sources,
+        );
     }
     let relation = relation_for(
         env,
@@ -516,6 +531,9 @@ fn parse_sql_node(
                 .map(|p| p.description.clone())
                 .unwrap_or_default(),
             columns: properties.map(|p| p.columns.clone()).unwrap_or_default(),
+            constraints: properties
+                .map(|p| p.constraints.clone())
+                .unwrap_or_else(no_constraints),
             depends_on: Vec::new(),
             refs: recorded.refs,
             source_calls: recorded.sources,
@@ -574,6 +592,9 @@ fn seed_node(
             .map(|p| p.description.clone())
             .unwrap_or_default(),
         columns: properties.map(|p| p.columns.clone()).unwrap_or_default(),
+        constraints: properties
+            .map(|p| p.constraints.clone())
+            .unwrap_or_else(no_constraints),
         depends_on: Vec::new(),
         refs: Vec::new(),
         source_calls: Vec::new(),

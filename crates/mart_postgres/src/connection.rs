@@ -263,6 +263,17 @@ impl Connection {
     /// The type name (`int4`, `numeric`, `text`, `timestamptz`...) of each column `sql`
     /// returns, learned by preparing it without running it. `sql` must be one statement.
     pub async fn result_types(&self, sql: &str) -> Result<Vec<String>, PgError> {
+        Ok(self
+            .result_columns(sql)
+            .await?
+            .into_iter()
+            .map(|(_, type_name)| type_name)
+            .collect())
+    }
+
+    /// `(name, type name)` of each column `sql` returns, learned by preparing it without
+    /// running it (the type names as in [`Connection::result_types`]).
+    pub async fn result_columns(&self, sql: &str) -> Result<Vec<(String, String)>, PgError> {
         self.recover().await?;
         let statement = self
             .client
@@ -272,7 +283,7 @@ impl Connection {
         Ok(statement
             .columns()
             .iter()
-            .map(|c| c.type_().name().to_string())
+            .map(|c| (c.name().to_string(), c.type_().name().to_string()))
             .collect())
     }
 

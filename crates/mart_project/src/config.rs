@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use mart_diagnostics::{Code, Diagnostic};
+
+use crate::contract::Contract;
 use serde_json::Value;
 
 /// One layer of configuration: key -> value, keys normalised (`+` and `-` removed).
@@ -203,6 +205,8 @@ pub struct NodeConfig {
     /// `grants`: privilege -> roles.
     pub grants: BTreeMap<String, Vec<String>>,
     pub persist_docs: PersistDocs,
+    #[serde(default)]
+    pub contract: Contract,
     pub raw: ConfigMap,
 }
 
@@ -282,6 +286,7 @@ impl NodeConfig {
             indexes: indexes(&raw)?,
             grants: grants(&raw)?,
             persist_docs: persist_docs(&raw)?,
+            contract: contract(&raw)?,
             raw,
         })
     }
@@ -486,6 +491,35 @@ fn persist_docs(raw: &ConfigMap) -> Result<PersistDocs, ConfigError> {
         Some(other) => Err(ConfigError {
             key: "persist_docs".into(),
             expected: "a mapping {relation: true, columns: true}",
+            found: describe(other),
+        }),
+    }
+}
+
+fn contract(raw: &ConfigMap) -> Result<Contract, ConfigError> {
+    match raw.get("contract") {
+        None | Some(Value::Null) => Ok(Contract::default()),
+        Some(Value::Object(map)) => {
+            let map: ConfigMap = map.clone().into_iter().collect();
+            if let Some(key) = map
+                .keys()
+                .find(|k| !matches!(k.as_str(), "enforced" | "alias_types"))
+            {
+                return Err(ConfigError {
+                    key: format!("contract.{key}"),
+                    expected: "one of enforced, alias_types",
+                    found: format!("'{key}'"),
+                });
+            }
+            let default = Contract::default();
+            Ok(Contract {
+                enforced: opt_bool(&map, "enforced")?.unwrap_or(default.enforced),
+                alias_types: opt_bool(&map, "alias_types")?.unwrap_or(default.alias_types),
+            })
+        }
+        Some(other) => Err(ConfigError {
+            key: "contract".into(),
+            expected: "a mapping {enforced: true, alias_types: true}",
             found: describe(other),
         }),
     }

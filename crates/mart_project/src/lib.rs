@@ -6,6 +6,7 @@
 //! database or build the graph.
 
 mod config;
+mod contract;
 pub mod dbt_version;
 mod env;
 mod freshness;
@@ -33,6 +34,10 @@ pub use config::{
     ConfigError, ConfigMap, Hook, IndexConfig, Materialization, NodeConfig, PersistDocs,
     UnknownMaterialization, MODEL_MATERIALIZATIONS, SNAPSHOT_MATERIALIZATIONS,
 };
+pub use contract::{
+    constraint_targets, parse_constraint_target, Constraint, ConstraintTarget, ConstraintType,
+    Contract,
+};
 pub use dbt_version::{dbt_allows, DBT_VERSION};
 pub use env::{add_type_filters, env_var};
 pub use freshness::{FreshnessRule, FreshnessStatus, Period, Threshold};
@@ -40,7 +45,7 @@ pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target
 pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};
 pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};
 pub use stamp::InputStamp;
-pub use yaml::{entry_span, key_span, setting_span, setting_span_after};
+pub use yaml::{entry_span, entry_span_after, key_span, setting_span, setting_span_after};
 
 /// A file that defines one node (a model, a snapshot, a singular test...).
 #[derive(Clone, Debug)]

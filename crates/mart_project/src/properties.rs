@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::{normalize_key, ConfigMap};
+use crate::contract::{constraints_span, entry_line_start, parse_constraints, Constraint};
 use crate::yaml;
 
 #[derive(Debug, Default, Deserialize)]
@@ -42,6 +43,8 @@ struct RawNodeProperties {
     /// A YAML-defined snapshot's input: `ref('x')` or `source('s', 't')`.
     #[serde(default)]
     relation: Option<String>,
+    #[serde(default)]
+    constraints: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +62,8 @@ struct RawColumn {
     quote: Option<bool>,
     #[serde(default)]
     tags: Vec<String>,
+    #[serde(default)]
+    constraints: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +118,9 @@ pub struct ColumnProperties {
     pub meta: Value,
     pub quote: Option<bool>,
     pub tags: Vec<String>,
+    /// Built only under an enforced contract, as in dbt.
+    #[serde(default)]
+    pub constraints: Vec<Constraint>,
 }
 
 /// What a property file says about one model, seed or snapshot.
@@ -126,6 +134,8 @@ pub struct NodeProperties {
     pub tests: Vec<Value>,
     /// `relation:` of a YAML-defined snapshot.
     pub relation: Option<String>,
+    /// Model-level `constraints:`.
+    pub constraints: Arc<[Constraint]>,
     /// The property file this came from.
     pub file: Arc<SourceFile>,
 }
@@ -234,16 +244,13 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
         Ok(raw) => raw,
         Err(_) => yaml::parse(file, Code::PropertyFile)?,
     };
-    let nodes = |items: Vec<RawNodeProperties>| -> Vec<NodeProperties> {
-        items
-            .into_iter()
-            .map(|n| node_properties(n, file))
-            .collect()
-    };
+    let mut constraint_warnings = Vec::new();
     let mut sources = Vec::new();
     for source in raw.sources {
         let source_config = config_map(source.config);
+        let source_start = entry_line_start(file, &source.name, 0);
         for table in source.tables {
+            let table_start = entry_line_start(file, &table.name, source_start);
             let mut tags = source.tags.clone();
             tags.extend(table.tags);
             let mut meta = mapping_json(source.meta.clone());
@@ -266,7 +273,11 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
                     .freshness
                     .or_else(|| source.freshness.clone())
                     .map(yaml::to_json),
-                columns: table.columns.into_iter().map(column).collect(),
+                columns: table
+                    .columns
+                    .into_iter()
+                    .map(|c| column(c, file, table_start, &mut constraint_warnings))
+                    .collect::<Result<_, _>>()?,
                 tests: table.tests.into_iter().map(yaml::to_json).collect(),
                 meta,
                 tags,
@@ -279,11 +290,18 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
             });
         }
     }
-    let models = nodes(raw.models);
-    let seeds = nodes(raw.seeds);
-    let snapshots = nodes(raw.snapshots);
+    let mut nodes = |items: Vec<RawNodeProperties>| -> Result<Vec<NodeProperties>, Diagnostic> {
+        items
+            .into_iter()
+            .map(|n| node_properties(n, file, &mut constraint_warnings))
+            .collect()
+    };
+    let models = nodes(raw.models)?;
+    let seeds = nodes(raw.seeds)?;
+    let snapshots = nodes(raw.snapshots)?;
     let warnings = key_warnings
         .into_iter()
+        .chain(constraint_warnings)
         .chain(
             models
                 .iter()
@@ -304,7 +322,11 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
     })
 }
 
-fn node_properties(raw: RawNodeProperties, file: &Arc<SourceFile>) -> NodeProperties {
+fn node_properties(
+    raw: RawNodeProperties,
+    file: &Arc<SourceFile>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<NodeProperties, Diagnostic> {
     let mut config = config_map(raw.config);
     // Top-level `meta:`/`tags:`/`docs:` on an entry are configs in dbt too.
     if !raw.meta.is_empty() {
@@ -316,19 +338,52 @@ fn node_properties(raw: RawNodeProperties, file: &Arc<SourceFile>) -> NodeProper
     if let Some(docs) = raw.docs {
         config.insert("docs".into(), yaml::to_json(docs));
     }
-    NodeProperties {
+    let start = entry_line_start(file, &raw.name, 0);
+    let constraints = match &raw.constraints {
+        Some(value) => parse_constraints(
+            value,
+            true,
+            &format!("constraints of '{}'", raw.name),
+            &constraints_span(file, start),
+            warnings,
+        )?,
+        None => Vec::new(),
+    };
+    Ok(NodeProperties {
+        columns: raw
+            .columns
+            .into_iter()
+            .map(|c| column(c, file, start, warnings))
+            .collect::<Result<_, _>>()?,
         name: raw.name,
         description: raw.description,
         config,
-        columns: raw.columns.into_iter().map(column).collect(),
         tests: raw.tests.into_iter().map(yaml::to_json).collect(),
         relation: raw.relation,
+        constraints: constraints.into(),
         file: file.clone(),
-    }
+    })
 }
 
-fn column(raw: RawColumn) -> ColumnProperties {
-    ColumnProperties {
+/// A column of the entry starting at byte `entry_start`.
+fn column(
+    raw: RawColumn,
+    file: &Arc<SourceFile>,
+    entry_start: usize,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<ColumnProperties, Diagnostic> {
+    let constraints = match &raw.constraints {
+        Some(value) => parse_constraints(
+            value,
+            false,
+            &format!("constraints of column '{}'", raw.name),
+            &constraints_span(file, entry_line_start(file, &raw.name, entry_start)),
+            warnings,
+        )?,
+        None => Vec::new(),
+    };
+    Ok(ColumnProperties {
+        constraints,
         name: raw.name,
         description: raw.description,
         data_type: raw.data_type,
@@ -336,7 +391,7 @@ fn column(raw: RawColumn) -> ColumnProperties {
         meta: mapping_json(raw.meta),
         quote: raw.quote,
         tags: raw.tags,
-    }
+    })
 }
 
 fn mapping_json(map: serde_yaml::Mapping) -> Value {
@@ -416,6 +471,31 @@ mod tests {
             ),
             ("raw", "events", "user_event", "raw_data")
         );
+    }
+
+    #[test]
+    fn constraint_findings_point_at_their_own_entry() {
+        let text = "models:\n  - name: a\n    columns:\n      - name: id\n        constraints: [{type: not_null}]\n  - name: b\n    constraints: [{type: primary_key, columns: [id]}]\n    columns:\n      - name: id\n        constraints: [{type: unique, colums: [id]}]\n      - name: v\n        constraints: [{type: nope}]\n";
+        let file = Arc::new(SourceFile::new("models/_m.yml", text));
+        let err = parse_property_file(&file).unwrap_err();
+        assert_eq!(
+            err.message,
+            "constraints of column 'v': unknown constraint type 'nope' in constraint 1"
+        );
+        assert_eq!(err.span.unwrap().line_col(), (12, 9));
+        let ok = text.replace("{type: nope}", "{type: check, expression: v > 0}");
+        let file = Arc::new(SourceFile::new("models/_m.yml", ok));
+        let parsed = parse_property_file(&file).unwrap();
+        let b = &parsed.models[1];
+        assert_eq!(b.constraints[0].columns, ["id"]);
+        assert_eq!(b.columns[0].constraints.len(), 1);
+        let warning = &parsed.warnings[0];
+        assert_eq!(
+            warning.message,
+            "constraints of column 'id': unknown key 'colums' in constraint 1; it is ignored"
+        );
+        assert_eq!(warning.span.as_ref().unwrap().line_col(), (10, 9));
+        assert_eq!(warning.help.as_deref(), Some("a constraint here takes type, name, expression, warn_unenforced, warn_unsupported, to, to_columns"));
     }
 
     #[test]

@@ -1,8 +1,7 @@
 //! The keys of property file entries, checked against what dbt knows and what mart reads:
 //! an unknown key is a warning with "did you mean"; a key dbt knows that mart does not
 //! read is a warning when it changes nothing mart builds or tests, and an error naming
-//! the feature when ignoring it would change what is built (model versions, constraints,
-//! enforced contracts).
+//! the feature when ignoring it would change what is built (model versions).
 
 use std::sync::Arc;
 
@@ -67,12 +66,12 @@ const NODE: Level = Level {
         "tags",
         "docs",
         "relation",
+        "constraints",
     ],
     not_read: &["access", "group", "deprecation_date", "time_spine"],
     unsupported: &[
         ("versions", "model versions (`versions:`)"),
         ("latest_version", "model versions (`versions:`)"),
-        ("constraints", "model constraints (`constraints:`)"),
     ],
 };
 
@@ -87,9 +86,10 @@ const COLUMN: Level = Level {
         "meta",
         "quote",
         "tags",
+        "constraints",
     ],
     not_read: &["granularity", "policy_tags", "config"],
-    unsupported: &[("constraints", "column constraints (`constraints:`)")],
+    unsupported: &[],
 };
 
 const SOURCE: Level = Level {
@@ -138,7 +138,6 @@ pub(crate) fn check(file: &Arc<SourceFile>, root: &Value) -> Result<Vec<Diagnost
     for list in ["models", "seeds", "snapshots"] {
         for entry in entries(root, list) {
             check_entry(file, entry, &NODE, &mut found)?;
-            check_contract(file, entry)?;
             for column in entries(entry, "columns") {
                 check_entry(file, column, &COLUMN, &mut found)?;
             }
@@ -228,26 +227,6 @@ fn check_entry(
     Ok(())
 }
 
-/// `config: {contract: {enforced: true}}`: mart does not enforce contracts yet, and a
-/// model built without its contract checked must not look as if it had been.
-fn check_contract(file: &Arc<SourceFile>, entry: &Value) -> Result<(), Diagnostic> {
-    let enforced = entry
-        .get("config")
-        .and_then(|c| c.get("contract"))
-        .and_then(|c| c.get("enforced"))
-        .and_then(Value::as_bool);
-    if enforced != Some(true) {
-        return Ok(());
-    }
-    let name = entry.get("name").and_then(Value::as_str).unwrap_or("?");
-    Err(Diagnostic::error(
-        Code::PropertyFile,
-        format!("model contracts (`contract: {{enforced: true}}`) of '{name}': not supported by mart yet"),
-    )
-    .with_span(yaml::key_span_after(file, "contract", entry_start(file, entry)))
-    .with_help("remove the contract, or set enforced: false, to build the project with mart"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,7 +278,7 @@ mod tests {
     }
 
     #[test]
-    fn versions_constraints_and_enforced_contracts_are_errors() {
+    fn versions_are_errors() {
         assert_eq!(
             run("models:\n  - name: a\n    latest_version: 2\n"),
             Err((
@@ -307,20 +286,6 @@ mod tests {
                 (3, 5)
             ))
         );
-        assert_eq!(
-            run("models:\n  - name: a\n    columns:\n      - name: id\n        constraints: [{type: not_null}]\n").unwrap_err().1,
-            (5, 9)
-        );
-        assert_eq!(
-            run("models:\n  - name: a\n    config:\n      contract: {enforced: true}\n")
-                .unwrap_err()
-                .1,
-            (4, 7)
-        );
-        assert!(
-            run("models:\n  - name: a\n    config:\n      contract: {enforced: false}\n")
-                .unwrap()
-                .is_empty()
-        );
+        assert!(run("models:\n  - name: a\n    columns:\n      - name: id\n        constraints: [{type: not_null}]\n    config:\n      contract: {enforced: true}\n").unwrap().is_empty());
     }
 }

@@ -5,6 +5,7 @@
 //! It asks the compiler for SQL and the adapter for statements, runs them, and reports
 //! progress through a [`Reporter`]; it never prints.
 
+mod contract;
 mod data_test;
 mod dependents;
 mod heartbeat;

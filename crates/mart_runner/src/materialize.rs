@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use mart_adapter::{table_statements, view_replace_statements, view_statements, RelationKind};
+use mart_adapter::{
+    contract_table_statements, table_statements, view_replace_statements, view_statements,
+    ContractTable, RelationKind,
+};
 use mart_compiler::{write_artifact, CompiledNode, Compiler};
 use mart_diagnostics::{Code, Diagnostic, SourceFile, Span};
 use mart_graph::NodeId;
@@ -10,6 +13,7 @@ use mart_jinja::QueryRunner;
 use mart_postgres::{Connection, PgError};
 use mart_project::Materialization;
 
+use crate::contract;
 use crate::incremental;
 use crate::schedule::RunContext;
 use crate::Event;
@@ -40,6 +44,28 @@ pub(crate) async fn model(
     let is_incremental =
         incremental_config.is_some() && existing == Some(RelationKind::Table) && !full_refresh;
     let (compiled, compiled_file) = compile_to_file(ctx, id, is_incremental)?;
+    if let Some(message) = contract::unenforced_constraints_warning(node) {
+        ctx.reporter.report(&Event::Log {
+            id: id.clone(),
+            message,
+        });
+    }
+    // Checked before any data is replaced, on every run (incremental ones too).
+    let contract_columns = node
+        .config
+        .contract
+        .enforced
+        .then(|| contract::columns(node));
+    if let Some(columns) = &contract_columns {
+        contract::check(
+            node,
+            columns,
+            &compiled.sql,
+            compiled_file.as_ref(),
+            connection,
+        )
+        .await?;
+    }
     if let (true, Some(cfg)) = (is_incremental, &incremental_config) {
         let (message, rows) = incremental::run(
             manifest,
@@ -56,9 +82,20 @@ pub(crate) async fn model(
     let statements = match &node.config.materialized {
         Materialization::View => view_statements(relation, &compiled.sql, existing),
         // An incremental model's first run, a full refresh, or a view in the way.
-        Materialization::Table | Materialization::Incremental => {
-            table_statements(relation, &compiled.sql, existing, node.config.unlogged)
-        }
+        Materialization::Table | Materialization::Incremental => match &contract_columns {
+            Some(columns) => contract_table_statements(
+                relation,
+                &compiled.sql,
+                existing,
+                node.config.unlogged,
+                &ContractTable {
+                    columns,
+                    constraints: &node.constraints,
+                    parents: &contract::parents(manifest, node)?,
+                },
+            ),
+            None => table_statements(relation, &compiled.sql, existing, node.config.unlogged),
+        },
         other => {
             return Err(Diagnostic::error(
                 Code::Config,

@@ -3,6 +3,7 @@
 
 mod adapter_api;
 mod airflow;
+mod contracts;
 mod data_tests;
 mod dbt_macros;
 mod deps;
