@@ -15,6 +15,7 @@ mod manifest;
 mod names;
 mod node_store;
 mod parse_cache;
+mod unit_tests;
 
 pub use compile::{write_artifact, CompiledNode, Compiler, MacroRun};
 pub use data_tests::{synthesize_test_names, Severity, TestConfig, TestInfo, TestMetadata};
@@ -23,6 +24,7 @@ pub use node_store::NodeStore;
 pub use parse_cache::{
     load_saved_parse, parse_cache_path, save_parse, SavedParse, PARSE_CACHE_FILE,
 };
+pub use unit_tests::{GivenFixture, UnitTestInfo};
 
 #[cfg(test)]
 mod tests;

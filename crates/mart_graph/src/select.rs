@@ -185,7 +185,8 @@ fn matching(dag: &Dag, criterion: &Criterion, indexed: bool) -> NodeSet {
             dag.node_at(i)
                 .test_type
                 .as_deref()
-                .is_some_and(|t| matches(test_type, t))
+                // dbt: `data` is every test that is not a unit test.
+                .is_some_and(|t| matches(test_type, t) || (test_type == "data" && t != "unit"))
         }),
         Criterion::ResourceType(t) => {
             add_if(&mut dag.of_type(*t).iter().map(|&i| i as usize), &|_| true);
@@ -334,7 +335,14 @@ fn add_indirect_tests(
     if mode == IndirectSelection::Empty {
         return;
     }
-    let tests = dag.of_type(ResourceType::Test);
+    // Unit tests follow their model as data tests follow the nodes they test.
+    let tests: Vec<u32> = dag
+        .of_type(ResourceType::Test)
+        .iter()
+        .chain(dag.of_type(ResourceType::UnitTest))
+        .copied()
+        .collect();
+    let tests = &tests;
     let parents_of = |t: usize| -> Vec<usize> { dag.parent_indices(t).collect() };
 
     let mut excluded = excluded.clone();

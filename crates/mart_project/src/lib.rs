@@ -16,6 +16,7 @@ pub mod secrets;
 mod snapshot_file;
 mod stamp;
 mod stamp_key;
+mod unit_tests;
 mod yaml;
 
 use std::collections::{BTreeMap, HashSet};
@@ -34,6 +35,10 @@ pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target
 pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};
 pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};
 pub use stamp::InputStamp;
+pub use unit_tests::{
+    Fixture, FixtureFormat, FixtureRows, FixtureTable, GivenInput, UnitTestOverrides,
+    UnitTestProperties,
+};
 pub use yaml::entry_span;
 
 /// A file that defines one node (a model, a snapshot, a singular test...).
@@ -88,6 +93,8 @@ pub struct Project {
     /// Properties of snapshots (block-defined or YAML-defined).
     pub snapshot_properties: BTreeMap<String, NodeProperties>,
     pub sources: Vec<SourceTable>,
+    /// `unit_tests:` entries of the property files, in file order.
+    pub unit_tests: Vec<UnitTestProperties>,
     /// Non-fatal findings of the load (for example properties for a missing model).
     pub warnings: Vec<Diagnostic>,
 }
@@ -246,10 +253,14 @@ impl Project {
             seed_properties: BTreeMap::new(),
             snapshot_properties: BTreeMap::new(),
             sources: Vec::new(),
+            unit_tests: Vec::new(),
             warnings,
         };
         let parsed_files = parallel_map(&property_files, |path| {
-            read(root, path).and_then(|f| properties::parse_property_file(&f))
+            let fixtures = |name: &str, format: unit_tests::FixtureFormat| {
+                unit_tests::read_fixture(root, &project.config.test_paths, name, format)
+            };
+            read(root, path).and_then(|f| properties::parse_property_file(&f, &fixtures))
         });
         for parsed in parsed_files {
             match parsed {
@@ -319,6 +330,7 @@ impl Project {
             };
             map.insert(p.name.clone(), p);
         }
+        self.unit_tests.extend(props.unit_tests);
         for source in props.sources {
             let duplicate = self
                 .sources

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::{normalize_key, ConfigMap};
+use crate::unit_tests::{parse_unit_tests, FixtureFormat, UnitTestProperties};
 use crate::yaml;
 
 #[derive(Debug, Default, Deserialize)]
@@ -20,6 +21,9 @@ struct RawPropertyFile {
     snapshots: Vec<RawNodeProperties>,
     #[serde(default)]
     sources: Vec<RawSource>,
+    /// Read by [`crate::unit_tests`], which gives its errors their lines.
+    #[serde(default)]
+    unit_tests: serde_yaml::Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,12 +162,20 @@ pub struct PropertyFile {
     pub seeds: Vec<NodeProperties>,
     pub snapshots: Vec<NodeProperties>,
     pub sources: Vec<SourceTable>,
+    pub unit_tests: Vec<UnitTestProperties>,
     /// Config keys dbt does not know, and the like.
     pub warnings: Vec<Diagnostic>,
 }
 
 /// The top-level keys of a property file mart reads.
-const READ_KEYS: [&str; 5] = ["version", "models", "seeds", "snapshots", "sources"];
+const READ_KEYS: [&str; 6] = [
+    "version",
+    "models",
+    "seeds",
+    "snapshots",
+    "sources",
+    "unit_tests",
+];
 /// Keys dbt reads that change nothing mart builds or tests; they are not read yet.
 const NOT_YET_READ_KEYS: [&str; 7] = [
     "macros",
@@ -175,8 +187,7 @@ const NOT_YET_READ_KEYS: [&str; 7] = [
     "groups",
 ];
 
-/// A warning for each top-level key mart does not read, an error for `unit_tests:`
-/// (dbt runs them with the data tests; mart cannot yet, so it must not pretend to pass).
+/// A warning for each top-level key mart does not read.
 fn top_level_keys(
     file: &Arc<SourceFile>,
     root: &serde_yaml::Value,
@@ -189,16 +200,6 @@ fn top_level_keys(
         let span = || yaml::key_span(file, key);
         if READ_KEYS.contains(&key) {
             continue;
-        }
-        if key == "unit_tests" {
-            return Err(Diagnostic::error(
-                Code::PropertyFile,
-                "unit tests (`unit_tests:`) are not supported by mart yet",
-            )
-            .with_span(span())
-            .with_help(
-                "move the unit tests out of the project's property files to build it with mart",
-            ));
         }
         warnings.push(if NOT_YET_READ_KEYS.contains(&key) {
             Diagnostic::warning(
@@ -223,11 +224,15 @@ fn top_level_keys(
     Ok(warnings)
 }
 
-pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagnostic> {
+/// `fixtures` reads a unit test's `fixture:` file by name and format.
+pub fn parse_property_file(
+    file: &Arc<SourceFile>,
+    fixtures: &dyn Fn(&str, FixtureFormat) -> Option<String>,
+) -> Result<PropertyFile, Diagnostic> {
     // One YAML parse: the tree is checked, then read into the typed form; only a file
     // that does not fit that form is parsed again, for the error's line.
     let root: serde_yaml::Value = yaml::parse(file, Code::PropertyFile)?;
-    let key_warnings = top_level_keys(file, &root)?;
+    let mut key_warnings = top_level_keys(file, &root)?;
     let raw: RawPropertyFile = match serde_yaml::from_value(root) {
         Ok(raw) => raw,
         Err(_) => yaml::parse(file, Code::PropertyFile)?,
@@ -273,6 +278,10 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
             });
         }
     }
+    let unit_tests = match &raw.unit_tests {
+        serde_yaml::Value::Null => Vec::new(),
+        list => parse_unit_tests(file, list, fixtures, &mut key_warnings)?,
+    };
     let models = nodes(raw.models);
     let seeds = nodes(raw.seeds);
     let snapshots = nodes(raw.snapshots);
@@ -294,6 +303,7 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
         seeds,
         snapshots,
         sources,
+        unit_tests,
         warnings,
     })
 }
@@ -353,7 +363,7 @@ mod tests {
             "models/p.yml",
             "version: 2\nexposures:\n  - name: e\nmodles:\n  - name: x\n",
         ));
-        let parsed = parse_property_file(&file).unwrap();
+        let parsed = parse_property_file(&file, &|_, _| None).unwrap();
         let said: Vec<(String, (usize, usize))> = parsed
             .warnings
             .iter()
@@ -376,16 +386,6 @@ mod tests {
             parsed.warnings[1].help.as_deref(),
             Some("did you mean 'models'?")
         );
-        let unit = Arc::new(SourceFile::new(
-            "models/u.yml",
-            "unit_tests:\n  - name: t\n",
-        ));
-        let err = parse_property_file(&unit).unwrap_err();
-        assert_eq!(
-            err.message,
-            "unit tests (`unit_tests:`) are not supported by mart yet"
-        );
-        assert_eq!(err.span.unwrap().line_col(), (1, 1));
     }
 
     #[test]
@@ -394,7 +394,7 @@ mod tests {
             "models/_m.yml",
             "version: 2\nmodels:\n  - name: dim_user\n    description: Users\n    config: {materialized: table, +tags: [a]}\n    columns:\n      - name: user_id\n        data_tests: [unique, not_null]\nsources:\n  - name: raw\n    schema: raw_data\n    tables:\n      - name: events\n        identifier: user_event\n",
         ));
-        let props = parse_property_file(&file).unwrap();
+        let props = parse_property_file(&file, &|_, _| None).unwrap();
         let m = &props.models[0];
         assert_eq!(m.name, "dim_user");
         assert_eq!(m.config["materialized"], "table");
@@ -418,7 +418,7 @@ mod tests {
             "models/_m.yml",
             "models:\n  - name: a\n    columns: nope\n",
         ));
-        let err = parse_property_file(&file).unwrap_err();
+        let err = parse_property_file(&file, &|_, _| None).unwrap_err();
         assert_eq!(err.span.unwrap().line_col().0, 3);
     }
 }

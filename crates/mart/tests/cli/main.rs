@@ -16,6 +16,7 @@ mod safety;
 mod secrets;
 mod seed;
 mod snapshot;
+mod unit_tests;
 
 use harness::TestProject;
 

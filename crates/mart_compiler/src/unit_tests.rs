@@ -1,0 +1,316 @@
+//! Unit tests as nodes: `unit_test.<package>.<model>.<name>`, a child of the model it
+//! tests (as in dbt's manifest), with each `given:` input resolved to the node or source
+//! it stands for.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use mart_diagnostics::{closest_name, Code, Diagnostic, Span};
+use mart_graph::{NodeId, ResourceType};
+use mart_project::{Fixture, NodeConfig, UnitTestOverrides, UnitTestProperties};
+use serde_json::Value;
+
+use crate::data_tests::{parse_relation_call, Dependency};
+use mart_adapter::Relation;
+use mart_jinja::{RefCall, ResolvedRef, Resolver, SourceCall};
+
+use crate::manifest::{config_error, cte_name, find_source, ManifestResolver, Node, SourceNode};
+use crate::names::NameIndex;
+
+/// What makes a node a unit test.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct UnitTestInfo {
+    /// The model it runs.
+    pub model: NodeId,
+    pub given: Vec<GivenFixture>,
+    pub expect: Fixture,
+    pub overrides: UnitTestOverrides,
+    /// `overrides.macros.is_incremental` (false when not given).
+    pub is_incremental: bool,
+    /// Where the entry's name is written.
+    pub span: Span,
+}
+
+/// A `given:` input and the node it replaces.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct GivenFixture {
+    /// As written: `ref('x')`, `source('s', 't')`, `this`.
+    pub input: String,
+    /// The model, seed, snapshot or source; `None` for `this` (the model itself).
+    pub node: Option<NodeId>,
+    pub fixture: Fixture,
+}
+
+/// The unit test nodes of the root project's `unit_tests:` (dbt tests models of the
+/// current project only). Tests of disabled models are left out, as dbt leaves them.
+pub(crate) fn unit_test_nodes(
+    tests: &[UnitTestProperties],
+    root_package: &str,
+    nodes: &[Node],
+    names: &NameIndex<NodeId>,
+    disabled: &HashMap<String, PathBuf>,
+    sources: &BTreeMap<NodeId, SourceNode>,
+) -> Vec<Result<Node, Diagnostic>> {
+    let by_id: HashMap<&NodeId, &Node> = nodes.iter().map(|n| (&n.id, n)).collect();
+    let mut seen: BTreeSet<NodeId> = BTreeSet::new();
+    let mut out = Vec::new();
+    for test in tests {
+        if disabled.contains_key(&test.model) {
+            continue;
+        }
+        let model = names
+            .find(None, &test.model, root_package)
+            .and_then(|id| by_id.get(id))
+            .filter(|n| n.resource_type == ResourceType::Model && n.package == root_package);
+        let Some(model) = model else {
+            out.push(Err(unknown_model(test, nodes, root_package)));
+            continue;
+        };
+        let node = unit_test_node(test, model, names, sources);
+        if let Ok(node) = &node {
+            if !seen.insert(node.id.clone()) {
+                out.push(Err(Diagnostic::error(
+                    Code::DuplicateNode,
+                    format!(
+                        "model '{}' has two unit tests named '{}'",
+                        model.name, test.name
+                    ),
+                )
+                .with_span(test.span.clone())
+                .with_help("give each unit test of a model its own name")));
+                continue;
+            }
+        }
+        out.push(node);
+    }
+    out
+}
+
+fn unknown_model(test: &UnitTestProperties, nodes: &[Node], root_package: &str) -> Diagnostic {
+    let models = nodes
+        .iter()
+        .filter(|n| n.resource_type == ResourceType::Model && n.package == root_package)
+        .map(|n| n.name.as_str());
+    let d = Diagnostic::error(
+        Code::UnknownRef,
+        format!(
+            "unit test '{}' tests unknown model '{}'",
+            test.name, test.model
+        ),
+    )
+    .with_span(test.key_span("model"));
+    match closest_name(&test.model, models) {
+        Some(close) => d.with_help(format!("did you mean '{close}'?")),
+        None => d.with_help("name a SQL model of this project in `model:`"),
+    }
+}
+
+fn unit_test_node(
+    test: &UnitTestProperties,
+    model: &Node,
+    names: &NameIndex<NodeId>,
+    sources: &BTreeMap<NodeId, SourceNode>,
+) -> Result<Node, Diagnostic> {
+    let file = test.span.file.clone();
+    let fail = |key: &str, message: String, help: String| {
+        Diagnostic::error(
+            Code::PropertyFile,
+            format!("unit test '{}': {message}", test.name),
+        )
+        .with_span(test.key_span(key))
+        .with_help(help)
+    };
+    let mut given = Vec::with_capacity(test.given.len());
+    for input in &test.given {
+        let node = if input.input == "this" {
+            None
+        } else {
+            let found = match parse_relation_call(&input.input) {
+                Some(Dependency::Ref(call)) => {
+                    names.find(call.package.as_deref(), &call.name, &model.package)
+                }
+                Some(Dependency::Source(call)) => find_source(sources, &call, &model.package),
+                None => return Err(fail(
+                    "given",
+                    format!(
+                        "input `{}` is not ref('...'), source('...', '...') or this",
+                        input.input
+                    ),
+                    "write the input as the model writes it: ref('x'), source('s', 't'), or this"
+                        .into(),
+                )),
+            };
+            match found.filter(|id| model.depends_on.contains(id)) {
+                Some(id) => Some(id.clone()),
+                None => {
+                    return Err(fail(
+                        "given",
+                        format!(
+                            "input {} is not read by model '{}'",
+                            input.input, model.name
+                        ),
+                        format!("the model reads {}", read_list(model)),
+                    ))
+                }
+            }
+        };
+        given.push(GivenFixture {
+            input: input.input.clone(),
+            node,
+            fixture: input.fixture.clone(),
+        });
+    }
+    // A parent without rows would be read from the warehouse: dbt fails to compile it.
+    for parent in &model.depends_on {
+        if !given.iter().any(|g| g.node.as_ref() == Some(parent)) {
+            return Err(fail(
+                "given",
+                format!(
+                    "model '{}' reads {}, which has no `given:` input",
+                    model.name,
+                    input_text(parent)
+                ),
+                format!(
+                    "add `- input: {}` with its rows (`rows: []` for none)",
+                    input_text(parent)
+                ),
+            ));
+        }
+    }
+    let mut is_incremental = false;
+    for (name, value) in &test.overrides.macros {
+        match (name.as_str(), value) {
+            ("is_incremental", Value::Bool(b)) => is_incremental = *b,
+            ("is_incremental", other) => {
+                return Err(fail(
+                    "overrides",
+                    format!("`is_incremental` must be true or false, found {other}"),
+                    "write `is_incremental: true` or `is_incremental: false`".into(),
+                ))
+            }
+            (other, _) => {
+                return Err(fail(
+                    "overrides",
+                    format!(
+                    "overriding macro '{other}' is not supported by mart yet (only is_incremental)"
+                ),
+                    "remove the override, or test the model without it".into(),
+                ))
+            }
+        }
+    }
+    let config =
+        NodeConfig::from_map(test.config.clone(), "test").map_err(|e| config_error(&file, &e))?;
+    let mut fqn = model.fqn.clone();
+    fqn.push(test.name.clone());
+    let original_file_path = crate::manifest::path_string(&file.path);
+    Ok(Node {
+        id: NodeId::for_node(
+            ResourceType::UnitTest,
+            &model.package,
+            &format!("{}.{}", model.name, test.name),
+        ),
+        name: test.name.clone(),
+        resource_type: ResourceType::UnitTest,
+        package: model.package.clone(),
+        fqn,
+        path: original_file_path
+            .split_once('/')
+            .map_or(original_file_path.clone(), |(_, rest)| rest.to_string()),
+        original_file_path,
+        file: Some(file),
+        config: Box::new(config),
+        relation: model.relation.clone(),
+        description: test.description.clone(),
+        columns: Arc::from(Vec::new()),
+        depends_on: vec![model.id.clone()],
+        refs: Vec::new(),
+        source_calls: Vec::new(),
+        test: None,
+        unit_test: Some(Box::new(UnitTestInfo {
+            model: model.id.clone(),
+            given,
+            expect: test.expect.clone(),
+            overrides: test.overrides.clone(),
+            is_incremental,
+            span: test.span.clone(),
+        })),
+    })
+}
+
+/// `ref('x')` or `source('s', 't')` for a parent id.
+fn input_text(id: &NodeId) -> String {
+    let parts: Vec<&str> = id.as_str().split('.').collect();
+    match parts.as_slice() {
+        ["source", _, source, table] => format!("source('{source}', '{table}')"),
+        [_, _, name, ..] => format!("ref('{name}')"),
+        _ => id.to_string(),
+    }
+}
+
+fn read_list(model: &Node) -> String {
+    if model.depends_on.is_empty() {
+        return "no ref() or source(); remove the input".into();
+    }
+    model
+        .depends_on
+        .iter()
+        .map(input_text)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The CTE a given input's rows are injected as: dbt's `__dbt__cte__<name>`.
+pub(crate) fn fixture_cte_name(
+    given: &GivenFixture,
+    sources: &BTreeMap<NodeId, SourceNode>,
+) -> String {
+    match &given.node {
+        None => cte_name("this"),
+        Some(id) => match sources.get(id) {
+            Some(s) => cte_name(&format!("{}__{}", s.table.source_name, s.table.name)),
+            None => cte_name(id.as_str().rsplit('.').next().unwrap_or_default()),
+        },
+    }
+}
+
+/// Resolves the given inputs of a unit test to their CTEs, anything else as the manifest
+/// does (the test checks at parse time that every input is given).
+pub(crate) struct FixtureResolver {
+    pub(crate) inner: Arc<ManifestResolver>,
+    pub(crate) refs: HashMap<NodeId, String>,
+    pub(crate) sources: HashMap<(String, String), String>,
+}
+
+impl Resolver for FixtureResolver {
+    fn resolve_ref(&self, call: &RefCall, from_package: Option<&str>) -> Option<ResolvedRef> {
+        match self
+            .inner
+            .node_for(call, from_package)
+            .and_then(|id| self.refs.get(id))
+        {
+            Some(cte) => Some(ResolvedRef::Ephemeral {
+                cte_name: cte.clone(),
+            }),
+            None => self.inner.resolve_ref(call, from_package),
+        }
+    }
+
+    fn resolve_source(&self, call: &SourceCall) -> Option<Relation> {
+        self.inner.resolve_source(call)
+    }
+
+    fn resolve_source_ref(&self, call: &SourceCall) -> Option<ResolvedRef> {
+        match self.sources.get(&(call.source.clone(), call.table.clone())) {
+            Some(cte) => Some(ResolvedRef::Ephemeral {
+                cte_name: cte.clone(),
+            }),
+            None => self.inner.resolve_source_ref(call),
+        }
+    }
+
+    fn ref_names(&self) -> Vec<String> {
+        self.inner.ref_names()
+    }
+}
