@@ -113,6 +113,16 @@ impl<'a> Compiler<'a> {
                 format!("'{id}' is not a node of this project"),
             )
         })?;
+        if node.unit_test.is_some() {
+            return Err(Diagnostic::error(
+                Code::UnknownRef,
+                format!(
+                    "unit test '{}' compiles only with its given rows",
+                    node.name
+                ),
+            )
+            .with_help("run it with mart test or mart build"));
+        }
         let template = node.test.as_ref().and_then(|t| t.template.as_ref());
         let Some(file) = template.or(node.file.as_ref()) else {
             return Err(Diagnostic::error(

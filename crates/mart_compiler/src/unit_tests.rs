@@ -314,3 +314,106 @@ impl Resolver for FixtureResolver {
         self.inner.ref_names()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::tests::Fixture;
+    use crate::Compiler;
+
+    const MODELS: [(&str, &str); 3] = [
+        ("models/stg.sql", "select 1 as id"),
+        (
+            "models/totals.sql",
+            "{{ config(materialized='incremental') }}select s.id, '{{ var('v', 'no') }}' as v, '{{ env_var('MART_UNIT_E', 'no') }}' as e from {{ ref('stg') }} s join {{ source('raw', 'log') }} l using (id)\n{% if is_incremental() %}where s.id > (select max(id) from {{ this }}){% endif %}",
+        ),
+        (
+            "models/_src.yml",
+            "sources:\n  - name: raw\n    tables:\n      - name: log\n",
+        ),
+    ];
+
+    fn project(name: &str, unit: &str) -> Fixture {
+        let mut files = MODELS.to_vec();
+        files.push(("models/_unit.yml", unit));
+        Fixture::new(name, &files)
+    }
+
+    #[test]
+    fn given_inputs_become_ctes_with_the_overrides() {
+        let fixture = project(
+            "unit_ctes",
+            "unit_tests:\n  - name: t\n    model: totals\n    overrides:\n      macros: {is_incremental: true}\n      vars: {v: yes}\n      env_vars: {MART_UNIT_E: set}\n    given:\n      - input: ref('stg')\n        rows: [{id: 1}]\n      - input: source('raw', 'log')\n        rows: [{id: 1}]\n      - input: this\n        rows: []\n    expect:\n      rows: [{id: 1}]\n",
+        );
+        let (manifest, env) = fixture.build().unwrap();
+        let id = mart_graph::NodeId::from("unit_test.learn.totals.t".to_string());
+        let unit = manifest.node(&id).unwrap();
+        assert_eq!(
+            unit.depends_on,
+            [mart_graph::NodeId::from("model.learn.totals".to_string())]
+        );
+        let inputs = [
+            "select 1 as id".to_string(),
+            "select 2 as id".to_string(),
+            "select 3 as id".to_string(),
+        ];
+        let sql = Compiler::new(&manifest, &env, None)
+            .compile_unit_test(&id, &inputs)
+            .unwrap()
+            .sql;
+        insta::assert_snapshot!(sql, @r"
+            with __dbt__cte__stg as (
+            select 1 as id
+            ), __dbt__cte__raw__log as (
+            select 2 as id
+            ), __dbt__cte__this as (
+            select 3 as id
+            )
+            select s.id, 'yes' as v, 'set' as e from __dbt__cte__stg s join __dbt__cte__raw__log l using (id)
+            where s.id > (select max(id) from __dbt__cte__this)
+        ");
+        let err = Compiler::new(&manifest, &env, None)
+            .compile(&id, false)
+            .unwrap_err();
+        assert_eq!(
+            err.message,
+            "unit test 't' compiles only with its given rows"
+        );
+    }
+
+    #[test]
+    fn inputs_must_match_what_the_model_reads() {
+        let missing = project(
+            "unit_missing",
+            "unit_tests:\n  - name: t\n    model: totals\n    given:\n      - input: ref('stg')\n        rows: []\n    expect: {rows: []}\n",
+        );
+        insta::assert_snapshot!(missing.errors(), @r"
+            models/_unit.yml:4:5: error[MART103]: unit test 't': model 'totals' reads source('raw', 'log'), which has no `given:` input
+              |
+            4 |     given:
+              |     ^^^^^
+              = help: add `- input: source('raw', 'log')` with its rows (`rows: []` for none)
+        ");
+        let unread = project(
+            "unit_unread",
+            "unit_tests:\n  - name: t\n    model: stg\n    overrides:\n      macros: {star: x}\n    given:\n      - input: ref('totals')\n        rows: []\n    expect: {rows: []}\n",
+        );
+        insta::assert_snapshot!(unread.errors(), @r"
+            models/_unit.yml:6:5: error[MART103]: unit test 't': input ref('totals') is not read by model 'stg'
+              |
+            6 |     given:
+              |     ^^^^^
+              = help: the model reads no ref() or source(); remove the input
+        ");
+        let macro_override = project(
+            "unit_macro",
+            "unit_tests:\n  - name: t\n    model: stg\n    overrides:\n      macros: {star: x}\n    expect: {rows: []}\n",
+        );
+        insta::assert_snapshot!(macro_override.errors(), @r"
+            models/_unit.yml:4:5: error[MART103]: unit test 't': overriding macro 'star' is not supported by mart yet (only is_incremental)
+              |
+            4 |     overrides:
+              |     ^^^^^^^^^
+              = help: remove the override, or test the model without it
+        ");
+    }
+}
