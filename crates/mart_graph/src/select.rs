@@ -792,6 +792,25 @@ mod tests {
     }
 
     #[test]
+    fn unit_tests_follow_their_model_and_test_type() {
+        let mut unit = node("unit_test.p.m.u", &["model.p.m"]);
+        unit.test_type = Some("unit".into());
+        let mut data = node("test.p.not_null_m_id", &["model.p.m"]);
+        data.test_type = Some("generic".into());
+        let dag = Dag::build(vec![node("model.p.m", &[]), unit, data]).unwrap();
+        let run = |sel: &[&str]| {
+            names(
+                &dag,
+                &select_with_indirect(&dag, &strings(sel), &[], IndirectSelection::Eager).unwrap(),
+            )
+        };
+        assert_eq!(run(&["m"]), set(&["m", "u", "not_null_m_id"]));
+        assert_eq!(run(&["test_type:unit"]), set(&["u"]));
+        assert_eq!(run(&["test_type:data"]), set(&["not_null_m_id"]));
+        assert_eq!(run(&["resource_type:unit_test"]), set(&["u"]));
+    }
+
+    #[test]
     fn indirect_selection_of_tests() {
         let dag = Dag::build(example_project()).unwrap();
         let run = |sel: &[&str], excl: &[&str], mode| {

@@ -332,3 +332,53 @@ fn a_unit_test_of_an_unknown_model_names_the_line() {
         out.stderr
     );
 }
+
+#[test]
+fn columns_the_input_or_the_model_lacks_are_errors() {
+    let project = unit_project(
+        "unit_columns",
+        r#"
+unit_tests:
+  - name: bad_input_column
+    model: order_totals
+    given:
+      - input: ref('stg_orders')
+        rows: [{stauts: a, amount: 1}]
+    expect:
+      rows: [{status: a}]
+  - name: bad_expected_column
+    model: order_totals
+    given:
+      - input: ref('stg_orders')
+        rows: [{status: a, amount: 1}]
+    expect:
+      rows: [{totl: 1}]
+"#,
+    );
+    project.mart_expect(&["seed"], 0);
+    project.mart_expect(&["run", "-s", "stg_orders"], 0);
+    let out = project.mart_expect(&["test"], 1);
+    assert!(
+        out.stdout.contains(
+            "unit test 'bad_input_column': input ref('stg_orders') has no column 'stauts'; did you mean 'status'?"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "unit test 'bad_expected_column': expected column 'totl' is not a column the model returns"
+        ) && out.stdout.contains("did you mean 'total'?"),
+        "{}",
+        out.stdout
+    );
+    let status = statuses(&project);
+    assert_eq!(
+        status["unit_test.fx.order_totals.bad_input_column"],
+        "error"
+    );
+    assert_eq!(
+        status["unit_test.fx.order_totals.bad_expected_column"],
+        "error"
+    );
+}
