@@ -214,6 +214,13 @@ impl Project {
         // (`{% test name(model, column_name) %}`), which are loaded like macros.
         let mut singular_tests = Vec::new();
         for (dir, path) in sql_files(root, &config.test_paths, &mut property_files, &mut errors) {
+            // dbt: `<test-path>/fixtures/` holds unit test fixtures, not tests.
+            if path
+                .strip_prefix(dir)
+                .is_ok_and(|rest| rest.starts_with("fixtures"))
+            {
+                continue;
+            }
             match read(root, &path) {
                 Ok(file) if defines_generic_test(&file.text) => macro_files.push(MacroFile {
                     package: config.name.clone(),

@@ -68,6 +68,15 @@ unit_tests:
         rows: [{id: 2}]
     expect:
       rows: [{id: 3}]
+  - name: totals_sql_fixture
+    model: order_totals
+    given:
+      - input: ref('stg_orders')
+        format: sql
+        fixture: three_orders
+    expect:
+      format: csv
+      fixture: three_totals
   - name: full_refresh
     model: inc_orders
     overrides:
@@ -106,6 +115,11 @@ fn unit_project(tag: &str, tests: &str) -> TestProject {
                 "select * from {{ ref('order_totals') }}",
             ),
             ("models/_unit.yml", tests),
+            (
+                "tests/fixtures/three_orders.sql",
+                "select 1 as id, 'a' as status, 2.5 as amount union all select 2, 'a', 2.5 union all select 3, 'b', 1",
+            ),
+            ("tests/fixtures/three_totals.csv", "status,total,n\na,5,2\nb,1,1\n"),
         ],
     )
 }
@@ -152,6 +166,7 @@ fn dict_csv_sql_and_overrides_pass() {
             pass("order_totals.totals_csv"),
             pass("order_totals.totals_dict"),
             pass("order_totals.totals_sql"),
+            pass("order_totals.totals_sql_fixture"),
             pass("order_totals.totals_vars"),
         ]
     );
@@ -299,8 +314,10 @@ fn unit_tests_are_selected_and_listed_like_dbt() {
     );
     assert_eq!(
         ls(&["-s", "test_type:unit", "--resource-type", "unit_test"]).len(),
-        6
+        7
     );
+    // Fixture files are not singular tests.
+    assert!(ls(&["--resource-type", "test"]).is_empty());
     assert_eq!(
         ls(&["-s", "totals_sql"]),
         ["unit_test:fx.order_totals.totals_sql"]
