@@ -67,7 +67,7 @@ pub(crate) fn unit_test_nodes(
             out.push(Err(unknown_model(test, nodes, root_package)));
             continue;
         };
-        let node = unit_test_node(test, model, names, sources);
+        let node = unit_test_node(test, model, &by_id, names, sources);
         if let Ok(node) = &node {
             if !seen.insert(node.id.clone()) {
                 out.push(Err(Diagnostic::error(
@@ -109,6 +109,7 @@ fn unknown_model(test: &UnitTestProperties, nodes: &[Node], root_package: &str) 
 fn unit_test_node(
     test: &UnitTestProperties,
     model: &Node,
+    nodes_by_id: &HashMap<&NodeId, &Node>,
     names: &NameIndex<NodeId>,
     sources: &BTreeMap<NodeId, SourceNode>,
 ) -> Result<Node, Diagnostic> {
@@ -155,6 +156,18 @@ fn unit_test_node(
                 }
             }
         };
+        // dbt reads a seed given without rows from its CSV file; mart does not yet.
+        let is_seed = node
+            .as_ref()
+            .and_then(|id| nodes_by_id.get(id))
+            .is_some_and(|n| n.resource_type == ResourceType::Seed);
+        if is_seed && input.fixture.written_rows.is_null() && input.fixture.fixture.is_none() {
+            return Err(fail(
+                "given",
+                format!("input {} is a seed given without rows; reading the seed's CSV as its rows is not supported by mart yet", input.input),
+                "give its rows (`rows: [...]`, or `rows: []` for none)".into(),
+            ));
+        }
         given.push(GivenFixture {
             input: input.input.clone(),
             node,
@@ -404,6 +417,20 @@ mod tests {
               |     ^^^^^
               = help: the model reads no ref() or source(); remove the input
         ");
+        let seed = Fixture::new(
+            "unit_seed",
+            &[
+                ("seeds/codes.csv", "code\n1\n"),
+                ("models/m.sql", "select * from {{ ref('codes') }}"),
+                (
+                    "models/_unit.yml",
+                    "unit_tests:\n  - name: t\n    model: m\n    given:\n      - input: ref('codes')\n    expect: {rows: []}\n",
+                ),
+            ],
+        );
+        assert!(seed
+            .errors()
+            .contains("input ref('codes') is a seed given without rows"));
         let macro_override = project(
             "unit_macro",
             "unit_tests:\n  - name: t\n    model: stg\n    overrides:\n      macros: {star: x}\n    expect: {rows: []}\n",

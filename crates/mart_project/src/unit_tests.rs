@@ -52,7 +52,8 @@ pub enum FixtureRows {
 pub struct Fixture {
     pub format: FixtureFormat,
     pub rows: FixtureRows,
-    /// The rows as written (a list of dicts or a string).
+    /// The rows as written (a list of dicts or a string); null when neither `rows:` nor
+    /// `fixture:` is written.
     pub written_rows: Value,
     /// `fixture:`: a file under `<test-path>/fixtures/`.
     pub fixture: Option<String>,
@@ -276,9 +277,11 @@ fn fixture(
             })?;
             (Value::Null, Some(text))
         }
-        (None, None) => (Value::Array(Vec::new()), None),
+        // No rows: an empty table (`written_rows` stays null to say so).
+        (None, None) => (Value::Null, None),
     };
     let rows = match format {
+        FixtureFormat::Dict if written.is_null() => FixtureRows::Table(FixtureTable::default()),
         FixtureFormat::Dict => FixtureRows::Table(dict_rows(&written).map_err(fail)?),
         FixtureFormat::Csv => {
             FixtureRows::Table(csv_rows(text.as_deref().unwrap_or_default()).map_err(fail)?)
