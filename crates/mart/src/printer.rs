@@ -303,14 +303,24 @@ impl Printer {
             // What went wrong shows at its own level, so `--quiet` still shows failures.
             let say = |line: &str| self.line_at(level, line);
             say("");
-            match node.filter(|n| n.resource_type == ResourceType::Test) {
+            match node
+                .filter(|n| matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest))
+            {
                 Some(test) => {
+                    let what = if test.resource_type == ResourceType::UnitTest {
+                        "unit_test"
+                    } else {
+                        "test"
+                    };
                     say(&format!(
-                        "{kind} in test {name} ({})",
+                        "{kind} in {what} {name} ({})",
                         test.original_file_path
                     ));
                     if result.error.is_none() {
-                        say(&format!("  {}", result.message));
+                        // A unit test's message is its diff table, one line each.
+                        for line in result.message.lines() {
+                            say(format!("  {line}").trim_end());
+                        }
                     }
                     if let Some(path) = manifest.compiled_path(&result.id) {
                         let path = path.strip_prefix(&manifest.root).unwrap_or(&path);
@@ -553,6 +563,10 @@ impl RunPrinter {
                 match node.resource_type {
                     ResourceType::Seed => format!("seed file {relation}"),
                     ResourceType::Test => format!("test {}", node.name),
+                    ResourceType::UnitTest => {
+                        let model = node.fqn.iter().rev().nth(1).map_or("", String::as_str);
+                        format!("unit_test {model}::{}", node.name)
+                    }
                     ResourceType::Snapshot => format!("snapshot {relation}"),
                     _ => format!("sql {} model {relation}", node.config.materialized),
                 }
@@ -603,10 +617,9 @@ impl Reporter for RunPrinter {
             } => {
                 let what = self.describe(&result.id);
                 let secs = result.duration.as_secs_f64();
-                let is_test = self
-                    .manifest
-                    .node(&result.id)
-                    .is_some_and(|n| n.resource_type == ResourceType::Test);
+                let is_test = self.manifest.node(&result.id).is_some_and(|n| {
+                    matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest)
+                });
                 let failures = result.failures.unwrap_or(0);
                 match result.status {
                     NodeStatus::Success if is_test => {

@@ -258,8 +258,12 @@ impl Session {
             0 => String::new(),
             n => format!("{n} snapshot{}, ", plural(n)),
         };
+        let unit_tests = match count(mart_graph::ResourceType::UnitTest) {
+            0 => String::new(),
+            n => format!("{n} unit test{}, ", plural(n)),
+        };
         format!(
-            "Found {models} model{}, {seeds} seed{}, {snapshots}{tests} data test{}, {} source{}, {} macro file{}",
+            "Found {models} model{}, {seeds} seed{}, {snapshots}{tests} data test{}, {unit_tests}{} source{}, {} macro file{}",
             plural(models),
             plural(seeds),
             plural(tests),

@@ -193,7 +193,9 @@ pub fn build_manifest(
     invocation: &Invocation,
 ) -> Result<ManifestV12, serde_json::Error> {
     // Checksums, copies of every file's text and the JSON of each node: on every core.
-    let all: Vec<&Node> = manifest.nodes.values().collect();
+    // Unit tests have a map of their own in dbt's manifest.
+    let (units, all): (Vec<&Node>, Vec<&Node>) =
+        manifest.nodes.values().partition(|n| n.unit_test.is_some());
     let nodes = mart_project::parallel_map(&all, |n| {
         let node = manifest_node(manifest, n, compiled.get(&n.id));
         Ok((n.id.to_string(), serde_json::value::to_raw_value(&node)?))
@@ -270,8 +272,59 @@ pub fn build_manifest(
         group_map: Map::new(),
         saved_queries: Map::new(),
         semantic_models: Map::new(),
-        unit_tests: Map::new(),
+        unit_tests: units
+            .iter()
+            .filter_map(|n| Some((n.id.to_string(), unit_test_json(manifest, n)?)))
+            .collect(),
     })
+}
+
+/// A unit test as dbt's manifest v12 writes it (`UnitTestDefinition`).
+fn unit_test_json(manifest: &Manifest, node: &Node) -> Option<Value> {
+    let unit = node.unit_test.as_deref()?;
+    let fixture = |f: &mart_project::Fixture| {
+        serde_json::json!({
+            "rows": if f.fixture.is_some() { Value::Null } else { f.written_rows.clone() },
+            "format": f.format.as_str(),
+            "fixture": f.fixture,
+        })
+    };
+    let overrides = &unit.overrides;
+    let has_overrides = !(overrides.macros.is_empty()
+        && overrides.vars.is_empty()
+        && overrides.env_vars.is_empty());
+    Some(serde_json::json!({
+        "model": manifest.node(&unit.model).map_or("", |m| m.name.as_str()),
+        "given": unit.given.iter().map(|g| {
+            let mut value = fixture(&g.fixture);
+            value["input"] = Value::from(g.input.clone());
+            value
+        }).collect::<Vec<_>>(),
+        "expect": fixture(&unit.expect),
+        "name": node.name,
+        "resource_type": "unit_test",
+        "package_name": node.package,
+        "path": node.path,
+        "original_file_path": node.original_file_path,
+        "unique_id": node.id.as_str(),
+        "fqn": node.fqn,
+        "description": node.description,
+        "overrides": has_overrides.then(|| serde_json::json!({
+            "macros": overrides.macros,
+            "vars": overrides.vars,
+            "env_vars": overrides.env_vars,
+        })),
+        "depends_on": {"macros": [], "nodes": [unit.model.as_str()]},
+        "config": {
+            "tags": node.config.tags,
+            "meta": node.config.raw.get("meta").cloned().unwrap_or_else(|| Value::Object(Map::new())),
+            "enabled": node.config.enabled,
+        },
+        "schema": node.relation.schema,
+        "created_at": 0.0,
+        "versions": null,
+        "version": null,
+    }))
 }
 
 /// The manifest's `sources`, by unique id.

@@ -71,7 +71,10 @@ impl RunResult {
 
 /// dbt's status word for a result.
 pub fn status_word(status: NodeStatus, resource_type: Option<ResourceType>) -> &'static str {
-    let test = resource_type == Some(ResourceType::Test);
+    let test = matches!(
+        resource_type,
+        Some(ResourceType::Test | ResourceType::UnitTest)
+    );
     match status {
         NodeStatus::Success if test => "pass",
         NodeStatus::Success => "success",

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use mart_diagnostics::{Code, Diagnostic, SourceFile};
 use mart_graph::{NodeId, ResourceType};
-use mart_jinja::{JinjaEnv, Phase, QueryRunner, RenderScope};
+use mart_jinja::{JinjaEnv, Phase, QueryRunner, RenderScope, UnitTestRender};
 use mart_project::Materialization;
 
 use crate::inject::inject_ctes;
 use crate::manifest::{cte_name, model_value, Manifest, Node};
+use crate::unit_tests::{fixture_cte_name, FixtureResolver};
 
 /// A node's SQL as it will run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,6 +138,16 @@ impl<'a> Compiler<'a> {
                 format!("'{id}' is not a node of this project"),
             )
         })?;
+        if node.unit_test.is_some() {
+            return Err(Diagnostic::error(
+                Code::UnknownRef,
+                format!(
+                    "unit test '{}' compiles only with its given rows",
+                    node.name
+                ),
+            )
+            .with_help("run it with mart test or mart build"));
+        }
         let template = node.test.as_ref().and_then(|t| t.template.as_ref());
         let Some(file) = template.or(node.file.as_ref()) else {
             return Err(Diagnostic::error(
@@ -223,6 +234,76 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// Unit test `id`'s model rendered with the test's overrides, each given input read
+    /// from a CTE of `inputs[i]` (the SQL of its rows, in `given:` order) injected before
+    /// the model's own SQL.
+    pub fn compile_unit_test(
+        &self,
+        id: &NodeId,
+        inputs: &[String],
+    ) -> Result<CompiledNode, Diagnostic> {
+        let unit = self
+            .manifest
+            .node(id)
+            .and_then(|n| n.unit_test.as_deref())
+            .ok_or_else(|| {
+                Diagnostic::error(Code::UnknownRef, format!("'{id}' is not a unit test"))
+            })?;
+        let model = self.manifest.node(&unit.model).ok_or_else(|| {
+            Diagnostic::error(
+                Code::UnknownRef,
+                format!("'{}' is not a node of this project", unit.model),
+            )
+        })?;
+        let Some(file) = &model.file else {
+            return Err(Diagnostic::error(
+                Code::UnknownRef,
+                format!("'{}' has no SQL to compile", model.name),
+            ));
+        };
+        let mut resolver = FixtureResolver {
+            inner: self.manifest.resolver.clone(),
+            refs: HashMap::new(),
+            sources: HashMap::new(),
+        };
+        let mut overrides = UnitTestRender {
+            vars: unit.overrides.vars.clone(),
+            env_vars: unit.overrides.env_vars.clone(),
+            this_cte: None,
+        };
+        let mut ctes = Vec::with_capacity(unit.given.len());
+        for (given, sql) in unit.given.iter().zip(inputs) {
+            let name = fixture_cte_name(given, &self.manifest.sources);
+            match given
+                .node
+                .as_ref()
+                .map(|n| (n, self.manifest.sources.get(n)))
+            {
+                None => overrides.this_cte = Some(name.clone()),
+                Some((_, Some(source))) => {
+                    resolver.sources.insert(
+                        (source.table.source_name.clone(), source.table.name.clone()),
+                        name.clone(),
+                    );
+                }
+                Some((node, None)) => {
+                    resolver.refs.insert(node.clone(), name.clone());
+                }
+            }
+            ctes.push((name, sql.clone()));
+        }
+        let mut scope = self.scope(Some(model), unit.is_incremental);
+        scope.resolver = Some(Arc::new(resolver));
+        scope.unit_test = Some(overrides);
+        let scope = Arc::new(scope);
+        let sql = self.env.render(file, &scope)?;
+        Ok(CompiledNode {
+            id: id.clone(),
+            sql: inject_ctes(&sql, &ctes),
+            logs: scope.take_recorded().logs,
+        })
+    }
+
     /// Compiles many nodes on every core; results in the order given.
     pub fn compile_all(&self, ids: &[NodeId]) -> Vec<Result<CompiledNode, Diagnostic>> {
         mart_project::parallel_map(ids, |id| self.compile(id, false))
@@ -253,6 +334,13 @@ impl Manifest {
             // dbt: a generic test's SQL goes under its property file's path.
             ResourceType::Test if node.test.as_ref().is_some_and(|t| t.metadata.is_some()) => {
                 base.join(&node.original_file_path).join(&node.path)
+            }
+            // dbt: under the property file's path, a folder per model.
+            ResourceType::UnitTest => {
+                let model = node.fqn.iter().rev().nth(1).map_or("", String::as_str);
+                base.join(&node.original_file_path)
+                    .join(model)
+                    .join(format!("{}.sql", node.name))
             }
             _ => base.join(&node.original_file_path),
         })

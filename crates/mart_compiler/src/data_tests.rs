@@ -574,7 +574,7 @@ struct TestDraft {
 
 /// A ref() or source() a test makes.
 #[derive(Clone, Debug)]
-enum Dependency {
+pub(crate) enum Dependency {
     Ref(RefCall),
     Source(SourceCall),
 }
@@ -596,7 +596,7 @@ fn static_dependencies(
     Some(found)
 }
 
-fn parse_relation_call(text: &str) -> Option<Dependency> {
+pub(crate) fn parse_relation_call(text: &str) -> Option<Dependency> {
     let text = text.trim();
     let (function, rest) = text.split_once('(')?;
     let inner = rest.strip_suffix(')')?;
@@ -719,6 +719,7 @@ impl TestDraft {
             refs,
             source_calls: sources,
             test: Some(Box::new(info)),
+            unit_test: None,
         })
     }
 }

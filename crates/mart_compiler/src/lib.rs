@@ -17,6 +17,7 @@ mod manifest;
 mod names;
 mod node_store;
 mod parse_cache;
+mod unit_tests;
 
 pub use compile::{write_artifact, CompiledNode, Compiler, MacroRun};
 pub use data_tests::{synthesize_test_names, Severity, TestConfig, TestInfo, TestMetadata};
@@ -25,6 +26,7 @@ pub use node_store::NodeStore;
 pub use parse_cache::{
     load_saved_parse, parse_cache_path, save_parse, SavedParse, PARSE_CACHE_FILE,
 };
+pub use unit_tests::{GivenFixture, UnitTestInfo};
 
 #[cfg(test)]
 mod tests;

@@ -23,6 +23,7 @@ use crate::loading::Loading;
 use crate::locate::locate_call;
 use crate::names::NameIndex;
 use crate::node_store::NodeStore;
+use crate::unit_tests::{unit_test_nodes, UnitTestInfo};
 
 /// A model, seed or snapshot as the engine sees it after parsing.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -55,6 +56,9 @@ pub struct Node {
     /// Set for tests. Boxed: a node is moved several times while a manifest is built, and
     /// most nodes are not tests.
     pub test: Option<Box<TestInfo>>,
+    /// Set for unit tests; boxed for the same reason.
+    #[serde(default)]
+    pub unit_test: Option<Box<UnitTestInfo>>,
 }
 
 fn no_constraints() -> Arc<[Constraint]> {
@@ -79,13 +83,12 @@ impl Node {
             source_name: None,
             config: flat_config(&self.config.raw),
             depends_on: self.depends_on.clone(),
-            test_type: self.test.as_ref().map(|t| {
-                if t.metadata.is_some() {
-                    "generic".to_string()
-                } else {
-                    "singular".to_string()
-                }
-            }),
+            test_type: match (&self.test, &self.unit_test) {
+                (Some(t), _) if t.metadata.is_some() => Some("generic".to_string()),
+                (Some(_), _) => Some("singular".to_string()),
+                (None, Some(_)) => Some("unit".to_string()),
+                (None, None) => None,
+            },
         }
     }
 }
@@ -253,6 +256,21 @@ impl Manifest {
         nodes.extend(tests);
         for node in &mut nodes {
             node.depends_on = resolve_dependencies(node, &names, &disabled, &sources, &mut errors);
+        }
+        let unit_tests = unit_test_nodes(
+            &project.unit_tests,
+            &root_package,
+            &nodes,
+            &names,
+            &disabled,
+            &sources,
+        );
+        for parsed in unit_tests {
+            match parsed {
+                Ok(node) if node.config.enabled => nodes.push(node),
+                Ok(_) => {}
+                Err(d) => errors.push(d),
+            }
         }
         check_unique_relations(&nodes, &mut errors);
         if errors.has_errors() {
@@ -539,6 +557,7 @@ fn parse_sql_node(
             source_calls: recorded.sources,
             config: Box::new(config),
             test: None,
+            unit_test: None,
         },
         warnings,
     ))
@@ -600,6 +619,7 @@ fn seed_node(
         source_calls: Vec::new(),
         config: Box::new(config),
         test: None,
+        unit_test: None,
     })
 }
 
@@ -871,7 +891,7 @@ fn resolve_dependencies(
 }
 
 /// The source a `source()` call names: its own package's, else any package's.
-fn find_source<'a>(
+pub(crate) fn find_source<'a>(
     sources: &'a BTreeMap<NodeId, SourceNode>,
     call: &SourceCall,
     package: &str,
@@ -910,7 +930,10 @@ fn check_unique_relations(nodes: &[Node], errors: &mut Diagnostics) {
     // Tests and analyses build no relation of their own.
     for node in nodes.iter().filter(|n| {
         n.config.materialized != Materialization::Ephemeral
-            && !matches!(n.resource_type, ResourceType::Test | ResourceType::Analysis)
+            && !matches!(
+                n.resource_type,
+                ResourceType::Test | ResourceType::UnitTest | ResourceType::Analysis
+            )
     }) {
         let key = (
             node.relation.schema.as_str(),
@@ -1026,7 +1049,9 @@ fn names_to_positions(root: &str, graph_nodes: &[GraphNode]) -> NameIndex<u32> {
             .iter()
             .filter(|n| n.resource_type != ResourceType::Source)
             .enumerate()
-            .filter(|(_, n)| n.resource_type != ResourceType::Test)
+            .filter(|(_, n)| {
+                !matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest)
+            })
             .map(|(i, n)| (n.name.as_str(), n.package.as_str(), i as u32)),
     )
 }

@@ -8,12 +8,12 @@ use mart_project::{parse_target, Project, Target};
 use super::*;
 
 /// A project written to a temp dir from (path, text) pairs; removed on drop.
-struct Fixture {
+pub(crate) struct Fixture {
     root: PathBuf,
 }
 
 impl Fixture {
-    fn new(name: &str, files: &[(&str, &str)]) -> Self {
+    pub(crate) fn new(name: &str, files: &[(&str, &str)]) -> Self {
         let root =
             std::env::temp_dir().join(format!("mart_compiler_{name}_{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
@@ -32,7 +32,7 @@ impl Fixture {
         Self { root }
     }
 
-    fn build(&self) -> Result<(Manifest, JinjaEnv), Diagnostics> {
+    pub(crate) fn build(&self) -> Result<(Manifest, JinjaEnv), Diagnostics> {
         let project = Project::load(&self.root)?;
         let target = target();
         let packages: Vec<_> = project.packages.iter().map(|p| p.config.clone()).collect();
@@ -44,7 +44,7 @@ impl Fixture {
         Ok((manifest, env))
     }
 
-    fn errors(&self) -> String {
+    pub(crate) fn errors(&self) -> String {
         match self.build() {
             Ok(_) => panic!("expected errors"),
             Err(errors) => errors

@@ -71,10 +71,12 @@ pub enum ResourceType {
     Test,
     Analysis,
     Operation,
+    /// dbt's unit tests (`unit_tests:` in property files): a model run on given rows.
+    UnitTest,
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 7] = [
+    pub const ALL: [ResourceType; 8] = [
         ResourceType::Model,
         ResourceType::Seed,
         ResourceType::Snapshot,
@@ -82,6 +84,7 @@ impl ResourceType {
         ResourceType::Test,
         ResourceType::Analysis,
         ResourceType::Operation,
+        ResourceType::UnitTest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +96,7 @@ impl ResourceType {
             ResourceType::Test => "test",
             ResourceType::Analysis => "analysis",
             ResourceType::Operation => "operation",
+            ResourceType::UnitTest => "unit_test",
         }
     }
 
@@ -100,7 +104,7 @@ impl ResourceType {
         self as usize
     }
 
-    /// "model, seed, snapshot, source, test, analysis, operation".
+    /// "model, seed, snapshot, source, test, analysis, operation, unit_test".
     pub(crate) fn names() -> String {
         Self::ALL.map(ResourceType::as_str).join(", ")
     }
@@ -201,7 +205,7 @@ mod tests {
         }
         insta::assert_snapshot!(
             "modle".parse::<ResourceType>().unwrap_err(),
-            @"unknown resource type 'modle'; resource types are: model, seed, snapshot, source, test, analysis, operation"
+            @"unknown resource type 'modle'; resource types are: model, seed, snapshot, source, test, analysis, operation, unit_test"
         );
     }
 

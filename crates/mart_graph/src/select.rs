@@ -232,7 +232,8 @@ fn matching(dag: &Dag, criterion: &Criterion, indexed: bool) -> NodeSet {
             dag.node_at(i)
                 .test_type
                 .as_deref()
-                .is_some_and(|t| matches(test_type, t))
+                // dbt: `data` is every test that is not a unit test.
+                .is_some_and(|t| matches(test_type, t) || (test_type == "data" && t != "unit"))
         }),
         Criterion::ResourceType(t) => {
             add_if(&mut dag.of_type(*t).iter().map(|&i| i as usize), &|_| true);
@@ -381,7 +382,14 @@ pub(crate) fn add_indirect_tests(
     if mode == IndirectSelection::Empty {
         return;
     }
-    let tests = dag.of_type(ResourceType::Test);
+    // Unit tests follow their model as data tests follow the nodes they test.
+    let tests: Vec<u32> = dag
+        .of_type(ResourceType::Test)
+        .iter()
+        .chain(dag.of_type(ResourceType::UnitTest))
+        .copied()
+        .collect();
+    let tests = &tests;
     let parents_of = |t: usize| -> Vec<usize> { dag.parent_indices(t).collect() };
 
     let mut excluded = excluded.clone();
@@ -852,6 +860,25 @@ mod tests {
         assert!(matches!(e, SelectorError::UnknownMethod { .. }));
         let e = select(&dag, &strings(&["dim_user 2x+y"]), &[]).unwrap_err();
         insta::assert_snapshot!(e, @"unexpected '+' in '2x+y'; graph operators go around a selector: +model, 2+model, model+, model+2, @model");
+    }
+
+    #[test]
+    fn unit_tests_follow_their_model_and_test_type() {
+        let mut unit = node("unit_test.p.m.u", &["model.p.m"]);
+        unit.test_type = Some("unit".into());
+        let mut data = node("test.p.not_null_m_id", &["model.p.m"]);
+        data.test_type = Some("generic".into());
+        let dag = Dag::build(vec![node("model.p.m", &[]), unit, data]).unwrap();
+        let run = |sel: &[&str]| {
+            names(
+                &dag,
+                &select_with_indirect(&dag, &strings(sel), &[], IndirectSelection::Eager).unwrap(),
+            )
+        };
+        assert_eq!(run(&["m"]), set(&["m", "u", "not_null_m_id"]));
+        assert_eq!(run(&["test_type:unit"]), set(&["u"]));
+        assert_eq!(run(&["test_type:data"]), set(&["not_null_m_id"]));
+        assert_eq!(run(&["resource_type:unit_test"]), set(&["u"]));
     }
 
     #[test]

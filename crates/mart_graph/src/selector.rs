@@ -166,7 +166,7 @@ pub enum Criterion {
     },
     /// `config.<key>:<value>`; the value is a glob.
     Config { key: String, value: String },
-    /// `test_type:generic` or `test_type:singular`.
+    /// `test_type:generic`, `singular`, `data` (both) or `unit`.
     TestType(String),
 }
 
@@ -567,7 +567,7 @@ mod tests {
         insta::assert_snapshot!(err("++a"), @"unexpected '+' in '++a'; graph operators go around a selector: +model, 2+model, model+, model+2, @model");
         assert!(parse_selector("config.incremental_strategy:delete+insert").is_ok());
         insta::assert_snapshot!(err("+@a"), @"unexpected '@' in '+@a'; graph operators go around a selector: +model, 2+model, model+, model+2, @model");
-        insta::assert_snapshot!(err("resource_type:modle"), @"unknown resource type 'modle' in 'resource_type:modle'; resource types are: model, seed, snapshot, source, test, analysis, operation; did you mean 'model'?");
+        insta::assert_snapshot!(err("resource_type:modle"), @"unknown resource type 'modle' in 'resource_type:modle'; resource types are: model, seed, snapshot, source, test, analysis, operation, unit_test; did you mean 'model'?");
         insta::assert_snapshot!(err("config:table"), @"'config' needs a key in 'config:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("config.:table"), @"'config' needs a key in 'config.:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("source:a.b.c.d"), @"source selector 'source:a.b.c.d' has too many parts; write source:<source>, source:<source>.<table> or source:<package>.<source>.<table>");

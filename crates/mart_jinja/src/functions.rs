@@ -39,7 +39,11 @@ pub(crate) fn register(env: &mut Environment<'static>, settings: &crate::EnvSett
     // The default is taken as given, so `var('x', none)` is none rather than "not set".
     // A package's nodes see the vars resolved for their package.
     env.add_function("var", move |state: &State, name: String, default: Rest<Value>| -> Result<Value, Error> {
-        let package = scope(state).ok().and_then(|s| s.package.clone());
+        let scope = scope(state).ok();
+        if let Some(value) = scope.as_ref().and_then(|s| s.unit_test.as_ref()?.vars.get(&name)) {
+            return Ok(Value::from_serialize(value));
+        }
+        let package = scope.and_then(|s| s.package.clone());
         let vars = package
             .and_then(|p| package_vars.get(&p))
             .unwrap_or(&vars);
@@ -53,9 +57,18 @@ pub(crate) fn register(env: &mut Environment<'static>, settings: &crate::EnvSett
             }),
         }
     });
-    env.add_function("env_var", |name: String, default: Option<String>| {
-        mart_project::env_var(&name, default.as_deref())
-    });
+    env.add_function(
+        "env_var",
+        |state: &State, name: String, default: Option<String>| {
+            let overridden = scope(state)
+                .ok()
+                .and_then(|s| s.unit_test.as_ref()?.env_vars.get(&name).cloned());
+            match overridden {
+                Some(value) => Ok(value),
+                None => mart_project::env_var(&name, default.as_deref()),
+            }
+        },
+    );
     env.add_function("run_query", run_query);
     env.add_function(crate::RENDER_STRING_FN, render_string);
     env.add_function("statement", crate::statement::statement);
@@ -143,8 +156,13 @@ fn source_fn(state: &State, source: String, table: String) -> Result<Value, Erro
         Phase::Compile => {
             let resolver = scope.resolver.as_ref().ok_or_else(no_resolver)?;
             resolver
-                .resolve_source(&call)
-                .map(|r| RelationValue::new(r).into_value())
+                .resolve_source_ref(&call)
+                .map(|r| match r {
+                    ResolvedRef::Relation(r) => RelationValue::new(r).into_value(),
+                    ResolvedRef::Ephemeral { cte_name } => {
+                        RelationValue::ephemeral(cte_name).into_value()
+                    }
+                })
                 .ok_or_else(|| {
                     Error::new(
                         ErrorKind::InvalidOperation,

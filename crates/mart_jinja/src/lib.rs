@@ -38,7 +38,9 @@ pub use invocation::GraphBuilder;
 pub use namespaces::INTERNAL_PACKAGE;
 pub use query::{QueryRunner, QueryTable};
 pub use relation::{Policy, RelationType, RelationValue};
-pub use scope::{Phase, Recorded, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall};
+pub use scope::{
+    Phase, Recorded, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall, UnitTestRender,
+};
 
 /// What every render of a project shares.
 #[derive(Clone, Debug, Default)]
@@ -461,10 +463,12 @@ fn template_name(file: &SourceFile) -> String {
 }
 
 fn context_entries(scope: &Arc<RenderScope>) -> Vec<(&'static str, Value)> {
-    let this = scope
-        .this
-        .clone()
-        .map_or(Value::from(()), |r| RelationValue::new(r).into_value());
+    let this_cte = scope.unit_test.as_ref().and_then(|u| u.this_cte.clone());
+    let this = match (this_cte, scope.this.clone()) {
+        (Some(cte), _) => RelationValue::ephemeral(cte).into_value(),
+        (None, Some(r)) => RelationValue::new(r).into_value(),
+        (None, None) => Value::from(()),
+    };
     vec![
         (functions::SCOPE_KEY, Value::from_dyn_object(scope.clone())),
         ("this", this),

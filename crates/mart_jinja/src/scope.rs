@@ -48,8 +48,23 @@ pub trait Resolver: Send + Sync {
     /// `from_package`: the package of the node calling `ref()` (none: the root project).
     fn resolve_ref(&self, call: &RefCall, from_package: Option<&str>) -> Option<ResolvedRef>;
     fn resolve_source(&self, call: &SourceCall) -> Option<Relation>;
+    /// What `source()` renders: the source's relation, unless a resolver stands something
+    /// else in for it (a unit test's given rows).
+    fn resolve_source_ref(&self, call: &SourceCall) -> Option<ResolvedRef> {
+        self.resolve_source(call).map(ResolvedRef::Relation)
+    }
     /// Known names for "did you mean" suggestions.
     fn ref_names(&self) -> Vec<String>;
+}
+
+/// What a unit test changes in its model's render (dbt's `overrides:`; `is_incremental`
+/// is the scope's own flag).
+#[derive(Clone, Debug, Default)]
+pub struct UnitTestRender {
+    pub vars: serde_json::Map<String, serde_json::Value>,
+    pub env_vars: std::collections::BTreeMap<String, String>,
+    /// The CTE of the `this` input's rows, which `{{ this }}` renders as.
+    pub this_cte: Option<String>,
 }
 
 /// Everything one render records.
@@ -77,6 +92,8 @@ pub struct RenderScope {
     pub is_incremental: bool,
     /// The `model` variable: name, unique_id, paths, config.
     pub model: serde_json::Value,
+    /// Set while a unit test renders its model: what it overrides.
+    pub unit_test: Option<UnitTestRender>,
     pub(crate) recorded: Mutex<Recorded>,
     /// The value passed to `return()` by the innermost macro call.
     pub(crate) returned: Mutex<Option<Value>>,
@@ -105,6 +122,7 @@ impl RenderScope {
             this: None,
             is_incremental: false,
             model: serde_json::Value::Null,
+            unit_test: None,
             recorded: Mutex::new(Recorded::default()),
             returned: Mutex::new(None),
             results: Mutex::new(HashMap::new()),

@@ -18,6 +18,7 @@ pub mod secrets;
 mod snapshot_file;
 mod stamp;
 mod stamp_key;
+mod unit_tests;
 mod walk;
 mod yaml;
 
@@ -45,6 +46,10 @@ pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target
 pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};
 pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};
 pub use stamp::InputStamp;
+pub use unit_tests::{
+    Fixture, FixtureFormat, FixtureRows, FixtureTable, GivenInput, UnitTestOverrides,
+    UnitTestProperties,
+};
 pub use yaml::{entry_span, entry_span_after, key_span, setting_span, setting_span_after};
 
 /// A file that defines one node (a model, a snapshot, a singular test...).
@@ -99,6 +104,8 @@ pub struct Project {
     /// Properties of snapshots (block-defined or YAML-defined).
     pub snapshot_properties: BTreeMap<String, NodeProperties>,
     pub sources: Vec<SourceTable>,
+    /// `unit_tests:` entries of the property files, in file order.
+    pub unit_tests: Vec<UnitTestProperties>,
     /// Non-fatal findings of the load (for example properties for a missing model).
     pub warnings: Vec<Diagnostic>,
 }
@@ -218,6 +225,13 @@ impl Project {
         // (`{% test name(model, column_name) %}`), which are loaded like macros.
         let mut singular_tests = Vec::new();
         for (dir, path) in sql_files(root, &config.test_paths, &mut property_files, &mut errors) {
+            // dbt: `<test-path>/fixtures/` holds unit test fixtures, not tests.
+            if path
+                .strip_prefix(dir)
+                .is_ok_and(|rest| rest.starts_with("fixtures"))
+            {
+                continue;
+            }
             match read(root, &path) {
                 Ok(file) if defines_generic_test(&file.text) => macro_files.push(MacroFile {
                     package: config.name.clone(),
@@ -257,10 +271,14 @@ impl Project {
             seed_properties: BTreeMap::new(),
             snapshot_properties: BTreeMap::new(),
             sources: Vec::new(),
+            unit_tests: Vec::new(),
             warnings,
         };
         let parsed_files = parallel_map(&property_files, |path| {
-            read(root, path).and_then(|f| properties::parse_property_file(&f))
+            let fixtures = |name: &str, format: unit_tests::FixtureFormat| {
+                unit_tests::read_fixture(root, &project.config.test_paths, name, format)
+            };
+            read(root, path).and_then(|f| properties::parse_property_file(&f, &fixtures))
         });
         for parsed in parsed_files {
             match parsed {
@@ -332,6 +350,7 @@ impl Project {
             };
             map.insert(p.name.clone(), p);
         }
+        self.unit_tests.extend(props.unit_tests);
         for source in props.sources {
             let duplicate = self
                 .sources

@@ -304,6 +304,17 @@ const PROJECT_KEYS: [&str; 38] = [
 /// A warning, with "did you mean", for each top-level key dbt does not know.
 fn unknown_key_warnings(file: &Arc<SourceFile>) -> Result<Vec<Diagnostic>, Diagnostic> {
     let map: serde_yaml::Mapping = yaml::parse(file, Code::ProjectFile)?;
+    // Ignoring them could run unit tests the project disables.
+    if map.contains_key("unit_tests") {
+        return Err(Diagnostic::error(
+            Code::ProjectFile,
+            "project-level unit test configs (`unit_tests:`) are not supported by mart yet",
+        )
+        .with_span(yaml::key_span(file, "unit_tests"))
+        .with_help(
+            "set `config:` (tags, enabled, meta) on each unit test in its property file instead",
+        ));
+    }
     Ok(map
         .keys()
         .filter_map(|k| k.as_str())
@@ -543,6 +554,20 @@ mod tests {
         assert_eq!(layers[2]["materialized"], json!("table"));
         assert_eq!(layers[2]["meta"], json!({"owner": "a"}));
         assert_eq!(layers[0]["tags"], json!("all"));
+    }
+
+    #[test]
+    fn project_level_unit_test_configs_are_refused() {
+        let err = ProjectConfig::parse(Arc::new(SourceFile::new(
+            "dbt_project.yml",
+            "name: learn\nunit_tests:\n  learn:\n    +enabled: false\n",
+        )))
+        .unwrap_err();
+        assert_eq!(
+            err.message,
+            "project-level unit test configs (`unit_tests:`) are not supported by mart yet"
+        );
+        assert_eq!(err.span.unwrap().line_col(), (2, 1));
     }
 
     #[test]

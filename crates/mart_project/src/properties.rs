@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::config::{normalize_key, ConfigMap};
 use crate::contract::{constraints_span, entry_line_start, parse_constraints, Constraint};
+use crate::unit_tests::{parse_unit_tests, FixtureFormat, UnitTestProperties};
 use crate::yaml;
 
 #[derive(Debug, Default, Deserialize)]
@@ -21,6 +22,9 @@ struct RawPropertyFile {
     snapshots: Vec<RawNodeProperties>,
     #[serde(default)]
     sources: Vec<RawSource>,
+    /// Read by [`crate::unit_tests`], which gives its errors their lines.
+    #[serde(default)]
+    unit_tests: serde_yaml::Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,12 +174,20 @@ pub struct PropertyFile {
     pub seeds: Vec<NodeProperties>,
     pub snapshots: Vec<NodeProperties>,
     pub sources: Vec<SourceTable>,
+    pub unit_tests: Vec<UnitTestProperties>,
     /// Config keys dbt does not know, and the like.
     pub warnings: Vec<Diagnostic>,
 }
 
 /// The top-level keys of a property file mart reads.
-const READ_KEYS: [&str; 5] = ["version", "models", "seeds", "snapshots", "sources"];
+const READ_KEYS: [&str; 6] = [
+    "version",
+    "models",
+    "seeds",
+    "snapshots",
+    "sources",
+    "unit_tests",
+];
 /// Keys dbt reads that change nothing mart builds or tests; they are not read yet.
 const NOT_YET_READ_KEYS: [&str; 7] = [
     "macros",
@@ -187,8 +199,7 @@ const NOT_YET_READ_KEYS: [&str; 7] = [
     "groups",
 ];
 
-/// A warning for each top-level key mart does not read, an error for `unit_tests:`
-/// (dbt runs them with the data tests; mart cannot yet, so it must not pretend to pass).
+/// A warning for each top-level key mart does not read.
 fn top_level_keys(
     file: &Arc<SourceFile>,
     root: &serde_yaml::Value,
@@ -201,16 +212,6 @@ fn top_level_keys(
         let span = || yaml::key_span(file, key);
         if READ_KEYS.contains(&key) {
             continue;
-        }
-        if key == "unit_tests" {
-            return Err(Diagnostic::error(
-                Code::PropertyFile,
-                "unit tests (`unit_tests:`) are not supported by mart yet",
-            )
-            .with_span(span())
-            .with_help(
-                "move the unit tests out of the project's property files to build it with mart",
-            ));
         }
         warnings.push(if NOT_YET_READ_KEYS.contains(&key) {
             Diagnostic::warning(
@@ -235,11 +236,15 @@ fn top_level_keys(
     Ok(warnings)
 }
 
-pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagnostic> {
+/// `fixtures` reads a unit test's `fixture:` file by name and format.
+pub fn parse_property_file(
+    file: &Arc<SourceFile>,
+    fixtures: &dyn Fn(&str, FixtureFormat) -> Option<String>,
+) -> Result<PropertyFile, Diagnostic> {
     // One YAML parse: the tree is checked, then read into the typed form; only a file
     // that does not fit that form is parsed again, for the error's line.
     let root: serde_yaml::Value = yaml::parse(file, Code::PropertyFile)?;
-    let key_warnings = top_level_keys(file, &root)?;
+    let mut key_warnings = top_level_keys(file, &root)?;
     let raw: RawPropertyFile = match serde_yaml::from_value(root) {
         Ok(raw) => raw,
         Err(_) => yaml::parse(file, Code::PropertyFile)?,
@@ -290,6 +295,10 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
             });
         }
     }
+    let unit_tests = match &raw.unit_tests {
+        serde_yaml::Value::Null => Vec::new(),
+        list => parse_unit_tests(file, list, fixtures, &mut key_warnings)?,
+    };
     let mut nodes = |items: Vec<RawNodeProperties>| -> Result<Vec<NodeProperties>, Diagnostic> {
         items
             .into_iter()
@@ -318,6 +327,7 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
         seeds,
         snapshots,
         sources,
+        unit_tests,
         warnings,
     })
 }
@@ -414,7 +424,7 @@ mod tests {
             "models/p.yml",
             "version: 2\nexposures:\n  - name: e\nmodles:\n  - name: x\n",
         ));
-        let parsed = parse_property_file(&file).unwrap();
+        let parsed = parse_property_file(&file, &|_, _| None).unwrap();
         let said: Vec<(String, (usize, usize))> = parsed
             .warnings
             .iter()
@@ -437,16 +447,6 @@ mod tests {
             parsed.warnings[1].help.as_deref(),
             Some("did you mean 'models'?")
         );
-        let unit = Arc::new(SourceFile::new(
-            "models/u.yml",
-            "unit_tests:\n  - name: t\n",
-        ));
-        let err = parse_property_file(&unit).unwrap_err();
-        assert_eq!(
-            err.message,
-            "unit tests (`unit_tests:`) are not supported by mart yet"
-        );
-        assert_eq!(err.span.unwrap().line_col(), (1, 1));
     }
 
     #[test]
@@ -455,7 +455,7 @@ mod tests {
             "models/_m.yml",
             "version: 2\nmodels:\n  - name: dim_user\n    description: Users\n    config: {materialized: table, +tags: [a]}\n    columns:\n      - name: user_id\n        data_tests: [unique, not_null]\nsources:\n  - name: raw\n    schema: raw_data\n    tables:\n      - name: events\n        identifier: user_event\n",
         ));
-        let props = parse_property_file(&file).unwrap();
+        let props = parse_property_file(&file, &|_, _| None).unwrap();
         let m = &props.models[0];
         assert_eq!(m.name, "dim_user");
         assert_eq!(m.config["materialized"], "table");
@@ -477,7 +477,7 @@ mod tests {
     fn constraint_findings_point_at_their_own_entry() {
         let text = "models:\n  - name: a\n    columns:\n      - name: id\n        constraints: [{type: not_null}]\n  - name: b\n    constraints: [{type: primary_key, columns: [id]}]\n    columns:\n      - name: id\n        constraints: [{type: unique, colums: [id]}]\n      - name: v\n        constraints: [{type: nope}]\n";
         let file = Arc::new(SourceFile::new("models/_m.yml", text));
-        let err = parse_property_file(&file).unwrap_err();
+        let err = parse_property_file(&file, &|_, _| None).unwrap_err();
         assert_eq!(
             err.message,
             "constraints of column 'v': unknown constraint type 'nope' in constraint 1"
@@ -485,7 +485,7 @@ mod tests {
         assert_eq!(err.span.unwrap().line_col(), (12, 9));
         let ok = text.replace("{type: nope}", "{type: check, expression: v > 0}");
         let file = Arc::new(SourceFile::new("models/_m.yml", ok));
-        let parsed = parse_property_file(&file).unwrap();
+        let parsed = parse_property_file(&file, &|_, _| None).unwrap();
         let b = &parsed.models[1];
         assert_eq!(b.constraints[0].columns, ["id"]);
         assert_eq!(b.columns[0].constraints.len(), 1);
@@ -504,7 +504,7 @@ mod tests {
             "models/_m.yml",
             "models:\n  - name: a\n    columns: nope\n",
         ));
-        let err = parse_property_file(&file).unwrap_err();
+        let err = parse_property_file(&file, &|_, _| None).unwrap_err();
         assert_eq!(err.span.unwrap().line_col().0, 3);
     }
 }

@@ -17,6 +17,7 @@ mod run_lock;
 mod schedule;
 mod seed;
 mod snapshot;
+mod unit_test;
 
 use std::time::{Duration, SystemTime};
 

@@ -15,8 +15,8 @@ use tokio::task::JoinSet;
 use crate::heartbeat::{self, RunningNode};
 use crate::query::PgQueryRunner;
 use crate::{
-    data_test, dependents, hooks, materialize, run_lock, seed, snapshot, Event, NodeResult,
-    NodeStatus, Ran, Reporter, RunError, RunOptions,
+    data_test, dependents, hooks, materialize, run_lock, seed, snapshot, unit_test, Event,
+    NodeResult, NodeStatus, Ran, Reporter, RunError, RunOptions,
 };
 
 /// What every node task needs.
@@ -48,7 +48,10 @@ impl RunContext {
 fn executable(manifest: &Manifest, id: &NodeId) -> bool {
     manifest.node(id).is_some_and(|n| match n.resource_type {
         ResourceType::Model => n.config.materialized != Materialization::Ephemeral,
-        ResourceType::Seed | ResourceType::Snapshot | ResourceType::Test => true,
+        ResourceType::Seed
+        | ResourceType::Snapshot
+        | ResourceType::Test
+        | ResourceType::UnitTest => true,
         _ => false,
     })
 }
@@ -71,6 +74,7 @@ pub async fn execute(
         return Ok(Vec::new());
     }
     let mut parents = run_parents(&manifest, &order);
+    unit_test::run_before_models(&manifest, &order, &mut parents);
     if ctx.options.tests_gate_children {
         add_test_gates(&manifest, &order, &mut parents);
     }
@@ -270,10 +274,11 @@ fn add_test_gates(
     order: &[NodeId],
     parents: &mut HashMap<NodeId, BTreeSet<NodeId>>,
 ) {
+    // Unit tests gate their model instead (`unit_test::run_before_models`).
     let is_test = |id: &NodeId| {
         manifest
             .node(id)
-            .is_some_and(|n| n.resource_type == ResourceType::Test)
+            .is_some_and(|n| matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest))
     };
     let mut tests_of: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
     let mut ancestors: HashMap<NodeId, BTreeSet<NodeId>> = HashMap::new();
@@ -376,7 +381,7 @@ async fn create_schemas(
     let schemas: BTreeSet<&str> = order
         .iter()
         .filter_map(|id| ctx.manifest.node(id))
-        .filter(|n| n.resource_type != ResourceType::Test)
+        .filter(|n| !matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest))
         .map(|n| n.relation.schema.as_str())
         .collect();
     for schema in schemas {
@@ -409,6 +414,9 @@ async fn build_node(
     // Data tests only read: dbt runs no hooks around them.
     if node.resource_type == ResourceType::Test {
         return data_test::run(ctx, id, connection).await;
+    }
+    if node.resource_type == ResourceType::UnitTest {
+        return unit_test::run(ctx, id, connection).await;
     }
     hooks::before(ctx, node, connection, false).await?;
     let mut attempt = 1;

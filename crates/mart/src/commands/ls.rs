@@ -29,7 +29,7 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<Outcome, Diagnostics> {
         .map(|t| {
             t.parse::<ResourceType>().map_err(|_| {
                 Diagnostic::error(Code::Usage, format!("unknown resource type '{t}'"))
-                    .with_help("use model, seed, snapshot, source, test or analysis")
+                    .with_help("use model, seed, snapshot, source, test, unit_test or analysis")
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -43,6 +43,7 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<Outcome, Diagnostics> {
         .map(|n| match args.output {
             LsOutput::Selector => match n.resource_type {
                 ResourceType::Source => format!("source:{}", n.fqn.join(".")),
+                ResourceType::UnitTest => format!("unit_test:{}", n.fqn.join(".")),
                 _ => n.fqn.join("."),
             },
             LsOutput::Name => match &n.source_name {

@@ -75,7 +75,7 @@ pub(crate) const SNAPSHOT: Plan = Plan {
 };
 pub(crate) const TEST: Plan = Plan {
     which: "test",
-    types: &[ResourceType::Test],
+    types: &[ResourceType::Test, ResourceType::UnitTest],
     what: "tests",
     indirect_tests: true,
 };
@@ -86,6 +86,7 @@ pub(crate) const BUILD: Plan = Plan {
         ResourceType::Model,
         ResourceType::Snapshot,
         ResourceType::Test,
+        ResourceType::UnitTest,
     ],
     what: "nodes",
     indirect_tests: true,

@@ -23,6 +23,7 @@ mod seed;
 mod selectors;
 mod show;
 mod snapshot;
+mod unit_tests;
 
 use harness::TestProject;
 
