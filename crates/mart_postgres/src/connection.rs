@@ -13,6 +13,7 @@ use tokio_postgres::{CancelToken, Client, NoTls, SimpleQueryMessage};
 
 use crate::config::ConnectionConfig;
 use crate::error::{error_chain, PgError, PgErrorKind};
+use crate::session::SessionHandle;
 
 /// Size of the chunks [`Connection::copy_in`] reads and sends.
 pub const COPY_CHUNK_BYTES: usize = 256 * 1024;
@@ -31,7 +32,8 @@ pub struct QueryResult {
 ///
 /// The driver task runs on the tokio runtime that called [`Connection::connect`].
 pub struct Connection {
-    client: Client,
+    /// The client and why its driver task ended: shared with [`SessionHandle`]s.
+    session: SessionHandle,
     cancel: CancelToken,
     /// Set while [`Connection::execute_in_transaction`] has a transaction (or, inside
     /// [`Connection::begin`], a savepoint) open; still set if that future was dropped
@@ -41,14 +43,12 @@ pub struct Connection {
     in_outer_transaction: bool,
     /// The server process serving this connection (`pg_backend_pid()`).
     backend_pid: i32,
-    /// Why the driver task ended, if it failed, for "connection closed" errors.
-    closed_reason: Arc<Mutex<Option<String>>>,
 }
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
-            .field("closed", &self.client.is_closed())
+            .field("closed", &self.session.client.is_closed())
             .finish_non_exhaustive()
     }
 }
@@ -134,12 +134,14 @@ impl Connection {
             PgError::from_driver(&e, None).with_kind_and_prefix(PgErrorKind::Connect, &prefix)
         })?;
         Ok(Connection {
-            client,
+            session: SessionHandle {
+                client: Arc::new(client),
+                closed_reason,
+            },
             cancel,
             in_transaction: AtomicBool::new(false),
             in_outer_transaction: false,
             backend_pid,
-            closed_reason,
         })
     }
 
@@ -205,7 +207,7 @@ impl Connection {
                 Ok(count) => counts.push(count),
                 Err(err) => {
                     // A failing rollback (connection gone) must not hide the real error.
-                    if self.client.batch_execute(undo).await.is_ok() {
+                    if self.session.client.batch_execute(undo).await.is_ok() {
                         self.in_transaction.store(false, Ordering::SeqCst);
                     }
                     return Err(err);
@@ -234,30 +236,13 @@ impl Connection {
     /// Runs `sql` with the simple query protocol and returns the rows as text.
     pub async fn query(&self, sql: &str) -> Result<QueryResult, PgError> {
         self.recover().await?;
-        let messages = self
-            .client
-            .simple_query_raw(sql)
-            .await
-            .map_err(|e| self.error(&e, sql))?;
-        let mut messages = pin!(messages);
-        let mut result = QueryResult::default();
-        while let Some(message) = messages.next().await {
-            match message.map_err(|e| self.error(&e, sql))? {
-                SimpleQueryMessage::RowDescription(columns) => {
-                    result.columns = columns.iter().map(|c| c.name().to_string()).collect();
-                    result.rows.clear();
-                }
-                SimpleQueryMessage::Row(row) => {
-                    let values = (0..row.len())
-                        .map(|i| row.get(i).map(str::to_string))
-                        .collect();
-                    result.rows.push(values);
-                }
-                SimpleQueryMessage::CommandComplete(rows) => result.rows_affected = rows,
-                _ => {}
-            }
-        }
-        Ok(result)
+        self.session.query(sql).await
+    }
+
+    /// A handle on this connection's server session, for template queries made while it
+    /// builds a node (see [`SessionHandle`]).
+    pub fn session(&self) -> SessionHandle {
+        self.session.clone()
     }
 
     /// The type name (`int4`, `numeric`, `text`, `timestamptz`...) of each column `sql`
@@ -275,16 +260,7 @@ impl Connection {
     /// running it (the type names as in [`Connection::result_types`]).
     pub async fn result_columns(&self, sql: &str) -> Result<Vec<(String, String)>, PgError> {
         self.recover().await?;
-        let statement = self
-            .client
-            .prepare(sql)
-            .await
-            .map_err(|e| self.error(&e, sql))?;
-        Ok(statement
-            .columns()
-            .iter()
-            .map(|c| (c.name().to_string(), c.type_().name().to_string()))
-            .collect())
+        self.session.result_columns(sql).await
     }
 
     /// Runs `copy_sql` (a `COPY ... FROM STDIN`) and streams `data` to it in chunks of
@@ -299,6 +275,7 @@ impl Connection {
         self.recover().await?;
         let mut data = data;
         let sink = self
+            .session
             .client
             .copy_in::<str, bytes::Bytes>(copy_sql)
             .await
@@ -349,6 +326,7 @@ impl Connection {
              where n.nspname = $1 and c.relname = $2";
         self.recover().await?;
         let row = self
+            .session
             .client
             .query_opt(SQL, &[&schema, &identifier])
             .await
@@ -379,6 +357,7 @@ impl Connection {
              order by a.attnum";
         self.recover().await?;
         let rows = self
+            .session
             .client
             .query(SQL, &[&schema, &identifier])
             .await
@@ -401,11 +380,12 @@ impl Connection {
 
     /// True once the connection to the server is gone.
     pub fn is_closed(&self) -> bool {
-        self.client.is_closed()
+        self.session.client.is_closed()
     }
 
     async fn execute_raw(&self, sql: &str) -> Result<u64, PgError> {
         let messages = self
+            .session
             .client
             .simple_query_raw(sql)
             .await
@@ -426,7 +406,8 @@ impl Connection {
     async fn recover(&self) -> Result<(), PgError> {
         if self.in_transaction.load(Ordering::SeqCst) {
             let (_, _, undo) = self.step_statements();
-            self.client
+            self.session
+                .client
                 .batch_execute(undo)
                 .await
                 .map_err(|e| self.error(&e, undo))?;
@@ -436,13 +417,7 @@ impl Connection {
     }
 
     fn error(&self, err: &tokio_postgres::Error, statement: &str) -> PgError {
-        let mut out = PgError::from_driver(err, Some(statement));
-        if out.kind() == PgErrorKind::Closed {
-            if let Some(reason) = self.closed_reason.lock().ok().and_then(|r| r.clone()) {
-                out = out.with_kind_and_prefix(PgErrorKind::Closed, &reason);
-            }
-        }
-        out
+        self.session.error(err, statement)
     }
 }
 

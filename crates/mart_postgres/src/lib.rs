@@ -7,6 +7,8 @@
 //!   ([`Connection::execute_in_transaction`]) and text queries ([`Connection::query`]);
 //! - streams data to `COPY ... FROM STDIN` in large chunks ([`Connection::copy_in`]);
 //! - looks up a relation's kind and columns in the catalog, with bound parameters;
+//! - shares a connection's server session with template queries made while it builds a
+//!   node ([`SessionHandle`]);
 //! - cancels the running query from another task ([`CancelHandle`], for Ctrl-C);
 //! - returns one typed [`PgError`] carrying SQLSTATE, detail, hint, the 1-based character
 //!   position and the failing statement; [`position_to_byte_offset`] maps that position
@@ -20,9 +22,11 @@ mod config;
 mod connection;
 mod error;
 mod position;
+mod session;
 
 pub use config::ConnectionConfig;
 pub use connection::{CancelHandle, Connection, QueryResult, COPY_CHUNK_BYTES};
 pub use error::{PgError, PgErrorKind};
 pub use mart_adapter::RelationKind;
 pub use position::position_to_byte_offset;
+pub use session::SessionHandle;

@@ -22,7 +22,7 @@ pub(crate) async fn run(
         .node(id)
         .and_then(|n| n.test.as_ref().map(|t| (n, t)))
         .ok_or_else(|| Diagnostic::error(Code::UnknownRef, format!("'{id}' is not a test")))?;
-    let (compiled, compiled_file) = compile_to_file(ctx, id, false)?;
+    let (compiled, compiled_file) = compile_to_file(ctx, id, false, connection)?;
     let while_testing = || format!("while testing {}", node.name);
     let config = &test.config;
     let mut statements = Vec::new();

@@ -3,8 +3,6 @@
 //! it in the same transaction, so that rebuilding one model never loses the views of
 //! others. A view that cannot be recreated fails the rebuild, which then rolls back.
 
-use std::sync::Arc;
-
 use mart_adapter::{
     dependent_view_names_query, dependent_views_query, lock_views_statement, parse_dependent_view,
     recreate_statements, DependentView, RelationKind,
@@ -12,13 +10,13 @@ use mart_adapter::{
 use mart_compiler::{Compiler, Node};
 use mart_diagnostics::{Code, Diagnostic};
 use mart_graph::ResourceType;
-use mart_jinja::QueryRunner;
 use mart_postgres::Connection;
 use mart_project::Materialization;
 
 use crate::materialize::db_error;
 use crate::schedule::RunContext;
 use crate::Event;
+use crate::PgQueryRunner;
 
 /// The views that depend on the node's relation, nearest first, with their names locked
 /// for this transaction (see [`lock_views_statement`]).
@@ -94,7 +92,7 @@ pub(crate) async fn restore(
         }
         let model = model_of(ctx, view);
         let sql = match model {
-            Some(model) => Some(compiled_sql(ctx, model)?),
+            Some(model) => Some(compiled_sql(ctx, model, connection)?),
             None => None,
         };
         let relation = view.relation(None);
@@ -143,8 +141,12 @@ fn model_of<'a>(ctx: &'a RunContext, view: &DependentView) -> Option<&'a Node> {
         .flatten()
 }
 
-fn compiled_sql(ctx: &RunContext, model: &Node) -> Result<String, Diagnostic> {
-    let runner: Arc<dyn QueryRunner> = ctx.query_runner.clone();
+fn compiled_sql(
+    ctx: &RunContext,
+    model: &Node,
+    connection: &Connection,
+) -> Result<String, Diagnostic> {
+    let runner = PgQueryRunner::for_node(connection);
     tokio::task::block_in_place(|| {
         Compiler::new(&ctx.manifest, &ctx.env, Some(runner)).compile(&model.id, false)
     })

@@ -5,12 +5,12 @@
 
 use std::sync::Arc;
 
+use crate::PgQueryRunner;
 use mart_adapter::{
     comment_statements, create_index, grant_statements, quote_literal, RelationKind,
 };
 use mart_compiler::{Compiler, Node};
 use mart_diagnostics::{Diagnostic, SourceFile};
-use mart_jinja::QueryRunner;
 use mart_postgres::Connection;
 use mart_project::Hook;
 
@@ -21,11 +21,13 @@ use crate::schedule::RunContext;
 /// blank. `which` names the hook in errors (`pre-hook`, `on-run-end`, ...).
 fn render<'a>(
     ctx: &RunContext,
+    connection: &Connection,
     node: Option<&Node>,
     hooks: impl IntoIterator<Item = &'a str>,
     which: &str,
 ) -> Result<Vec<String>, Diagnostic> {
-    let runner: Arc<dyn QueryRunner> = ctx.query_runner.clone();
+    // A hook's run_query() and adapter calls run in the hook's own session and transaction.
+    let runner = PgQueryRunner::for_node(connection);
     let compiler = Compiler::new(&ctx.manifest, &ctx.env, Some(runner));
     let place = node.map_or_else(
         || ctx.manifest.project_file.display().to_string(),
@@ -69,7 +71,13 @@ pub(crate) async fn on_run(
     } else {
         (&ctx.manifest.on_run_start, "on-run-start")
     };
-    let statements = render(ctx, None, hooks.iter().map(String::as_str), which)?;
+    let statements = render(
+        ctx,
+        connection,
+        None,
+        hooks.iter().map(String::as_str),
+        which,
+    )?;
     execute(
         connection,
         &statements,
@@ -96,6 +104,7 @@ pub(crate) async fn before(
 ) -> Result<(), Diagnostic> {
     let statements = render(
         ctx,
+        connection,
         Some(node),
         sql_of(&node.config.pre_hook, in_transaction),
         "pre-hook",
@@ -116,6 +125,7 @@ pub(crate) async fn after_commit(
 ) -> Result<(), Diagnostic> {
     let statements = render(
         ctx,
+        connection,
         Some(node),
         sql_of(&node.config.post_hook, false),
         "post-hook",
@@ -169,6 +179,7 @@ pub(crate) async fn after(
     }
     statements.extend(render(
         ctx,
+        connection,
         Some(node),
         sql_of(&config.post_hook, true),
         "post-hook",

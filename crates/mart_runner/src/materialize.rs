@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::PgQueryRunner;
 use mart_adapter::{
     contract_table_statements, table_statements, view_replace_statements, view_statements,
     ContractTable, RelationKind,
@@ -9,7 +10,6 @@ use mart_adapter::{
 use mart_compiler::{write_artifact, CompiledNode, Compiler};
 use mart_diagnostics::{Code, Diagnostic, SourceFile, Span};
 use mart_graph::NodeId;
-use mart_jinja::QueryRunner;
 use mart_postgres::{Connection, PgError};
 use mart_project::Materialization;
 
@@ -43,7 +43,7 @@ pub(crate) async fn model(
     };
     let is_incremental =
         incremental_config.is_some() && existing == Some(RelationKind::Table) && !full_refresh;
-    let (compiled, compiled_file) = compile_to_file(ctx, id, is_incremental)?;
+    let (compiled, compiled_file) = compile_to_file(ctx, id, is_incremental, connection)?;
     if let Some(message) = contract::unenforced_constraints_warning(node) {
         ctx.reporter.report(&Event::Log {
             id: id.clone(),
@@ -143,9 +143,11 @@ pub(crate) fn compile_to_file(
     ctx: &RunContext,
     id: &NodeId,
     is_incremental: bool,
+    connection: &Connection,
 ) -> Result<(CompiledNode, Option<Arc<SourceFile>>), Diagnostic> {
     let manifest = &ctx.manifest;
-    let runner: Arc<dyn QueryRunner> = ctx.query_runner.clone();
+    // run_query() sees what the node's transaction did so far, as in dbt.
+    let runner = PgQueryRunner::for_node(connection);
     let compiled = tokio::task::block_in_place(|| {
         Compiler::new(manifest, &ctx.env, Some(runner)).compile(id, is_incremental)
     })?;

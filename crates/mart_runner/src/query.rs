@@ -1,24 +1,69 @@
-//! `run_query()` for templates, on a connection opened the first time a template asks.
+//! `run_query()` for templates: on a connection opened the first time a template asks,
+//! or, while a node is built, on that node's own session (inside its transaction).
 
 use mart_jinja::{QueryRunner, QueryTable};
-use mart_postgres::{Connection, ConnectionConfig};
+use mart_postgres::{Connection, ConnectionConfig, SessionHandle};
 use tokio::runtime::Handle;
 use tokio::sync::Mutex;
 
 /// Serves run_query()/adapter calls of renders. Renders run on blocking threads, so the
 /// query is driven with `Handle::block_on`.
 pub struct PgQueryRunner {
-    config: ConnectionConfig,
     handle: Handle,
-    connection: Mutex<Option<Connection>>,
+    session: Session,
+}
+
+enum Session {
+    /// Opened on first use (compiles, run-operation, tests).
+    Lazy {
+        config: ConnectionConfig,
+        connection: Mutex<Option<Connection>>,
+    },
+    /// A node's connection, during its build.
+    Node(SessionHandle),
 }
 
 impl PgQueryRunner {
     pub fn new(config: ConnectionConfig, handle: Handle) -> Self {
         Self {
-            config,
             handle,
-            connection: Mutex::new(None),
+            session: Session::Lazy {
+                config,
+                connection: Mutex::new(None),
+            },
+        }
+    }
+
+    /// A runner on `connection`'s session, for the renders of the node it builds.
+    pub(crate) fn for_node(connection: &Connection) -> std::sync::Arc<dyn QueryRunner> {
+        std::sync::Arc::new(Self::on_session(connection.session(), Handle::current()))
+    }
+
+    /// Queries run on `session`: a hook's `adapter.drop_relation(this)` then drops what the
+    /// build created, in the build's transaction, as in dbt.
+    pub fn on_session(session: SessionHandle, handle: Handle) -> Self {
+        Self {
+            handle,
+            session: Session::Node(session),
+        }
+    }
+
+    async fn session(&self) -> Result<SessionHandle, String> {
+        match &self.session {
+            Session::Node(session) => Ok(session.clone()),
+            Session::Lazy { config, connection } => {
+                let mut slot = connection.lock().await;
+                if slot.is_none() {
+                    *slot = Some(
+                        Connection::connect(config)
+                            .await
+                            .map_err(|e| e.to_string())?,
+                    );
+                }
+                slot.as_ref()
+                    .map(Connection::session)
+                    .ok_or_else(|| "no connection".to_string())
+            }
         }
     }
 }
@@ -26,25 +71,19 @@ impl PgQueryRunner {
 impl QueryRunner for PgQueryRunner {
     fn run_query(&self, sql: &str) -> Result<QueryTable, String> {
         self.handle.block_on(async {
-            let mut slot = self.connection.lock().await;
-            if slot.is_none() {
-                *slot = Some(
-                    Connection::connect(&self.config)
-                        .await
-                        .map_err(|e| e.to_string())?,
-                );
-            }
-            let Some(connection) = slot.as_ref() else {
-                return Err("no connection".to_string());
-            };
-            let result = connection.query(sql).await.map_err(|e| e.to_string())?;
+            let session = self.session().await?;
+            let result = session.query(sql).await.map_err(|e| e.to_string())?;
             // Typed values need the column types, which the text protocol does not carry:
             // prepare the statement again, which only one statement allows. Without them
             // the values are typed by their text.
             let column_types = if result.columns.is_empty() || !is_one_statement(sql) {
                 Vec::new()
             } else {
-                connection.result_types(sql).await.unwrap_or_default()
+                session
+                    .result_columns(sql)
+                    .await
+                    .map(|columns| columns.into_iter().map(|(_, t)| t).collect())
+                    .unwrap_or_default()
             };
             Ok(QueryTable {
                 columns: result.columns,

@@ -117,7 +117,7 @@ pub(crate) async fn run(
 ) -> Result<Ran, Diagnostic> {
     let node = ctx.node(id)?;
     let cfg = config(node)?;
-    let (compiled, compiled_file) = compile_to_file(ctx, id, false)?;
+    let (compiled, compiled_file) = compile_to_file(ctx, id, false, connection)?;
     let while_building = || format!("while building snapshot {}", node.original_file_path);
     let target = &node.relation;
     let existing = connection

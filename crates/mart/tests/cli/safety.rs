@@ -421,3 +421,35 @@ fn parallel_tests_storing_failures_create_their_audit_schema_once() {
     }
     p.execute(&format!("drop schema if exists \"{audit}\" cascade"));
 }
+
+/// A hook's adapter calls and run_query() run in the node's own session and transaction,
+/// as in dbt: here a post-hook drops what the build created (dbt-utils' test project does
+/// this to a seed).
+#[test]
+fn a_hooks_adapter_calls_run_in_the_nodes_transaction() {
+    let p = TestProject::with_files(
+        "safety_hook_session",
+        &[
+            ("seeds/dropped.csv", "field\na\nb\n"),
+            (
+                "dbt_project.yml",
+                "name: fx\nprofile: fx\nseeds:\n  fx:\n    dropped:\n      +post-hook: \"{% do adapter.drop_relation(this.incorporate(type='table')) %}\"\n",
+            ),
+            (
+                "models/counted.sql",
+                "{{ config(materialized='table', post_hook=\"insert into {{ this }} select {{ run_query('select count(*) from ' ~ this).columns[0].values()[0] }} + 10\") }}select 1 as n",
+            ),
+        ],
+    );
+    p.mart_expect(&["seed"], 0);
+    assert!(p.relations().is_empty(), "{:?}", p.relations());
+    p.mart_expect(&["run"], 0);
+    // run_query() in the post-hook saw the row the build just inserted (uncommitted).
+    assert_eq!(
+        p.rows(&format!(
+            "select n from \"{}\".counted order by n",
+            p.schema
+        )),
+        ["1", "11"]
+    );
+}
