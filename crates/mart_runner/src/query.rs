@@ -15,22 +15,24 @@ pub struct PgQueryRunner {
 
 enum Session {
     /// Opened on first use (compiles, run-operation, tests).
-    Lazy {
-        config: ConnectionConfig,
-        connection: Mutex<Option<Connection>>,
-    },
+    Lazy(Box<LazyConnection>),
     /// A node's connection, during its build.
     Node(SessionHandle),
+}
+
+struct LazyConnection {
+    config: ConnectionConfig,
+    connection: Mutex<Option<Connection>>,
 }
 
 impl PgQueryRunner {
     pub fn new(config: ConnectionConfig, handle: Handle) -> Self {
         Self {
             handle,
-            session: Session::Lazy {
+            session: Session::Lazy(Box::new(LazyConnection {
                 config,
                 connection: Mutex::new(None),
-            },
+            })),
         }
     }
 
@@ -51,11 +53,11 @@ impl PgQueryRunner {
     async fn session(&self) -> Result<SessionHandle, String> {
         match &self.session {
             Session::Node(session) => Ok(session.clone()),
-            Session::Lazy { config, connection } => {
-                let mut slot = connection.lock().await;
+            Session::Lazy(lazy) => {
+                let mut slot = lazy.connection.lock().await;
                 if slot.is_none() {
                     *slot = Some(
-                        Connection::connect(config)
+                        Connection::connect(&lazy.config)
                             .await
                             .map_err(|e| e.to_string())?,
                     );
