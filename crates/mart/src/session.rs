@@ -139,6 +139,10 @@ impl Session {
                 let macro_files = project.all_macro_files();
                 let env = JinjaEnv::new(&settings, &macro_files)?;
                 let manifest = Manifest::build(&project, &target, &env)?;
+                // The manifest's warnings start with the project's, printed above.
+                for warning in manifest.warnings.iter().skip(project.warnings.len()) {
+                    printer.diagnostic(warning);
+                }
                 if !global.no_partial_parse {
                     // Not saving only costs the next command a full parse.
                     let stamp = InputStamp::scan(&root, &project.config);
@@ -149,7 +153,7 @@ impl Session {
                         stamp,
                         &manifest,
                         &macro_files,
-                        &project.warnings,
+                        &manifest.warnings,
                     );
                 }
                 (env, manifest, macro_files.len())

@@ -21,6 +21,11 @@ impl NodeId {
         Self(format!("{}.{package}.{name}", resource_type.as_str()))
     }
 
+    /// `exposure.<package>.<name>`.
+    pub fn exposure(package: &str, name: &str) -> Self {
+        Self(format!("exposure.{package}.{name}"))
+    }
+
     /// `source.<package>.<source_name>.<table_name>`.
     pub fn source(package: &str, source_name: &str, table_name: &str) -> Self {
         Self(format!("source.{package}.{source_name}.{table_name}"))
@@ -71,10 +76,11 @@ pub enum ResourceType {
     Test,
     Analysis,
     Operation,
+    Exposure,
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 7] = [
+    pub const ALL: [ResourceType; 8] = [
         ResourceType::Model,
         ResourceType::Seed,
         ResourceType::Snapshot,
@@ -82,6 +88,7 @@ impl ResourceType {
         ResourceType::Test,
         ResourceType::Analysis,
         ResourceType::Operation,
+        ResourceType::Exposure,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,14 +100,21 @@ impl ResourceType {
             ResourceType::Test => "test",
             ResourceType::Analysis => "analysis",
             ResourceType::Operation => "operation",
+            ResourceType::Exposure => "exposure",
         }
+    }
+
+    /// Sources and exposures are in the graph only: nothing is built for them, and the
+    /// manifest keeps them apart from its nodes.
+    pub fn is_graph_only(self) -> bool {
+        matches!(self, ResourceType::Source | ResourceType::Exposure)
     }
 
     pub(crate) fn index(self) -> usize {
         self as usize
     }
 
-    /// "model, seed, snapshot, source, test, analysis, operation".
+    /// "model, seed, snapshot, source, test, analysis, operation, exposure".
     pub(crate) fn names() -> String {
         Self::ALL.map(ResourceType::as_str).join(", ")
     }
@@ -201,7 +215,7 @@ mod tests {
         }
         insta::assert_snapshot!(
             "modle".parse::<ResourceType>().unwrap_err(),
-            @"unknown resource type 'modle'; resource types are: model, seed, snapshot, source, test, analysis, operation"
+            @"unknown resource type 'modle'; resource types are: model, seed, snapshot, source, test, analysis, operation, exposure"
         );
     }
 

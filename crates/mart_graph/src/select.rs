@@ -209,6 +209,22 @@ fn matching(dag: &Dag, criterion: &Criterion, indexed: bool) -> NodeSet {
                     && table.as_ref().is_none_or(|t| matches(t, &node.name))
             },
         ),
+        Criterion::Exposure(name) => add_if(
+            &mut dag
+                .of_type(ResourceType::Exposure)
+                .iter()
+                .map(|&i| i as usize),
+            &|i| {
+                // `exposure:<name>` or, as `mart ls` prints it, `exposure:<package>.<name>`.
+                let node = dag.node_at(i);
+                match name.split_once('.') {
+                    Some((package, name)) => {
+                        matches(package, &node.package) && matches(name, &node.name)
+                    }
+                    None => matches(name, &node.name),
+                }
+            },
+        ),
         Criterion::Config { key, value } => add_if(&mut all.clone(), &|i| {
             let node = dag.node_at(i);
             let found = node.config.get(key.as_str()).or(if key == "materialized" {

@@ -7,7 +7,10 @@
 
 mod config;
 pub mod dbt_version;
+mod docs_blocks;
+mod docs_config;
 mod env;
+mod exposures;
 mod profile;
 mod project_file;
 mod properties;
@@ -29,7 +32,10 @@ pub use config::{
     NodeConfig, PersistDocs,
 };
 pub use dbt_version::{dbt_allows, DBT_VERSION};
+pub use docs_blocks::DocBlock;
+pub use docs_config::{is_node_color, DocsConfig};
 pub use env::{add_type_filters, env_var};
+pub use exposures::{Exposure, ExposureDependency, ExposureOwner};
 pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target};
 pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};
 pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};
@@ -88,6 +94,10 @@ pub struct Project {
     /// Properties of snapshots (block-defined or YAML-defined).
     pub snapshot_properties: BTreeMap<String, NodeProperties>,
     pub sources: Vec<SourceTable>,
+    /// The enabled exposures of the property files.
+    pub exposures: Vec<Exposure>,
+    /// The docs blocks of the `.md` files under the docs paths.
+    pub docs: Vec<DocBlock>,
     /// Non-fatal findings of the load (for example properties for a missing model).
     pub warnings: Vec<Diagnostic>,
 }
@@ -230,6 +240,7 @@ impl Project {
         }
         property_files.sort();
         property_files.dedup();
+        let docs = read_docs_blocks(root, &config, &mut errors);
 
         let warnings = config.warnings.clone();
         let mut project = Project {
@@ -246,6 +257,8 @@ impl Project {
             seed_properties: BTreeMap::new(),
             snapshot_properties: BTreeMap::new(),
             sources: Vec::new(),
+            exposures: Vec::new(),
+            docs,
             warnings,
         };
         let parsed_files = parallel_map(&property_files, |path| {
@@ -259,6 +272,7 @@ impl Project {
         }
         project.add_yaml_snapshots(&mut errors);
         project.check_unique_names(&mut errors);
+        project.check_unique_exposures(&mut errors);
         project.check_properties_match();
         if errors.has_errors() {
             return Err(errors);
@@ -343,6 +357,33 @@ impl Project {
                 continue;
             }
             self.sources.push(source);
+        }
+        self.exposures.extend(props.exposures);
+    }
+
+    /// An exposure's name is its id within the project: dbt rejects a second one.
+    fn check_unique_exposures(&self, errors: &mut Diagnostics) {
+        let mut seen: BTreeMap<&str, &Exposure> = BTreeMap::new();
+        for exposure in &self.exposures {
+            if let Some(first) = seen.insert(&exposure.name, exposure) {
+                errors.push(
+                    Diagnostic::error(
+                        Code::DuplicateNode,
+                        format!(
+                            "two exposures are named '{}': {} and {}",
+                            exposure.name,
+                            first.file.path.display(),
+                            exposure.file.path.display()
+                        ),
+                    )
+                    .with_span(yaml::entry_span(&exposure.file, &exposure.name))
+                    .with_label(
+                        yaml::entry_span(&first.file, &first.name),
+                        "first declared here",
+                    )
+                    .with_help("rename or remove one of the exposures"),
+                );
+            }
         }
     }
 
@@ -435,6 +476,37 @@ enum PropertyKind {
     Model,
     Snapshot,
     Seed,
+}
+
+/// The docs blocks of every `.md` file under the docs paths, each file once.
+fn read_docs_blocks(
+    root: &Path,
+    config: &ProjectConfig,
+    errors: &mut Diagnostics,
+) -> Vec<DocBlock> {
+    let mut files: Vec<(&str, PathBuf)> = Vec::new();
+    for dir in &config.docs_paths {
+        for path in walk(root, dir, errors) {
+            if has_extension(&path, &["md"]) && !files.iter().any(|(_, p)| *p == path) {
+                files.push((dir.as_str(), path));
+            }
+        }
+    }
+    let package_dir = config.file.path.parent().unwrap_or(Path::new(""));
+    let slashed = |p: &Path| p.to_string_lossy().replace('\\', "/");
+    let mut blocks = Vec::new();
+    for (dir, path) in files {
+        let relative = slashed(path.strip_prefix(dir).unwrap_or(&path));
+        let original = slashed(path.strip_prefix(package_dir).unwrap_or(&path));
+        match read(root, &path)
+            .and_then(|file| docs_blocks::docs_blocks(&config.name, (&relative, &original), &file))
+        {
+            Ok(found) => blocks.extend(found),
+            Err(e) => errors.push(e),
+        }
+    }
+    docs_blocks::check_unique_docs(&blocks, errors);
+    blocks
 }
 
 fn missing_node_warning(kind: &str, name: &str, props: &NodeProperties) -> Diagnostic {

@@ -158,17 +158,25 @@ pub struct PropertyFile {
     pub seeds: Vec<NodeProperties>,
     pub snapshots: Vec<NodeProperties>,
     pub sources: Vec<SourceTable>,
+    /// The enabled exposures.
+    pub exposures: Vec<crate::Exposure>,
     /// Config keys dbt does not know, and the like.
     pub warnings: Vec<Diagnostic>,
 }
 
 /// The top-level keys of a property file mart reads.
-const READ_KEYS: [&str; 5] = ["version", "models", "seeds", "snapshots", "sources"];
+const READ_KEYS: [&str; 6] = [
+    "version",
+    "models",
+    "seeds",
+    "snapshots",
+    "sources",
+    "exposures",
+];
 /// Keys dbt reads that change nothing mart builds or tests; they are not read yet.
-const NOT_YET_READ_KEYS: [&str; 7] = [
+const NOT_YET_READ_KEYS: [&str; 6] = [
     "macros",
     "analyses",
-    "exposures",
     "metrics",
     "semantic_models",
     "saved_queries",
@@ -216,7 +224,9 @@ fn top_level_keys(
             .with_span(span());
             match mart_diagnostics::closest_name(key, all) {
                 Some(close) => d.with_help(format!("did you mean '{close}'?")),
-                None => d.with_help("property files take models, seeds, snapshots and sources"),
+                None => d.with_help(
+                    "property files take models, seeds, snapshots, sources and exposures",
+                ),
             }
         });
     }
@@ -228,6 +238,7 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
     // that does not fit that form is parsed again, for the error's line.
     let root: serde_yaml::Value = yaml::parse(file, Code::PropertyFile)?;
     let key_warnings = top_level_keys(file, &root)?;
+    let exposures = crate::exposures::parse_exposures(file, root.get("exposures"))?;
     let raw: RawPropertyFile = match serde_yaml::from_value(root) {
         Ok(raw) => raw,
         Err(_) => yaml::parse(file, Code::PropertyFile)?,
@@ -294,6 +305,7 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
         seeds,
         snapshots,
         sources,
+        exposures,
         warnings,
     })
 }
@@ -351,7 +363,7 @@ mod tests {
     fn top_level_keys_mart_does_not_read_are_said() {
         let file = Arc::new(SourceFile::new(
             "models/p.yml",
-            "version: 2\nexposures:\n  - name: e\nmodles:\n  - name: x\n",
+            "version: 2\nmetrics:\n  - name: e\nmodles:\n  - name: x\n",
         ));
         let parsed = parse_property_file(&file).unwrap();
         let said: Vec<(String, (usize, usize))> = parsed
@@ -363,7 +375,7 @@ mod tests {
             said,
             [
                 (
-                    "`exposures:` is not read by mart yet; its entries are ignored".to_string(),
+                    "`metrics:` is not read by mart yet; its entries are ignored".to_string(),
                     (2, 1)
                 ),
                 (

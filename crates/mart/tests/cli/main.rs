@@ -7,6 +7,8 @@ mod data_tests;
 mod dbt_macros;
 mod deps;
 mod docs;
+mod docs_blocks;
+mod exposures;
 mod fan_platform;
 mod harness;
 mod hooks;
