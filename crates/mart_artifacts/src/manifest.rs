@@ -205,7 +205,11 @@ pub fn build_manifest(
                     macros: Vec::new(),
                     nodes: None,
                 },
-                description: String::new(),
+                description: manifest
+                    .macro_descriptions
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_default(),
                 meta: Map::new(),
             };
             (id, m)

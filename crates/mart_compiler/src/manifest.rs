@@ -112,6 +112,8 @@ pub struct Manifest {
     pub exposures: BTreeMap<NodeId, ExposureNode>,
     /// The docs blocks of the project and its packages.
     pub docs: Vec<DocBlock>,
+    /// `macro.<package>.<name>` -> its description from a `macros:` entry, rendered.
+    pub macro_descriptions: BTreeMap<String, String>,
     pub dag: Dag,
     pub warnings: Vec<Diagnostic>,
     /// The project file's `on-run-start` / `on-run-end` hooks, and the file itself.
@@ -251,12 +253,22 @@ impl Manifest {
             node.depends_on = resolve_dependencies(node, &names, &disabled, &sources, &mut errors);
         }
         let mut exposures = BTreeMap::new();
+        let mut macro_descriptions = BTreeMap::new();
         for project in &projects {
             let describer = Describer {
                 env,
                 docs: &docs,
                 package: &project.config.name,
             };
+            for m in &project.macro_properties {
+                match describer.text(&m.file, &m.description) {
+                    Ok(text) => {
+                        let id = format!("macro.{}.{}", project.config.name, m.name);
+                        macro_descriptions.insert(id, text);
+                    }
+                    Err(d) => errors.push(d),
+                }
+            }
             for exposure in exposure_nodes(
                 project,
                 &describer,
@@ -292,6 +304,7 @@ impl Manifest {
                 .iter()
                 .flat_map(|p| p.docs.iter().cloned())
                 .collect(),
+            macro_descriptions,
             warnings,
             on_run_start: project.config.on_run_start.clone(),
             on_run_end: project.config.on_run_end.clone(),
@@ -327,6 +340,7 @@ impl Manifest {
             sources: parts.sources,
             exposures: parts.exposures,
             docs: parts.docs,
+            macro_descriptions: parts.macro_descriptions,
             dag,
             warnings: parts.warnings,
             on_run_start: parts.on_run_start,
@@ -346,6 +360,7 @@ impl Manifest {
             sources: self.sources.clone(),
             exposures: self.exposures.clone(),
             docs: self.docs.clone(),
+            macro_descriptions: self.macro_descriptions.clone(),
             warnings: self.warnings.clone(),
             on_run_start: self.on_run_start.clone(),
             on_run_end: self.on_run_end.clone(),
@@ -363,6 +378,7 @@ pub(crate) struct ManifestParts {
     pub sources: BTreeMap<NodeId, SourceNode>,
     pub exposures: BTreeMap<NodeId, ExposureNode>,
     pub docs: Vec<DocBlock>,
+    pub macro_descriptions: BTreeMap<String, String>,
     pub warnings: Vec<Diagnostic>,
     pub on_run_start: Vec<String>,
     pub on_run_end: Vec<String>,

@@ -25,6 +25,8 @@ pub struct MacroDoc {
     pub path: String,
     /// The macro file's text.
     pub sql: String,
+    /// From the property files' `macros:` (rendered); empty when none says.
+    pub description: String,
 }
 
 /// Column names and types of relations as the database reports them
@@ -536,7 +538,7 @@ fn macro_entry<'a>(project: &str, m: &'a MacroDoc) -> Entry<'a> {
         name: &m.name,
         kind: "macro",
         group: folder_of(&m.path),
-        description: "",
+        description: &m.description,
         materialized: None,
         relation: None,
         path: &m.path,

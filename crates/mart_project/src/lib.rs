@@ -38,7 +38,9 @@ pub use env::{add_type_filters, env_var};
 pub use exposures::{Exposure, ExposureDependency, ExposureOwner};
 pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target};
 pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};
-pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};
+pub use properties::{
+    ColumnProperties, MacroProperties, NodeProperties, PropertyFile, SourceTable,
+};
 pub use stamp::InputStamp;
 pub use yaml::entry_span;
 
@@ -98,6 +100,8 @@ pub struct Project {
     pub exposures: Vec<Exposure>,
     /// The docs blocks of the `.md` files under the docs paths.
     pub docs: Vec<DocBlock>,
+    /// `macros:` entries of the property files.
+    pub macro_properties: Vec<MacroProperties>,
     /// Non-fatal findings of the load (for example properties for a missing model).
     pub warnings: Vec<Diagnostic>,
 }
@@ -184,6 +188,8 @@ impl Project {
         let mut macro_files = Vec::new();
         for dir in &config.macro_paths {
             let files = walk(root, dir, &mut errors);
+            // dbt reads property files (their `macros:` entries) under the macro paths too.
+            property_files.extend(files.iter().filter(|p| has_extension(p, YAML)).cloned());
             for path in files
                 .iter()
                 .filter(|p| has_extension(p, &["sql", "jinja", "j2"]))
@@ -259,6 +265,7 @@ impl Project {
             sources: Vec::new(),
             exposures: Vec::new(),
             docs,
+            macro_properties: Vec::new(),
             warnings,
         };
         let parsed_files = parallel_map(&property_files, |path| {
@@ -359,6 +366,7 @@ impl Project {
             self.sources.push(source);
         }
         self.exposures.extend(props.exposures);
+        self.macro_properties.extend(props.macros);
     }
 
     /// An exposure's name is its id within the project: dbt rejects a second one.

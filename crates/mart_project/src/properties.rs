@@ -20,6 +20,24 @@ struct RawPropertyFile {
     snapshots: Vec<RawNodeProperties>,
     #[serde(default)]
     sources: Vec<RawSource>,
+    #[serde(default)]
+    macros: Vec<RawMacroProperties>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawMacroProperties {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// What a property file's `macros:` says about one macro: its description (its
+/// arguments, docs and meta are not read).
+#[derive(Clone, Debug)]
+pub struct MacroProperties {
+    pub name: String,
+    pub description: String,
+    pub file: Arc<SourceFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,22 +178,23 @@ pub struct PropertyFile {
     pub sources: Vec<SourceTable>,
     /// The enabled exposures.
     pub exposures: Vec<crate::Exposure>,
+    pub macros: Vec<MacroProperties>,
     /// Config keys dbt does not know, and the like.
     pub warnings: Vec<Diagnostic>,
 }
 
 /// The top-level keys of a property file mart reads.
-const READ_KEYS: [&str; 6] = [
+const READ_KEYS: [&str; 7] = [
     "version",
     "models",
     "seeds",
     "snapshots",
     "sources",
     "exposures",
+    "macros",
 ];
 /// Keys dbt reads that change nothing mart builds or tests; they are not read yet.
-const NOT_YET_READ_KEYS: [&str; 6] = [
-    "macros",
+const NOT_YET_READ_KEYS: [&str; 5] = [
     "analyses",
     "metrics",
     "semantic_models",
@@ -306,6 +325,15 @@ pub fn parse_property_file(file: &Arc<SourceFile>) -> Result<PropertyFile, Diagn
         snapshots,
         sources,
         exposures,
+        macros: raw
+            .macros
+            .into_iter()
+            .map(|m| MacroProperties {
+                name: m.name,
+                description: m.description,
+                file: file.clone(),
+            })
+            .collect(),
         warnings,
     })
 }

@@ -127,3 +127,33 @@ fn the_docs_site_renders_markdown_and_escapes_html() {
         "{index}"
     );
 }
+
+#[test]
+fn macro_descriptions_take_doc_and_edited_blocks_reach_the_next_parse() {
+    let project = project("docs_blocks_macros");
+    project.write(
+        "macros/cents.sql",
+        "{% macro cents(x) %}{{ x }} * 100{% endmacro %}",
+    );
+    project.write(
+        "macros/_macros.yml",
+        "version: 2\nmacros:\n  - name: cents\n    description: \"{{ doc('id_doc') }} In cents.\"\n",
+    );
+    project.mart_expect(&["compile"], 0);
+    assert_eq!(
+        manifest(&project)["macros"]["macro.fx.cents"]["description"],
+        "The order's id. In cents."
+    );
+    // The saved parse is not current once a docs block changes.
+    project.write("macros/ids.md", "{% docs id_doc %}Changed.{% enddocs %}");
+    project.mart_expect(&["compile"], 0);
+    let m = manifest(&project);
+    assert_eq!(
+        m["nodes"]["seed.fx.countries"]["description"],
+        "Changed. (seed)"
+    );
+    assert_eq!(
+        m["macros"]["macro.fx.cents"]["description"],
+        "Changed. In cents."
+    );
+}
