@@ -791,6 +791,33 @@ mod tests {
     }
 
     #[test]
+    fn exposures_are_selected_by_name_package_and_type() {
+        let dag = Dag::build(vec![
+            node("model.p.a", &[]),
+            node("model.p.b", &["model.p.a"]),
+            node("exposure.p.dash", &["model.p.b"]),
+            node("exposure.q.dash", &["model.p.a"]),
+        ])
+        .unwrap();
+        let ids = |sel: &str| -> Vec<String> {
+            let mut ids: Vec<String> = select(&dag, &strings(&[sel]), &[])
+                .unwrap()
+                .iter()
+                .map(|id| id.to_string())
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            ids("+exposure:p.dash"),
+            ["exposure.p.dash", "model.p.a", "model.p.b"]
+        );
+        assert_eq!(ids("exposure:dash"), ["exposure.p.dash", "exposure.q.dash"]);
+        assert_eq!(ids("resource_type:exposure"), ids("exposure:*"));
+        assert_eq!(ids("a+,exposure:*"), ["exposure.p.dash", "exposure.q.dash"]);
+    }
+
+    #[test]
     fn bad_selectors_are_errors_in_select_and_exclude() {
         let dag = Dag::build(example_project()).unwrap();
         let e = select(&dag, &strings(&["dim_user"]), &strings(&["tagg:x"])).unwrap_err();

@@ -552,6 +552,11 @@ mod tests {
             crit("resource_type:seed"),
             Criterion::ResourceType(ResourceType::Seed)
         );
+        assert_eq!(
+            crit("exposure:fx.weekly"),
+            Criterion::Exposure("fx.weekly".into())
+        );
+        insta::assert_snapshot!(parse_selector("+exposure:weekly").unwrap(), @"+exposure:weekly");
         assert_eq!(parse_selector("  ").unwrap(), Selector::default());
     }
 

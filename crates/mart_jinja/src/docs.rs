@@ -133,3 +133,28 @@ impl JinjaEnv {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_looks_in_the_root_project_then_its_own_package_then_any() {
+        let docs = DocLookup::new(
+            "shop",
+            [
+                ("shop", "both", "root's"),
+                ("pkg", "both", "pkg's"),
+                ("pkg", "own", "pkg's own"),
+                ("other", "own", "other's own"),
+                ("other", "far", "other's far"),
+            ],
+        );
+        assert_eq!(docs.find(None, "both", "pkg"), Some("root's"));
+        assert_eq!(docs.find(None, "own", "pkg"), Some("pkg's own"));
+        assert_eq!(docs.find(None, "own", "other"), Some("other's own"));
+        assert_eq!(docs.find(None, "far", "shop"), Some("other's far"));
+        assert_eq!(docs.find(Some("pkg"), "both", "shop"), Some("pkg's"));
+        assert_eq!(docs.find(Some("shop"), "far", "shop"), None);
+    }
+}
