@@ -52,6 +52,14 @@ impl DocLookup {
         }
     }
 
+    /// The first package (by name) holding a block of this name.
+    fn package_of(&self, name: &str) -> Option<&str> {
+        self.blocks
+            .keys()
+            .find(|(_, n)| n == name)
+            .map(|(p, _)| p.as_str())
+    }
+
     fn names(&self) -> impl Iterator<Item = &str> {
         self.blocks.keys().map(|(_, n)| n.as_str())
     }
@@ -124,6 +132,17 @@ impl JinjaEnv {
             let mut d = Diagnostic::error(Code::UnknownDoc, format!("unknown doc '{wanted}'"));
             d.span = at.span;
             d.path = at.path;
+            // Named with a package that lacks it, while another package has it.
+            let elsewhere = missing
+                .package
+                .as_ref()
+                .and_then(|_| docs.package_of(&missing.name));
+            if let Some(package) = elsewhere {
+                return d.with_help(format!(
+                    "the block is in package '{package}': write doc('{package}', '{}')",
+                    missing.name
+                ));
+            }
             match closest_name(&missing.name, docs.names()) {
                 Some(close) => d.with_help(format!("did you mean '{close}'?")),
                 None => d.with_help(
