@@ -6,6 +6,7 @@
 //! What it does not do: it runs nothing and prints nothing; callers decide when to write.
 //! Secrets never enter these types: the profile's password is not part of a manifest.
 
+mod docs_exposures;
 mod manifest;
 mod run_results;
 mod sources;

@@ -221,7 +221,11 @@ pub fn build_manifest(
                     macros: Vec::new(),
                     nodes: None,
                 },
-                description: String::new(),
+                description: manifest
+                    .macro_descriptions
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_default(),
                 meta: Map::new(),
             };
             (id, m)
@@ -261,8 +265,8 @@ pub fn build_manifest(
         nodes,
         sources,
         macros,
-        docs: Map::new(),
-        exposures: Map::new(),
+        docs: crate::docs_exposures::docs_map(manifest),
+        exposures: crate::docs_exposures::exposures_map(manifest, Some(invocation)),
         metrics: Map::new(),
         groups: Map::new(),
         selectors: Map::new(),
@@ -385,7 +389,7 @@ pub fn graph_context(manifest: &Manifest) -> serde_json::Value {
     serde_json::json!({
         "nodes": nodes,
         "sources": sources,
-        "exposures": {},
+        "exposures": crate::docs_exposures::exposures_map(manifest, None),
         "metrics": {},
         "groups": {},
         "semantic_models": {},

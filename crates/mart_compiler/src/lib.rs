@@ -10,6 +10,8 @@ mod compile;
 mod config_checks;
 mod contract;
 mod data_tests;
+mod descriptions;
+mod exposures;
 mod inject;
 mod loading;
 mod locate;
@@ -21,6 +23,7 @@ mod unit_tests;
 
 pub use compile::{write_artifact, CompiledNode, Compiler, MacroRun};
 pub use data_tests::{synthesize_test_names, Severity, TestConfig, TestInfo, TestMetadata};
+pub use exposures::ExposureNode;
 pub use manifest::{config_error_at, Manifest, Node, SourceNode};
 pub use node_store::NodeStore;
 pub use parse_cache::{

@@ -9,16 +9,20 @@ use mart_adapter::Relation;
 use mart_diagnostics::{closest_name, Code, Diagnostic, Diagnostics, SourceFile, Span};
 use mart_graph::{Dag, FlatConfig, GraphError, GraphNode, NodeId, ResourceType};
 use mart_jinja::{
-    EnvSettings, JinjaEnv, Phase, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall,
+    DocLookup, EnvSettings, JinjaEnv, Phase, RefCall, RenderScope, ResolvedRef, Resolver,
+    SourceCall,
 };
 use mart_project::{
-    merge_into, ColumnProperties, ConfigMap, ConfigTree, Constraint, Materialization, NodeConfig,
-    Project, ProjectConfig, SourceTable, Target, MODEL_MATERIALIZATIONS, SNAPSHOT_MATERIALIZATIONS,
+    merge_into, ColumnProperties, ConfigMap, ConfigTree, Constraint, DocBlock, Materialization,
+    NodeConfig, Project, ProjectConfig, SourceTable, Target, MODEL_MATERIALIZATIONS,
+    SNAPSHOT_MATERIALIZATIONS,
 };
 use minijinja::value::Value;
 
 use crate::config_checks::{unknown_config_call_keys, ConfigOrigins};
 use crate::data_tests::{parse_tests, TestInfo};
+use crate::descriptions::{doc_lookup, node_color_warnings, Describer};
+use crate::exposures::{exposure_nodes, ExposureNode};
 use crate::loading::Loading;
 use crate::locate::locate_call;
 use crate::names::NameIndex;
@@ -117,6 +121,11 @@ pub struct Manifest {
     /// Shared with the ref resolver, which reads parents' relations from it.
     pub nodes: Arc<NodeStore>,
     pub sources: BTreeMap<NodeId, SourceNode>,
+    pub exposures: BTreeMap<NodeId, ExposureNode>,
+    /// The docs blocks of the project and its packages.
+    pub docs: Vec<DocBlock>,
+    /// `macro.<package>.<name>` -> its description from a `macros:` entry, rendered.
+    pub macro_descriptions: BTreeMap<String, String>,
     pub dag: Dag,
     pub warnings: Vec<Diagnostic>,
     /// The project file's `on-run-start` / `on-run-end` hooks, and the file itself.
@@ -188,11 +197,12 @@ impl Manifest {
         let mut disabled: HashMap<String, PathBuf> = HashMap::new();
         let mut sources: BTreeMap<NodeId, SourceNode> = BTreeMap::new();
         let projects = Loading::all(project);
+        let docs = doc_lookup(project);
         // Where each project's nodes start in `nodes`, for its tests.
         let mut starts = Vec::with_capacity(projects.len());
         for project in &projects {
             starts.push(nodes.len());
-            for parsed in parse_models(project, target, env) {
+            for parsed in parse_models(project, target, env, &docs) {
                 match parsed {
                     Ok((node, node_warnings)) if node.config.enabled => {
                         warnings.extend(node_warnings);
@@ -208,7 +218,7 @@ impl Manifest {
                 }
             }
             for seed in &project.seeds {
-                match seed_node(project, target, env, seed) {
+                match seed_node(project, target, env, &docs, seed) {
                     Ok(node) if node.config.enabled => nodes.push(node),
                     Ok(node) => {
                         disabled.insert(node.name.clone(), seed.path.clone());
@@ -220,7 +230,12 @@ impl Manifest {
             for table in &project.sources {
                 // A table whose values fail to render is kept as written, so that the
                 // models reading it do not report it as unknown as well.
-                let table = render_source_table(env, table).unwrap_or_else(|d| {
+                let describer = Describer {
+                    env,
+                    docs: &docs,
+                    package: &project.config.name,
+                };
+                let table = render_source_table(&describer, table).unwrap_or_else(|d| {
                     errors.push(d);
                     table.clone()
                 });
@@ -272,7 +287,36 @@ impl Manifest {
                 Err(d) => errors.push(d),
             }
         }
+        let mut exposures = BTreeMap::new();
+        let mut macro_descriptions = BTreeMap::new();
+        for project in &projects {
+            let describer = Describer {
+                env,
+                docs: &docs,
+                package: &project.config.name,
+            };
+            for m in &project.macro_properties {
+                match describer.text(&m.file, &m.description) {
+                    Ok(text) => {
+                        let id = format!("macro.{}.{}", project.config.name, m.name);
+                        macro_descriptions.insert(id, text);
+                    }
+                    Err(d) => errors.push(d),
+                }
+            }
+            for exposure in exposure_nodes(
+                project,
+                &describer,
+                &names,
+                &disabled,
+                &sources,
+                &mut errors,
+            ) {
+                exposures.insert(exposure.id.clone(), exposure);
+            }
+        }
         check_unique_relations(&nodes, &mut errors);
+        warnings.extend(node_color_warnings(&nodes));
         if errors.has_errors() {
             return Err(errors);
         }
@@ -282,12 +326,19 @@ impl Manifest {
             .values()
             .map(Node::graph_node)
             .chain(sources.values().map(source_graph_node))
+            .chain(exposures.values().map(ExposureNode::graph_node))
             .collect();
         let parts = ManifestParts {
             project_name: root_package,
             root: project.root.clone(),
             target_dir: project.root.join(&project.config.target_path),
             sources,
+            exposures,
+            docs: projects
+                .iter()
+                .flat_map(|p| p.docs.iter().cloned())
+                .collect(),
+            macro_descriptions,
             warnings,
             on_run_start: project.config.on_run_start.clone(),
             on_run_end: project.config.on_run_end.clone(),
@@ -321,6 +372,9 @@ impl Manifest {
             target_dir: parts.target_dir,
             nodes,
             sources: parts.sources,
+            exposures: parts.exposures,
+            docs: parts.docs,
+            macro_descriptions: parts.macro_descriptions,
             dag,
             warnings: parts.warnings,
             on_run_start: parts.on_run_start,
@@ -338,6 +392,9 @@ impl Manifest {
             root: self.root.clone(),
             target_dir: self.target_dir.clone(),
             sources: self.sources.clone(),
+            exposures: self.exposures.clone(),
+            docs: self.docs.clone(),
+            macro_descriptions: self.macro_descriptions.clone(),
             warnings: self.warnings.clone(),
             on_run_start: self.on_run_start.clone(),
             on_run_end: self.on_run_end.clone(),
@@ -353,6 +410,9 @@ pub(crate) struct ManifestParts {
     pub root: PathBuf,
     pub target_dir: PathBuf,
     pub sources: BTreeMap<NodeId, SourceNode>,
+    pub exposures: BTreeMap<NodeId, ExposureNode>,
+    pub docs: Vec<DocBlock>,
+    pub macro_descriptions: BTreeMap<String, String>,
     pub warnings: Vec<Diagnostic>,
     pub on_run_start: Vec<String>,
     pub on_run_end: Vec<String>,
@@ -361,12 +421,19 @@ pub(crate) struct ManifestParts {
 
 /// A source table with its database, schema and identifier rendered (dbt renders Jinja
 /// such as `{{ target.schema }}_raw` in property files).
-fn render_source_table(env: &JinjaEnv, table: &SourceTable) -> Result<SourceTable, Diagnostic> {
-    let render = |text: &str| env.render_property(&table.file, text);
+fn render_source_table(
+    describer: &Describer<'_>,
+    table: &SourceTable,
+) -> Result<SourceTable, Diagnostic> {
+    let render = |text: &str| describer.env.render_property(&table.file, text);
     let mut table = table.clone();
     table.database = table.database.as_deref().map(render).transpose()?;
     table.schema = render(&table.schema)?;
     table.identifier = render(&table.identifier)?;
+    table.description = describer.text(&table.file, &table.description)?;
+    table.source_description = describer.text(&table.file, &table.source_description)?;
+    let columns: Arc<[ColumnProperties]> = table.columns.iter().cloned().collect();
+    table.columns = describer.columns(&table.file, &columns)?.to_vec();
     Ok(table)
 }
 
@@ -436,15 +503,21 @@ fn parse_models(
     project: &Loading,
     target: &Target,
     env: &JinjaEnv,
+    docs: &Arc<DocLookup>,
 ) -> Vec<Result<(Node, Vec<Diagnostic>), Diagnostic>> {
+    let describer = Describer {
+        env,
+        docs,
+        package: &project.config.name,
+    };
     let mut nodes = mart_project::parallel_map(&project.models, |m| {
-        parse_sql_node(project, target, env, m, ResourceType::Model)
+        parse_sql_node(project, target, &describer, m, ResourceType::Model)
     });
     nodes.extend(mart_project::parallel_map(&project.snapshots, |s| {
-        parse_sql_node(project, target, env, s, ResourceType::Snapshot)
+        parse_sql_node(project, target, &describer, s, ResourceType::Snapshot)
     }));
     nodes.extend(mart_project::parallel_map(&project.analyses, |a| {
-        parse_sql_node(project, target, env, a, ResourceType::Analysis)
+        parse_sql_node(project, target, &describer, a, ResourceType::Analysis)
     }));
     nodes
 }
@@ -454,10 +527,11 @@ fn parse_models(
 fn parse_sql_node(
     project: &Loading,
     target: &Target,
-    env: &JinjaEnv,
+    describer: &Describer<'_>,
     model: &mart_project::NodeFile,
     resource_type: ResourceType,
 ) -> Result<(Node, Vec<Diagnostic>), Diagnostic> {
+    let env = describer.env;
     let package = &project.config.name;
     let id = NodeId::for_node(resource_type, package, &model.name);
     let (tree, properties, default_materialization): (fn(&ProjectConfig) -> &ConfigTree, _, _) =
@@ -528,6 +602,7 @@ fn parse_sql_node(
         &config,
     )
     .map(|r| folded_unquoted(r, &project.root.quoting))?;
+    let (description, columns) = describer.node(properties)?;
     Ok((
         Node {
             id,
@@ -545,10 +620,8 @@ fn parse_sql_node(
             original_file_path: path,
             file: Some(model.file.clone()),
             relation,
-            description: properties
-                .map(|p| p.description.clone())
-                .unwrap_or_default(),
-            columns: properties.map(|p| p.columns.clone()).unwrap_or_default(),
+            description,
+            columns,
             constraints: properties
                 .map(|p| p.constraints.clone())
                 .unwrap_or_else(no_constraints),
@@ -572,6 +645,7 @@ fn seed_node(
     project: &Loading,
     target: &Target,
     env: &JinjaEnv,
+    docs: &Arc<DocLookup>,
     seed: &mart_project::SeedFile,
 ) -> Result<Node, Diagnostic> {
     let package = &project.config.name;
@@ -597,6 +671,8 @@ fn seed_node(
         &config,
     )
     .map(|r| folded_unquoted(r, &project.root.quoting))?;
+    let describer = Describer { env, docs, package };
+    let (description, columns) = describer.node(properties)?;
     Ok(Node {
         id,
         name: seed.name.clone(),
@@ -607,10 +683,8 @@ fn seed_node(
         path: resource_path(&seed.fqn, "csv"),
         file: None,
         relation,
-        description: properties
-            .map(|p| p.description.clone())
-            .unwrap_or_default(),
-        columns: properties.map(|p| p.columns.clone()).unwrap_or_default(),
+        description,
+        columns,
         constraints: properties
             .map(|p| p.constraints.clone())
             .unwrap_or_else(no_constraints),
@@ -799,14 +873,46 @@ fn resolve_dependencies(
     sources: &BTreeMap<NodeId, SourceNode>,
     errors: &mut Diagnostics,
 ) -> Vec<NodeId> {
-    let mut parents = Vec::new();
     let Some(file) = &node.file else {
-        return parents;
+        return Vec::new();
     };
-    for call in &node.refs {
-        let found = names.find(call.package.as_deref(), &call.name, &node.package);
+    let dependent = Dependent {
+        id: &node.id,
+        name: &node.name,
+        package: &node.package,
+        file,
+        refs: &node.refs,
+        source_calls: &node.source_calls,
+    };
+    resolve_calls(&dependent, names, disabled, sources, errors)
+}
+
+/// What refs and sources: a node, or an exposure.
+pub(crate) struct Dependent<'a> {
+    pub id: &'a NodeId,
+    pub name: &'a str,
+    pub package: &'a str,
+    /// Where the calls are written.
+    pub file: &'a Arc<SourceFile>,
+    pub refs: &'a [RefCall],
+    pub source_calls: &'a [SourceCall],
+}
+
+/// The parents that `ref()` and `source()` calls name; unknown or disabled ones are
+/// errors at the call, with the closest name.
+pub(crate) fn resolve_calls(
+    node: &Dependent<'_>,
+    names: &NameIndex<NodeId>,
+    disabled: &HashMap<String, PathBuf>,
+    sources: &BTreeMap<NodeId, SourceNode>,
+    errors: &mut Diagnostics,
+) -> Vec<NodeId> {
+    let mut parents = Vec::new();
+    let file = node.file;
+    for call in node.refs {
+        let found = names.find(call.package.as_deref(), &call.name, node.package);
         match found {
-            Some(id) if *id == node.id => errors.push(
+            Some(id) if id == node.id => errors.push(
                 located(
                     file,
                     "ref",
@@ -845,7 +951,7 @@ fn resolve_dependencies(
                 // ref('pkg', 'orders') when 'orders' is another package's, or the
                 // project's own.
                 let elsewhere =
-                    call.package.is_some() && names.find(None, &call.name, &node.package).is_some();
+                    call.package.is_some() && names.find(None, &call.name, node.package).is_some();
                 let help = match closest_name(&call.name, names.names()) {
                     _ if elsewhere => format!(
                         "'{}' is not in package '{}'; did you mean ref('{}')?",
@@ -860,8 +966,8 @@ fn resolve_dependencies(
             }
         }
     }
-    for call in &node.source_calls {
-        match find_source(sources, call, &node.package) {
+    for call in node.source_calls {
+        match find_source(sources, call, node.package) {
             Some(id) => parents.push(id.clone()),
             None => {
                 let known: Vec<String> = sources
@@ -1024,7 +1130,7 @@ fn source_graph_node(source: &SourceNode) -> GraphNode {
 }
 
 /// Scalar configs as strings, for `config.<key>:<value>` selection.
-fn flat_config(config: &ConfigMap) -> FlatConfig {
+pub(crate) fn flat_config(config: &ConfigMap) -> FlatConfig {
     let scalars: Vec<(&str, String)> = config
         .iter()
         .filter_map(|(k, v)| {
@@ -1047,7 +1153,7 @@ fn names_to_positions(root: &str, graph_nodes: &[GraphNode]) -> NameIndex<u32> {
         root,
         graph_nodes
             .iter()
-            .filter(|n| n.resource_type != ResourceType::Source)
+            .filter(|n| !n.resource_type.is_graph_only())
             .enumerate()
             .filter(|(_, n)| {
                 !matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest)

@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 
 use mart_diagnostics::shared_files::{self, FileTable};
 use mart_diagnostics::SourceFile;
-use mart_graph::{GraphNode, ResourceType};
+use mart_graph::GraphNode;
 use mart_jinja::EnvSettings;
 use mart_project::{InputStamp, MacroFile, ProjectConfig};
 use serde::{Deserialize, Serialize};
@@ -235,7 +235,7 @@ fn decode(eager: &[u8], lazy: &Arc<LazyPart>) -> Option<SavedParse> {
     }
     let ids = graph_nodes
         .iter()
-        .filter(|n| n.resource_type != ResourceType::Source)
+        .filter(|n| !n.resource_type.is_graph_only())
         .map(|n| n.id.clone())
         .collect();
     let store = NodeStore::saved(

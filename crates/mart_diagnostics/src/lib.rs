@@ -124,6 +124,8 @@ pub enum Code {
     Config,
     /// Two nodes share a name.
     DuplicateNode,
+    /// A docs block (`{% docs %}`) is malformed or its name is taken.
+    DocsBlock,
     /// Jinja syntax error.
     TemplateSyntax,
     /// Jinja evaluation error (undefined names, failed macros, raise_compiler_error).
@@ -140,6 +142,8 @@ pub enum Code {
     Cycle,
     /// The selection syntax is invalid.
     Selector,
+    /// doc() names a docs block that does not exist.
+    UnknownDoc,
     /// The database rejected a statement.
     Database,
     /// The database could not be reached.
@@ -157,6 +161,7 @@ impl Code {
             Code::PropertyFile => "MART103",
             Code::Config => "MART104",
             Code::DuplicateNode => "MART105",
+            Code::DocsBlock => "MART106",
             Code::TemplateSyntax => "MART201",
             Code::TemplateRender => "MART202",
             Code::SqlSyntax => "MART301",
@@ -165,6 +170,7 @@ impl Code {
             Code::DisabledRef => "MART403",
             Code::Cycle => "MART404",
             Code::Selector => "MART405",
+            Code::UnknownDoc => "MART406",
             Code::Database => "MART501",
             Code::Connection => "MART502",
             Code::Usage => "MART601",

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use mart_compiler::{Manifest, Node, SourceNode, TestInfo};
 use mart_graph::{NodeId, ResourceType};
-use mart_project::ColumnProperties;
+use mart_project::{ColumnProperties, DocsConfig};
 use mart_sql::{column_lineage, Origin, Relations};
 
 /// Everything the site is generated from.
@@ -25,6 +25,8 @@ pub struct MacroDoc {
     pub path: String,
     /// The macro file's text.
     pub sql: String,
+    /// From the property files' `macros:` (rendered); empty when none says.
+    pub description: String,
 }
 
 /// Column names and types of relations as the database reports them
@@ -146,6 +148,10 @@ pub(crate) struct Entry<'a> {
     pub children: Vec<usize>,
     /// Longest path from a root of the DAG: the column it is drawn in.
     pub rank: usize,
+    /// `docs.node_color`, when it is a valid colour.
+    pub color: Option<String>,
+    /// Facts of its own kind (an exposure's type, owner, maturity and URL).
+    pub facts: Vec<(&'static str, String)>,
 }
 
 impl Entry<'_> {
@@ -184,6 +190,8 @@ pub(crate) enum NodeLineage {
 /// All entries with their edges and ranks.
 pub(crate) struct Docs<'a> {
     pub project: &'a str,
+    /// The root project's `__overview__` docs block: the index page's text, as in dbt.
+    pub overview: Option<&'a str>,
     pub entries: Vec<Entry<'a>>,
     pub catalog: &'a Catalog,
     /// Relation names as compiled SQL writes them -> entry.
@@ -221,11 +229,27 @@ impl Relations for Docs<'_> {
 impl<'a> Docs<'a> {
     pub fn new(input: &DocsInput<'a>) -> Docs<'a> {
         let manifest = input.manifest;
+        // `docs: {show: false}` leaves a node out of the site, as in dbt.
+        let shown = |config: &mart_project::ConfigMap| DocsConfig::of(config).show;
         let mut entries: Vec<Entry<'a>> = manifest
             .nodes
             .values()
+            .filter(|n| shown(&n.config.raw))
             .map(|n| node_entry(n, input.compiled))
-            .chain(manifest.sources.values().map(source_entry))
+            .chain(
+                manifest
+                    .sources
+                    .values()
+                    .filter(|s| shown(&s.table.config))
+                    .map(source_entry),
+            )
+            .chain(
+                manifest
+                    .exposures
+                    .values()
+                    .filter(|e| shown(&e.exposure.config))
+                    .map(crate::exposure::exposure_entry),
+            )
             .chain(
                 input
                     .macros
@@ -299,6 +323,11 @@ impl<'a> Docs<'a> {
         });
         Docs {
             project: &manifest.project_name,
+            overview: manifest
+                .docs
+                .iter()
+                .find(|b| b.name == "__overview__" && b.package == manifest.project_name)
+                .map(|b| b.contents.as_str()),
             entries,
             catalog: input.catalog,
             relations,
@@ -419,13 +448,13 @@ pub(crate) fn drawn_kind(kind: &str) -> bool {
 
 /// The order kinds are listed in.
 pub(crate) fn kind_order(kind: &str) -> usize {
-    const ORDER: [&str; 7] = [
-        "model", "source", "seed", "snapshot", "analysis", "test", "macro",
+    const ORDER: [&str; 8] = [
+        "model", "source", "seed", "snapshot", "analysis", "exposure", "test", "macro",
     ];
     ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())
 }
 
-fn folder_of(path: &str) -> String {
+pub(crate) fn folder_of(path: &str) -> String {
     match path.rsplit_once('/') {
         Some((dir, _)) => dir.to_string(),
         None => ".".to_string(),
@@ -464,6 +493,8 @@ fn node_entry<'a>(node: &'a Node, compiled: &'a BTreeMap<NodeId, String>) -> Ent
         parents: Vec::new(),
         children: Vec::new(),
         rank: 0,
+        color: node_color(&node.config.raw),
+        facts: Vec::new(),
     }
 }
 
@@ -496,6 +527,8 @@ fn source_entry(source: &SourceNode) -> Entry<'_> {
         parents: Vec::new(),
         children: Vec::new(),
         rank: 0,
+        color: node_color(&table.config),
+        facts: Vec::new(),
     }
 }
 
@@ -505,7 +538,7 @@ fn macro_entry<'a>(project: &str, m: &'a MacroDoc) -> Entry<'a> {
         name: &m.name,
         kind: "macro",
         group: folder_of(&m.path),
-        description: "",
+        description: &m.description,
         materialized: None,
         relation: None,
         path: &m.path,
@@ -518,5 +551,15 @@ fn macro_entry<'a>(project: &str, m: &'a MacroDoc) -> Entry<'a> {
         parents: Vec::new(),
         children: Vec::new(),
         rank: 0,
+        color: None,
+        facts: Vec::new(),
     }
+}
+
+/// A node's `docs.node_color` when it is one the site can draw (invalid ones were warned
+/// about when the project was parsed).
+pub(crate) fn node_color(config: &mart_project::ConfigMap) -> Option<String> {
+    DocsConfig::of(config)
+        .node_color
+        .filter(|c| mart_project::is_node_color(c))
 }

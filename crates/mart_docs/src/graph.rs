@@ -26,6 +26,8 @@ pub(crate) struct GraphBox {
     /// Layer: boxes of the same rank share a column; ranks need not be consecutive.
     pub rank: usize,
     pub focus: bool,
+    /// `docs.node_color` (validated: a hex code or a colour name).
+    pub color: Option<String>,
 }
 
 /// The SVG of boxes and edges (`(from, to)` indices into `boxes`).
@@ -66,8 +68,11 @@ pub(crate) fn svg(boxes: &[GraphBox], edges: &[(usize, usize)]) -> String {
         };
         let _ = write!(
             out,
-            r#"{open}<g class="{class}" data-name="{name}"><title>{title}</title><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="5"/><text x="{tx}" y="{ty}">{label}</text></g>{close}"#,
+            r#"{open}<g class="{class}" data-name="{name}"><title>{title}</title><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="5"{fill}/><text x="{tx}" y="{ty}">{label}</text></g>{close}"#,
             name = escape(&b.label.to_lowercase()),
+            fill = b.color.as_ref().map_or(String::new(), |c| {
+                format!(r#" style="fill:{}""#, escape(c))
+            }),
             title = escape(&b.title),
             x = x[i],
             y = y[i],
@@ -165,6 +170,7 @@ mod tests {
             href: format!("{label}.html"),
             title: label.to_string(),
             rank,
+            color: None,
             focus: false,
         }
     }

@@ -8,8 +8,10 @@
 //! through [`write_site`]; opens no connection.
 
 mod catalog;
+mod exposure;
 mod graph;
 mod html;
+mod markdown;
 mod pages;
 
 use std::collections::HashSet;

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use crate::catalog::{drawn_kind, kind_order, layer_of, Docs, Entry, Feed, Group, NodeLineage};
 use crate::graph::{svg, GraphBox};
 use crate::html::{escape, file_name, page, Depth};
+use crate::markdown;
 
 /// Up to this many entries the project lineage draws every node; above it, one box per
 /// folder (each folder page then draws its own nodes).
@@ -62,6 +63,13 @@ pub(crate) fn index(docs: &Docs<'_>, groups: &[Group], shards: usize) -> String 
         escape(docs.project),
         escape(&counts(docs)),
     );
+    if let Some(overview) = docs.overview {
+        let _ = write!(
+            body,
+            r#"<section class="overview description">{}</section>"#,
+            markdown::to_html(overview)
+        );
+    }
     let mut kind = "";
     for group in groups {
         if group.kind != kind {
@@ -225,6 +233,7 @@ fn entry_box(e: &Entry<'_>, focus: bool, depth: Depth) -> GraphBox {
         },
         rank: e.rank,
         focus,
+        color: e.color.clone(),
     }
 }
 
@@ -246,6 +255,7 @@ fn group_box(docs: &Docs<'_>, group: &Group, side: Option<Side>, depth: Depth) -
             None => mean_rank(docs, &group.members),
         },
         focus: false,
+        color: None,
     }
 }
 
@@ -310,6 +320,7 @@ pub(crate) fn lineage(docs: &Docs<'_>, groups: &[Group], group_of: &[usize]) -> 
                 title: format!("{name}: {} folders, {} nodes", gs.len(), members.len()),
                 rank: mean_rank(docs, &members),
                 focus: false,
+                color: None,
             }
         })
         .collect();
@@ -368,16 +379,35 @@ pub(crate) fn node(docs: &Docs<'_>, index: usize) -> String {
         escape(e.name),
         kind = e.kind,
     );
-    let mut fact = |name: &str, value: &str| {
+    let fact = |body: &mut String, name: &str, value: &str| {
         if !value.is_empty() {
             let _ = write!(body, "<dt>{name}</dt><dd>{}</dd>", escape(value));
         }
     };
-    fact("materialized", e.materialized.as_deref().unwrap_or(""));
-    fact("relation", &e.relation_text().unwrap_or_default());
-    fact("file", e.path);
-    fact("tags", &e.tags.join(", "));
-    fact("unique id", &e.id);
+    fact(
+        &mut body,
+        "materialized",
+        e.materialized.as_deref().unwrap_or(""),
+    );
+    fact(
+        &mut body,
+        "relation",
+        &e.relation_text().unwrap_or_default(),
+    );
+    for (name, value) in &e.facts {
+        if *name == "url" && markdown::is_safe_url(value) {
+            let _ = write!(
+                body,
+                r#"<dt>url</dt><dd><a href="{url}" rel="noopener">{url}</a></dd>"#,
+                url = escape(value)
+            );
+        } else {
+            fact(&mut body, name, value);
+        }
+    }
+    fact(&mut body, "file", e.path);
+    fact(&mut body, "tags", &e.tags.join(", "));
+    fact(&mut body, "unique id", &e.id);
     body.push_str("</dl>");
     if e.description.trim().is_empty() {
         body.push_str(r#"<p class="description none">No description.</p>"#);
@@ -385,7 +415,7 @@ pub(crate) fn node(docs: &Docs<'_>, index: usize) -> String {
         let _ = write!(
             body,
             r#"<div class="description">{}</div>"#,
-            escape(e.description.trim())
+            markdown::to_html(e.description.trim())
         );
     }
     if e.in_graph() {
@@ -496,6 +526,7 @@ fn neighbourhood_svg(docs: &Docs<'_>, start: usize) -> String {
                 title: format!("{more} more nodes in this layer; see the lists below"),
                 rank,
                 focus: false,
+                color: None,
             });
         }
     }
@@ -574,7 +605,7 @@ fn columns_section(docs: &Docs<'_>, e: &Entry<'_>, body: &mut String) {
             "<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td>",
             escape(name),
             escape(data_type),
-            escape(documented.map_or("", |c| c.description.as_str())),
+            markdown::to_inline_html(documented.map_or("", |c| c.description.as_str())),
             escape(&tests.join(", "))
         );
         if with_lineage {

@@ -65,6 +65,7 @@ fn site_of(root: &Path, catalog: &Catalog) -> Vec<SiteFile> {
             name: name.to_string(),
             path: file.path.to_string_lossy().into_owned(),
             sql: file.text.to_string(),
+            description: String::new(),
         })
         .collect();
     render(&DocsInput {

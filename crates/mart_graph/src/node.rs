@@ -21,6 +21,11 @@ impl NodeId {
         Self(format!("{}.{package}.{name}", resource_type.as_str()))
     }
 
+    /// `exposure.<package>.<name>`.
+    pub fn exposure(package: &str, name: &str) -> Self {
+        Self(format!("exposure.{package}.{name}"))
+    }
+
     /// `source.<package>.<source_name>.<table_name>`.
     pub fn source(package: &str, source_name: &str, table_name: &str) -> Self {
         Self(format!("source.{package}.{source_name}.{table_name}"))
@@ -73,10 +78,11 @@ pub enum ResourceType {
     Operation,
     /// dbt's unit tests (`unit_tests:` in property files): a model run on given rows.
     UnitTest,
+    Exposure,
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 8] = [
+    pub const ALL: [ResourceType; 9] = [
         ResourceType::Model,
         ResourceType::Seed,
         ResourceType::Snapshot,
@@ -85,6 +91,7 @@ impl ResourceType {
         ResourceType::Analysis,
         ResourceType::Operation,
         ResourceType::UnitTest,
+        ResourceType::Exposure,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,14 +104,21 @@ impl ResourceType {
             ResourceType::Analysis => "analysis",
             ResourceType::Operation => "operation",
             ResourceType::UnitTest => "unit_test",
+            ResourceType::Exposure => "exposure",
         }
+    }
+
+    /// Sources and exposures are in the graph only: nothing is built for them, and the
+    /// manifest keeps them apart from its nodes.
+    pub fn is_graph_only(self) -> bool {
+        matches!(self, ResourceType::Source | ResourceType::Exposure)
     }
 
     pub(crate) fn index(self) -> usize {
         self as usize
     }
 
-    /// "model, seed, snapshot, source, test, analysis, operation, unit_test".
+    /// "model, seed, snapshot, source, test, analysis, operation, unit_test, exposure".
     pub(crate) fn names() -> String {
         Self::ALL.map(ResourceType::as_str).join(", ")
     }
@@ -205,7 +219,7 @@ mod tests {
         }
         insta::assert_snapshot!(
             "modle".parse::<ResourceType>().unwrap_err(),
-            @"unknown resource type 'modle'; resource types are: model, seed, snapshot, source, test, analysis, operation, unit_test"
+            @"unknown resource type 'modle'; resource types are: model, seed, snapshot, source, test, analysis, operation, unit_test, exposure"
         );
     }
 

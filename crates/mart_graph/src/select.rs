@@ -257,6 +257,22 @@ fn matching(dag: &Dag, criterion: &Criterion, indexed: bool) -> NodeSet {
                     && table.as_ref().is_none_or(|t| matches(t, &node.name))
             },
         ),
+        Criterion::Exposure(name) => add_if(
+            &mut dag
+                .of_type(ResourceType::Exposure)
+                .iter()
+                .map(|&i| i as usize),
+            &|i| {
+                // `exposure:<name>` or, as `mart ls` prints it, `exposure:<package>.<name>`.
+                let node = dag.node_at(i);
+                match name.split_once('.') {
+                    Some((package, name)) => {
+                        matches(package, &node.package) && matches(name, &node.name)
+                    }
+                    None => matches(name, &node.name),
+                }
+            },
+        ),
         Criterion::Config { key, value } => add_if(&mut all.clone(), &|i| {
             let node = dag.node_at(i);
             let found = node.config.get(key.as_str()).or(if key == "materialized" {
@@ -851,6 +867,33 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn exposures_are_selected_by_name_package_and_type() {
+        let dag = Dag::build(vec![
+            node("model.p.a", &[]),
+            node("model.p.b", &["model.p.a"]),
+            node("exposure.p.dash", &["model.p.b"]),
+            node("exposure.q.dash", &["model.p.a"]),
+        ])
+        .unwrap();
+        let ids = |sel: &str| -> Vec<String> {
+            let mut ids: Vec<String> = select(&dag, &strings(&[sel]), &[])
+                .unwrap()
+                .iter()
+                .map(|id| id.to_string())
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            ids("+exposure:p.dash"),
+            ["exposure.p.dash", "model.p.a", "model.p.b"]
+        );
+        assert_eq!(ids("exposure:dash"), ["exposure.p.dash", "exposure.q.dash"]);
+        assert_eq!(ids("resource_type:exposure"), ids("exposure:*"));
+        assert_eq!(ids("a+,exposure:*"), ["exposure.p.dash", "exposure.q.dash"]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use mart_diagnostics::{closest_name, Code, Diagnostic};
 use crate::node::ResourceType;
 
 /// The methods a selector may name before `:` (config takes a key: `config.<key>`).
-const METHODS: [&str; 9] = [
+const METHODS: [&str; 10] = [
     "tag",
     "path",
     "file",
@@ -18,6 +18,7 @@ const METHODS: [&str; 9] = [
     "resource_type",
     "config",
     "test_type",
+    "exposure",
 ];
 
 fn methods_list() -> String {
@@ -168,6 +169,8 @@ pub enum Criterion {
     Config { key: String, value: String },
     /// `test_type:generic`, `singular`, `data` (both) or `unit`.
     TestType(String),
+    /// `exposure:<name>`; glob.
+    Exposure(String),
 }
 
 impl fmt::Display for Criterion {
@@ -196,6 +199,7 @@ impl fmt::Display for Criterion {
             }
             Criterion::Config { key, value } => write!(f, "config.{key}:{value}"),
             Criterion::TestType(v) => write!(f, "test_type:{v}"),
+            Criterion::Exposure(v) => write!(f, "exposure:{v}"),
         }
     }
 }
@@ -443,6 +447,7 @@ fn parse_method(method: &str, value: &str, selector: &str) -> Result<Criterion, 
         "fqn" => Criterion::Fqn(value_owned),
         "package" => Criterion::Package(value_owned),
         "test_type" => Criterion::TestType(value_owned),
+        "exposure" => Criterion::Exposure(value_owned),
         "resource_type" => {
             let t = value.parse::<ResourceType>().map_err(|_| {
                 let names: Vec<&str> = ResourceType::ALL.iter().map(|t| t.as_str()).collect();
@@ -493,6 +498,7 @@ fn example_for(method: &str) -> &'static str {
         "package" => "package:mart_example",
         "source" => "source:raw.server_log",
         "test_type" => "test_type:generic",
+        "exposure" => "exposure:weekly_kpis",
         _ => "resource_type:model",
     }
 }
@@ -546,13 +552,18 @@ mod tests {
             crit("resource_type:seed"),
             Criterion::ResourceType(ResourceType::Seed)
         );
+        assert_eq!(
+            crit("exposure:fx.weekly"),
+            Criterion::Exposure("fx.weekly".into())
+        );
+        insta::assert_snapshot!(parse_selector("+exposure:weekly").unwrap(), @"+exposure:weekly");
         assert_eq!(parse_selector("  ").unwrap(), Selector::default());
     }
 
     #[test]
     fn error_messages() {
-        insta::assert_snapshot!(err("tagg:daily"), @"unknown selector method 'tagg' in 'tagg:daily'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type; did you mean 'tag'?");
-        insta::assert_snapshot!(err("materialized:table"), @"unknown selector method 'materialized' in 'materialized:table'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type");
+        insta::assert_snapshot!(err("tagg:daily"), @"unknown selector method 'tagg' in 'tagg:daily'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, exposure; did you mean 'tag'?");
+        insta::assert_snapshot!(err("materialized:table"), @"unknown selector method 'materialized' in 'materialized:table'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, exposure");
         insta::assert_snapshot!(err("tag:"), @"selector 'tag:' has no value; write tag:<value>, as in tag:daily");
         insta::assert_snapshot!(err("+"), @"selector '+' has no value; write a model name, a path or method:value, as in dim_user or tag:daily");
         insta::assert_snapshot!(err("@"), @"selector '@' has no value; write a model name, a path or method:value, as in dim_user or tag:daily");
@@ -567,13 +578,13 @@ mod tests {
         insta::assert_snapshot!(err("++a"), @"unexpected '+' in '++a'; graph operators go around a selector: +model, 2+model, model+, model+2, @model");
         assert!(parse_selector("config.incremental_strategy:delete+insert").is_ok());
         insta::assert_snapshot!(err("+@a"), @"unexpected '@' in '+@a'; graph operators go around a selector: +model, 2+model, model+, model+2, @model");
-        insta::assert_snapshot!(err("resource_type:modle"), @"unknown resource type 'modle' in 'resource_type:modle'; resource types are: model, seed, snapshot, source, test, analysis, operation, unit_test; did you mean 'model'?");
+        insta::assert_snapshot!(err("resource_type:modle"), @"unknown resource type 'modle' in 'resource_type:modle'; resource types are: model, seed, snapshot, source, test, analysis, operation, unit_test, exposure; did you mean 'model'?");
         insta::assert_snapshot!(err("config:table"), @"'config' needs a key in 'config:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("config.:table"), @"'config' needs a key in 'config.:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("source:a.b.c.d"), @"source selector 'source:a.b.c.d' has too many parts; write source:<source>, source:<source>.<table> or source:<package>.<source>.<table>");
-        insta::assert_snapshot!(err(":x"), @"unknown selector method '' in ':x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type");
+        insta::assert_snapshot!(err(":x"), @"unknown selector method '' in ':x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, exposure");
         // The first bad token is reported even after good ones.
-        insta::assert_snapshot!(err("dim_user tagg:x"), @"unknown selector method 'tagg' in 'tagg:x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type; did you mean 'tag'?");
+        insta::assert_snapshot!(err("dim_user tagg:x"), @"unknown selector method 'tagg' in 'tagg:x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, exposure; did you mean 'tag'?");
         assert_eq!(
             parse_selector("tagg:x").unwrap_err().to_diagnostic().code,
             Code::Selector

@@ -12,6 +12,7 @@ mod agate;
 mod api;
 mod args;
 mod column;
+mod docs;
 mod errors;
 mod flags;
 mod functions;
@@ -34,6 +35,7 @@ use minijinja::value::Value;
 use minijinja::Environment;
 
 use crate::namespaces::{MacroDef, MacroRef, PackageNamespace, Registry};
+pub use docs::DocLookup;
 pub use invocation::GraphBuilder;
 pub use namespaces::INTERNAL_PACKAGE;
 pub use query::{QueryRunner, QueryTable};

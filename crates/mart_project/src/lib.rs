@@ -8,7 +8,10 @@
 mod config;
 mod contract;
 pub mod dbt_version;
+mod docs_blocks;
+mod docs_config;
 mod env;
+mod exposures;
 mod freshness;
 mod profile;
 mod project_file;
@@ -40,11 +43,16 @@ pub use contract::{
     Contract,
 };
 pub use dbt_version::{dbt_allows, DBT_VERSION};
+pub use docs_blocks::DocBlock;
+pub use docs_config::{is_node_color, DocsConfig};
 pub use env::{add_type_filters, env_var};
+pub use exposures::{Exposure, ExposureDependency, ExposureOwner};
 pub use freshness::{FreshnessRule, FreshnessStatus, Period, Threshold};
 pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target};
 pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};
-pub use properties::{ColumnProperties, NodeProperties, PropertyFile, SourceTable};
+pub use properties::{
+    ColumnProperties, MacroProperties, NodeProperties, PropertyFile, SourceTable,
+};
 pub use stamp::InputStamp;
 pub use unit_tests::{
     Fixture, FixtureFormat, FixtureRows, FixtureTable, GivenInput, UnitTestOverrides,
@@ -106,6 +114,12 @@ pub struct Project {
     pub sources: Vec<SourceTable>,
     /// `unit_tests:` entries of the property files, in file order.
     pub unit_tests: Vec<UnitTestProperties>,
+    /// The enabled exposures of the property files.
+    pub exposures: Vec<Exposure>,
+    /// The docs blocks of the `.md` files under the docs paths.
+    pub docs: Vec<DocBlock>,
+    /// `macros:` entries of the property files.
+    pub macro_properties: Vec<MacroProperties>,
     /// Non-fatal findings of the load (for example properties for a missing model).
     pub warnings: Vec<Diagnostic>,
 }
@@ -192,6 +206,8 @@ impl Project {
         let mut macro_files = Vec::new();
         for dir in &config.macro_paths {
             let files = walk(root, dir, &mut errors);
+            // dbt reads property files (their `macros:` entries) under the macro paths too.
+            property_files.extend(files.iter().filter(|p| has_extension(p, YAML)).cloned());
             for path in files
                 .iter()
                 .filter(|p| has_extension(p, &["sql", "jinja", "j2"]))
@@ -255,6 +271,7 @@ impl Project {
         }
         property_files.sort();
         property_files.dedup();
+        let docs = read_docs_blocks(root, &config, &mut errors);
 
         let warnings = config.warnings.clone();
         let mut project = Project {
@@ -272,6 +289,9 @@ impl Project {
             snapshot_properties: BTreeMap::new(),
             sources: Vec::new(),
             unit_tests: Vec::new(),
+            exposures: Vec::new(),
+            docs,
+            macro_properties: Vec::new(),
             warnings,
         };
         let parsed_files = parallel_map(&property_files, |path| {
@@ -288,6 +308,7 @@ impl Project {
         }
         project.add_yaml_snapshots(&mut errors);
         project.check_unique_names(&mut errors);
+        project.check_unique_exposures(&mut errors);
         project.check_properties_match();
         if errors.has_errors() {
             return Err(errors);
@@ -378,6 +399,34 @@ impl Project {
                 continue;
             }
             self.sources.push(source);
+        }
+        self.exposures.extend(props.exposures);
+        self.macro_properties.extend(props.macros);
+    }
+
+    /// An exposure's name is its id within the project: dbt rejects a second one.
+    fn check_unique_exposures(&self, errors: &mut Diagnostics) {
+        let mut seen: BTreeMap<&str, &Exposure> = BTreeMap::new();
+        for exposure in &self.exposures {
+            if let Some(first) = seen.insert(&exposure.name, exposure) {
+                errors.push(
+                    Diagnostic::error(
+                        Code::DuplicateNode,
+                        format!(
+                            "two exposures are named '{}': {} and {}",
+                            exposure.name,
+                            first.file.path.display(),
+                            exposure.file.path.display()
+                        ),
+                    )
+                    .with_span(yaml::entry_span(&exposure.file, &exposure.name))
+                    .with_label(
+                        yaml::entry_span(&first.file, &first.name),
+                        "first declared here",
+                    )
+                    .with_help("rename or remove one of the exposures"),
+                );
+            }
         }
     }
 
@@ -470,6 +519,46 @@ enum PropertyKind {
     Model,
     Snapshot,
     Seed,
+}
+
+/// The docs blocks of every `.md` file under the docs paths, each file once.
+fn read_docs_blocks(
+    root: &Path,
+    config: &ProjectConfig,
+    errors: &mut Diagnostics,
+) -> Vec<DocBlock> {
+    let mut files: Vec<(&str, PathBuf)> = Vec::new();
+    for dir in &config.docs_paths {
+        // The docs paths are the resource paths by default: what their walk found (a
+        // link that loops) is said once.
+        let mut found = Diagnostics::default();
+        let paths = walk(root, dir, &mut found);
+        for finding in found.0 {
+            if !errors.0.contains(&finding) {
+                errors.push(finding);
+            }
+        }
+        for path in paths {
+            if has_extension(&path, &["md"]) && !files.iter().any(|(_, p)| *p == path) {
+                files.push((dir.as_str(), path));
+            }
+        }
+    }
+    let package_dir = config.file.path.parent().unwrap_or(Path::new(""));
+    let slashed = |p: &Path| p.to_string_lossy().replace('\\', "/");
+    let mut blocks = Vec::new();
+    for (dir, path) in files {
+        let relative = slashed(path.strip_prefix(dir).unwrap_or(&path));
+        let original = slashed(path.strip_prefix(package_dir).unwrap_or(&path));
+        match read(root, &path)
+            .and_then(|file| docs_blocks::docs_blocks(&config.name, (&relative, &original), &file))
+        {
+            Ok(found) => blocks.extend(found),
+            Err(e) => errors.push(e),
+        }
+    }
+    docs_blocks::check_unique_docs(&blocks, errors);
+    blocks
 }
 
 fn missing_node_warning(kind: &str, name: &str, props: &NodeProperties) -> Diagnostic {

@@ -29,6 +29,7 @@ struct RawProjectFile {
     snapshot_paths: Option<Vec<String>>,
     test_paths: Option<Vec<String>>,
     analysis_paths: Option<Vec<String>>,
+    docs_paths: Option<Vec<String>>,
     target_path: Option<String>,
     clean_targets: Option<Vec<String>>,
     packages_install_path: Option<String>,
@@ -73,6 +74,9 @@ pub struct ProjectConfig {
     pub snapshot_paths: Vec<String>,
     pub test_paths: Vec<String>,
     pub analysis_paths: Vec<String>,
+    /// Where `.md` files with docs blocks are read: by default every resource path, as
+    /// in dbt 1.9+.
+    pub docs_paths: Vec<String>,
     pub target_path: String,
     pub clean_targets: Vec<String>,
     /// Where `mart deps` installs packages, and where they are loaded from.
@@ -135,6 +139,7 @@ impl ProjectConfig {
             &mut config.snapshot_paths,
             &mut config.test_paths,
             &mut config.analysis_paths,
+            &mut config.docs_paths,
         ] {
             for path in paths.iter_mut() {
                 *path = dir.join(&*path).to_string_lossy().into_owned();
@@ -211,7 +216,8 @@ impl ProjectConfig {
                 unknown_configs_in_tree(&file, root, &mut warnings);
             }
         }
-        Ok(Self {
+        let docs_paths = raw.docs_paths;
+        let mut config = Self {
             version: raw.version.map(|v| match v {
                 serde_yaml::Value::String(s) => s,
                 other => yaml::key_string(other),
@@ -231,6 +237,7 @@ impl ProjectConfig {
                 .unwrap_or_else(|| vec!["snapshots".into()]),
             test_paths: raw.test_paths.unwrap_or_else(|| vec!["tests".into()]),
             analysis_paths: raw.analysis_paths.unwrap_or_default(),
+            docs_paths: Vec::new(),
             clean_targets: raw
                 .clean_targets
                 .unwrap_or_else(|| vec![target_path.clone()]),
@@ -255,7 +262,28 @@ impl ProjectConfig {
             tests,
             name,
             file,
-        })
+        };
+        config.docs_paths = docs_paths.unwrap_or_else(|| config.resource_paths());
+        Ok(config)
+    }
+
+    /// The model, seed, analysis, test, macro and snapshot paths, each once.
+    fn resource_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = Vec::new();
+        for path in self
+            .model_paths
+            .iter()
+            .chain(&self.seed_paths)
+            .chain(&self.analysis_paths)
+            .chain(&self.test_paths)
+            .chain(&self.macro_paths)
+            .chain(&self.snapshot_paths)
+        {
+            if !paths.contains(path) {
+                paths.push(path.clone());
+            }
+        }
+        paths
     }
 }
 

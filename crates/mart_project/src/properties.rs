@@ -25,6 +25,24 @@ struct RawPropertyFile {
     /// Read by [`crate::unit_tests`], which gives its errors their lines.
     #[serde(default)]
     unit_tests: serde_yaml::Value,
+    #[serde(default)]
+    macros: Vec<RawMacroProperties>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawMacroProperties {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// What a property file's `macros:` says about one macro: its description (its
+/// arguments, docs and meta are not read).
+#[derive(Clone, Debug)]
+pub struct MacroProperties {
+    pub name: String,
+    pub description: String,
+    pub file: Arc<SourceFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,24 +193,27 @@ pub struct PropertyFile {
     pub snapshots: Vec<NodeProperties>,
     pub sources: Vec<SourceTable>,
     pub unit_tests: Vec<UnitTestProperties>,
+    /// The enabled exposures.
+    pub exposures: Vec<crate::Exposure>,
+    pub macros: Vec<MacroProperties>,
     /// Config keys dbt does not know, and the like.
     pub warnings: Vec<Diagnostic>,
 }
 
 /// The top-level keys of a property file mart reads.
-const READ_KEYS: [&str; 6] = [
+const READ_KEYS: [&str; 8] = [
     "version",
     "models",
     "seeds",
     "snapshots",
     "sources",
     "unit_tests",
+    "exposures",
+    "macros",
 ];
 /// Keys dbt reads that change nothing mart builds or tests; they are not read yet.
-const NOT_YET_READ_KEYS: [&str; 7] = [
-    "macros",
+const NOT_YET_READ_KEYS: [&str; 5] = [
     "analyses",
-    "exposures",
     "metrics",
     "semantic_models",
     "saved_queries",
@@ -229,7 +250,9 @@ fn top_level_keys(
             .with_span(span());
             match mart_diagnostics::closest_name(key, all) {
                 Some(close) => d.with_help(format!("did you mean '{close}'?")),
-                None => d.with_help("property files take models, seeds, snapshots and sources"),
+                None => d.with_help(
+                    "property files take models, seeds, snapshots, sources and exposures",
+                ),
             }
         });
     }
@@ -245,6 +268,7 @@ pub fn parse_property_file(
     // that does not fit that form is parsed again, for the error's line.
     let root: serde_yaml::Value = yaml::parse(file, Code::PropertyFile)?;
     let mut key_warnings = top_level_keys(file, &root)?;
+    let exposures = crate::exposures::parse_exposures(file, root.get("exposures"))?;
     let raw: RawPropertyFile = match serde_yaml::from_value(root) {
         Ok(raw) => raw,
         Err(_) => yaml::parse(file, Code::PropertyFile)?,
@@ -328,6 +352,16 @@ pub fn parse_property_file(
         snapshots,
         sources,
         unit_tests,
+        exposures,
+        macros: raw
+            .macros
+            .into_iter()
+            .map(|m| MacroProperties {
+                name: m.name,
+                description: m.description,
+                file: file.clone(),
+            })
+            .collect(),
         warnings,
     })
 }
@@ -422,7 +456,7 @@ mod tests {
     fn top_level_keys_mart_does_not_read_are_said() {
         let file = Arc::new(SourceFile::new(
             "models/p.yml",
-            "version: 2\nexposures:\n  - name: e\nmodles:\n  - name: x\n",
+            "version: 2\nmetrics:\n  - name: e\nmodles:\n  - name: x\n",
         ));
         let parsed = parse_property_file(&file, &|_, _| None).unwrap();
         let said: Vec<(String, (usize, usize))> = parsed
@@ -434,7 +468,7 @@ mod tests {
             said,
             [
                 (
-                    "`exposures:` is not read by mart yet; its entries are ignored".to_string(),
+                    "`metrics:` is not read by mart yet; its entries are ignored".to_string(),
                     (2, 1)
                 ),
                 (

@@ -130,6 +130,32 @@ const TABLE: Level = Level {
     unsupported: &[],
 };
 
+const EXPOSURE: Level = Level {
+    what: "exposure",
+    read: &[
+        "name",
+        "type",
+        "owner",
+        "depends_on",
+        "url",
+        "maturity",
+        "description",
+        "label",
+        "tags",
+        "meta",
+        "config",
+    ],
+    not_read: &[],
+    unsupported: &[],
+};
+
+const MACRO: Level = Level {
+    what: "macro",
+    read: &["name", "description"],
+    not_read: &["arguments", "docs", "meta", "config"],
+    unsupported: &[],
+};
+
 /// The findings for every entry of the file's `models:`, `seeds:`, `snapshots:` and
 /// `sources:`: warnings, or the first error. Places in the file are looked up only for
 /// findings, so a clean file costs no text search.
@@ -142,6 +168,12 @@ pub(crate) fn check(file: &Arc<SourceFile>, root: &Value) -> Result<Vec<Diagnost
                 check_entry(file, column, &COLUMN, &mut found)?;
             }
         }
+    }
+    for entry in entries(root, "macros") {
+        check_entry(file, entry, &MACRO, &mut found)?;
+    }
+    for exposure in entries(root, "exposures") {
+        check_entry(file, exposure, &EXPOSURE, &mut found)?;
     }
     for source in entries(root, "sources") {
         check_entry(file, source, &SOURCE, &mut found)?;

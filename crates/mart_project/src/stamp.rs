@@ -145,6 +145,7 @@ fn visit_dirs(
                 .chain(&c.snapshot_paths)
                 .chain(&c.test_paths)
                 .chain(&c.analysis_paths)
+                .chain(&c.docs_paths)
         })
         .chain(&package_files)
         .collect();

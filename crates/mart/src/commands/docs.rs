@@ -63,7 +63,13 @@ fn generate(global: &GlobalArgs, args: &DocsGenerateArgs) -> Result<Outcome, Dia
         .env
         .macros()
         .filter(|(package, _, _)| *package != INTERNAL_PACKAGE)
-        .map(|(_, name, file)| MacroDoc {
+        .map(|(package, name, file)| MacroDoc {
+            description: session
+                .manifest
+                .macro_descriptions
+                .get(&format!("macro.{package}.{name}"))
+                .cloned()
+                .unwrap_or_default(),
             name: name.to_string(),
             path: file
                 .path

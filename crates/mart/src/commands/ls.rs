@@ -28,8 +28,9 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<Outcome, Diagnostics> {
         .iter()
         .map(|t| {
             t.parse::<ResourceType>().map_err(|_| {
-                Diagnostic::error(Code::Usage, format!("unknown resource type '{t}'"))
-                    .with_help("use model, seed, snapshot, source, test, unit_test or analysis")
+                Diagnostic::error(Code::Usage, format!("unknown resource type '{t}'")).with_help(
+                    "use model, seed, snapshot, source, test, unit_test, analysis or exposure",
+                )
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -44,6 +45,8 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<Outcome, Diagnostics> {
             LsOutput::Selector => match n.resource_type {
                 ResourceType::Source => format!("source:{}", n.fqn.join(".")),
                 ResourceType::UnitTest => format!("unit_test:{}", n.fqn.join(".")),
+                // dbt: exposures are selected by `exposure:<package>.<name>`.
+                ResourceType::Exposure => format!("exposure:{}.{}", n.package, n.name),
                 _ => n.fqn.join("."),
             },
             LsOutput::Name => match &n.source_name {
@@ -99,6 +102,21 @@ fn node_json(manifest: &Manifest, id: &NodeId) -> serde_json::Value {
             "tags": node.config.tags,
             "fqn": node.fqn,
             "description": node.description,
+            "depends_on": {"nodes": parents, "macros": []},
+        });
+    }
+    if let Some(exposure) = manifest.exposures.get(id) {
+        return serde_json::json!({
+            "name": exposure.exposure.name,
+            "resource_type": "exposure",
+            "package_name": exposure.package,
+            "original_file_path": exposure.original_file_path,
+            "path": exposure.path,
+            "unique_id": id.as_str(),
+            "config": exposure.exposure.config,
+            "tags": exposure.exposure.tags,
+            "fqn": exposure.fqn,
+            "description": exposure.exposure.description,
             "depends_on": {"nodes": parents, "macros": []},
         });
     }

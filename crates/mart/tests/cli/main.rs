@@ -8,6 +8,8 @@ mod data_tests;
 mod dbt_macros;
 mod deps;
 mod docs;
+mod docs_blocks;
+mod exposures;
 mod fan_platform;
 mod flags;
 mod freshness;
