@@ -16,8 +16,9 @@ use crate::{Event, RunError};
 const RETRY: Duration = Duration::from_millis(200);
 const STILL_WAITING: Duration = Duration::from_secs(10);
 
-/// Takes the run lock of the context's target; returns the connection that holds it.
-pub(crate) async fn acquire(ctx: &RunContext) -> Result<Connection, RunError> {
+/// Takes the run lock of the context's target; returns the connection that holds it, or
+/// `None` when a signal stopped the wait (the run then ends as interrupted).
+pub(crate) async fn acquire(ctx: &RunContext) -> Result<Option<Connection>, RunError> {
     let key = lock_key(&ctx.connection.dbname, &ctx.target_schema);
     let mut config = ctx.connection.clone();
     // What a waiting run shows of this one.
@@ -47,7 +48,7 @@ pub(crate) async fn acquire(ctx: &RunContext) -> Result<Connection, RunError> {
                     ),
                 );
             }
-            return Ok(connection);
+            return Ok(Some(connection));
         }
         let waited = started.elapsed();
         if let Some(limit) = ctx.options.lock_timeout {
@@ -84,10 +85,8 @@ pub(crate) async fn acquire(ctx: &RunContext) -> Result<Connection, RunError> {
         tokio::select! {
             () = tokio::time::sleep(RETRY) => {}
             _ = interrupt.wait_for(|stop| *stop) => {
-                return Err(RunError(Diagnostic::error(
-                    Code::Database,
-                    format!("interrupted while waiting for the run lock of target {target}"),
-                )));
+                notice(ctx, format!("stopped waiting for the run lock of target {target}"));
+                return Ok(None);
             }
         }
     }

@@ -94,7 +94,10 @@ pub async fn execute(
         .collect();
 
     // Held until the run ends: a second run on this target waits for it.
-    let lock = run_lock::acquire(&ctx).await?;
+    let Some(lock) = run_lock::acquire(&ctx).await? else {
+        // A signal came while waiting: nothing ran.
+        return Ok(Vec::new());
+    };
     let mut pool = open_connections(&ctx, ctx.options.threads.clamp(1, total)).await?;
     create_schemas(&ctx, &mut pool[0], &order).await?;
     hooks::on_run(&ctx, &mut pool[0], false).await?;

@@ -245,6 +245,39 @@ fn two_runs_on_one_target_take_turns() {
         out.stderr
     );
     assert_eq!(holder.wait_with_output().unwrap().status.code(), Some(0));
+    // Airflow stopping a task that waits for the lock: it stops waiting, exit 143.
+    p.write(
+        "models/t1.sql",
+        &table_model("select 1 as n from pg_sleep(3)", ""),
+    );
+    let holder = spawn(&[]);
+    let holding = format!(
+        "select 1 from pg_stat_activity a join pg_locks l on l.pid = a.pid \
+         where a.application_name like 'mart pid {} %' and l.locktype = 'advisory' and l.granted",
+        holder.id()
+    );
+    let started = std::time::Instant::now();
+    while p.query(&holding).is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the slow run never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let waiter = spawn(&[]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::process::Command::new("kill")
+        .args(["-TERM", &waiter.id().to_string()])
+        .status()
+        .unwrap();
+    let waited = waiter.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&waited.stdout);
+    assert_eq!(waited.status.code(), Some(143), "{text}");
+    assert!(
+        text.contains("stopped waiting for the run lock of target"),
+        "{text}"
+    );
+    assert_eq!(holder.wait_with_output().unwrap().status.code(), Some(0));
 }
 
 #[test]
