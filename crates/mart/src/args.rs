@@ -290,6 +290,10 @@ pub struct RunArgs {
     /// or an ancestor of a selected node), empty (only tests selected directly).
     #[arg(long, value_enum, default_value_t = IndirectTests::Eager)]
     pub indirect_selection: IndirectTests,
+    /// Build every relation with its columns but no rows: refs and sources read zero rows
+    /// (`(select * from R where false limit 0)`), as dbt's --empty.
+    #[arg(long)]
+    pub empty: bool,
     /// When another run holds the target (same database and schema), give up after this
     /// many seconds instead of waiting for it to finish.
     #[arg(long, value_name = "SECONDS")]

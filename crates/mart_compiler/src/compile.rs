@@ -35,6 +35,7 @@ pub struct Compiler<'a> {
     manifest: &'a Manifest,
     env: &'a JinjaEnv,
     query_runner: Option<Arc<dyn QueryRunner>>,
+    empty_inputs: bool,
 }
 
 struct Rendered {
@@ -54,6 +55,16 @@ impl<'a> Compiler<'a> {
             manifest,
             env,
             query_runner,
+            empty_inputs: false,
+        }
+    }
+
+    /// `--empty`: refs and sources compile to zero-row subqueries of their relations, so
+    /// a build creates every relation with its columns and reads no data.
+    pub fn with_empty_inputs(self, empty_inputs: bool) -> Self {
+        Self {
+            empty_inputs,
+            ..self
         }
     }
 
@@ -188,6 +199,7 @@ impl<'a> Compiler<'a> {
         let mut scope = RenderScope::new(Phase::Compile);
         scope.resolver = Some(self.manifest.resolver.clone());
         scope.query_runner = self.query_runner.clone();
+        scope.empty_inputs = self.empty_inputs;
         if let Some(node) = node {
             scope.package =
                 (node.package != self.manifest.project_name).then(|| node.package.clone());

@@ -362,6 +362,7 @@ fn get_relation(
             kind: kind_of_relkind(&cell(2)),
             include: Policy::ALL,
             quote: Policy::ALL,
+            empty: false,
         }
     };
     let candidates: Vec<RelationValue> = table.rows.iter().map(found).collect();
@@ -479,6 +480,7 @@ fn list_relations(state: &State, schema_relation: &RelationValue) -> Result<Valu
             kind: cell(2).as_deref().and_then(RelationType::parse),
             include: Policy::ALL,
             quote: Policy::ALL,
+            empty: false,
         }
         .into_value()
     })))

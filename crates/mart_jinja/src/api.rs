@@ -75,6 +75,7 @@ fn create(args: &[Value]) -> Result<RelationValue, Error> {
         kind: RelationType::from_arg(bound.value("type"))?,
         include: Policy::ALL,
         quote: Policy::ALL,
+        empty: false,
     };
     let mut policies = Vec::new();
     for name in ["include_policy", "quote_policy"] {

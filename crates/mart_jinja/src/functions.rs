@@ -131,9 +131,7 @@ fn ref_fn(state: &State, args: Rest<String>) -> Result<Value, Error> {
         Phase::Compile => {
             let resolver = scope.resolver.as_ref().ok_or_else(no_resolver)?;
             match resolver.resolve_ref(&call, scope.package.as_deref()) {
-                Some(ResolvedRef::Relation(relation)) => {
-                    Ok(RelationValue::new(relation).into_value())
-                }
+                Some(ResolvedRef::Relation(relation)) => Ok(input_relation(&scope, relation)),
                 Some(ResolvedRef::Ephemeral { cte_name }) => {
                     Ok(RelationValue::ephemeral(cte_name).into_value())
                 }
@@ -158,7 +156,7 @@ fn source_fn(state: &State, source: String, table: String) -> Result<Value, Erro
             resolver
                 .resolve_source_ref(&call)
                 .map(|r| match r {
-                    ResolvedRef::Relation(r) => RelationValue::new(r).into_value(),
+                    ResolvedRef::Relation(r) => input_relation(&scope, r),
                     ResolvedRef::Ephemeral { cte_name } => {
                         RelationValue::ephemeral(cte_name).into_value()
                     }
@@ -173,6 +171,16 @@ fn source_fn(state: &State, source: String, table: String) -> Result<Value, Erro
                     )
                 })
         }
+    }
+}
+
+/// A relation a ref() or source() reads; with `--empty`, zero rows of it.
+fn input_relation(scope: &RenderScope, relation: Relation) -> Value {
+    let value = RelationValue::new(relation);
+    if scope.empty_inputs {
+        value.emptied().into_value()
+    } else {
+        value.into_value()
     }
 }
 

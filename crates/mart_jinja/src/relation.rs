@@ -117,6 +117,8 @@ pub struct RelationValue {
     pub kind: Option<RelationType>,
     pub include: Policy,
     pub quote: Policy,
+    /// `--empty`: a ref() or source() renders as a zero-row subquery of the relation.
+    pub empty: bool,
 }
 
 impl RelationValue {
@@ -130,6 +132,7 @@ impl RelationValue {
             kind: None,
             include: Policy::ALL,
             quote: Policy::ALL,
+            empty: false,
         }
     }
 
@@ -146,6 +149,7 @@ impl RelationValue {
                 identifier: false,
                 ..Policy::ALL
             },
+            empty: false,
         }
     }
 
@@ -274,8 +278,30 @@ fn mapping_kwargs(value: &Value) -> Result<Value, Error> {
     Ok(Value::from(minijinja::value::Kwargs::from_iter(pairs)))
 }
 
+impl RelationValue {
+    /// The relation as `--empty` reads it: dbt's `(select * from R where false limit 0)
+    /// _dbt_limit_subq_<identifier>`, so a model builds its schema without reading data.
+    pub fn emptied(self) -> Self {
+        Self {
+            empty: true,
+            ..self
+        }
+    }
+}
+
 impl fmt::Display for RelationValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.empty {
+            let name = RelationValue {
+                empty: false,
+                ..self.clone()
+            };
+            let alias = self.identifier.as_deref().unwrap_or("relation");
+            return write!(
+                f,
+                "(select * from {name} where false limit 0) _dbt_limit_subq_{alias}"
+            );
+        }
         let parts = [
             (&self.database, self.include.database, self.quote.database),
             (&self.schema, self.include.schema, self.quote.schema),

@@ -90,6 +90,8 @@ pub struct RenderScope {
     pub config: ConfigMap,
     pub this: Option<Relation>,
     pub is_incremental: bool,
+    /// `--empty`: ref() and source() read zero rows of their relations.
+    pub empty_inputs: bool,
     /// The `model` variable: name, unique_id, paths, config.
     pub model: serde_json::Value,
     /// Set while a unit test renders its model: what it overrides.
@@ -121,6 +123,7 @@ impl RenderScope {
             config: ConfigMap::new(),
             this: None,
             is_incremental: false,
+            empty_inputs: false,
             model: serde_json::Value::Null,
             unit_test: None,
             recorded: Mutex::new(Recorded::default()),

@@ -148,7 +148,9 @@ fn compiled_sql(
 ) -> Result<String, Diagnostic> {
     let runner = PgQueryRunner::for_node(connection);
     tokio::task::block_in_place(|| {
-        Compiler::new(&ctx.manifest, &ctx.env, Some(runner)).compile(&model.id, false)
+        Compiler::new(&ctx.manifest, &ctx.env, Some(runner))
+            .with_empty_inputs(ctx.options.empty)
+            .compile(&model.id, false)
     })
     .map(|compiled| compiled.sql)
 }

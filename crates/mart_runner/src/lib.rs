@@ -137,6 +137,8 @@ pub struct RunOptions {
     /// How long to wait for another run on the same target to finish (`None`: as long
     /// as it takes).
     pub lock_timeout: Option<Duration>,
+    /// `--empty`: refs and sources read zero rows (the relations are built, no data read).
+    pub empty: bool,
 }
 
 /// Why a run could not start at all (exit code 2, as opposed to node failures).

@@ -149,7 +149,9 @@ pub(crate) fn compile_to_file(
     // run_query() sees what the node's transaction did so far, as in dbt.
     let runner = PgQueryRunner::for_node(connection);
     let compiled = tokio::task::block_in_place(|| {
-        Compiler::new(manifest, &ctx.env, Some(runner)).compile(id, is_incremental)
+        Compiler::new(manifest, &ctx.env, Some(runner))
+            .with_empty_inputs(ctx.options.empty)
+            .compile(id, is_incremental)
     })?;
     for message in &compiled.logs {
         ctx.reporter.report(&Event::Log {

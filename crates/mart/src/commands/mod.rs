@@ -129,12 +129,14 @@ pub(crate) fn execute(
         "threads": args.threads,
         "full_refresh": args.full_refresh,
         "fail_fast": args.fail_fast,
+        "empty": args.empty,
     });
     let record = record.as_object().cloned().unwrap_or_default();
     let flags = serde_json::json!({
         "WHICH": plan.which,
         "FULL_REFRESH": args.full_refresh,
         "FAIL_FAST": args.fail_fast,
+        "EMPTY": args.empty,
     });
     session
         .env
@@ -183,6 +185,7 @@ pub(crate) fn run_nodes(
             fail_fast: args.fail_fast,
             tests_gate_children: plan.which == BUILD.which,
             lock_timeout: args.lock_timeout.map(Duration::from_secs),
+            empty: args.empty,
         },
         reporter: Arc::new(RunPrinter::new(printer, session.manifest.clone())),
         query_runner: Arc::new(PgQueryRunner::new(

@@ -60,6 +60,7 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Diagnostics> {
         // Retry runs the failed nodes themselves; no tests are added to them.
         indirect_selection: crate::args::IndirectTests::Empty,
         lock_timeout: None,
+        empty: flag("empty"),
     };
     let (outcome, results, elapsed) = super::run_nodes(&session, &args, plan, &selected)?;
     super::write_artifacts(

@@ -160,3 +160,39 @@ fn json_log_lines_are_shaped_like_dbts_structured_events() {
     assert_eq!(warning["info"]["level"], "warn");
     assert!(warning["data"]["line"].is_number(), "{warning}");
 }
+
+#[test]
+fn empty_builds_every_relation_with_its_columns_and_no_rows() {
+    let p = TestProject::with_files(
+        "flags_empty",
+        &[
+            ("seeds/people.csv", "id,name\n1,Ann\n2,Bo\n"),
+            (
+                "models/names.sql",
+                "{{ config(materialized='table') }}select id, upper(name) as name from {{ ref('people') }}",
+            ),
+            ("models/names_view.sql", "select name from {{ ref('names') }}"),
+        ],
+    );
+    p.mart_expect(&["seed"], 0);
+    p.mart_expect(&["run", "--empty"], 0);
+    let s = &p.schema;
+    assert_eq!(p.count(&format!("\"{s}\".names")), 0);
+    assert_eq!(
+        p.rows(&format!(
+            "select column_name || ':' || data_type from information_schema.columns where table_schema = '{s}' and table_name = 'names' order by ordinal_position"
+        )),
+        ["id:integer", "name:text"]
+    );
+    let run_sql =
+        std::fs::read_to_string(p.dir.join("target/compiled/fx/models/names.sql")).unwrap();
+    assert!(
+        run_sql.contains(&format!(
+            "(select * from \"postgres\".\"{s}\".\"people\" where false limit 0) _dbt_limit_subq_people"
+        )),
+        "{run_sql}"
+    );
+    // Without the flag the data is read again.
+    p.mart_expect(&["run"], 0);
+    assert_eq!(p.count(&format!("\"{s}\".names_view")), 2);
+}
