@@ -73,6 +73,22 @@ pub fn run(global: &GlobalArgs, args: &AirflowArgs) -> Result<Outcome, Diagnosti
         dag_plan.tasks.len(),
         dag_plan.edge_count()
     ));
+    // Not silently: the DAG's tasks do not run unit tests yet.
+    let unit_tests = session
+        .manifest
+        .dag
+        .nodes()
+        .filter(|n| n.resource_type == mart_graph::ResourceType::UnitTest)
+        .count();
+    if unit_tests > 0 {
+        session.printer.diagnostic(
+            &mart_diagnostics::Diagnostic::warning(
+                mart_diagnostics::Code::Usage,
+                format!("the DAG has no tasks for the project's {unit_tests} unit test(s): mart airflow does not schedule unit tests yet"),
+            )
+            .with_help("run them before the DAG, e.g. in CI: mart test -s test_type:unit"),
+        );
+    }
     Ok(Outcome::Success)
 }
 

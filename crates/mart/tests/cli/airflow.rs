@@ -109,3 +109,24 @@ fn cosmos_command_lines_run() {
     let out = project.mart_expect(&["ls", "--profile", "nosuch"], 2);
     assert!(out.stdout.contains("nosuch") || out.stderr.contains("nosuch"));
 }
+
+#[test]
+fn airflow_says_the_dag_does_not_run_unit_tests() {
+    let project = TestProject::with_files(
+        "airflow_unit",
+        &[
+            ("models/m.sql", "select 1 as id"),
+            (
+                "models/_m.yml",
+                "unit_tests:\n  - name: t\n    model: m\n    given: []\n    expect:\n      rows: [{id: 1}]\n",
+            ),
+        ],
+    );
+    let out = project.mart_expect(&["airflow", "--out", "dags"], 0);
+    assert!(
+        out.stderr
+            .contains("the DAG has no tasks for the project's 1 unit test(s)"),
+        "{}",
+        out.stderr
+    );
+}
