@@ -48,6 +48,7 @@ impl ExposureNode {
             config: flat_config(&self.exposure.config),
             depends_on: self.depends_on.clone(),
             test_type: None,
+            test_name: None,
         }
     }
 }

@@ -93,6 +93,11 @@ impl Node {
                 (None, Some(_)) => Some("unit".to_string()),
                 (None, None) => None,
             },
+            test_name: self
+                .test
+                .as_ref()
+                .and_then(|t| t.metadata.as_ref())
+                .map(|m| m.name.clone()),
         }
     }
 }
@@ -1126,6 +1131,7 @@ fn source_graph_node(source: &SourceNode) -> GraphNode {
         config: flat_config(&source.table.config),
         depends_on: Vec::new(),
         test_type: None,
+        test_name: None,
     }
 }
 

@@ -169,6 +169,10 @@ pub struct GraphNode {
     pub depends_on: Vec<NodeId>,
     /// Tests: `generic` or `singular` (the `test_type:` selector).
     pub test_type: Option<String>,
+    /// Generic tests: the test's name without namespace (`unique`, `not_null`), for the
+    /// `test_name:` selector.
+    #[serde(default)]
+    pub test_name: Option<String>,
 }
 
 /// Scalar config values as strings, packed into one string (`<len>:<key><len>:<value>`

@@ -235,6 +235,12 @@ fn matching(dag: &Dag, criterion: &Criterion, indexed: bool) -> NodeSet {
                 // dbt: `data` is every test that is not a unit test.
                 .is_some_and(|t| matches(test_type, t) || (test_type == "data" && t != "unit"))
         }),
+        Criterion::TestName(name) => add_if(&mut all.clone(), &|i| {
+            dag.node_at(i)
+                .test_name
+                .as_deref()
+                .is_some_and(|t| matches(name, t))
+        }),
         Criterion::ResourceType(t) => {
             add_if(&mut dag.of_type(*t).iter().map(|&i| i as usize), &|_| true);
         }

@@ -8,7 +8,7 @@ use mart_diagnostics::{closest_name, Code, Diagnostic};
 use crate::node::ResourceType;
 
 /// The methods a selector may name before `:` (config takes a key: `config.<key>`).
-const METHODS: [&str; 10] = [
+const METHODS: [&str; 11] = [
     "tag",
     "path",
     "file",
@@ -18,6 +18,7 @@ const METHODS: [&str; 10] = [
     "resource_type",
     "config",
     "test_type",
+    "test_name",
     "exposure",
 ];
 
@@ -169,6 +170,8 @@ pub enum Criterion {
     Config { key: String, value: String },
     /// `test_type:generic`, `singular`, `data` (both) or `unit`.
     TestType(String),
+    /// `test_name:unique`: generic tests by their test's name (glob allowed).
+    TestName(String),
     /// `exposure:<name>`; glob.
     Exposure(String),
 }
@@ -199,6 +202,7 @@ impl fmt::Display for Criterion {
             }
             Criterion::Config { key, value } => write!(f, "config.{key}:{value}"),
             Criterion::TestType(v) => write!(f, "test_type:{v}"),
+            Criterion::TestName(v) => write!(f, "test_name:{v}"),
             Criterion::Exposure(v) => write!(f, "exposure:{v}"),
         }
     }
@@ -447,6 +451,7 @@ fn parse_method(method: &str, value: &str, selector: &str) -> Result<Criterion, 
         "fqn" => Criterion::Fqn(value_owned),
         "package" => Criterion::Package(value_owned),
         "test_type" => Criterion::TestType(value_owned),
+        "test_name" => Criterion::TestName(value_owned),
         "exposure" => Criterion::Exposure(value_owned),
         "resource_type" => {
             let t = value.parse::<ResourceType>().map_err(|_| {
@@ -498,6 +503,7 @@ fn example_for(method: &str) -> &'static str {
         "package" => "package:mart_example",
         "source" => "source:raw.server_log",
         "test_type" => "test_type:generic",
+        "test_name" => "test_name:unique",
         "exposure" => "exposure:weekly_kpis",
         _ => "resource_type:model",
     }
@@ -562,8 +568,8 @@ mod tests {
 
     #[test]
     fn error_messages() {
-        insta::assert_snapshot!(err("tagg:daily"), @"unknown selector method 'tagg' in 'tagg:daily'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, exposure; did you mean 'tag'?");
-        insta::assert_snapshot!(err("materialized:table"), @"unknown selector method 'materialized' in 'materialized:table'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, exposure");
+        insta::assert_snapshot!(err("tagg:daily"), @"unknown selector method 'tagg' in 'tagg:daily'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure; did you mean 'tag'?");
+        insta::assert_snapshot!(err("materialized:table"), @"unknown selector method 'materialized' in 'materialized:table'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure");
         insta::assert_snapshot!(err("tag:"), @"selector 'tag:' has no value; write tag:<value>, as in tag:daily");
         insta::assert_snapshot!(err("+"), @"selector '+' has no value; write a model name, a path or method:value, as in dim_user or tag:daily");
         insta::assert_snapshot!(err("@"), @"selector '@' has no value; write a model name, a path or method:value, as in dim_user or tag:daily");
@@ -582,9 +588,9 @@ mod tests {
         insta::assert_snapshot!(err("config:table"), @"'config' needs a key in 'config:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("config.:table"), @"'config' needs a key in 'config.:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("source:a.b.c.d"), @"source selector 'source:a.b.c.d' has too many parts; write source:<source>, source:<source>.<table> or source:<package>.<source>.<table>");
-        insta::assert_snapshot!(err(":x"), @"unknown selector method '' in ':x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, exposure");
+        insta::assert_snapshot!(err(":x"), @"unknown selector method '' in ':x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure");
         // The first bad token is reported even after good ones.
-        insta::assert_snapshot!(err("dim_user tagg:x"), @"unknown selector method 'tagg' in 'tagg:x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, exposure; did you mean 'tag'?");
+        insta::assert_snapshot!(err("dim_user tagg:x"), @"unknown selector method 'tagg' in 'tagg:x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure; did you mean 'tag'?");
         assert_eq!(
             parse_selector("tagg:x").unwrap_err().to_diagnostic().code,
             Code::Selector

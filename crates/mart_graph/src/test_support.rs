@@ -23,6 +23,7 @@ pub(crate) fn node(id: &str, deps: &[&str]) -> GraphNode {
         config: FlatConfig::default(),
         depends_on: deps.iter().map(|d| NodeId::new(*d)).collect(),
         test_type: None,
+        test_name: None,
     }
 }
 
@@ -73,6 +74,7 @@ fn build(spec: Spec<'_>) -> GraphNode {
         config,
         depends_on: spec.deps.iter().map(|d| NodeId::new(*d)).collect(),
         test_type: None,
+        test_name: None,
     }
 }
 
@@ -239,6 +241,7 @@ pub(crate) fn example_project() -> Vec<GraphNode> {
         config: FlatConfig::default(),
         depends_on: Vec::new(),
         test_type: None,
+        test_name: None,
     });
     nodes
 }

@@ -131,3 +131,17 @@ fn selector_mistakes_are_errors() {
     let out = p.mart_expect(&["ls", "--selector", "nightly", "-s", "other"], 2);
     assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
 }
+
+#[test]
+fn test_name_selects_generic_tests_by_their_test() {
+    let p = project();
+    assert_eq!(
+        listed(&p, &["-s", "test_name:not_null"]),
+        ["fx.not_null_mid_id"]
+    );
+    assert_eq!(
+        listed(&p, &["-s", "test_name:not_*", "--resource-type", "test"]),
+        ["fx.not_null_mid_id"]
+    );
+    assert!(listed(&p, &["-s", "test_name:unique"]).is_empty());
+}
