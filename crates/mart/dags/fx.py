@@ -2,7 +2,7 @@
 
 Written by `mart airflow`; regenerate it instead of editing it:
 
-    mart airflow --out dags --project-dir /tmp/mart_test_7884_8_airflow_unit --profiles-dir /tmp/mart_test_7884_8_airflow_unit
+    mart airflow --out dags --project-dir /tmp/mart_test_16483_8_airflow_unit --profiles-dir /tmp/mart_test_16483_8_airflow_unit
 
 Every task runs one mart command for one node with --vars '{date_id: <date>}', <date>
 being the logical date's calendar day in Asia/Seoul (YYYY-MM-DD). Dependencies are the
@@ -26,8 +26,8 @@ from airflow import DAG
 from airflow.operators.bash import BashOperator
 
 MART = "mart"
-PROJECT_DIR = "/tmp/mart_test_7884_8_airflow_unit"
-PROFILES_DIR = "/tmp/mart_test_7884_8_airflow_unit"
+PROJECT_DIR = "/tmp/mart_test_16483_8_airflow_unit"
+PROFILES_DIR = "/tmp/mart_test_16483_8_airflow_unit"
 # The flags every task passes: where the project is, the target, the date.
 MART_FLAGS = " ".join([
     "--project-dir", shlex.quote(PROJECT_DIR),

@@ -126,6 +126,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Commands about sources: `mart source freshness`.
     Source(SourceArgs),
+    /// Create a new project folder (dbt's starter shape) with a profiles.yml.
+    Init(InitArgs),
     /// Materialize models (views, tables; ephemerals are inlined) in DAG order.
     Run(RunArgs),
     /// Load CSV seeds into tables with COPY.
@@ -204,6 +206,16 @@ pub struct RunOperationArgs {
     /// Keyword arguments for the macro, as YAML or JSON: --args '{rows: 1000}'.
     #[arg(long, value_name = "YAML")]
     pub args: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InitArgs {
+    /// The project's name, and its folder's (under --project-dir, else here).
+    #[arg(value_name = "PROJECT_NAME")]
+    pub project_name: String,
+    /// Write no profiles.yml.
+    #[arg(long)]
+    pub skip_profile_setup: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -52,6 +52,7 @@ fn main() -> ExitCode {
     let result: Result<Outcome, Diagnostics> = match &cli.command {
         Command::Compile(args) => commands::compile::run(&cli.global, args),
         Command::Show(args) => commands::show::run(&cli.global, args),
+        Command::Init(args) => commands::init::run(&cli.global, args),
         Command::Source(args) => match &args.command {
             SourceCommand::Freshness(args) => commands::freshness::run(&cli.global, args),
         },

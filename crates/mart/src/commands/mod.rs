@@ -9,6 +9,7 @@ pub mod deps;
 pub mod docs;
 mod docs_serve;
 pub mod freshness;
+pub mod init;
 pub mod ls;
 pub mod parse;
 pub mod retry;

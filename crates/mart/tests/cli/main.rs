@@ -16,6 +16,7 @@ mod freshness;
 mod harness;
 mod hooks;
 mod incremental;
+mod init;
 mod malformed;
 mod mistakes;
 mod partial_parse;
