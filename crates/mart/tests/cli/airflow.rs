@@ -122,7 +122,10 @@ fn airflow_says_the_dag_does_not_run_unit_tests() {
             ),
         ],
     );
-    let out = project.mart_expect(&["airflow", "--out", "dags"], 0);
+    // Into the project's folder, not the test's working directory.
+    let dags = project.dir.join("dags");
+    let out = project.mart_expect(&["airflow", "--out", dags.to_str().unwrap()], 0);
+    assert!(dags.join("fx.py").is_file());
     assert!(
         out.stderr
             .contains("the DAG has no tasks for the project's 1 unit test(s)"),
