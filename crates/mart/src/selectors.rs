@@ -21,8 +21,17 @@ impl Selectors {
     /// Reads `<root>/selectors.yml`; none is no selectors.
     pub fn load(root: &Path) -> Result<Selectors, Diagnostic> {
         let path = root.join("selectors.yml");
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            return Ok(Selectors::default());
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Selectors::default()),
+            // Not silently: a selectors.yml that cannot be read would change what runs.
+            Err(e) => {
+                return Err(
+                    Diagnostic::error(Code::Io, format!("cannot read selectors.yml: {e}"))
+                        .with_path("selectors.yml")
+                        .with_help("make the file readable, or remove it"),
+                )
+            }
         };
         let file = Arc::new(SourceFile::new("selectors.yml", text));
         let error = |message: String| {

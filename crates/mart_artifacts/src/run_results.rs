@@ -32,6 +32,19 @@ pub struct RunResultsMetadata {
     pub env: BTreeMap<String, String>,
 }
 
+impl RunResultsMetadata {
+    /// dbt's common artifact metadata of `schema` for this invocation.
+    pub(crate) fn new(schema: &str, invocation: &Invocation) -> Self {
+        Self {
+            dbt_schema_version: schema.into(),
+            dbt_version: invocation.mart_version.clone(),
+            generated_at: invocation.generated_at.clone(),
+            invocation_id: invocation.invocation_id.clone(),
+            env: BTreeMap::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Timing {
     pub name: String,
@@ -146,13 +159,7 @@ pub fn build_run_results(
         })
         .collect();
     RunResultsV6 {
-        metadata: RunResultsMetadata {
-            dbt_schema_version: RUN_RESULTS_SCHEMA.into(),
-            dbt_version: invocation.mart_version.clone(),
-            generated_at: invocation.generated_at.clone(),
-            invocation_id: invocation.invocation_id.clone(),
-            env: BTreeMap::new(),
-        },
+        metadata: RunResultsMetadata::new(RUN_RESULTS_SCHEMA, invocation),
         results,
         elapsed_time: elapsed.as_secs_f64(),
         args,

@@ -1,7 +1,6 @@
 //! sources.json in dbt's sources v3 schema: one result per source table whose freshness
 //! `mart source freshness` checked.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use mart_project::{FreshnessRule, Threshold};
@@ -77,13 +76,7 @@ pub fn build_sources(
         })
         .collect();
     SourcesV3 {
-        metadata: RunResultsMetadata {
-            dbt_schema_version: SOURCES_SCHEMA.into(),
-            dbt_version: invocation.mart_version.clone(),
-            generated_at: invocation.generated_at.clone(),
-            invocation_id: invocation.invocation_id.clone(),
-            env: BTreeMap::new(),
-        },
+        metadata: RunResultsMetadata::new(SOURCES_SCHEMA, invocation),
         results,
         elapsed_time: elapsed.as_secs_f64(),
     }

@@ -69,6 +69,11 @@ fn no_constraints() -> Arc<[Constraint]> {
     Arc::from(Vec::new())
 }
 
+/// The model-level constraints of a node's property entry, if it has one.
+fn constraints_of(properties: Option<&mart_project::NodeProperties>) -> Arc<[Constraint]> {
+    properties.map_or_else(no_constraints, |p| p.constraints.clone())
+}
+
 impl Node {
     pub fn materialized(&self) -> &Materialization {
         &self.config.materialized
@@ -627,9 +632,7 @@ fn parse_sql_node(
             relation,
             description,
             columns,
-            constraints: properties
-                .map(|p| p.constraints.clone())
-                .unwrap_or_else(no_constraints),
+            constraints: constraints_of(properties),
             depends_on: Vec::new(),
             refs: recorded.refs,
             source_calls: recorded.sources,
@@ -690,9 +693,7 @@ fn seed_node(
         relation,
         description,
         columns,
-        constraints: properties
-            .map(|p| p.constraints.clone())
-            .unwrap_or_else(no_constraints),
+        constraints: constraints_of(properties),
         depends_on: Vec::new(),
         refs: Vec::new(),
         source_calls: Vec::new(),

@@ -318,13 +318,9 @@ mod tests {
         assert!(current_after(&project("unchanged"), |_| {}));
     }
 
-    #[test]
-    fn scan_lists_every_file_by_directory() {
-        let root = project("listing");
-        let config = ProjectConfig::load(&root).unwrap();
-        let stamp = InputStamp::scan(&root, &config);
-        std::fs::remove_dir_all(&root).unwrap();
-        let listed: Vec<(&str, Vec<&str>)> = stamp
+    /// Each scanned folder with its files' names.
+    fn listing(stamp: &InputStamp) -> Vec<(&str, Vec<&str>)> {
+        stamp
             .dirs
             .iter()
             .map(|d| {
@@ -333,7 +329,16 @@ mod tests {
                     d.files.iter().map(|f| f.0.as_str()).collect(),
                 )
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn scan_lists_every_file_by_directory() {
+        let root = project("listing");
+        let config = ProjectConfig::load(&root).unwrap();
+        let stamp = InputStamp::scan(&root, &config);
+        std::fs::remove_dir_all(&root).unwrap();
+        let listed = listing(&stamp);
         assert_eq!(
             listed,
             [
@@ -435,16 +440,7 @@ mod tests {
         symlink("..", root.join("models/staging/up")).unwrap();
         let config = ProjectConfig::load(&root).unwrap();
         let stamp = InputStamp::scan(&root, &config);
-        let listed: Vec<(&str, Vec<&str>)> = stamp
-            .dirs
-            .iter()
-            .map(|d| {
-                (
-                    d.path.as_str(),
-                    d.files.iter().map(|f| f.0.as_str()).collect(),
-                )
-            })
-            .collect();
+        let listed = listing(&stamp);
         assert_eq!(
             listed,
             [

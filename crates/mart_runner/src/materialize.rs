@@ -145,13 +145,26 @@ pub(crate) fn compile_to_file(
     is_incremental: bool,
     connection: &Connection,
 ) -> Result<(CompiledNode, Option<Arc<SourceFile>>), Diagnostic> {
+    compile_with(ctx, id, connection, |compiler| {
+        compiler.compile(id, is_incremental)
+    })
+}
+
+/// Runs `compile` with a compiler whose run_query() uses the node's own session (it sees
+/// what the node's transaction did so far, as in dbt), then reports its logs and writes
+/// the SQL to target/compiled.
+pub(crate) fn compile_with(
+    ctx: &RunContext,
+    id: &NodeId,
+    connection: &Connection,
+    compile: impl FnOnce(Compiler<'_>) -> Result<CompiledNode, Diagnostic>,
+) -> Result<(CompiledNode, Option<Arc<SourceFile>>), Diagnostic> {
     let manifest = &ctx.manifest;
-    // run_query() sees what the node's transaction did so far, as in dbt.
     let runner = PgQueryRunner::for_node(connection);
     let compiled = tokio::task::block_in_place(|| {
-        Compiler::new(manifest, &ctx.env, Some(runner))
-            .with_empty_inputs(ctx.options.empty)
-            .compile(id, is_incremental)
+        compile(
+            Compiler::new(manifest, &ctx.env, Some(runner)).with_empty_inputs(ctx.options.empty),
+        )
     })?;
     for message in &compiled.logs {
         ctx.reporter.report(&Event::Log {

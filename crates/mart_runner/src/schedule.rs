@@ -13,7 +13,6 @@ use mart_project::Materialization;
 use tokio::task::JoinSet;
 
 use crate::heartbeat::{self, RunningNode};
-use crate::query::PgQueryRunner;
 use crate::{
     data_test, dependents, hooks, materialize, run_lock, seed, snapshot, unit_test, Event,
     NodeResult, NodeStatus, Ran, Reporter, RunError, RunOptions,
@@ -28,7 +27,6 @@ pub struct RunContext {
     pub target_schema: String,
     pub options: RunOptions,
     pub reporter: Arc<dyn Reporter>,
-    pub query_runner: Arc<PgQueryRunner>,
     /// Turns true on SIGINT, SIGTERM or SIGHUP: running queries are cancelled and nothing
     /// new starts.
     pub interrupt: tokio::sync::watch::Receiver<bool>,

@@ -2,20 +2,17 @@
 //! read from the database as dbt reads them), compared with the expected rows by an
 //! `except all` both ways (order-insensitive, duplicates counted), as dbt compares.
 
-use std::sync::Arc;
-
 use mart_adapter::{quote_ident, Relation};
-use mart_compiler::{write_artifact, Compiler, GivenFixture};
+use mart_compiler::{write_artifact, GivenFixture};
 use mart_diagnostics::{closest_name, Code, Diagnostic};
 use mart_graph::NodeId;
-use mart_jinja::QueryRunner;
 use mart_postgres::Connection;
 use mart_project::{FixtureRows, FixtureTable};
 use serde_json::Value;
 
-use crate::materialize::db_error;
+use crate::materialize::{compile_with, db_error};
 use crate::schedule::RunContext;
-use crate::{Event, NodeStatus, Ran};
+use crate::{NodeStatus, Ran};
 
 pub(crate) async fn run(
     ctx: &RunContext,
@@ -44,34 +41,18 @@ pub(crate) async fn run(
             .map_err(|e| db_error(&e, None))?;
         inputs.push(input_sql(given, &columns).map_err(fail)?);
     }
-    let runner: Arc<dyn QueryRunner> = ctx.query_runner.clone();
-    let compiled = tokio::task::block_in_place(|| {
-        Compiler::new(manifest, &ctx.env, Some(runner)).compile_unit_test(id, &inputs)
+    let (compiled, _) = compile_with(ctx, id, connection, |compiler| {
+        compiler.compile_unit_test(id, &inputs)
     })?;
-    for message in &compiled.logs {
-        ctx.reporter.report(&Event::Log {
-            id: id.clone(),
-            message: message.clone(),
-        });
-    }
-    if let Some(path) = manifest.compiled_path(id) {
-        write_artifact(&path, &compiled.sql)?;
-    }
     let while_testing = || format!("while running unit test {}", node.name);
     let probe = format!(
         "select * from (\n{}\n) as model_output limit 0",
         compiled.sql
     );
-    let actual_columns = connection
-        .query(&probe)
-        .await
-        .map_err(|e| db_error(&e, None).with_note(while_testing()))?
-        .columns;
-    let actual_types = connection
-        .result_types(&probe)
+    let actual = connection
+        .result_columns(&probe)
         .await
         .map_err(|e| db_error(&e, None).with_note(while_testing()))?;
-    let actual: Vec<(String, String)> = actual_columns.into_iter().zip(actual_types).collect();
     let (expected_sql, columns) = match &unit.expect.rows {
         FixtureRows::Table(table) => (typed_rows(table, &actual), table.columns.clone()),
         FixtureRows::Sql(sql) => {

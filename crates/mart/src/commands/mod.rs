@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use mart_artifacts::{build_manifest, build_run_results, merge_retry, Invocation, RunResultsV6};
 use mart_diagnostics::{Code, Diagnostic, Diagnostics};
 use mart_graph::{NodeId, ResourceType};
-use mart_runner::{NodeResult, NodeStatus, PgQueryRunner, RunContext, RunOptions};
+use mart_runner::{NodeResult, NodeStatus, RunContext, RunOptions};
 
 use crate::args::RunArgs;
 use crate::printer::RunPrinter;
@@ -189,10 +189,6 @@ pub(crate) fn run_nodes(
             empty: args.empty,
         },
         reporter: Arc::new(RunPrinter::new(printer, session.manifest.clone())),
-        query_runner: Arc::new(PgQueryRunner::new(
-            session.connection_config(),
-            runtime.handle().clone(),
-        )),
         interrupt: interrupt.clone(),
     });
     let results = runtime
