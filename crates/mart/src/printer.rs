@@ -621,13 +621,19 @@ impl Reporter for RunPrinter {
                     matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest)
                 });
                 let failures = result.failures.unwrap_or(0);
+                // dbt names a test's outcome without its kind: `PASS unique_orders_id`.
+                let outcome_of = if is_test {
+                    what.split_once(' ').map_or(what.as_str(), |(_, name)| name)
+                } else {
+                    what.as_str()
+                };
                 match result.status {
                     NodeStatus::Success if is_test => {
                         let status = format!("[{} in {secs:.2}s]", p.paint(GREEN, "PASS"));
                         self.line(
                             *index,
                             *total,
-                            &format!("{} {what}", p.paint(GREEN, "PASS")),
+                            &format!("{} {outcome_of}", p.paint(GREEN, "PASS")),
                             &status,
                         );
                     }
@@ -639,7 +645,7 @@ impl Reporter for RunPrinter {
                         };
                         let label = p.paint(color, &format!("{word} {failures}"));
                         let status = format!("[{label} in {secs:.2}s]");
-                        self.line(*index, *total, &format!("{label} {what}"), &status);
+                        self.line(*index, *total, &format!("{label} {outcome_of}"), &status);
                     }
                     NodeStatus::Success => {
                         let verb = if what.starts_with("seed") {
@@ -663,7 +669,7 @@ impl Reporter for RunPrinter {
                             *index,
                             *total,
                             &format!(
-                                "{} {what}",
+                                "{} {outcome_of}",
                                 p.paint(RED, if is_test { "ERROR" } else { "ERROR creating" })
                             ),
                             &status,

@@ -41,21 +41,68 @@ pub struct ContractTable<'a> {
     pub parents: &'a BTreeMap<String, Relation>,
 }
 
-/// dbt's type aliases (`Column.translate_type`) when `alias_types` is on: `string` is
-/// `text`, `integer` is `int`, ...; any other type is kept as written.
+/// dbt's type alias (`Column.translate_type`) when `alias_types` is on: `string` is
+/// `text`; any other type is kept as written.
 pub fn translate_type(data_type: &str, alias_types: bool) -> String {
-    const LABELS: [(&str, &str); 5] = [
-        ("STRING", "TEXT"),
-        ("TIMESTAMP", "TIMESTAMP"),
-        ("FLOAT", "FLOAT"),
-        ("INTEGER", "INT"),
-        ("BOOLEAN", "BOOLEAN"),
-    ];
-    let upper = data_type.trim().to_ascii_uppercase();
-    match LABELS.iter().find(|(from, _)| *from == upper) {
-        Some((_, to)) if alias_types => (*to).to_string(),
-        _ => data_type.trim().to_string(),
+    let data_type = data_type.trim();
+    if alias_types && data_type.eq_ignore_ascii_case("string") {
+        "TEXT".to_string()
+    } else {
+        data_type.to_string()
     }
+}
+
+/// The name dbt-postgres gives a result column's type when it checks a contract: the
+/// driver's type class of the type's OID (`text` and `varchar` are both `STRING`, `int2`
+/// and `int4` both `INTEGER`), `STRING` shown as `TEXT` as dbt's `Column` translates it,
+/// and `unknown type_code <oid>` for a type the driver has no class for (`uuid`).
+pub fn contract_type_code(oid: u32) -> String {
+    let class = match oid {
+        16 => "BOOLEAN",
+        17 => "BINARY",
+        18 | 19 | 25 | 1042 | 1043 => "TEXT",
+        20 => "LONGINTEGER",
+        21 | 23 => "INTEGER",
+        26 => "ROWID",
+        114 => "JSON",
+        199 => "JSONARRAY",
+        651 => "CIDRARRAY",
+        700 | 701 => "FLOAT",
+        704 | 1186 => "INTERVAL",
+        705 => "UNKNOWN",
+        1000 => "BOOLEANARRAY",
+        1001 => "BINARYARRAY",
+        1002 | 1003 | 1009 | 1014 | 1015 => "STRINGARRAY",
+        1005..=1007 => "INTEGERARRAY",
+        1013 | 1028 => "ROWIDARRAY",
+        1016 => "LONGINTEGERARRAY",
+        1021 | 1022 => "FLOATARRAY",
+        1040 => "MACADDRARRAY",
+        1041 => "INETARRAY",
+        1082 => "DATE",
+        1083 | 1266 => "TIME",
+        1114 => "DATETIME",
+        1115 => "DATETIMEARRAY",
+        1182 => "DATEARRAY",
+        1183 | 1270 => "TIMEARRAY",
+        1184 => "DATETIMETZ",
+        1185 => "DATETIMETZARRAY",
+        1187 => "INTERVALARRAY",
+        1231 => "DECIMALARRAY",
+        1700 => "DECIMAL",
+        3802 => "JSONB",
+        3807 => "JSONBARRAY",
+        3904 | 3906 | 3926 => "type",
+        3905 | 3907 | 3927 => "typeARRAY",
+        3908 => "tsrange",
+        3909 => "tsrangeARRAY",
+        3910 => "tstzrange",
+        3911 => "tstzrangeARRAY",
+        3912 => "daterange",
+        3913 => "daterangeARRAY",
+        _ => return format!("unknown type_code {oid}"),
+    };
+    class.to_string()
 }
 
 /// The model's SQL returning no rows: its result columns are what the contract is checked
@@ -96,8 +143,8 @@ impl ContractMismatch {
 }
 
 /// The differences between the `(name, type)` columns the SQL returns and those the
-/// contract declares, as PostgreSQL resolved both; empty when they match. Types are
-/// compared without modifiers, as dbt compares the cursor's type codes.
+/// contract declares, as PostgreSQL resolved both and named by [`contract_type_code`];
+/// empty when they match.
 pub fn contract_mismatches(
     definition: &[(String, String)],
     contract: &[(String, String)],
@@ -108,8 +155,8 @@ pub fn contract_mismatches(
             Some((_, declared)) if declared == actual => {}
             declared => found.push(ContractMismatch {
                 column: name.clone(),
-                definition_type: Some(actual.to_ascii_uppercase()),
-                contract_type: declared.map(|(_, t)| t.to_ascii_uppercase()),
+                definition_type: Some(actual.clone()),
+                contract_type: declared.map(|(_, t)| t.clone()),
             }),
         }
     }
@@ -118,7 +165,7 @@ pub fn contract_mismatches(
             found.push(ContractMismatch {
                 column: name.clone(),
                 definition_type: None,
-                contract_type: Some(declared.to_ascii_uppercase()),
+                contract_type: Some(declared.clone()),
             });
         }
     }
@@ -316,7 +363,7 @@ mod tests {
     #[test]
     fn translates_dbt_type_aliases() {
         assert_eq!(translate_type("string", true), "TEXT");
-        assert_eq!(translate_type("integer", true), "INT");
+        assert_eq!(translate_type("integer", true), "integer");
         assert_eq!(translate_type("string", false), "string");
         assert_eq!(translate_type(" numeric(10,2) ", true), "numeric(10,2)");
     }
@@ -351,17 +398,42 @@ mod tests {
     fn mismatches_in_dbt_order() {
         let s = |a: &str, b: &str| (a.to_string(), b.to_string());
         let found = contract_mismatches(
-            &[s("id", "text"), s("extra", "int4"), s("ok", "numeric")],
-            &[s("id", "int4"), s("ok", "numeric"), s("gone", "date")],
+            &[s("id", "TEXT"), s("extra", "INTEGER"), s("ok", "DECIMAL")],
+            &[s("id", "INTEGER"), s("ok", "DECIMAL"), s("gone", "DATE")],
         );
         insta::assert_snapshot!(mismatch_table(&found), @r"
         | column_name | definition_type | contract_type | mismatch_reason       |
         | ----------- | --------------- | ------------- | --------------------- |
-        | id          | TEXT            | INT4          | data type mismatch    |
-        | extra       | INT4            |               | missing in contract   |
+        | id          | TEXT            | INTEGER       | data type mismatch    |
+        | extra       | INTEGER         |               | missing in contract   |
         | gone        |                 | DATE          | missing in definition |
         ");
-        assert!(contract_mismatches(&[s("a", "int4")], &[s("a", "int4")]).is_empty());
+        assert!(contract_mismatches(&[s("a", "INTEGER")], &[s("a", "INTEGER")]).is_empty());
+    }
+
+    #[test]
+    fn type_codes_as_dbt_postgres_names_them() {
+        // varchar, text and bpchar share the driver's string class; int2 and int4 share
+        // INTEGER while int8 is LONGINTEGER; uuid has no class.
+        let names: Vec<String> = [1043, 25, 1042, 21, 23, 20, 1700, 1184, 1007, 2950]
+            .into_iter()
+            .map(contract_type_code)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "TEXT",
+                "TEXT",
+                "TEXT",
+                "INTEGER",
+                "INTEGER",
+                "LONGINTEGER",
+                "DECIMAL",
+                "DATETIMETZ",
+                "INTEGERARRAY",
+                "unknown type_code 2950"
+            ]
+        );
     }
 
     #[test]

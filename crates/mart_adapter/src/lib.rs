@@ -39,8 +39,8 @@ pub mod seed;
 pub mod snapshot;
 
 pub use contract::{
-    contract_mismatches, empty_schema_query, empty_subquery, mismatch_table, translate_type,
-    ContractColumn, ContractMismatch, ContractTable,
+    contract_mismatches, contract_type_code, empty_schema_query, empty_subquery, mismatch_table,
+    translate_type, ContractColumn, ContractMismatch, ContractTable,
 };
 pub use data_test::{freshness_query, store_failures_statements, test_result_query, FailureRule};
 pub use ddl::{

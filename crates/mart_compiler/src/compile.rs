@@ -347,11 +347,20 @@ impl Manifest {
             ResourceType::Test if node.test.as_ref().is_some_and(|t| t.metadata.is_some()) => {
                 base.join(&node.original_file_path).join(&node.path)
             }
-            // dbt: under the property file's path, a folder per model.
+            // dbt: under the property file's path, then the folder of the model's file.
             ResourceType::UnitTest => {
-                let model = node.fqn.iter().rev().nth(1).map_or("", String::as_str);
+                let model_folder = node
+                    .unit_test
+                    .as_ref()
+                    .and_then(|unit| self.node(&unit.model))
+                    .and_then(|model| {
+                        Path::new(&model.original_file_path)
+                            .parent()
+                            .map(Path::to_path_buf)
+                    })
+                    .unwrap_or_default();
                 base.join(&node.original_file_path)
-                    .join(model)
+                    .join(model_folder)
                     .join(format!("{}.sql", node.name))
             }
             _ => base.join(&node.original_file_path),

@@ -201,7 +201,7 @@ pub(crate) fn parse_tests(
             let owner = || Owner {
                 test_name_part: name.clone(),
                 is_source: false,
-                relation_expr: format!("ref({})", jinja_string(name)),
+                relation_expr: format!("ref({})", quoted_name(name)),
                 relation_call: Dependency::Ref(RefCall {
                     package: None,
                     name: name.clone(),
@@ -220,8 +220,8 @@ pub(crate) fn parse_tests(
             is_source: true,
             relation_expr: format!(
                 "source({}, {})",
-                jinja_string(&table.source_name),
-                jinja_string(&table.name)
+                quoted_name(&table.source_name),
+                quoted_name(&table.name)
             ),
             relation_call: Dependency::Source(SourceCall {
                 source: table.source_name.clone(),
@@ -819,16 +819,86 @@ fn md5_hex(text: &str) -> String {
 }
 
 /// The last 10 hex digits of an md5 over the name and the test's metadata, as the
-/// suffix of a generic test's unique id (two tests that differ only in configs differ here).
+/// suffix of a generic test's unique id, computed as dbt does so that ids (and state
+/// comparisons across tools) agree.
 fn test_hash(name: &str, metadata: &TestMetadata) -> String {
-    let hashed = format!(
-        "{name}{}{}{}",
-        metadata.name,
-        metadata.namespace.as_deref().unwrap_or(""),
-        Value::Object(metadata.kwargs.clone())
+    let mut described = serde_json::Map::new();
+    described.insert("kwargs".into(), Value::Object(metadata.kwargs.clone()));
+    described.insert("name".into(), Value::from(metadata.name.clone()));
+    described.insert(
+        "namespace".into(),
+        metadata.namespace.clone().map_or(Value::Null, Value::from),
     );
-    let hex = md5_hex(&hashed);
+    let hex = md5_hex(&format!(
+        "{name}{}",
+        hashable_repr(&Value::Object(described))
+    ));
     hex[hex.len() - 10..].to_string()
+}
+
+/// Python's `repr()` of a value whose dict keys are sorted and whose scalars are turned to
+/// their `str()`: the text dbt hashes for a generic test.
+fn hashable_repr(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let items: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}: {}", python_string_repr(k), hashable_repr(&map[k])))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(hashable_repr)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        scalar => python_string_repr(&python_str(scalar)),
+    }
+}
+
+/// Python's `repr()` of a string: single quotes unless the text holds a single quote and
+/// no double one, backslash escapes for the quote, `\\` and control characters.
+fn python_string_repr(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// A node name in single quotes, as dbt writes `ref('name')` into a test's kwargs (and so
+/// into its hash); a name no quotes can hold is escaped as a Jinja literal.
+fn quoted_name(name: &str) -> String {
+    if name.contains(['\'', '\\']) {
+        jinja_string(name)
+    } else {
+        format!("'{name}'")
+    }
 }
 
 /// A string as a Jinja string literal.
@@ -931,6 +1001,51 @@ mod tests {
             format!("accepted_values_dim_user_metad_{}", md5_hex(&full))
         );
         assert_eq!(short.len(), 63);
+    }
+
+    #[test]
+    fn test_hashes_are_dbt_s() {
+        // Unique ids dbt-core 1.10 gave these tests (scripts/suites/dbt_parity/project).
+        let hash = |name: &str, test: &str, kwargs: Value| {
+            let kwargs = args(kwargs);
+            test_hash(
+                name,
+                &TestMetadata {
+                    name: test.into(),
+                    namespace: None,
+                    kwargs,
+                },
+            )
+        };
+        let model = |m: &str| format!("{{{{ get_where_subquery(ref('{m}')) }}}}");
+        assert_eq!(
+            hash(
+                "unique_stg_orders_id",
+                "unique",
+                json!({"column_name": "id", "model": model("stg_orders")})
+            ),
+            "beb6e97f2f"
+        );
+        assert_eq!(
+            hash(
+                "accepted_values_customer_totals_total_cents__False__3050__1725__0__300",
+                "accepted_values",
+                json!({"column_name": "total_cents", "model": model("customer_totals"),
+                       "quote": false, "values": [3050, 1725, 0, 300]})
+            ),
+            "714b21b17e"
+        );
+        assert_eq!(
+            hash(
+                "relationships_stg_orders_customer_id__id__ref_stg_customers_",
+                "relationships",
+                json!({"column_name": "customer_id", "model": model("stg_orders"),
+                       "to": "ref('stg_customers')", "field": "id"})
+            ),
+            "c4293d696a"
+        );
+        assert_eq!(python_string_repr("it's"), "\"it's\"");
+        assert_eq!(python_string_repr("a'\"b\n"), "'a\\'\"b\\n'");
     }
 
     #[test]

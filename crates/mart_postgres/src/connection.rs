@@ -13,7 +13,7 @@ use tokio_postgres::{CancelToken, Client, NoTls, SimpleQueryMessage};
 
 use crate::config::ConnectionConfig;
 use crate::error::{error_chain, PgError, PgErrorKind};
-use crate::session::SessionHandle;
+use crate::session::{ResultColumn, SessionHandle};
 
 /// Size of the chunks [`Connection::copy_in`] reads and sends.
 pub const COPY_CHUNK_BYTES: usize = 256 * 1024;
@@ -252,13 +252,12 @@ impl Connection {
             .result_columns(sql)
             .await?
             .into_iter()
-            .map(|(_, type_name)| type_name)
+            .map(|c| c.type_name)
             .collect())
     }
 
-    /// `(name, type name)` of each column `sql` returns, learned by preparing it without
-    /// running it (the type names as in [`Connection::result_types`]).
-    pub async fn result_columns(&self, sql: &str) -> Result<Vec<(String, String)>, PgError> {
+    /// Each column `sql` returns, learned by preparing it without running it.
+    pub async fn result_columns(&self, sql: &str) -> Result<Vec<ResultColumn>, PgError> {
         self.recover().await?;
         self.session.result_columns(sql).await
     }

@@ -29,4 +29,4 @@ pub use connection::{CancelHandle, Connection, QueryResult, COPY_CHUNK_BYTES};
 pub use error::{PgError, PgErrorKind};
 pub use mart_adapter::RelationKind;
 pub use position::position_to_byte_offset;
-pub use session::SessionHandle;
+pub use session::{ResultColumn, SessionHandle};

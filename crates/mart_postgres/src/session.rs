@@ -12,6 +12,15 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 use crate::connection::QueryResult;
 use crate::error::{PgError, PgErrorKind};
 
+/// A column of a statement's result, as the server describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResultColumn {
+    pub name: String,
+    /// The type's name in pg_type (`int4`, `numeric`, `text`, `_int4` for arrays, ...).
+    pub type_name: String,
+    pub type_oid: u32,
+}
+
 /// `Clone + Send + Sync + 'static`; dropping it does not close the connection.
 #[derive(Clone)]
 pub struct SessionHandle {
@@ -58,9 +67,9 @@ impl SessionHandle {
         Ok(result)
     }
 
-    /// `(name, type name)` of each column `sql` returns (`int4`, `numeric`, `text`, ...),
-    /// learned by preparing it without running it. `sql` must be one statement.
-    pub async fn result_columns(&self, sql: &str) -> Result<Vec<(String, String)>, PgError> {
+    /// Each column `sql` returns, learned by preparing it without running it. `sql` must
+    /// be one statement.
+    pub async fn result_columns(&self, sql: &str) -> Result<Vec<ResultColumn>, PgError> {
         let statement = self
             .client
             .prepare(sql)
@@ -69,7 +78,11 @@ impl SessionHandle {
         Ok(statement
             .columns()
             .iter()
-            .map(|c| (c.name().to_string(), c.type_().name().to_string()))
+            .map(|c| ResultColumn {
+                name: c.name().to_string(),
+                type_name: c.type_().name().to_string(),
+                type_oid: c.type_().oid(),
+            })
             .collect())
     }
 

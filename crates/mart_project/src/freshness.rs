@@ -74,15 +74,44 @@ impl FreshnessRule {
     }
 }
 
+/// `update` laid over `base` as dbt merges freshness rules (the source's, then the
+/// table's): `None` (not written) inherits, `null` turns the rule off, and within a rule
+/// `warn_after` / `error_after` merge field by field, an explicit `null` dropping one.
+pub(crate) fn merge_freshness(base: Option<Value>, update: Option<Value>) -> Option<Value> {
+    let Some(update) = update else {
+        return base;
+    };
+    let (Some(Value::Object(mut merged)), Value::Object(update)) = (base, &update) else {
+        return Some(update);
+    };
+    for (key, value) in update {
+        let threshold = key == "warn_after" || key == "error_after";
+        match (merged.get_mut(key), value) {
+            (Some(Value::Object(base)), Value::Object(fields)) if threshold => {
+                for (field, v) in fields {
+                    if !v.is_null() {
+                        base.insert(field.clone(), v.clone());
+                    }
+                }
+            }
+            (_, Value::Null) if !threshold => {}
+            _ => {
+                merged.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Some(Value::Object(merged))
+}
+
 impl SourceTable {
     /// The table's freshness rule; `None` when it has none (no thresholds, or no
     /// `loaded_at_field` to read them against). A malformed rule is an error message.
     pub fn freshness_rule(&self) -> Result<Option<FreshnessRule>, String> {
         // The merged config holds the table's and the source's `config:` keys.
-        let freshness = match self.config.get("freshness") {
-            Some(value) => Some(value.clone()),
-            None => self.freshness.clone(),
-        };
+        let freshness = merge_freshness(
+            self.freshness.clone(),
+            self.config.get("freshness").cloned(),
+        );
         let loaded_at = match self.config.get("loaded_at_field") {
             Some(Value::String(field)) => Some(field.clone()),
             Some(Value::Null) | None => self.loaded_at_field.clone(),
@@ -174,6 +203,35 @@ mod tests {
                 filter: None,
             })
         })
+    }
+
+    #[test]
+    fn rules_merge_as_dbt_merges_them() {
+        use serde_json::json;
+        let source = json!({"warn_after": {"count": 1, "period": "hour"},
+                            "error_after": {"count": 1, "period": "day"}, "filter": "a"});
+        // Not written: inherited; null: off.
+        assert_eq!(
+            merge_freshness(Some(source.clone()), None),
+            Some(source.clone())
+        );
+        assert_eq!(
+            merge_freshness(Some(source.clone()), Some(Value::Null)),
+            Some(Value::Null)
+        );
+        assert_eq!(
+            merge_freshness(Some(Value::Null), Some(json!({"filter": "b"}))),
+            Some(json!({"filter": "b"}))
+        );
+        // Field by field within a threshold; a null threshold is dropped, a null filter kept.
+        assert_eq!(
+            merge_freshness(
+                Some(source),
+                Some(json!({"warn_after": {"count": 3}, "error_after": null, "filter": null}))
+            ),
+            Some(json!({"warn_after": {"count": 3, "period": "hour"},
+                        "error_after": null, "filter": "a"}))
+        );
     }
 
     #[test]

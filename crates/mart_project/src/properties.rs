@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::config::{normalize_key, ConfigMap};
 use crate::contract::{constraints_span, entry_line_start, parse_constraints, Constraint};
+use crate::freshness::merge_freshness;
 use crate::unit_tests::{parse_unit_tests, FixtureFormat, UnitTestProperties};
 use crate::yaml;
 
@@ -98,6 +99,7 @@ struct RawSource {
     #[serde(default)]
     loader: String,
     loaded_at_field: Option<String>,
+    #[serde(default, deserialize_with = "kept_null")]
     freshness: Option<serde_yaml::Value>,
     #[serde(default)]
     meta: serde_yaml::Mapping,
@@ -109,6 +111,14 @@ struct RawSource {
     tables: Vec<RawSourceTable>,
 }
 
+/// A key written as `null` is `Some(Null)`, a missing one `None`: dbt tells them apart
+/// (a table's `freshness: null` turns its source's rule off).
+fn kept_null<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<serde_yaml::Value>, D::Error> {
+    serde_yaml::Value::deserialize(deserializer).map(Some)
+}
+
 #[derive(Debug, Deserialize)]
 struct RawSourceTable {
     name: String,
@@ -116,6 +126,7 @@ struct RawSourceTable {
     description: String,
     identifier: Option<String>,
     loaded_at_field: Option<String>,
+    #[serde(default, deserialize_with = "kept_null")]
     freshness: Option<serde_yaml::Value>,
     #[serde(default)]
     config: serde_yaml::Mapping,
@@ -298,10 +309,10 @@ pub fn parse_property_file(
                 loaded_at_field: table
                     .loaded_at_field
                     .or_else(|| source.loaded_at_field.clone()),
-                freshness: table
-                    .freshness
-                    .or_else(|| source.freshness.clone())
-                    .map(yaml::to_json),
+                freshness: merge_freshness(
+                    source.freshness.clone().map(yaml::to_json),
+                    table.freshness.map(yaml::to_json),
+                ),
                 columns: table
                     .columns
                     .into_iter()

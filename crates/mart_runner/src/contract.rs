@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use mart_adapter::{
-    contract_mismatches, empty_schema_query, empty_subquery, mismatch_table, translate_type,
-    ContractColumn, Relation,
+    contract_mismatches, contract_type_code, empty_schema_query, empty_subquery, mismatch_table,
+    translate_type, ContractColumn, Relation,
 };
 use mart_compiler::{Manifest, Node};
 use mart_diagnostics::{Code, Diagnostic, SourceFile};
-use mart_postgres::Connection;
+use mart_postgres::{Connection, ResultColumn};
 use mart_project::{ConstraintTarget, Materialization};
 
 use crate::materialize::db_error;
@@ -42,13 +42,21 @@ pub(crate) async fn check(
     compiled: Option<&Arc<SourceFile>>,
     connection: &Connection,
 ) -> Result<(), Diagnostic> {
+    let named = |columns: Vec<ResultColumn>| -> Vec<(String, String)> {
+        columns
+            .into_iter()
+            .map(|c| (c.name, contract_type_code(c.type_oid)))
+            .collect()
+    };
     let definition = connection
         .result_columns(&empty_subquery(sql))
         .await
+        .map(named)
         .map_err(|e| db_error(&e, compiled))?;
     let declared = connection
         .result_columns(&empty_schema_query(columns))
         .await
+        .map(named)
         .map_err(|e| {
             Diagnostic::error(
                 Code::Database,

@@ -84,7 +84,7 @@ impl QueryRunner for PgQueryRunner {
                 session
                     .result_columns(sql)
                     .await
-                    .map(|columns| columns.into_iter().map(|(_, t)| t).collect())
+                    .map(|columns| columns.into_iter().map(|c| c.type_name).collect())
                     .unwrap_or_default()
             };
             Ok(QueryTable {

@@ -6,7 +6,7 @@ use mart_adapter::{quote_ident, Relation};
 use mart_compiler::{write_artifact, GivenFixture};
 use mart_diagnostics::{closest_name, Code, Diagnostic};
 use mart_graph::NodeId;
-use mart_postgres::Connection;
+use mart_postgres::{Connection, ResultColumn};
 use mart_project::{FixtureRows, FixtureTable};
 use serde_json::Value;
 
@@ -65,12 +65,12 @@ pub(crate) async fn run(
         }
     };
     for column in &columns {
-        if !actual.iter().any(|(name, _)| name == column) {
+        if !actual.iter().any(|c| &c.name == column) {
             let d = fail(format!(
                 "expected column '{column}' is not a column the model returns"
             ));
             return Err(
-                match closest_name(column, actual.iter().map(|(n, _)| n.as_str())) {
+                match closest_name(column, actual.iter().map(|c| c.name.as_str())) {
                     Some(close) => d.with_help(format!("did you mean '{close}'?")),
                     None => d.with_help("expect only columns of the model's select"),
                 },
@@ -85,7 +85,8 @@ pub(crate) async fn run(
         .query(&query)
         .await
         .map_err(|e| db_error(&e, None).with_note(while_testing()))?;
-    let failures = diff.rows.len() as u64;
+    let lines = diff_lines(&diff.rows);
+    let failures = lines.len() as u64;
     let (status, message) = if failures == 0 {
         (NodeStatus::Success, "PASS".to_string())
     } else {
@@ -93,7 +94,7 @@ pub(crate) async fn run(
             NodeStatus::Fail,
             format!(
                 "actual differs from expected:\n\n{}",
-                diff_table(&columns, &diff.rows)
+                diff_table(&columns, &lines)
             ),
         )
     };
@@ -155,12 +156,15 @@ fn input_sql(given: &GivenFixture, columns: &[(String, String)]) -> Result<Strin
 }
 
 /// The expected rows, each value cast to the type of the model's column of that name.
-fn typed_rows(table: &FixtureTable, actual: &[(String, String)]) -> String {
+fn typed_rows(table: &FixtureTable, actual: &[ResultColumn]) -> String {
     let typed: Vec<(String, Option<String>)> = table
         .columns
         .iter()
         .map(|c| {
-            let data_type = actual.iter().find(|(n, _)| n == c).map(|(_, t)| t.clone());
+            let data_type = actual
+                .iter()
+                .find(|a| &a.name == c)
+                .map(|a| a.type_name.clone());
             (c.clone(), data_type)
         })
         .collect();
@@ -224,27 +228,56 @@ fn diff_query(model_sql: &str, expected_sql: &str, columns: &[String]) -> String
     )
 }
 
-/// dbt's diff table: a `@@` header, `---` for expected rows the model did not return,
-/// `+++` for rows it returned that were not expected; columns padded to line up.
-fn diff_table(columns: &[String], rows: &[Vec<Option<String>>]) -> String {
+/// The lines of dbt's diff (its daff table) from the diff query's rows (`-` expected
+/// rows the model did not return, `+` rows it returned unexpectedly, in column order):
+/// the n-th missing row and the n-th extra one pair up as one changed line, `→` with
+/// `expected→actual` in the cells that differ; the rest stay `---` / `+++`. dbt counts
+/// these lines as the test's failures.
+fn diff_lines(rows: &[Vec<Option<String>>]) -> Vec<Vec<String>> {
+    let cells = |row: &Vec<Option<String>>| -> Vec<String> {
+        row.iter()
+            .skip(1)
+            .map(|v| v.clone().unwrap_or_else(|| "null".into()))
+            .collect()
+    };
+    let marked = |marker: &str| -> Vec<Vec<String>> {
+        rows.iter()
+            .filter(|row| row.first().cloned().flatten().as_deref() == Some(marker))
+            .map(cells)
+            .collect()
+    };
+    let (missing, extra) = (marked("-"), marked("+"));
+    let mut lines = Vec::with_capacity(missing.len().max(extra.len()));
+    for i in 0..missing.len().max(extra.len()) {
+        let line = match (missing.get(i), extra.get(i)) {
+            (Some(expected), Some(actual)) => std::iter::once("→".to_string())
+                .chain(expected.iter().zip(actual).map(|(e, a)| {
+                    if e == a {
+                        e.clone()
+                    } else {
+                        format!("{e}→{a}")
+                    }
+                }))
+                .collect(),
+            (Some(expected), None) => std::iter::once("---".to_string())
+                .chain(expected.iter().cloned())
+                .collect(),
+            (None, Some(actual)) => std::iter::once("+++".to_string())
+                .chain(actual.iter().cloned())
+                .collect(),
+            (None, None) => continue,
+        };
+        lines.push(line);
+    }
+    lines
+}
+
+/// dbt's diff table: a `@@` header over the [`diff_lines`], columns padded to line up.
+fn diff_table(columns: &[String], diff: &[Vec<String>]) -> String {
     let mut lines: Vec<Vec<String>> = vec![std::iter::once("@@".to_string())
         .chain(columns.iter().cloned())
         .collect()];
-    for row in rows {
-        let marker = match row.first().cloned().flatten().as_deref() {
-            Some("-") => "---",
-            _ => "+++",
-        };
-        lines.push(
-            std::iter::once(marker.to_string())
-                .chain(
-                    row.iter()
-                        .skip(1)
-                        .map(|v| v.clone().unwrap_or_else(|| "null".into())),
-                )
-                .collect(),
-        );
-    }
+    lines.extend(diff.iter().cloned());
     let width = |i: usize| {
         lines
             .iter()
@@ -334,14 +367,28 @@ mod tests {
 
     #[test]
     fn the_diff_table_lines_up() {
-        let rows = vec![
-            vec![Some("-".into()), Some("2".into()), Some("b".into())],
-            vec![Some("+".into()), Some("2".into()), None],
-        ];
-        insta::assert_snapshot!(diff_table(&["id".into(), "name".into()], &rows), @r"
+        let row = |marker: &str, id: &str, name: Option<&str>| {
+            vec![Some(marker.into()), Some(id.into()), name.map(Into::into)]
+        };
+        let columns = ["id".to_string(), "name".to_string()];
+        // One changed row, as dbt shows it: one failure.
+        let changed = diff_lines(&[row("-", "2", Some("b")), row("+", "2", None)]);
+        assert_eq!(changed.len(), 1);
+        insta::assert_snapshot!(diff_table(&columns, &changed), @r"
+        @@,id,name
+        → ,2 ,b→null
+        ");
+        // A row too many and one changed: two failures.
+        let more = diff_lines(&[
+            row("-", "1", Some("a")),
+            row("+", "1", Some("z")),
+            row("+", "30", Some("c")),
+        ]);
+        assert_eq!(more.len(), 2);
+        insta::assert_snapshot!(diff_table(&columns, &more), @r"
         @@ ,id,name
-        ---,2 ,b
-        +++,2 ,null
+        →  ,1 ,a→z
+        +++,30,c
         ");
     }
 }

@@ -44,7 +44,7 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<Outcome, Diagnostics> {
         .map(|n| match args.output {
             LsOutput::Selector => match n.resource_type {
                 ResourceType::Source => format!("source:{}", n.fqn.join(".")),
-                ResourceType::UnitTest => format!("unit_test:{}", n.fqn.join(".")),
+                ResourceType::UnitTest => format!("unit_test:{}.{}", n.package, n.name),
                 // dbt: exposures are selected by `exposure:<package>.<name>`.
                 ResourceType::Exposure => format!("exposure:{}.{}", n.package, n.name),
                 _ => n.fqn.join("."),

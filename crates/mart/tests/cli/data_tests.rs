@@ -212,7 +212,7 @@ fn every_test_type_passes_on_good_data_and_counts_the_broken_rows() {
     );
     assert!(
         out.stdout
-            .contains("FAIL 2 test relationships_people_team_id__team_id__ref_teams_"),
+            .contains("FAIL 2 relationships_people_team_id__team_id__ref_teams_"),
         "{}",
         out.stdout
     );
@@ -332,10 +332,8 @@ fn build_skips_what_depends_on_a_failed_test_and_retry_finishes_the_job() {
     assert_eq!(audit[0][0].as_deref(), Some("0"));
     // Build order: the seed, then its test, and only then the model that reads the seed.
     let position = |text: &str| out.stdout.find(text).unwrap();
-    assert!(position("OK loaded seed file") < position("FAIL 1 test unique_raw_orders_id"));
-    assert!(
-        position("FAIL 1 test unique_raw_orders_id") < position("SKIP relation sql table model")
-    );
+    assert!(position("OK loaded seed file") < position("FAIL 1 unique_raw_orders_id"));
+    assert!(position("FAIL 1 unique_raw_orders_id") < position("SKIP relation sql table model"));
 
     // Fix the data, then retry: only the failed test and the skipped nodes run.
     project.execute(&format!(
@@ -387,9 +385,9 @@ fn test_output_shows_pass_warn_fail_and_the_failure_count() {
         .map(str::to_string)
         .collect();
     insta::assert_snapshot!(lines.join("\n"), @r"
-    1 of 3 WARN 1 test accepted_values_order_totals_total__False__0 ................ [WARN 1 in N.NNs]
-    2 of 3 PASS test not_null_orders_id ............................................ [PASS in N.NNs]
-    3 of 3 FAIL 1 test unique_raw_orders_id ........................................ [FAIL 1 in N.NNs]
+    1 of 3 WARN 1 accepted_values_order_totals_total__False__0 ..................... [WARN 1 in N.NNs]
+    2 of 3 PASS not_null_orders_id ................................................. [PASS in N.NNs]
+    3 of 3 FAIL 1 unique_raw_orders_id ............................................. [FAIL 1 in N.NNs]
     ");
     let summary: Vec<String> = out
         .stable_stdout()

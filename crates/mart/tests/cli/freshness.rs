@@ -5,7 +5,7 @@ use crate::harness::TestProject;
 
 fn properties(schema: &str) -> String {
     format!(
-        "sources:\n  - name: raw\n    schema: {schema}\n    loaded_at_field: loaded_at\n    freshness:\n      warn_after: {{count: 1, period: hour}}\n      error_after: {{count: 1, period: day}}\n    tables:\n      - name: fresh\n      - name: late\n      - name: stale\n      - name: empty\n      - name: filtered\n        config:\n          freshness:\n            warn_after: {{count: 1, period: hour}}\n            filter: \"kind = 'new'\"\n      - name: broken\n        loaded_at_field: no_such_column\n      - name: unchecked\n        freshness: {{warn_after: {{count: null}}}}\n"
+        "sources:\n  - name: raw\n    schema: {schema}\n    loaded_at_field: loaded_at\n    freshness:\n      warn_after: {{count: 1, period: hour}}\n      error_after: {{count: 1, period: day}}\n    tables:\n      - name: fresh\n      - name: late\n      - name: stale\n      - name: empty\n      - name: filtered\n        config:\n          freshness:\n            warn_after: {{count: 1, period: hour}}\n            filter: \"kind = 'new'\"\n      - name: broken\n        loaded_at_field: no_such_column\n      - name: unchecked\n        freshness: null\n"
     )
 }
 

@@ -188,7 +188,7 @@ fn example_project_builds_with_every_data_test_passing() {
     assert!(
         broken
             .stdout
-            .contains("FAIL 2 test assert_paid_amount_only_for_purchases"),
+            .contains("FAIL 2 assert_paid_amount_only_for_purchases"),
         "{}",
         broken.stdout
     );

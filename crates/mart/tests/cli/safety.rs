@@ -313,7 +313,7 @@ fn retry_after_a_failed_build_gates_children_on_the_re_run_tests() {
         out.stdout
     );
     assert!(
-        lines[1].contains("FAIL 1 test unique_parent_id"),
+        lines[1].contains("FAIL 1 unique_parent_id"),
         "{}",
         out.stdout
     );
@@ -446,7 +446,7 @@ fn parallel_tests_storing_failures_create_their_audit_schema_once() {
         let out = p.mart(&["test", "--threads", "8"]);
         assert_eq!(out.code, 1, "round {round}: {}", out.stdout);
         assert_eq!(
-            out.stdout.matches("FAIL 1 test not_null_m_c").count(),
+            out.stdout.matches("FAIL 1 not_null_m_c").count(),
             8,
             "round {round}: {}",
             out.stdout

@@ -101,7 +101,7 @@ fn named_and_default_selectors_select_as_dbt_does() {
         [
             "model.fx.base",
             "model.fx.mid",
-            "test.fx.not_null_mid_id.536ce5867d"
+            "test.fx.not_null_mid_id.4e1085279f"
         ]
     );
 }

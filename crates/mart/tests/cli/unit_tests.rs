@@ -151,8 +151,7 @@ fn dict_csv_sql_and_overrides_pass() {
     project.mart_expect(&["run"], 0);
     let out = project.mart_expect(&["test", "-s", "test_type:unit"], 0);
     assert!(
-        out.stdout
-            .contains("PASS unit_test order_totals::totals_csv"),
+        out.stdout.contains("PASS order_totals::totals_csv"),
         "{}",
         out.stdout
     );
@@ -174,7 +173,7 @@ fn dict_csv_sql_and_overrides_pass() {
     let compiled = std::fs::read_to_string(
         project
             .dir
-            .join("target/compiled/fx/models/_unit.yml/order_totals/totals_csv.sql"),
+            .join("target/compiled/fx/models/_unit.yml/models/totals_csv.sql"),
     )
     .unwrap();
     assert!(
@@ -224,11 +223,10 @@ unit_tests:
       actual differs from expected:
 
       @@ ,status,total
-      +++,b     ,4.00
-      ---,b     ,5
+      →  ,b     ,5→4.00
       ---,b     ,5
 
-      compiled code at target/compiled/fx/models/_unit.yml/order_totals/wrong_total.sql
+      compiled code at target/compiled/fx/models/_unit.yml/models/wrong_total.sql
 
     Done. PASS=0 WARN=0 ERROR=1 SKIP=0 TOTAL=1
     ");
@@ -310,7 +308,7 @@ fn unit_tests_are_selected_and_listed_like_dbt() {
     };
     assert_eq!(
         ls(&["-s", "resource_type:unit_test,tag:vars"]),
-        ["unit_test:fx.order_totals.totals_vars"]
+        ["unit_test:fx.totals_vars"]
     );
     assert_eq!(
         ls(&["-s", "test_type:unit", "--resource-type", "unit_test"]).len(),
@@ -318,16 +316,10 @@ fn unit_tests_are_selected_and_listed_like_dbt() {
     );
     // Fixture files are not singular tests.
     assert!(ls(&["--resource-type", "test"]).is_empty());
-    assert_eq!(
-        ls(&["-s", "totals_sql"]),
-        ["unit_test:fx.order_totals.totals_sql"]
-    );
+    assert_eq!(ls(&["-s", "totals_sql"]), ["unit_test:fx.totals_sql"]);
     assert_eq!(
         ls(&["-s", "inc_orders", "--resource-type", "unit_test"]),
-        [
-            "unit_test:fx.inc_orders.full_refresh",
-            "unit_test:fx.inc_orders.new_orders_only"
-        ]
+        ["unit_test:fx.full_refresh", "unit_test:fx.new_orders_only"]
     );
     assert!(ls(&["-s", "test_type:data"]).is_empty());
 }

@@ -1,0 +1,3 @@
+{% macro cents(column) -%}
+    round({{ column }} * 100)::integer
+{%- endmacro %}

@@ -1,0 +1,2 @@
+select id, name, coalesce(country, 'unknown') as country
+from {{ ref('raw_customers') }}
