@@ -310,6 +310,20 @@ pub struct RunArgs {
     /// many seconds instead of waiting for it to finish.
     #[arg(long, value_name = "SECONDS")]
     pub lock_timeout: Option<u64>,
+    /// Microbatch models build their batches from this time (UTC, inclusive), e.g.
+    /// 2024-01-01 or '2024-01-01 06:00:00'; needs --event-time-end.
+    #[arg(long, value_name = "TIME", value_parser = event_time)]
+    pub event_time_start: Option<mart_runner::NaiveDateTime>,
+    /// ... up to this time (exclusive); needs --event-time-start.
+    #[arg(long, value_name = "TIME", value_parser = event_time)]
+    pub event_time_end: Option<mart_runner::NaiveDateTime>,
+    /// `mart retry`: the failed batches of the microbatch models that partly succeeded.
+    #[arg(skip)]
+    pub retry_batches: std::collections::HashMap<mart_graph::NodeId, mart_runner::BatchResults>,
+}
+
+fn event_time(text: &str) -> Result<mart_runner::NaiveDateTime, String> {
+    mart_runner::parse_time(text)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -14,6 +14,8 @@ use mart_runner::{Event, NodeResult, NodeStatus, Reporter};
 
 use crate::args::{GlobalArgs, LogFormat, LogLevel};
 
+mod batches;
+
 const GREEN: &str = "\x1b[32m";
 const RED: &str = "\x1b[31m";
 const YELLOW: &str = "\x1b[33m";
@@ -243,10 +245,11 @@ impl Printer {
     ) {
         let count = |s: NodeStatus| results.iter().filter(|r| r.status == s).count();
         // dbt counts failed tests with the errors.
+        let partial = count(NodeStatus::PartialSuccess);
         let (pass, warn, error, skip) = (
             count(NodeStatus::Success),
             count(NodeStatus::Warn),
-            count(NodeStatus::Error) + count(NodeStatus::Fail),
+            count(NodeStatus::Error) + count(NodeStatus::Fail) + partial,
             count(NodeStatus::Skipped),
         );
         if self.json {
@@ -267,7 +270,30 @@ impl Printer {
             elapsed.as_secs_f64()
         ));
         self.info("");
-        if error == 0 && warn == 0 {
+        let failed = error - partial;
+        if partial > 0 {
+            let partials = format!(
+                "{partial} partial success{}",
+                if partial == 1 { "" } else { "es" }
+            );
+            self.info(&match failed {
+                0 => self.paint(
+                    YELLOW,
+                    &format!(
+                        "Completed with {partials} and {warn} warning{}",
+                        plural(warn)
+                    ),
+                ),
+                _ => self.paint(
+                    RED,
+                    &format!(
+                        "Completed with {failed} error{}, {partials}, and {warn} warning{}:",
+                        plural(failed),
+                        plural(warn)
+                    ),
+                ),
+            });
+        } else if error == 0 && warn == 0 {
             self.info(&self.paint(GREEN, "Completed successfully"));
         } else if error == 0 {
             self.info(&self.paint(
@@ -508,7 +534,7 @@ impl RunPrinter {
                 let status = mart_artifacts::status_word(result.status, kind);
                 let description = self.describe(&result.id);
                 let level = match result.status {
-                    NodeStatus::Error | NodeStatus::Fail => LogLevel::Error,
+                    NodeStatus::Error | NodeStatus::Fail | NodeStatus::PartialSuccess => LogLevel::Error,
                     NodeStatus::Warn => LogLevel::Warn,
                     _ => LogLevel::Info,
                 };
@@ -552,6 +578,7 @@ impl RunPrinter {
             }
             // JSON logs carry dbt's events only.
             Event::Heartbeat { .. } => {}
+            Event::BatchStart { .. } | Event::BatchFinish { .. } => self.report_batch(event),
         }
     }
 
@@ -568,6 +595,7 @@ impl RunPrinter {
                         format!("unit_test {model}::{}", node.name)
                     }
                     ResourceType::Snapshot => format!("snapshot {relation}"),
+                    _ if node.config.is_microbatch() => format!("sql microbatch model {relation}"),
                     _ => format!("sql {} model {relation}", node.config.materialized),
                 }
             }
@@ -588,6 +616,7 @@ impl Reporter for RunPrinter {
             return;
         }
         match event {
+            Event::BatchStart { .. } | Event::BatchFinish { .. } => self.report_batch(event),
             Event::Log { message, .. } | Event::Notice { message } => p.info(message),
             Event::Heartbeat {
                 id,
@@ -660,6 +689,16 @@ impl Reporter for RunPrinter {
                             *index,
                             *total,
                             &format!("{} {verb} {what}", p.paint(GREEN, "OK")),
+                            &status,
+                        );
+                    }
+                    NodeStatus::PartialSuccess => {
+                        let status =
+                            format!("[{} in {secs:.2}s]", p.paint(YELLOW, &result.message));
+                        self.line(
+                            *index,
+                            *total,
+                            &format!("{} {what}", p.paint(YELLOW, "PARTIALLY created")),
                             &status,
                         );
                     }

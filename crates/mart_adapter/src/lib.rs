@@ -18,6 +18,10 @@
 //!   `COPY ... FROM STDIN` statement ([`seed`]);
 //! - builds the statements of snapshots (SCD type 2: timestamp and check strategies, hard
 //!   deletes) ([`snapshot`]);
+//! - builds the materialized_view materialization's statements (create, refresh, rebuild)
+//!   and compares indexes for `on_configuration_change` ([`materialized_view_statements`],
+//!   [`index_changes`]);
+//! - computes the batches of the microbatch incremental strategy ([`microbatch`]);
 //! - reads the views built on a relation and recreates them after a rebuild dropped them
 //!   with `cascade` ([`dependent_views_query`], [`recreate_statements`]);
 //! - builds what follows a build: indexes, grants and `COMMENT ON`s ([`create_index`],
@@ -32,6 +36,8 @@ mod data_test;
 mod ddl;
 mod dependents;
 pub mod incremental;
+mod materialized_view;
+pub mod microbatch;
 mod quote;
 mod relation;
 mod relation_config;
@@ -50,6 +56,10 @@ pub use ddl::{
 pub use dependents::{
     dependent_view_names_query, dependent_views_query, lock_views_statement, parse_dependent_view,
     recreate_statements, DependentView,
+};
+pub use materialized_view::{
+    drop_index, index_changes, indexes_query, materialized_view_statements, parse_index_row,
+    refresh_materialized_view, ExistingIndex, IndexChanges, IndexShape,
 };
 pub use quote::{quote_ident, quote_literal};
 pub use relation::{suffixed_identifier, Relation, RelationKind, MAX_IDENTIFIER_BYTES};

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use mart_compiler::Manifest;
 use mart_graph::ResourceType;
-use mart_runner::{NodeResult, NodeStatus};
+use mart_runner::{parse_time, Batch, BatchResults, NodeResult, NodeStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -70,6 +70,50 @@ pub struct RunResult {
     pub compiled_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relation_name: Option<String>,
+    /// A microbatch model's batches: `[start, end]` pairs, `2024-01-01T00:00:00+00:00`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_results: Option<BatchResultsJson>,
+}
+
+/// dbt's `batch_results`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct BatchResultsJson {
+    pub successful: Vec<[String; 2]>,
+    pub failed: Vec<[String; 2]>,
+}
+
+impl BatchResultsJson {
+    fn new(results: &BatchResults) -> Self {
+        let pairs = |batches: &[Batch]| {
+            batches
+                .iter()
+                .map(|b| [Batch::iso(b.start), Batch::iso(b.end)])
+                .collect()
+        };
+        Self {
+            successful: pairs(&results.successful),
+            failed: pairs(&results.failed),
+        }
+    }
+
+    /// The batches back, for `mart retry`; `None` when a time does not read.
+    pub fn batches(&self) -> Option<BatchResults> {
+        let read = |pairs: &[[String; 2]]| {
+            pairs
+                .iter()
+                .map(|[start, end]| {
+                    Some(Batch {
+                        start: parse_time(start).ok()?,
+                        end: parse_time(end).ok()?,
+                    })
+                })
+                .collect::<Option<Vec<Batch>>>()
+        };
+        Some(BatchResults {
+            successful: read(&self.successful)?,
+            failed: read(&self.failed)?,
+        })
+    }
 }
 
 impl RunResult {
@@ -77,7 +121,7 @@ impl RunResult {
     pub fn needs_retry(&self) -> bool {
         matches!(
             self.status.as_str(),
-            "error" | "fail" | "skipped" | "runtime error"
+            "error" | "fail" | "skipped" | "runtime error" | "partial success"
         )
     }
 }
@@ -95,6 +139,7 @@ pub fn status_word(status: NodeStatus, resource_type: Option<ResourceType>) -> &
         NodeStatus::Skipped => "skipped",
         NodeStatus::Warn => "warn",
         NodeStatus::Fail => "fail",
+        NodeStatus::PartialSuccess => "partial success",
     }
 }
 
@@ -155,6 +200,7 @@ pub fn build_run_results(
                 compiled: node.map(|_| r.compiled_sql.is_some()),
                 compiled_code: r.compiled_sql.clone(),
                 relation_name: node.map(|n| n.relation.to_string()),
+                batch_results: r.batch_results.as_ref().map(BatchResultsJson::new),
             }
         })
         .collect();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mart_diagnostics::{Code, Diagnostic, SourceFile};
 use mart_graph::{NodeId, ResourceType};
-use mart_jinja::{JinjaEnv, Phase, QueryRunner, RenderScope, UnitTestRender};
+use mart_jinja::{BatchWindow, JinjaEnv, Phase, QueryRunner, RenderScope, UnitTestRender};
 use mart_project::Materialization;
 
 use crate::inject::inject_ctes;
@@ -36,6 +36,7 @@ pub struct Compiler<'a> {
     env: &'a JinjaEnv,
     query_runner: Option<Arc<dyn QueryRunner>>,
     empty_inputs: bool,
+    batch: Option<BatchWindow>,
 }
 
 struct Rendered {
@@ -56,6 +57,7 @@ impl<'a> Compiler<'a> {
             env,
             query_runner,
             empty_inputs: false,
+            batch: None,
         }
     }
 
@@ -66,6 +68,13 @@ impl<'a> Compiler<'a> {
             empty_inputs,
             ..self
         }
+    }
+
+    /// A microbatch model's batch: its refs and sources with an `event_time` compile to
+    /// the batch's rows (dbt filters those of microbatch models only, not of the
+    /// ephemerals they read).
+    pub fn with_batch(self, batch: Option<BatchWindow>) -> Self {
+        Self { batch, ..self }
     }
 
     /// Compiles one model: renders it, then every ephemeral it reaches (recursively),
@@ -206,6 +215,9 @@ impl<'a> Compiler<'a> {
             scope.config = node.config.raw.clone();
             scope.this = Some(node.relation.clone());
             scope.is_incremental = is_incremental;
+            if node.config.is_microbatch() {
+                scope.batch = self.batch.clone();
+            }
             scope.model = model_value(
                 &node.id,
                 &node.name,

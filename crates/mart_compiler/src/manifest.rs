@@ -1176,6 +1176,8 @@ pub(crate) struct ManifestResolver {
     nodes: Arc<NodeStore>,
     by_name: NameIndex<u32>,
     sources: HashMap<(String, String), Relation>,
+    /// The source tables with an `event_time` config, and its column.
+    source_event_times: HashMap<(String, String), String>,
 }
 
 impl ManifestResolver {
@@ -1185,6 +1187,16 @@ impl ManifestResolver {
         by_name: NameIndex<u32>,
         sources: &BTreeMap<NodeId, SourceNode>,
     ) -> Self {
+        let source_event_times = sources
+            .values()
+            .filter_map(|s: &SourceNode| {
+                let field = s.table.config.get("event_time")?.as_str()?;
+                Some((
+                    (s.table.source_name.clone(), s.table.name.clone()),
+                    field.to_string(),
+                ))
+            })
+            .collect();
         let sources = sources
             .values()
             .map(|s| {
@@ -1199,6 +1211,7 @@ impl ManifestResolver {
             nodes,
             by_name,
             sources,
+            source_event_times,
         }
     }
 
@@ -1241,5 +1254,16 @@ impl Resolver for ManifestResolver {
         let mut names: Vec<String> = self.by_name.names().map(str::to_string).collect();
         names.sort();
         names
+    }
+
+    fn ref_event_time(&self, call: &RefCall, from_package: Option<&str>) -> Option<String> {
+        let node = self.nodes.at(self.position(call, from_package)?)?;
+        node.config.string("event_time").ok().flatten()
+    }
+
+    fn source_event_time(&self, call: &SourceCall) -> Option<String> {
+        self.source_event_times
+            .get(&(call.source.clone(), call.table.clone()))
+            .cloned()
     }
 }

@@ -363,6 +363,7 @@ fn get_relation(
             include: Policy::ALL,
             quote: Policy::ALL,
             empty: false,
+            event_time: None,
         }
     };
     let candidates: Vec<RelationValue> = table.rows.iter().map(found).collect();
@@ -481,6 +482,7 @@ fn list_relations(state: &State, schema_relation: &RelationValue) -> Result<Valu
             include: Policy::ALL,
             quote: Policy::ALL,
             empty: false,
+            event_time: None,
         }
         .into_value()
     })))

@@ -76,6 +76,7 @@ fn create(args: &[Value]) -> Result<RelationValue, Error> {
         include: Policy::ALL,
         quote: Policy::ALL,
         empty: false,
+        event_time: None,
     };
     let mut policies = Vec::new();
     for name in ["include_policy", "quote_policy"] {

@@ -131,7 +131,10 @@ fn ref_fn(state: &State, args: Rest<String>) -> Result<Value, Error> {
         Phase::Compile => {
             let resolver = scope.resolver.as_ref().ok_or_else(no_resolver)?;
             match resolver.resolve_ref(&call, scope.package.as_deref()) {
-                Some(ResolvedRef::Relation(relation)) => Ok(input_relation(&scope, relation)),
+                Some(ResolvedRef::Relation(relation)) => {
+                    let event_time = resolver.ref_event_time(&call, scope.package.as_deref());
+                    Ok(input_relation(&scope, relation, event_time))
+                }
                 Some(ResolvedRef::Ephemeral { cte_name }) => {
                     Ok(RelationValue::ephemeral(cte_name).into_value())
                 }
@@ -156,7 +159,9 @@ fn source_fn(state: &State, source: String, table: String) -> Result<Value, Erro
             resolver
                 .resolve_source_ref(&call)
                 .map(|r| match r {
-                    ResolvedRef::Relation(r) => input_relation(&scope, r),
+                    ResolvedRef::Relation(r) => {
+                        input_relation(&scope, r, resolver.source_event_time(&call))
+                    }
                     ResolvedRef::Ephemeral { cte_name } => {
                         RelationValue::ephemeral(cte_name).into_value()
                     }
@@ -174,14 +179,21 @@ fn source_fn(state: &State, source: String, table: String) -> Result<Value, Erro
     }
 }
 
-/// A relation a ref() or source() reads; with `--empty`, zero rows of it.
-fn input_relation(scope: &RenderScope, relation: Relation) -> Value {
-    let value = RelationValue::new(relation);
+/// A relation a ref() or source() reads; with `--empty`, zero rows of it; in a
+/// microbatch model's batch, when it has an `event_time`, the batch's rows of it.
+fn input_relation(scope: &RenderScope, relation: Relation, event_time: Option<String>) -> Value {
+    let mut value = RelationValue::new(relation);
     if scope.empty_inputs {
-        value.emptied().into_value()
-    } else {
-        value.into_value()
+        value = value.emptied();
     }
+    if let (Some(batch), Some(field)) = (&scope.batch, event_time) {
+        value = value.filtered(crate::relation::EventTimeFilter {
+            field,
+            start: batch.start.clone(),
+            end: batch.end.clone(),
+        });
+    }
+    value.into_value()
 }
 
 fn placeholder(scope: &RenderScope, name: &str) -> Value {
@@ -308,7 +320,21 @@ impl Object for ConfigObject {
                     None => Ok(default.unwrap_or(Value::from(()))),
                 }
             }
-            "set" => Ok(Value::from("")),
+            // dbt's `config.set(key, value)` (what `set_sql_header` calls): as config().
+            "set" => {
+                let (key, value): (String, Value) = from_args(args)?;
+                let json = serde_json::to_value(&value).map_err(|e| {
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("config.set() value: {e}"),
+                    )
+                })?;
+                scope
+                    .record()
+                    .configs
+                    .push(ConfigMap::from([(normalize_key(&key), json)]));
+                Ok(Value::from(""))
+            }
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
         }
     }

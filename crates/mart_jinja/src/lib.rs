@@ -39,9 +39,10 @@ pub use docs::DocLookup;
 pub use invocation::GraphBuilder;
 pub use namespaces::INTERNAL_PACKAGE;
 pub use query::{QueryRunner, QueryTable};
-pub use relation::{Policy, RelationType, RelationValue};
+pub use relation::{EventTimeFilter, Policy, RelationType, RelationValue};
 pub use scope::{
-    Phase, Recorded, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall, UnitTestRender,
+    BatchWindow, Phase, Recorded, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall,
+    UnitTestRender,
 };
 
 /// What every render of a project shares.

@@ -119,6 +119,18 @@ pub struct RelationValue {
     pub quote: Policy,
     /// `--empty`: a ref() or source() renders as a zero-row subquery of the relation.
     pub empty: bool,
+    /// A microbatch model's batch: a ref() or source() with an `event_time` renders as the
+    /// subquery of the batch's rows.
+    pub event_time: Option<EventTimeFilter>,
+}
+
+/// dbt's event-time filter: `field >= 'start' and field < 'end'`, the bounds as dbt
+/// prints them (`2024-01-01 00:00:00+00:00`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventTimeFilter {
+    pub field: String,
+    pub start: String,
+    pub end: String,
 }
 
 impl RelationValue {
@@ -133,6 +145,7 @@ impl RelationValue {
             include: Policy::ALL,
             quote: Policy::ALL,
             empty: false,
+            event_time: None,
         }
     }
 
@@ -150,6 +163,7 @@ impl RelationValue {
                 ..Policy::ALL
             },
             empty: false,
+            event_time: None,
         }
     }
 
@@ -287,16 +301,36 @@ impl RelationValue {
             ..self
         }
     }
+
+    /// The relation as a microbatch model's batch reads it (see [`EventTimeFilter`]).
+    pub fn filtered(self, filter: EventTimeFilter) -> Self {
+        Self {
+            event_time: Some(filter),
+            ..self
+        }
+    }
 }
 
 impl fmt::Display for RelationValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let alias = self.identifier.as_deref().unwrap_or("relation");
+        // As in dbt, the batch filter wraps the `--empty` subquery, not the other way round.
+        if let Some(filter) = &self.event_time {
+            let inner = RelationValue {
+                event_time: None,
+                ..self.clone()
+            };
+            let EventTimeFilter { field, start, end } = filter;
+            return write!(
+                f,
+                "(select * from {inner} where {field} >= '{start}' and {field} < '{end}') _dbt_et_filter_subq_{alias}"
+            );
+        }
         if self.empty {
             let name = RelationValue {
                 empty: false,
                 ..self.clone()
             };
-            let alias = self.identifier.as_deref().unwrap_or("relation");
             return write!(
                 f,
                 "(select * from {name} where false limit 0) _dbt_limit_subq_{alias}"
@@ -392,8 +426,15 @@ impl Object for RelationValue {
     ) -> Result<Value, Error> {
         let next = match method {
             "render" => {
+                // dbt: the plain name, without the `--empty` or batch subquery (the way a
+                // model opts a ref out of its batch filter).
                 bind("render", args, &[])?;
-                return Ok(Value::from(self.to_string()));
+                let plain = RelationValue {
+                    empty: false,
+                    event_time: None,
+                    ..(**self).clone()
+                };
+                return Ok(Value::from(plain.to_string()));
             }
             "get" => {
                 let bound = bind("get", args, &["key", "default"])?;

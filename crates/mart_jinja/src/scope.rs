@@ -55,6 +55,22 @@ pub trait Resolver: Send + Sync {
     }
     /// Known names for "did you mean" suggestions.
     fn ref_names(&self) -> Vec<String>;
+    /// The `event_time` config of the node a ref() names, which a microbatch model's
+    /// batch filters it by.
+    fn ref_event_time(&self, _call: &RefCall, _from_package: Option<&str>) -> Option<String> {
+        None
+    }
+    /// The `event_time` config of a source table.
+    fn source_event_time(&self, _call: &SourceCall) -> Option<String> {
+        None
+    }
+}
+
+/// The batch a microbatch model's render is for: `[start, end)` as dbt prints the bounds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchWindow {
+    pub start: String,
+    pub end: String,
 }
 
 /// What a unit test changes in its model's render (dbt's `overrides:`; `is_incremental`
@@ -92,6 +108,9 @@ pub struct RenderScope {
     pub is_incremental: bool,
     /// `--empty`: ref() and source() read zero rows of their relations.
     pub empty_inputs: bool,
+    /// A microbatch model's batch: ref() and source() of nodes with an `event_time` read
+    /// only the batch's rows.
+    pub batch: Option<BatchWindow>,
     /// The `model` variable: name, unique_id, paths, config.
     pub model: serde_json::Value,
     /// Set while a unit test renders its model: what it overrides.
@@ -124,6 +143,7 @@ impl RenderScope {
             this: None,
             is_incremental: false,
             empty_inputs: false,
+            batch: None,
             model: serde_json::Value::Null,
             unit_test: None,
             recorded: Mutex::new(Recorded::default()),

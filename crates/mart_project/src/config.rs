@@ -315,6 +315,12 @@ impl NodeConfig {
 }
 
 impl NodeConfig {
+    /// An incremental model with `incremental_strategy='microbatch'`: it runs in batches.
+    pub fn is_microbatch(&self) -> bool {
+        self.materialized == Materialization::Incremental
+            && matches!(self.raw.get("incremental_strategy"), Some(Value::String(s)) if s.trim() == "microbatch")
+    }
+
     /// A boolean config without a typed field; `None` when unset.
     pub fn bool(&self, key: &str) -> Result<Option<bool>, ConfigError> {
         opt_bool(&self.raw, key)

@@ -86,5 +86,6 @@ pub(crate) async fn run(
         rows_affected: None,
         failures: Some(failures),
         compiled_sql: Some(compiled.sql),
+        ..Ran::default()
     })
 }

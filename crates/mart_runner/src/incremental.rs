@@ -1,6 +1,7 @@
 //! The incremental materialization's runs after the first: new rows into a temporary
 //! table, then the schema changes and the strategy's DML on the target in ONE transaction.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use mart_adapter::incremental::{
@@ -9,10 +10,9 @@ use mart_adapter::incremental::{
 };
 use mart_compiler::{config_error_at, write_artifact, Manifest, Node};
 use mart_diagnostics::{Code, Diagnostic, SourceFile};
-use mart_graph::NodeId;
 use mart_postgres::Connection;
 
-use crate::materialize::db_error;
+use crate::materialize::{db_error, labelled_path};
 
 /// The incremental configs of a model, validated.
 #[derive(Clone, Debug)]
@@ -114,12 +114,12 @@ pub(crate) fn resolve_columns(
 /// (`INSERT n` / `MERGE n`) and the row count.
 pub(crate) async fn run(
     manifest: &Manifest,
-    id: &NodeId,
     node: &Node,
     cfg: &IncrementalConfig,
     sql: &str,
     compiled_file: Option<&Arc<SourceFile>>,
     connection: &mut Connection,
+    batch_label: Option<&str>,
 ) -> Result<(String, Option<u64>), Diagnostic> {
     let target = &node.relation;
     let tmp = temp_relation(target);
@@ -130,7 +130,10 @@ pub(crate) async fn run(
         .await
         .map_err(|e| db_error(&e, compiled_file).with_note(while_building()))?;
 
-    let result = apply(manifest, id, node, cfg, &tmp, &temp_statements, connection).await;
+    let run_path = manifest
+        .run_path(&node.id)
+        .map(|p| labelled_path(p, batch_label));
+    let result = apply(node, cfg, &tmp, &temp_statements, connection, run_path).await;
     if result.is_err() {
         // Best effort: the temporary table dies with the session anyway.
         let _ = connection.execute(&drop_temp(&tmp)).await;
@@ -156,13 +159,12 @@ pub(crate) async fn temp_schema(connection: &Connection) -> Result<String, Diagn
 }
 
 async fn apply(
-    manifest: &Manifest,
-    id: &NodeId,
     node: &Node,
     cfg: &IncrementalConfig,
     tmp: &mart_adapter::Relation,
     temp_statements: &[String],
     connection: &mut Connection,
+    run_path: Option<PathBuf>,
 ) -> Result<(String, Option<u64>), Diagnostic> {
     let target = &node.relation;
     let while_building = || format!("while building model {}", node.original_file_path);
@@ -240,7 +242,7 @@ async fn apply(
         &changes,
         cfg.on_schema_change,
     );
-    if let Some(path) = manifest.run_path(id) {
+    if let Some(path) = run_path {
         let all: Vec<&String> = temp_statements.iter().chain(statements.iter()).collect();
         let text = all
             .iter()

@@ -12,11 +12,14 @@ mod heartbeat;
 mod hooks;
 mod incremental;
 mod materialize;
+mod materialized_view;
+mod microbatch;
 mod query;
 mod run_lock;
 mod schedule;
 mod seed;
 mod snapshot;
+mod sql_header;
 mod unit_test;
 
 use std::time::{Duration, SystemTime};
@@ -24,14 +27,17 @@ use std::time::{Duration, SystemTime};
 use mart_diagnostics::Diagnostic;
 use mart_graph::NodeId;
 
+pub use mart_adapter::microbatch::{parse_time, Batch, NaiveDateTime};
+
 pub use heartbeat::INTERVAL as HEARTBEAT_INTERVAL;
 pub use query::PgQueryRunner;
 pub use schedule::{execute, RunContext};
 
 /// How a node ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum NodeStatus {
     /// Built, loaded, or (tests) passed.
+    #[default]
     Success,
     /// The node could not run (SQL error, compile error).
     Error,
@@ -40,6 +46,8 @@ pub enum NodeStatus {
     Warn,
     /// A test whose failures passed `error_if`.
     Fail,
+    /// A microbatch model some of whose batches failed (its children are skipped).
+    PartialSuccess,
 }
 
 impl NodeStatus {
@@ -64,15 +72,31 @@ pub struct NodeResult {
     pub failures: Option<u64>,
     /// The SQL the node compiled to, when it got that far.
     pub compiled_sql: Option<String>,
+    /// A microbatch model: which batches succeeded and which failed.
+    pub batch_results: Option<BatchResults>,
+}
+
+/// The batches of a microbatch model by outcome, each list in time order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchResults {
+    pub successful: Vec<Batch>,
+    pub failed: Vec<Batch>,
 }
 
 /// What a node task hands back when it ran.
+#[derive(Default)]
 pub(crate) struct Ran {
     pub status: NodeStatus,
     pub message: String,
     pub rows_affected: Option<u64>,
     pub failures: Option<u64>,
     pub compiled_sql: Option<String>,
+    pub batch_results: Option<BatchResults>,
+    /// Why a node that returned (a microbatch model whose batches all failed) failed.
+    pub error: Option<Box<Diagnostic>>,
+    /// The build left the relation as it was (a materialized view whose configuration
+    /// changed under `on_configuration_change: continue`): nothing runs after it.
+    pub unchanged: bool,
 }
 
 impl Ran {
@@ -82,11 +106,10 @@ impl Ran {
         compiled_sql: Option<String>,
     ) -> Self {
         Self {
-            status: NodeStatus::Success,
             message,
             rows_affected,
-            failures: None,
             compiled_sql,
+            ..Ran::default()
         }
     }
 }
@@ -111,6 +134,26 @@ pub enum Event {
     Log { id: NodeId, message: String },
     /// About the run as a whole (waiting for the run lock).
     Notice { message: String },
+    /// A microbatch model's batch `index` of `total` starts; `label` names it by its
+    /// start (`2024-01-01`).
+    BatchStart {
+        id: NodeId,
+        index: usize,
+        total: usize,
+        label: String,
+    },
+    /// A batch ended: `Success` (message: what the database said), `Error` (with the
+    /// error) or `Skipped` (the first batch failed).
+    BatchFinish {
+        id: NodeId,
+        index: usize,
+        total: usize,
+        label: String,
+        status: NodeStatus,
+        message: String,
+        error: Option<Box<Diagnostic>>,
+        duration: Duration,
+    },
     /// A node still running after a few seconds: the statement its session runs and,
     /// when it waits for a lock, on what and held by whom.
     Heartbeat {
@@ -128,6 +171,9 @@ pub trait Reporter: Send + Sync {
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RunOptions {
+    /// `--event-time-start` / `--event-time-end`: the span microbatch models build.
+    pub event_time_start: Option<NaiveDateTime>,
+    pub event_time_end: Option<NaiveDateTime>,
     pub threads: usize,
     pub full_refresh: bool,
     pub fail_fast: bool,

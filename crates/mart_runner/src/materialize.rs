@@ -1,5 +1,7 @@
-//! Materializations of models: view, table (atomic swap) and incremental.
+//! Materializations of models: view, table (atomic swap), incremental (and its
+//! microbatch batches) and materialized view.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::PgQueryRunner;
@@ -7,7 +9,7 @@ use mart_adapter::{
     contract_table_statements, table_statements, view_replace_statements, view_statements,
     ContractTable, RelationKind,
 };
-use mart_compiler::{write_artifact, CompiledNode, Compiler};
+use mart_compiler::{write_artifact, CompiledNode, Compiler, Node};
 use mart_diagnostics::{Code, Diagnostic, SourceFile, Span};
 use mart_graph::NodeId;
 use mart_postgres::{Connection, PgError};
@@ -15,21 +17,25 @@ use mart_project::Materialization;
 
 use crate::contract;
 use crate::incremental;
+use crate::materialized_view;
+use crate::microbatch::BatchRun;
 use crate::schedule::RunContext;
+use crate::sql_header;
 use crate::Event;
 use crate::Ran;
 
 /// SQLSTATE of `create or replace view` when the column list changed.
 const INVALID_TABLE_DEFINITION: &str = "42P16";
 
-/// Compiles and materializes one model.
+/// Compiles and materializes one model, or one batch of a microbatch model.
 pub(crate) async fn model(
     ctx: &RunContext,
-    id: &NodeId,
+    node: &Node,
     connection: &mut Connection,
+    batch: Option<&BatchRun<'_>>,
 ) -> Result<Ran, Diagnostic> {
     let manifest = &ctx.manifest;
-    let node = ctx.node(id)?;
+    let id = &node.id;
     let relation = &node.relation;
     let existing = connection
         .relation_kind(&relation.schema, &relation.identifier)
@@ -37,13 +43,33 @@ pub(crate) async fn model(
         .map_err(|e| db_error(&e, None))?;
     // dbt: a `full_refresh` config wins over the --full-refresh flag.
     let full_refresh = node.config.full_refresh.unwrap_or(ctx.options.full_refresh);
-    let incremental_config = match node.config.materialized {
-        Materialization::Incremental => Some(incremental::config(node)?),
+    let incremental_config = match (batch, &node.config.materialized) {
+        (Some(batch), _) => Some(batch.config.clone()),
+        (None, Materialization::Incremental) => Some(incremental::config(node)?),
         _ => None,
     };
-    let is_incremental =
-        incremental_config.is_some() && existing == Some(RelationKind::Table) && !full_refresh;
-    let (compiled, compiled_file) = compile_to_file(ctx, id, is_incremental, connection)?;
+    let is_incremental = match batch {
+        Some(batch) => batch.incremental,
+        None => {
+            incremental_config.is_some() && existing == Some(RelationKind::Table) && !full_refresh
+        }
+    };
+    let (compiled, compiled_file) =
+        compile_batch_to_file(ctx, id, is_incremental, connection, batch)?;
+    if node.config.materialized == Materialization::MaterializedView {
+        // dbt-postgres builds materialized views without the sql_header.
+        return materialized_view::build(
+            ctx,
+            node,
+            &compiled.sql,
+            compiled_file.as_ref(),
+            existing,
+            full_refresh,
+            connection,
+        )
+        .await;
+    }
+    let header = sql_header::run(node, connection).await?;
     if let Some(message) = contract::unenforced_constraints_warning(node) {
         ctx.reporter.report(&Event::Log {
             id: id.clone(),
@@ -69,12 +95,12 @@ pub(crate) async fn model(
     if let (true, Some(cfg)) = (is_incremental, &incremental_config) {
         let (message, rows) = incremental::run(
             manifest,
-            id,
             node,
             cfg,
             &compiled.sql,
             compiled_file.as_ref(),
             connection,
+            batch.map(|b| b.label.as_str()),
         )
         .await?;
         return Ok(Ran::success(message, rows, Some(compiled.sql)));
@@ -106,7 +132,15 @@ pub(crate) async fn model(
         }
     };
     if let Some(path) = manifest.run_path(id) {
-        write_artifact(&path, &format!("{};\n", statements.join(";\n\n")))?;
+        let text = header
+            .iter()
+            .chain(&statements)
+            .cloned()
+            .collect::<Vec<_>>();
+        write_artifact(
+            &labelled_path(path, batch.map(|b| b.label.as_str())),
+            &format!("{};\n", text.join(";\n\n")),
+        )?;
     }
     let counts = match connection.execute_in_transaction(&statements).await {
         Err(e)
@@ -145,9 +179,36 @@ pub(crate) fn compile_to_file(
     is_incremental: bool,
     connection: &Connection,
 ) -> Result<(CompiledNode, Option<Arc<SourceFile>>), Diagnostic> {
-    compile_with(ctx, id, connection, |compiler| {
-        compiler.compile(id, is_incremental)
+    compile_batch_to_file(ctx, id, is_incremental, connection, None)
+}
+
+/// [`compile_to_file`] for one batch of a microbatch model (its refs filtered to the
+/// batch, its SQL in the batch's file).
+fn compile_batch_to_file(
+    ctx: &RunContext,
+    id: &NodeId,
+    is_incremental: bool,
+    connection: &Connection,
+    batch: Option<&BatchRun<'_>>,
+) -> Result<(CompiledNode, Option<Arc<SourceFile>>), Diagnostic> {
+    let window = batch.map(|b| b.window.clone());
+    let label = batch.map(|b| b.label.as_str());
+    compile_labelled(ctx, id, connection, label, |compiler| {
+        compiler.with_batch(window).compile(id, is_incremental)
     })
+}
+
+/// Where a batch's compiled or run SQL goes, as dbt writes it: `models/m.sql` ->
+/// `models/m/m_2024-01-01.sql`; the node's own path when there is no batch label.
+pub(crate) fn labelled_path(path: PathBuf, label: Option<&str>) -> PathBuf {
+    let Some(label) = label else {
+        return path;
+    };
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_extension("").join(format!("{stem}_{label}.sql"))
 }
 
 /// Runs `compile` with a compiler whose run_query() uses the node's own session (it sees
@@ -157,6 +218,17 @@ pub(crate) fn compile_with(
     ctx: &RunContext,
     id: &NodeId,
     connection: &Connection,
+    compile: impl FnOnce(Compiler<'_>) -> Result<CompiledNode, Diagnostic>,
+) -> Result<(CompiledNode, Option<Arc<SourceFile>>), Diagnostic> {
+    compile_labelled(ctx, id, connection, None, compile)
+}
+
+/// [`compile_with`], the SQL written to the file of batch `batch_label` when given.
+fn compile_labelled(
+    ctx: &RunContext,
+    id: &NodeId,
+    connection: &Connection,
+    batch_label: Option<&str>,
     compile: impl FnOnce(Compiler<'_>) -> Result<CompiledNode, Diagnostic>,
 ) -> Result<(CompiledNode, Option<Arc<SourceFile>>), Diagnostic> {
     let manifest = &ctx.manifest;
@@ -172,7 +244,9 @@ pub(crate) fn compile_with(
             message: message.clone(),
         });
     }
-    let compiled_path = manifest.compiled_path(id);
+    let compiled_path = manifest
+        .compiled_path(id)
+        .map(|p| labelled_path(p, batch_label));
     if let Some(path) = &compiled_path {
         write_artifact(path, &compiled.sql)?;
     }

@@ -13,9 +13,10 @@ use mart_project::Materialization;
 use tokio::task::JoinSet;
 
 use crate::heartbeat::{self, RunningNode};
+use crate::microbatch::{self, BatchRun};
 use crate::{
-    data_test, dependents, hooks, materialize, run_lock, seed, snapshot, unit_test, Event,
-    NodeResult, NodeStatus, Ran, Reporter, RunError, RunOptions,
+    data_test, dependents, hooks, materialize, run_lock, seed, snapshot, unit_test, BatchResults,
+    Event, NodeResult, NodeStatus, Ran, Reporter, RunError, RunOptions,
 };
 
 /// What every node task needs.
@@ -30,6 +31,9 @@ pub struct RunContext {
     /// Turns true on SIGINT, SIGTERM or SIGHUP: running queries are cancelled and nothing
     /// new starts.
     pub interrupt: tokio::sync::watch::Receiver<bool>,
+    /// `mart retry`: the microbatch models that partly succeeded last time, with their
+    /// batches; only the failed ones run again.
+    pub retry_batches: HashMap<NodeId, BatchResults>,
 }
 
 impl RunContext {
@@ -260,6 +264,7 @@ impl NodeResult {
             rows_affected: None,
             failures: None,
             compiled_sql: None,
+            batch_results: None,
         }
     }
 }
@@ -419,10 +424,25 @@ async fn build_node(
     if node.resource_type == ResourceType::UnitTest {
         return unit_test::run(ctx, id, connection).await;
     }
+    if node.resource_type == ResourceType::Model && node.config.is_microbatch() {
+        return microbatch::run(ctx, node, connection).await;
+    }
+    build_with_hooks(ctx, node, connection, None).await
+}
+
+/// A node's build (or one batch of a microbatch model) in its transaction, with the
+/// hooks that run outside it before and after.
+pub(crate) async fn build_with_hooks(
+    ctx: &RunContext,
+    node: &mart_compiler::Node,
+    connection: &mut Connection,
+    batch: Option<&BatchRun<'_>>,
+) -> Result<Ran, Diagnostic> {
+    let id = &node.id;
     hooks::before(ctx, node, connection, false).await?;
     let mut attempt = 1;
     let ran = loop {
-        match build_once(ctx, node, connection).await {
+        match build_once(ctx, node, connection, batch).await {
             // Two nodes rebuilding relations that share dependent views can deadlock; the
             // server rolled this one back whole, so it runs again.
             Err(error) if materialize::is_deadlock(&error) && attempt < DEADLOCK_ATTEMPTS => {
@@ -451,12 +471,13 @@ async fn build_once(
     ctx: &RunContext,
     node: &mart_compiler::Node,
     connection: &mut Connection,
+    batch: Option<&BatchRun<'_>>,
 ) -> Result<Ran, Diagnostic> {
     connection
         .begin()
         .await
         .map_err(|e| materialize::db_error(&e, None))?;
-    match build_in_transaction(ctx, node, connection).await {
+    match build_in_transaction(ctx, node, connection, batch).await {
         Ok(ran) => connection
             .commit()
             .await
@@ -474,6 +495,7 @@ async fn build_in_transaction(
     ctx: &RunContext,
     node: &mart_compiler::Node,
     connection: &mut Connection,
+    batch: Option<&BatchRun<'_>>,
 ) -> Result<Ran, Diagnostic> {
     let id = &node.id;
     hooks::before(ctx, node, connection, true).await?;
@@ -483,8 +505,11 @@ async fn build_in_transaction(
             .await
             .map(|(message, rows)| Ran::success(message, rows, None)),
         ResourceType::Snapshot => snapshot::run(ctx, id, connection).await,
-        _ => materialize::model(ctx, id, connection).await,
+        _ => materialize::model(ctx, node, connection, batch).await,
     }?;
+    if ran.unchanged {
+        return Ok(ran);
+    }
     dependents::restore(ctx, node, connection, &dependents).await?;
     hooks::after(ctx, node, connection).await?;
     Ok(ran)
@@ -504,12 +529,13 @@ async fn run_node(
             id,
             status: ran.status,
             message: ran.message,
-            error: None,
+            error: ran.error,
             started_at,
             duration,
             rows_affected: ran.rows_affected,
             failures: ran.failures,
             compiled_sql: ran.compiled_sql,
+            batch_results: ran.batch_results,
         },
         Err(error) => NodeResult {
             message: error.message.clone(),

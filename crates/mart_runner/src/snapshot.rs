@@ -118,6 +118,8 @@ pub(crate) async fn run(
     let node = ctx.node(id)?;
     let cfg = config(node)?;
     let (compiled, compiled_file) = compile_to_file(ctx, id, false, connection)?;
+    // dbt builds snapshots with create_table_as, which puts the sql_header first.
+    crate::sql_header::run(node, connection).await?;
     let while_building = || format!("while building snapshot {}", node.original_file_path);
     let target = &node.relation;
     let existing = connection

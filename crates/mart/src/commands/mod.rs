@@ -131,6 +131,8 @@ pub(crate) fn execute(
         "full_refresh": args.full_refresh,
         "fail_fast": args.fail_fast,
         "empty": args.empty,
+        "event_time_start": args.event_time_start.map(|t| t.to_string()),
+        "event_time_end": args.event_time_end.map(|t| t.to_string()),
     });
     let record = record.as_object().cloned().unwrap_or_default();
     let flags = serde_json::json!({
@@ -150,6 +152,20 @@ pub(crate) fn execute(
     Ok(outcome)
 }
 
+/// `--event-time-start` and `--event-time-end` go together, start first (as in dbt).
+fn check_event_times(args: &RunArgs) -> Result<(), Diagnostic> {
+    let message = match (args.event_time_start, args.event_time_end) {
+        (None, None) => return Ok(()),
+        (Some(start), Some(end)) if start < end => return Ok(()),
+        (Some(_), Some(_)) => "--event-time-start must be earlier than --event-time-end",
+        (None, Some(_)) => "--event-time-end was given without --event-time-start; give both",
+        (Some(_), None) => "--event-time-start was given without --event-time-end; give both",
+    };
+    Err(Diagnostic::error(Code::Usage, message).with_help(
+        "e.g. --event-time-start 2024-01-01 --event-time-end 2024-01-03 (UTC, the end excluded)",
+    ))
+}
+
 /// Runs `selected` (already filtered to the plan's types) and prints progress and the summary.
 pub(crate) fn run_nodes(
     session: &Session,
@@ -159,6 +175,7 @@ pub(crate) fn run_nodes(
 ) -> Result<(Outcome, Vec<NodeResult>, Duration), Diagnostics> {
     let printer = session.printer;
     let threads = args.threads.unwrap_or(session.target.threads).max(1);
+    check_event_times(args)?;
     printer.info(&format!("Running with mart {}", env!("CARGO_PKG_VERSION")));
     printer.info(&session.found_line());
     if selected.is_empty() {
@@ -187,9 +204,12 @@ pub(crate) fn run_nodes(
             tests_gate_children: plan.which == BUILD.which,
             lock_timeout: args.lock_timeout.map(Duration::from_secs),
             empty: args.empty,
+            event_time_start: args.event_time_start,
+            event_time_end: args.event_time_end,
         },
         reporter: Arc::new(RunPrinter::new(printer, session.manifest.clone())),
         interrupt: interrupt.clone(),
+        retry_batches: args.retry_batches.clone(),
     });
     let results = runtime
         .block_on(mart_runner::execute(ctx, selected))

@@ -48,6 +48,13 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Diagnostics> {
             .and_then(|v| v.as_bool())
             .unwrap_or(false)
     };
+    let time = |key: &str| {
+        previous
+            .args
+            .get(key)
+            .and_then(|v| v.as_str())
+            .and_then(|t| mart_runner::parse_time(t).ok())
+    };
     let args = RunArgs {
         selection: SelectArgs::default(),
         threads: previous
@@ -61,6 +68,18 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Diagnostics> {
         indirect_selection: crate::args::IndirectTests::Empty,
         lock_timeout: None,
         empty: flag("empty"),
+        event_time_start: time("event_time_start"),
+        event_time_end: time("event_time_end"),
+        // As dbt: only the failed batches of a model some of whose batches succeeded.
+        retry_batches: previous
+            .results
+            .iter()
+            .filter_map(|r| {
+                let batches = r.batch_results.as_ref()?.batches()?;
+                (!batches.successful.is_empty() && !batches.failed.is_empty())
+                    .then(|| (NodeId::new(r.unique_id.clone()), batches))
+            })
+            .collect(),
     };
     let (outcome, results, elapsed) = super::run_nodes(&session, &args, plan, &selected)?;
     super::write_artifacts(

@@ -18,6 +18,7 @@ mod hooks;
 mod incremental;
 mod init;
 mod malformed;
+mod materializations;
 mod mistakes;
 mod partial_parse;
 mod safety;

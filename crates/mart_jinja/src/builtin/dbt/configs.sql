@@ -18,3 +18,9 @@
     {%- endif -%}
     {{ return(config_store_failures) }}
 {%- endmacro %}
+
+{#- `{% call set_sql_header(config) %} ... {% endcall %}`: SQL that runs before the
+    model's create statement, in the same session. -#}
+{% macro set_sql_header(config) -%}
+    {{ config.set('sql_header', caller()) }}
+{%- endmacro %}
