@@ -452,7 +452,13 @@ fn manifest_node(manifest: &Manifest, node: &Node, compiled: Option<&String>) ->
             .cloned()
             .unwrap_or_else(|| Value::Object(Map::new())),
         patch_path: None,
-        unrendered_config: Map::new(),
+        // The configs as the project sets them (what `state:modified.configs` compares).
+        unrendered_config: node
+            .config
+            .raw
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         relation_name: match node.resource_type {
             ResourceType::Test if !test.is_some_and(|t| t.config.store_failures) => None,
             _ if node.config.materialized == Materialization::Ephemeral => None,

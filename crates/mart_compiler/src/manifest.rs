@@ -150,6 +150,13 @@ impl Manifest {
         self.nodes.get(id)
     }
 
+    /// `--defer`: from now on a ref() to one of these nodes renders the given relation
+    /// (the state's) instead of the node's own; ephemeral nodes stay inlined. Set once per
+    /// command; false when refs were deferred already.
+    pub fn defer_refs(&self, relations: HashMap<NodeId, Relation>) -> bool {
+        self.resolver.deferred.set(relations).is_ok()
+    }
+
     /// The project's Jinja environment settings for this target and vars; `packages`
     /// are the installed packages' project files.
     pub fn env_settings(
@@ -1176,6 +1183,8 @@ pub(crate) struct ManifestResolver {
     nodes: Arc<NodeStore>,
     by_name: NameIndex<u32>,
     sources: HashMap<(String, String), Relation>,
+    /// `--defer`: refs to these nodes read the state's relations instead.
+    deferred: std::sync::OnceLock<HashMap<NodeId, Relation>>,
 }
 
 impl ManifestResolver {
@@ -1199,6 +1208,7 @@ impl ManifestResolver {
             nodes,
             by_name,
             sources,
+            deferred: std::sync::OnceLock::new(),
         }
     }
 
@@ -1222,10 +1232,13 @@ pub(crate) fn cte_name(model: &str) -> String {
 impl Resolver for ManifestResolver {
     fn resolve_ref(&self, call: &RefCall, from_package: Option<&str>) -> Option<ResolvedRef> {
         let node = self.nodes.at(self.position(call, from_package)?)?;
+        let deferred = self.deferred.get().and_then(|d| d.get(&node.id));
         Some(if node.config.materialized == Materialization::Ephemeral {
             ResolvedRef::Ephemeral {
                 cte_name: cte_name(&node.name),
             }
+        } else if let Some(relation) = deferred {
+            ResolvedRef::Relation(relation.clone())
         } else {
             ResolvedRef::Relation(node.relation.clone())
         })

@@ -3,6 +3,7 @@
 pub mod airflow;
 pub mod build;
 pub mod clean;
+pub mod clone;
 pub mod compile;
 pub mod debug;
 pub mod deps;
@@ -131,6 +132,9 @@ pub(crate) fn execute(
         "full_refresh": args.full_refresh,
         "fail_fast": args.fail_fast,
         "empty": args.empty,
+        "state": selection.state,
+        "defer": args.defer.defer,
+        "favor_state": args.defer.favor_state,
     });
     let record = record.as_object().cloned().unwrap_or_default();
     let flags = serde_json::json!({
@@ -145,6 +149,13 @@ pub(crate) fn execute(
     session
         .env
         .set_selected_resources(selected.iter().map(|id| id.to_string()).collect());
+    crate::state::defer(
+        &session,
+        &args.defer,
+        selection.state.as_deref(),
+        &selected,
+        &selected,
+    )?;
     let (outcome, results, elapsed) = run_nodes(&session, args, plan, &selected)?;
     write_artifacts(&session, &results, elapsed, record, None)?;
     Ok(outcome)
