@@ -437,9 +437,10 @@ fn manifest_node(manifest: &Manifest, node: &Node, compiled: Option<&String>) ->
         unique_id: node.id.to_string(),
         fqn: node.fqn.clone(),
         alias: node.relation.identifier.clone(),
+        // As dbt: the sha256 of the file's text without surrounding whitespace.
         checksum: Checksum {
             name: "sha256".into(),
-            checksum: sha256_hex(&checksum_input),
+            checksum: sha256_hex(checksum_input.trim()),
         },
         config: node_config_json(node),
         tags: node.config.tags.clone(),

@@ -98,8 +98,15 @@ fn modify(project: &TestProject) {
     );
 }
 
+/// A target folder of the project, absolute (`--state` is read from the working
+/// folder, as dbt reads it).
+fn folder(project: &TestProject, name: &str) -> String {
+    project.dir.join(name).to_string_lossy().into_owned()
+}
+
 fn ls(project: &TestProject, selector: &str) -> Vec<String> {
-    let out = project.mart_expect(&["ls", "-q", "-s", selector, "--state", "prod_state"], 0);
+    let state = folder(project, "prod_state");
+    let out = project.mart_expect(&["ls", "-q", "-s", selector, "--state", &state], 0);
     out.stdout.lines().map(str::to_string).collect()
 }
 
@@ -145,7 +152,7 @@ fn state_modified_tells_each_kind_of_change_apart() {
     // DBT_STATE is read as dbt reads it.
     let out = project.mart_with_env(
         &["ls", "-q", "-s", "state:new"],
-        &[("DBT_STATE", "prod_state")],
+        &[("DBT_STATE", &folder(&project, "prod_state"))],
     );
     assert_eq!(
         (out.code, out.stdout.as_str()),
@@ -171,7 +178,8 @@ fn a_state_selector_without_a_state_or_with_a_missing_one_is_an_error() {
         "{}",
         out.stderr
     );
-    let out = project.mart_expect(&["ls", "-s", "state:changed", "--state", "prod_state"], 2);
+    let state = folder(&project, "prod_state");
+    let out = project.mart_expect(&["ls", "-s", "state:changed", "--state", &state], 2);
     assert!(
         out.stderr
             .contains("unknown state 'changed' in 'state:changed'"),
@@ -185,6 +193,7 @@ fn build_deferred_builds_the_modified_nodes_and_reads_the_rest_from_the_state() 
     let project = production();
     modify(&project);
     let ci = format!("{}_ci", project.schema);
+    let state = folder(&project, "prod_state");
     project.mart_expect(
         &[
             "build",
@@ -192,7 +201,7 @@ fn build_deferred_builds_the_modified_nodes_and_reads_the_rest_from_the_state() 
             "state:modified+",
             "--defer",
             "--state",
-            "prod_state",
+            &state,
             "--target",
             "ci",
             "--target-path",
@@ -269,7 +278,11 @@ fn build_deferred_builds_the_modified_nodes_and_reads_the_rest_from_the_state() 
 fn favor_state_reads_the_state_even_when_the_target_has_the_relation() {
     let project = production();
     let ci = format!("{}_ci", project.schema);
-    project.mart_expect(&["run", "--target", "ci", "--target-path", "ci_target"], 0);
+    let state = folder(&project, "prod_state");
+    project.mart_expect(
+        &["build", "--target", "ci", "--target-path", "ci_target"],
+        0,
+    );
     let compile = |extra: &[&str]| {
         let mut args = vec![
             "compile",
@@ -278,7 +291,7 @@ fn favor_state_reads_the_state_even_when_the_target_has_the_relation() {
             "orders",
             "--defer",
             "--state",
-            "prod_state",
+            &state,
             "--target",
             "ci",
             "--target-path",
@@ -302,21 +315,19 @@ fn favor_state_reads_the_state_even_when_the_target_has_the_relation() {
 #[test]
 fn result_selects_what_failed_in_the_state_run() {
     let project = production();
-    project.write("models/broken.sql", "select 1 / 0 as x\n");
+    project.write(
+        "models/broken.sql",
+        "{{ config(materialized='table') }}\nselect 1 / 0 as x\n",
+    );
     project.write(
         "models/after_broken.sql",
         "select * from {{ ref('broken') }}\n",
     );
     project.mart_expect(&["run", "--target-path", "failed_run"], 1);
-    let out = project.mart_expect(
-        &["ls", "-q", "-s", "result:error+", "--state", "failed_run"],
-        0,
-    );
+    let failed = folder(&project, "failed_run");
+    let out = project.mart_expect(&["ls", "-q", "-s", "result:error+", "--state", &failed], 0);
     assert_eq!(out.stdout, "fx.after_broken\nfx.broken\n");
-    let out = project.mart_expect(
-        &["ls", "-q", "-s", "result:skipped", "--state", "failed_run"],
-        0,
-    );
+    let out = project.mart_expect(&["ls", "-q", "-s", "result:skipped", "--state", &failed], 0);
     assert_eq!(out.stdout, "fx.after_broken\n");
     let out = project.mart_expect(
         &[
@@ -325,7 +336,7 @@ fn result_selects_what_failed_in_the_state_run() {
             "-s",
             "result:success,resource_type:model",
             "--state",
-            "failed_run",
+            &failed,
         ],
         0,
     );
@@ -339,10 +350,11 @@ fn result_selects_what_failed_in_the_state_run() {
 fn clone_creates_views_of_the_state_relations_and_keeps_existing_ones() {
     let project = production();
     let clone = format!("{}_clone", project.schema);
+    let state = folder(&project, "prod_state");
     let args = [
         "clone",
         "--state",
-        "prod_state",
+        &state,
         "--target",
         "clone",
         "--target-path",
@@ -390,7 +402,7 @@ fn clone_creates_views_of_the_state_relations_and_keeps_existing_ones() {
     assert_eq!(
         statuses(&project),
         [format!(
-            "\"success\" \"No-op: relation \\\"{clone}\\\".\\\"orders\\\" already exists\""
+            "\"success\" \"No-op: relation \\\"postgres\\\".\\\"{clone}\\\".\\\"orders\\\" already exists\""
         )]
     );
     assert_eq!(

@@ -133,12 +133,14 @@ fn text<'a>(node: &'a Value, key: &str) -> Option<&'a str> {
     node.get(key).and_then(Value::as_str)
 }
 
-/// Seeds by their file's checksum, everything else by its raw code.
+/// Seeds by their file's checksum, everything else by its raw code (surrounding
+/// whitespace aside).
 fn same_body(new: &Value, old: &Value) -> bool {
     if text(new, "resource_type") == Some("seed") {
         return field(new, "checksum") == field(old, "checksum");
     }
-    field(new, "raw_code") == field(old, "raw_code")
+    // dbt writes the code without surrounding whitespace, mart as the file has it.
+    text(new, "raw_code").map(str::trim) == text(old, "raw_code").map(str::trim)
 }
 
 /// The configs as written (`unrendered_config`), key by key: a key set on one side only
