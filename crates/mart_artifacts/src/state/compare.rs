@@ -113,10 +113,13 @@ fn node_state(new: &Value, old: Option<&Value>, macros_changed: bool) -> NodeSta
     changed(ModifiedPart::Macros, !macros_changed);
     // Only a model has a contract dbt compares.
     changed(ModifiedPart::Contract, !is_model || same_contract(new, old));
+    // dbt's default access is `protected`; a manifest without the key has the default.
+    let access = |node: &Value| text(node, "access").unwrap_or("protected").to_string();
     let same_refs = !is_model
-        || ["latest_version", "access", "deprecation_date"]
-            .iter()
-            .all(|key| field(new, key) == field(old, key));
+        || (access(new) == access(old)
+            && ["latest_version", "deprecation_date"]
+                .iter()
+                .all(|key| field(new, key) == field(old, key)));
     let modified = !parts.is_empty() || field(new, "fqn") != field(old, "fqn") || !same_refs;
     NodeState {
         old: true,
@@ -312,5 +315,39 @@ fn unit_test_fingerprint(unit: &Value) -> Value {
                 .map(|key| field(unit, key).clone())
                 .collect(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A dbt-written node (stripped code, `access`) and mart's (the file's text, no
+    /// `access`) of the same model compare equal; a persisted description counts.
+    #[test]
+    fn dbt_and_mart_spellings_of_one_node_are_the_same_node() {
+        let dbt = json!({"resource_type": "model", "raw_code": "select 1", "access": "protected",
+            "fqn": ["p", "a"], "unrendered_config": {"materialized": "view", "post-hook": []},
+            "description": "x", "config": {"persist_docs": {"relation": true}}});
+        let mart = json!({"resource_type": "model", "raw_code": "select 1\n", "fqn": ["p", "a"],
+            "unrendered_config": {"materialized": "view", "post_hook": []},
+            "description": "x", "config": {"persist_docs": {"relation": true}}});
+        assert_eq!(
+            node_state(&mart, Some(&dbt), false),
+            NodeState {
+                old: true,
+                modified: false,
+                parts: BTreeSet::new()
+            }
+        );
+        let mut described = mart.clone();
+        described["description"] = json!("y");
+        assert_eq!(
+            node_state(&described, Some(&dbt), false).parts,
+            BTreeSet::from([ModifiedPart::PersistedDescriptions])
+        );
+        described["config"]["persist_docs"] = json!({});
+        assert!(!node_state(&described, Some(&dbt), false).modified);
     }
 }
