@@ -95,6 +95,10 @@ pub fn read_dbt_environment() {
         ("DBT_WARN_ERROR", "MART_WARN_ERROR"),
         ("DBT_FAIL_FAST", "MART_FAIL_FAST"),
         ("DBT_THREADS", "MART_THREADS"),
+        ("DBT_STATE", "MART_STATE"),
+        ("DBT_DEFER", "MART_DEFER"),
+        ("DBT_DEFER_STATE", "MART_DEFER_STATE"),
+        ("DBT_FAVOR_STATE", "MART_FAVOR_STATE"),
     ];
     for (dbt, mart) in SAME {
         if std::env::var_os(mart).is_none() {
@@ -141,6 +145,9 @@ pub enum Command {
     Retry,
     /// Record the changes of snapshot queries as SCD type 2 history tables.
     Snapshot(RunArgs),
+    /// Create the selected models, seeds and snapshots in the target as views of the
+    /// --state's relations (dbt clone); existing ones are kept unless --full-refresh.
+    Clone(CloneArgs),
     /// Load the project and write <target-path>/manifest.json without running anything.
     Parse,
     /// List the project's nodes.
@@ -244,6 +251,8 @@ pub struct FreshnessArgs {
 pub struct CompileArgs {
     #[command(flatten)]
     pub selection: SelectArgs,
+    #[command(flatten)]
+    pub defer: DeferArgs,
     /// Compile this SQL (Jinja, with ref() and source()) instead of project nodes, and
     /// print it.
     #[arg(long, value_name = "SQL", conflicts_with_all = ["select", "exclude"])]
@@ -254,6 +263,8 @@ pub struct CompileArgs {
 pub struct ShowArgs {
     #[command(flatten)]
     pub selection: SelectArgs,
+    #[command(flatten)]
+    pub defer: DeferArgs,
     /// Preview this SQL (Jinja, with ref() and source()) instead of a node.
     #[arg(long, value_name = "SQL", conflicts_with_all = ["select", "exclude"])]
     pub inline: Option<String>,
@@ -282,12 +293,35 @@ pub struct SelectArgs {
     /// A named selector of selectors.yml (instead of --select / --exclude).
     #[arg(long, value_name = "NAME", conflicts_with_all = ["select", "exclude"])]
     pub selector: Option<String>,
+    /// A folder holding the manifest.json (and run_results.json) of an earlier run, which
+    /// the `state:` and `result:` selectors compare with.
+    #[arg(long, value_name = "DIR", env = "MART_STATE")]
+    pub state: Option<PathBuf>,
+}
+
+/// dbt's deferral: refs to nodes this command does not build read another environment's
+/// relations (a production run's manifest.json).
+#[derive(Debug, Args, Clone, Default)]
+pub struct DeferArgs {
+    /// A ref() to a node that is not selected reads the state's relation when the target
+    /// has no relation of its own for it.
+    #[arg(long, env = "MART_DEFER")]
+    pub defer: bool,
+    /// The folder of the manifest.json to defer to (else --state).
+    #[arg(long, value_name = "DIR", env = "MART_DEFER_STATE")]
+    pub defer_state: Option<PathBuf>,
+    /// With --defer: read the state's relation for every node that is not selected, even
+    /// when the target has one.
+    #[arg(long, env = "MART_FAVOR_STATE")]
+    pub favor_state: bool,
 }
 
 #[derive(Debug, Args, Clone)]
 pub struct RunArgs {
     #[command(flatten)]
     pub selection: SelectArgs,
+    #[command(flatten)]
+    pub defer: DeferArgs,
     /// How many nodes run at once (else the profile's threads).
     #[arg(long, value_name = "N", env = "MART_THREADS")]
     pub threads: Option<usize>,
@@ -324,6 +358,18 @@ pub struct RunArgs {
 
 fn event_time(text: &str) -> Result<mart_runner::NaiveDateTime, String> {
     mart_runner::parse_time(text)
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CloneArgs {
+    #[command(flatten)]
+    pub selection: SelectArgs,
+    /// How many relations are created at once (else the profile's threads).
+    #[arg(long, value_name = "N", env = "MART_THREADS")]
+    pub threads: Option<usize>,
+    /// Replace relations the target has already (else they are kept).
+    #[arg(long)]
+    pub full_refresh: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@ mod commands;
 mod printer;
 mod selectors;
 mod session;
+mod state;
 
 use std::process::ExitCode;
 
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
         Command::Retry => commands::retry::run(&cli.global),
         Command::Snapshot(args) => commands::snapshot::run(&cli.global, args),
         Command::Ls(args) => commands::ls::run(&cli.global, args),
+        Command::Clone(args) => commands::clone::run(&cli.global, args),
         Command::Parse => commands::parse::run(&cli.global),
         Command::Debug => commands::debug::run(&cli.global),
         Command::Clean => commands::clean::run(&cli.global),

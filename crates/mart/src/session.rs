@@ -202,6 +202,7 @@ impl Session {
         args: &SelectArgs,
         indirect: Option<mart_graph::IndirectSelection>,
     ) -> Result<std::collections::BTreeSet<NodeId>, Diagnostics> {
+        crate::state::attach(self, args)?;
         let dag = &self.manifest.dag;
         let graph_error = |e: mart_graph::SelectorError| Diagnostics::from(e.to_diagnostic());
         if args.selector.is_some() || (args.select.is_empty() && args.exclude.is_empty()) {

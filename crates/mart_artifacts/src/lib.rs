@@ -10,6 +10,7 @@ mod docs_exposures;
 mod manifest;
 mod run_results;
 mod sources;
+pub mod state;
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -437,9 +437,10 @@ fn manifest_node(manifest: &Manifest, node: &Node, compiled: Option<&String>) ->
         unique_id: node.id.to_string(),
         fqn: node.fqn.clone(),
         alias: node.relation.identifier.clone(),
+        // As dbt: the sha256 of the file's text without surrounding whitespace.
         checksum: Checksum {
             name: "sha256".into(),
-            checksum: sha256_hex(&checksum_input),
+            checksum: sha256_hex(checksum_input.trim()),
         },
         config: node_config_json(node),
         tags: node.config.tags.clone(),
@@ -452,7 +453,13 @@ fn manifest_node(manifest: &Manifest, node: &Node, compiled: Option<&String>) ->
             .cloned()
             .unwrap_or_else(|| Value::Object(Map::new())),
         patch_path: None,
-        unrendered_config: Map::new(),
+        // The configs as the project sets them (what `state:modified.configs` compares).
+        unrendered_config: node
+            .config
+            .raw
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         relation_name: match node.resource_type {
             ResourceType::Test if !test.is_some_and(|t| t.config.store_failures) => None,
             _ if node.config.materialized == Materialization::Ephemeral => None,

@@ -150,6 +150,13 @@ impl Manifest {
         self.nodes.get(id)
     }
 
+    /// `--defer`: from now on a ref() to one of these nodes renders the given relation
+    /// (the state's) instead of the node's own; ephemeral nodes stay inlined. Set once per
+    /// command; false when refs were deferred already.
+    pub fn defer_refs(&self, relations: HashMap<NodeId, Relation>) -> bool {
+        self.resolver.deferred.set(relations).is_ok()
+    }
+
     /// The project's Jinja environment settings for this target and vars; `packages`
     /// are the installed packages' project files.
     pub fn env_settings(
@@ -1178,6 +1185,8 @@ pub(crate) struct ManifestResolver {
     sources: HashMap<(String, String), Relation>,
     /// The source tables with an `event_time` config, and its column.
     source_event_times: HashMap<(String, String), String>,
+    /// `--defer`: refs to these nodes read the state's relations instead.
+    deferred: std::sync::OnceLock<HashMap<NodeId, Relation>>,
 }
 
 impl ManifestResolver {
@@ -1212,6 +1221,7 @@ impl ManifestResolver {
             by_name,
             sources,
             source_event_times,
+            deferred: std::sync::OnceLock::new(),
         }
     }
 
@@ -1235,10 +1245,13 @@ pub(crate) fn cte_name(model: &str) -> String {
 impl Resolver for ManifestResolver {
     fn resolve_ref(&self, call: &RefCall, from_package: Option<&str>) -> Option<ResolvedRef> {
         let node = self.nodes.at(self.position(call, from_package)?)?;
+        let deferred = self.deferred.get().and_then(|d| d.get(&node.id));
         Some(if node.config.materialized == Materialization::Ephemeral {
             ResolvedRef::Ephemeral {
                 cte_name: cte_name(&node.name),
             }
+        } else if let Some(relation) = deferred {
+            ResolvedRef::Relation(relation.clone())
         } else {
             ResolvedRef::Relation(node.relation.clone())
         })

@@ -12,6 +12,7 @@ use petgraph::Direction;
 use crate::bitset::NodeSet;
 use crate::hash_index::HashIndex;
 use crate::node::{GraphNode, NodeId, ResourceType};
+use crate::state::StateMarks;
 
 /// Why a list of nodes does not form a DAG.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -92,6 +93,9 @@ pub struct Dag {
     graph: DiGraph<(), (), u32>,
     topo: Vec<u32>,
     indexes: Indexes,
+    /// The comparison with `--state`, for the `state:` and `result:` selectors; attached
+    /// once by the command that was given a state.
+    state: OnceLock<StateMarks>,
 }
 
 fn ix(i: usize) -> NodeIndex<u32> {
@@ -151,11 +155,22 @@ impl Dag {
             graph,
             topo,
             indexes,
+            state: OnceLock::new(),
         })
     }
 
     pub fn len(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// Gives the `state:` and `result:` selectors what they compare with; false when a
+    /// state was attached already (the first one stays).
+    pub fn attach_state(&self, marks: StateMarks) -> bool {
+        self.state.set(marks).is_ok()
+    }
+
+    pub fn state(&self) -> Option<&StateMarks> {
+        self.state.get()
     }
 
     pub fn is_empty(&self) -> bool {

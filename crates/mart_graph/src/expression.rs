@@ -7,7 +7,7 @@ use crate::bitset::NodeSet;
 use crate::dag::Dag;
 use crate::node::NodeId;
 use crate::select::{
-    add_indirect_tests, evaluate_union, parse_all, use_indexes, IndirectSelection,
+    add_indirect_tests, evaluate_union, parse_all, require_state, use_indexes, IndirectSelection,
 };
 use crate::selector::SelectorError;
 
@@ -48,6 +48,7 @@ fn evaluate(
     match expr {
         SelectorExpr::Criterion(text) => {
             let union = parse_all(std::slice::from_ref(text))?;
+            require_state(dag, &union)?;
             let indexed = use_indexes(&union, &[]);
             Ok(evaluate_union(dag, &union, indexed))
         }

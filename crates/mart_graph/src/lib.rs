@@ -9,7 +9,8 @@
 //! - [`select`] evaluates `--select`/`--exclude` values as dbt users write them:
 //!   unions (spaces), intersections (commas), `+`, `N+`, `+N`, `@`, and the methods
 //!   `tag:`, `path:`, `file:`, `fqn:`, `package:`, `source:`, `resource_type:`,
-//!   `config.<key>:`, with `*`/`?` globs. [`select_with_indirect`] adds the tests of the
+//!   `config.<key>:`, `state:` and `result:` (against a [`StateMarks`] the caller
+//!   attaches to the DAG), with `*`/`?` globs. [`select_with_indirect`] adds the tests of the
 //!   selected nodes as dbt's `--indirect-selection` does.
 //!
 //! What it does not do: it reads no files, renders no Jinja and touches no database; it
@@ -25,6 +26,7 @@ mod hash_index;
 mod node;
 mod select;
 mod selector;
+mod state;
 #[cfg(test)]
 mod test_support;
 
@@ -35,3 +37,4 @@ pub use select::{evaluate, select, select_with_indirect, unmatched, IndirectSele
 pub use selector::{
     parse_selector, Criterion, Depth, Intersection, Selector, SelectorError, SelectorPart,
 };
+pub use state::{ModifiedPart, NodeState, StateCheck, StateMarks};

@@ -63,6 +63,8 @@ fn select_sets(
 ) -> Result<(NodeSet, NodeSet), SelectorError> {
     let select = parse_all(select)?;
     let exclude = parse_all(exclude)?;
+    require_state(dag, &select)?;
+    require_state(dag, &exclude)?;
     let indexed = use_indexes(&select, &exclude);
     Ok(evaluate_sets(dag, &select, &exclude, indexed))
 }
@@ -81,6 +83,29 @@ fn evaluate_sets(
     let excluded = evaluate_union(dag, exclude, indexed);
     selected.difference_with(&excluded);
     (selected, excluded)
+}
+
+/// A `state:` or `result:` criterion needs the state attached to `dag` (and `result:`
+/// its run results).
+pub(crate) fn require_state(dag: &Dag, union: &[Intersection]) -> Result<(), SelectorError> {
+    for part in union.iter().flat_map(|token| &token.parts) {
+        let results = match part.criterion {
+            Criterion::State(_) => false,
+            Criterion::Result(_) => true,
+            _ => continue,
+        };
+        let missing = match dag.state() {
+            None => true,
+            Some(marks) => results && marks.results.is_none(),
+        };
+        if missing {
+            return Err(SelectorError::NoState {
+                selector: part.to_string(),
+                results,
+            });
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn parse_all(values: &[String]) -> Result<Vec<Intersection>, SelectorError> {
@@ -112,7 +137,9 @@ pub fn unmatched(
 ) -> Result<Vec<Unmatched>, SelectorError> {
     let mut out = Vec::new();
     for (values, excluded) in [(select, false), (exclude, true)] {
-        for token in parse_all(values)? {
+        let tokens = parse_all(values)?;
+        require_state(dag, &tokens)?;
+        for token in tokens {
             for part in &token.parts {
                 if !matching(dag, &part.criterion, false).is_empty() {
                     continue;
@@ -279,6 +306,20 @@ fn matching(dag: &Dag, criterion: &Criterion, indexed: bool) -> NodeSet {
                 }
             },
         ),
+        Criterion::State(check) => {
+            if let Some(marks) = dag.state() {
+                add_if(&mut all.clone(), &|i| {
+                    marks.matches(&dag.node_at(i).id, *check)
+                });
+            }
+        }
+        Criterion::Result(status) => {
+            if let Some(marks) = dag.state() {
+                add_if(&mut all.clone(), &|i| {
+                    marks.had_result(&dag.node_at(i).id, status)
+                });
+            }
+        }
         Criterion::Config { key, value } => add_if(&mut all.clone(), &|i| {
             let node = dag.node_at(i);
             let found = node.config.get(key.as_str()).or(if key == "materialized" {

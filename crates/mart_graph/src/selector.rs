@@ -6,9 +6,10 @@ use std::fmt;
 use mart_diagnostics::{closest_name, Code, Diagnostic};
 
 use crate::node::ResourceType;
+use crate::state::{StateCheck, RESULT_STATUSES, STATE_VALUES};
 
 /// The methods a selector may name before `:` (config takes a key: `config.<key>`).
-const METHODS: [&str; 11] = [
+const METHODS: [&str; 13] = [
     "tag",
     "path",
     "file",
@@ -20,6 +21,8 @@ const METHODS: [&str; 11] = [
     "test_type",
     "test_name",
     "exposure",
+    "state",
+    "result",
 ];
 
 fn methods_list() -> String {
@@ -34,6 +37,14 @@ fn did_you_mean(suggestion: &Option<String>) -> String {
     suggestion
         .as_ref()
         .map_or(String::new(), |s| format!("; did you mean '{s}'?"))
+}
+
+fn results_file(results: &bool) -> &'static str {
+    if *results {
+        " and run_results.json"
+    } else {
+        ""
+    }
 }
 
 /// What is wrong with a selector, quoting the selector (one whitespace-separated token).
@@ -91,6 +102,19 @@ pub enum SelectorError {
          source:<source>.<table> or source:<package>.<source>.<table>"
     )]
     SourceParts { selector: String },
+    #[error("unknown state '{value}' in '{selector}'; state: takes {values}", values = STATE_VALUES)]
+    UnknownState { selector: String, value: String },
+    #[error(
+        "unknown result status '{value}' in '{selector}'; result: takes {statuses}",
+        statuses = RESULT_STATUSES.join(", ")
+    )]
+    UnknownResultStatus { selector: String, value: String },
+    #[error(
+        "'{selector}' compares with an earlier run: pass --state DIR (or set DBT_STATE), \
+         DIR holding that run's manifest.json{files}",
+        files = results_file(.results)
+    )]
+    NoState { selector: String, results: bool },
 }
 
 impl SelectorError {
@@ -174,6 +198,10 @@ pub enum Criterion {
     TestName(String),
     /// `exposure:<name>`; glob.
     Exposure(String),
+    /// `state:new`, `state:modified.body`, ...: compared with the `--state` manifest.
+    State(StateCheck),
+    /// `result:error`: the node's status in the `--state` run_results.json.
+    Result(String),
 }
 
 impl fmt::Display for Criterion {
@@ -204,6 +232,8 @@ impl fmt::Display for Criterion {
             Criterion::TestType(v) => write!(f, "test_type:{v}"),
             Criterion::TestName(v) => write!(f, "test_name:{v}"),
             Criterion::Exposure(v) => write!(f, "exposure:{v}"),
+            Criterion::State(check) => write!(f, "state:{check}"),
+            Criterion::Result(status) => write!(f, "result:{status}"),
         }
     }
 }
@@ -453,6 +483,19 @@ fn parse_method(method: &str, value: &str, selector: &str) -> Result<Criterion, 
         "test_type" => Criterion::TestType(value_owned),
         "test_name" => Criterion::TestName(value_owned),
         "exposure" => Criterion::Exposure(value_owned),
+        "state" => Criterion::State(StateCheck::parse(value).ok_or_else(|| {
+            SelectorError::UnknownState {
+                selector: selector.to_owned(),
+                value: value_owned.clone(),
+            }
+        })?),
+        "result" if RESULT_STATUSES.contains(&value) => Criterion::Result(value_owned),
+        "result" => {
+            return Err(SelectorError::UnknownResultStatus {
+                selector: selector.to_owned(),
+                value: value_owned,
+            })
+        }
         "resource_type" => {
             let t = value.parse::<ResourceType>().map_err(|_| {
                 let names: Vec<&str> = ResourceType::ALL.iter().map(|t| t.as_str()).collect();
@@ -505,6 +548,8 @@ fn example_for(method: &str) -> &'static str {
         "test_type" => "test_type:generic",
         "test_name" => "test_name:unique",
         "exposure" => "exposure:weekly_kpis",
+        "state" => "state:modified",
+        "result" => "result:error",
         _ => "resource_type:model",
     }
 }
@@ -568,8 +613,8 @@ mod tests {
 
     #[test]
     fn error_messages() {
-        insta::assert_snapshot!(err("tagg:daily"), @"unknown selector method 'tagg' in 'tagg:daily'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure; did you mean 'tag'?");
-        insta::assert_snapshot!(err("materialized:table"), @"unknown selector method 'materialized' in 'materialized:table'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure");
+        insta::assert_snapshot!(err("tagg:daily"), @"unknown selector method 'tagg' in 'tagg:daily'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, state, result; did you mean 'tag'?");
+        insta::assert_snapshot!(err("materialized:table"), @"unknown selector method 'materialized' in 'materialized:table'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, state, result");
         insta::assert_snapshot!(err("tag:"), @"selector 'tag:' has no value; write tag:<value>, as in tag:daily");
         insta::assert_snapshot!(err("+"), @"selector '+' has no value; write a model name, a path or method:value, as in dim_user or tag:daily");
         insta::assert_snapshot!(err("@"), @"selector '@' has no value; write a model name, a path or method:value, as in dim_user or tag:daily");
@@ -588,9 +633,9 @@ mod tests {
         insta::assert_snapshot!(err("config:table"), @"'config' needs a key in 'config:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("config.:table"), @"'config' needs a key in 'config.:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("source:a.b.c.d"), @"source selector 'source:a.b.c.d' has too many parts; write source:<source>, source:<source>.<table> or source:<package>.<source>.<table>");
-        insta::assert_snapshot!(err(":x"), @"unknown selector method '' in ':x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure");
+        insta::assert_snapshot!(err(":x"), @"unknown selector method '' in ':x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, state, result");
         // The first bad token is reported even after good ones.
-        insta::assert_snapshot!(err("dim_user tagg:x"), @"unknown selector method 'tagg' in 'tagg:x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure; did you mean 'tag'?");
+        insta::assert_snapshot!(err("dim_user tagg:x"), @"unknown selector method 'tagg' in 'tagg:x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, state, result; did you mean 'tag'?");
         assert_eq!(
             parse_selector("tagg:x").unwrap_err().to_diagnostic().code,
             Code::Selector

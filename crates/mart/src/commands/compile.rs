@@ -1,7 +1,7 @@
 //! `mart compile`: write each selected model's and test's SQL under <target-path>/compiled,
 //! and manifest.json with it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use mart_compiler::{write_artifact, CompiledNode, Compiler};
@@ -16,16 +16,22 @@ use crate::Outcome;
 
 pub fn run(global: &GlobalArgs, args: &CompileArgs) -> Result<Outcome, Diagnostics> {
     let session = Session::load(global)?;
+    let nothing = BTreeSet::new();
+    let state = args.selection.state.as_deref();
     if let Some(sql) = &args.inline {
+        crate::state::defer(&session, &args.defer, state, &nothing, &nothing)?;
         let compiled = compile_inline(&session, sql)?;
         session.printer.result(compiled.sql.trim_end());
         return Ok(Outcome::Success);
     }
+    let defer = &args.defer;
     let args = &args.selection;
+    let selected = session.select(args)?;
+    crate::state::defer(&session, defer, state, &selected, &nothing)?;
     let ids: Vec<NodeId> = session
         .manifest
         .dag
-        .order_of(&session.select(args)?)
+        .order_of(&selected)
         .into_iter()
         .filter(|id| {
             session.manifest.node(id).is_some_and(|n| {

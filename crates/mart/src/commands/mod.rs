@@ -3,6 +3,7 @@
 pub mod airflow;
 pub mod build;
 pub mod clean;
+pub mod clone;
 pub mod compile;
 pub mod debug;
 pub mod deps;
@@ -133,6 +134,9 @@ pub(crate) fn execute(
         "empty": args.empty,
         "event_time_start": args.event_time_start.map(|t| t.to_string()),
         "event_time_end": args.event_time_end.map(|t| t.to_string()),
+        "state": selection.state,
+        "defer": args.defer.defer,
+        "favor_state": args.defer.favor_state,
     });
     let record = record.as_object().cloned().unwrap_or_default();
     let flags = serde_json::json!({
@@ -147,6 +151,13 @@ pub(crate) fn execute(
     session
         .env
         .set_selected_resources(selected.iter().map(|id| id.to_string()).collect());
+    crate::state::defer(
+        &session,
+        &args.defer,
+        selection.state.as_deref(),
+        &selected,
+        &selected,
+    )?;
     let (outcome, results, elapsed) = run_nodes(&session, args, plan, &selected)?;
     write_artifacts(&session, &results, elapsed, record, None)?;
     Ok(outcome)

@@ -57,6 +57,7 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Diagnostics> {
     };
     let args = RunArgs {
         selection: SelectArgs::default(),
+        defer: crate::args::DeferArgs::default(),
         threads: previous
             .args
             .get("threads")

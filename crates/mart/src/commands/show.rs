@@ -19,6 +19,9 @@ pub fn run(global: &GlobalArgs, args: &ShowArgs) -> Result<Outcome, Diagnostics>
     let session = Session::load(global)?;
     let (label, name, sql) = match &args.inline {
         Some(inline) => {
+            let nothing = std::collections::BTreeSet::new();
+            let state = args.selection.state.as_deref();
+            crate::state::defer(&session, &args.defer, state, &nothing, &nothing)?;
             let compiled = super::compile::compile_inline(&session, inline)?;
             (
                 "inline node".to_string(),
@@ -84,8 +87,16 @@ fn selected_sql(session: &Session, args: &ShowArgs) -> Result<(String, String), 
     if args.selection.select.is_empty() {
         return Err(usage("mart show needs --select or --inline".into()).into());
     }
-    let nodes: Vec<_> = session
-        .select(&args.selection)?
+    let selected = session.select(&args.selection)?;
+    let state = args.selection.state.as_deref();
+    crate::state::defer(
+        session,
+        &args.defer,
+        state,
+        &selected,
+        &std::collections::BTreeSet::new(),
+    )?;
+    let nodes: Vec<_> = selected
         .into_iter()
         .filter_map(|id| session.manifest.node(&id))
         .filter(|n| previewable(n.resource_type))

@@ -27,6 +27,7 @@ mod seed;
 mod selectors;
 mod show;
 mod snapshot;
+mod state;
 mod unit_tests;
 
 use harness::TestProject;
