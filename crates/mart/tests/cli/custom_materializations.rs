@@ -2,6 +2,9 @@
 //! override of `table`, blocks that fail, dbt's rule for packages overriding built-in
 //! materializations, and `store_failures_as` for data tests.
 
+// Test support: a missing artifact should fail the test loudly.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use crate::harness::TestProject;
