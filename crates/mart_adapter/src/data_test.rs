@@ -44,12 +44,21 @@ pub fn freshness_query(source: &Relation, loaded_at: &str, filter: Option<&str>)
     )
 }
 
-pub fn store_failures_statements(target: &Relation, sql: &str) -> Vec<String> {
-    vec![
-        create_schema(&target.schema),
-        drop_relation(target, RelationKind::Table),
-        format!("create table {target} as (\n{}\n)", sql.trim()),
-    ]
+/// Replaces `target` (of kind `existing`, if any) with a table or a view (`as_view`) of
+/// the rows `sql` returns; run in ONE transaction.
+pub fn store_failures_statements(
+    target: &Relation,
+    sql: &str,
+    existing: Option<RelationKind>,
+    as_view: bool,
+) -> Vec<String> {
+    let mut statements = vec![create_schema(&target.schema)];
+    if let Some(kind) = existing {
+        statements.push(drop_relation(target, kind));
+    }
+    let kind = if as_view { "view" } else { "table" };
+    statements.push(format!("create {kind} {target} as (\n{}\n)", sql.trim()));
+    statements
 }
 
 #[cfg(test)]
@@ -76,12 +85,26 @@ mod tests {
         ");
         let target = Relation::new(None, "s_dbt_test__audit", "unique_t_id");
         assert_eq!(
-            store_failures_statements(&target, "select 1"),
+            store_failures_statements(&target, "select 1", Some(RelationKind::Table), false),
             vec![
                 r#"select pg_catalog.pg_advisory_xact_lock(1835102836, pg_catalog.hashtext('s_dbt_test__audit')); create schema if not exists "s_dbt_test__audit""#.to_string(),
                 r#"drop table if exists "s_dbt_test__audit"."unique_t_id" cascade"#.to_string(),
                 "create table \"s_dbt_test__audit\".\"unique_t_id\" as (\nselect 1\n)".to_string(),
             ]
+        );
+        // A view where a table was: the table goes first.
+        let statements =
+            store_failures_statements(&target, "select 1", Some(RelationKind::Table), true);
+        assert_eq!(
+            statements[1..],
+            [
+                r#"drop table if exists "s_dbt_test__audit"."unique_t_id" cascade"#.to_string(),
+                "create view \"s_dbt_test__audit\".\"unique_t_id\" as (\nselect 1\n)".to_string(),
+            ]
+        );
+        assert_eq!(
+            store_failures_statements(&target, "select 1", None, true).len(),
+            2
         );
     }
 }

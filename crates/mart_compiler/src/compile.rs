@@ -32,8 +32,8 @@ pub struct MacroRun {
 
 /// Compiles nodes of one manifest. `query_runner` serves run_query() and adapter calls.
 pub struct Compiler<'a> {
-    manifest: &'a Manifest,
-    env: &'a JinjaEnv,
+    pub(crate) manifest: &'a Manifest,
+    pub(crate) env: &'a JinjaEnv,
     query_runner: Option<Arc<dyn QueryRunner>>,
     empty_inputs: bool,
     batch: Option<BatchWindow>,
@@ -204,7 +204,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// The compile-phase scope of `node` (or of the project, for on-run hooks).
-    fn scope(&self, node: Option<&Node>, is_incremental: bool) -> RenderScope {
+    pub(crate) fn scope(&self, node: Option<&Node>, is_incremental: bool) -> RenderScope {
         let mut scope = RenderScope::new(Phase::Compile);
         scope.resolver = Some(self.manifest.resolver.clone());
         scope.query_runner = self.query_runner.clone();

@@ -78,22 +78,31 @@ impl ConfigOrigins<'_> {
         self.placed(d, key, merged)
     }
 
-    /// An error when the merged `materialized` is none of `valid`, where it was set.
+    /// An error when the merged `materialized` is none of `valid` nor of `blocks` (the
+    /// names materialization blocks define), where it was set.
     pub(crate) fn check_materialized(
         &self,
         merged: &ConfigMap,
         valid: &'static [&'static str],
+        blocks: &[String],
         what: &str,
     ) -> Result<(), Diagnostic> {
         let Some(value) = merged.get("materialized") else {
             return Ok(());
         };
+        if value
+            .as_str()
+            .is_some_and(|name| blocks.iter().any(|b| b == name))
+        {
+            return Ok(());
+        }
         let Err(unknown) = check_materialized(value, valid) else {
             return Ok(());
         };
         let help = match unknown.suggestion {
             Some(name) => format!("did you mean '{name}'?"),
-            None => "use one of the names above; mart runs no custom materializations".into(),
+            None if what == "model" => "use one of the names above, or define the materialization with {% materialization name, default %} in a macro file".into(),
+            None => "use one of the names above".into(),
         };
         let message = format!(
             "unknown materialization {} for a {what}; valid names are: {}",

@@ -62,7 +62,22 @@ pub struct TestConfig {
     pub error_if: String,
     pub fail_calc: String,
     pub limit: Option<u64>,
+    /// Whether the failing rows are kept (`store_failures`, or `store_failures_as` table
+    /// or view, which wins over it as in dbt).
     pub store_failures: bool,
+    /// What keeps them when `store_failures` is on.
+    #[serde(default)]
+    pub store_failures_as: StoreFailuresAs,
+}
+
+/// dbt's `store_failures_as` (`ephemeral` turns storing off).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum StoreFailuresAs {
+    #[default]
+    Table,
+    View,
+    /// A value dbt does not know: as in dbt, the test fails with it when it runs.
+    Invalid(String),
 }
 
 impl TestConfig {
@@ -103,6 +118,22 @@ impl TestConfig {
                 })
             }
         };
+        // Consistent with store_failures after `finalize_store_failures`.
+        let store_failures_as = match config.raw.get("store_failures_as") {
+            None | Some(Value::Null) => StoreFailuresAs::Table,
+            Some(Value::String(kind)) => match kind.as_str() {
+                "table" | "ephemeral" => StoreFailuresAs::Table,
+                "view" => StoreFailuresAs::View,
+                other => StoreFailuresAs::Invalid(other.to_string()),
+            },
+            Some(other) => {
+                return Err(ConfigError {
+                    key: "store_failures_as".into(),
+                    expected: "ephemeral, table or view",
+                    found: other.to_string(),
+                })
+            }
+        };
         Ok(Self {
             severity,
             warn_if: text("warn_if", "!= 0")?,
@@ -110,7 +141,31 @@ impl TestConfig {
             fail_calc: text("fail_calc", "count(*)")?,
             limit,
             store_failures,
+            store_failures_as,
         })
+    }
+}
+
+/// dbt's reconciliation of `store_failures` and `store_failures_as`: when the latter is
+/// set it decides (`ephemeral` stores nothing, `table` and `view` store, any other value
+/// stores and fails when the test runs); else it follows `store_failures` (`table` for
+/// true, `ephemeral` for false). The node's config (what templates and manifest.json
+/// see) then says both.
+fn finalize_store_failures(config: &mut ConfigMap) {
+    match config.get("store_failures_as").cloned() {
+        None | Some(Value::Null) => {
+            let kind = match config.get("store_failures") {
+                Some(Value::Bool(true)) => Value::from("table"),
+                Some(Value::Bool(false)) => Value::from("ephemeral"),
+                _ => Value::Null,
+            };
+            config.insert("store_failures_as".into(), kind);
+        }
+        Some(Value::String(kind)) => {
+            config.insert("store_failures".into(), Value::Bool(kind != "ephemeral"));
+        }
+        // Not a string: an error when the test config is read.
+        Some(_) => {}
     }
 }
 
@@ -124,6 +179,7 @@ fn default_test_config() -> ConfigMap {
         ("fail_calc", Value::from("count(*)")),
         ("schema", Value::from("dbt_test__audit")),
         ("store_failures", Value::Null),
+        ("store_failures_as", Value::Null),
         ("where", Value::Null),
         ("limit", Value::Null),
     ]
@@ -680,6 +736,7 @@ impl TestDraft {
         if !config.contains_key("alias") {
             config.insert("alias".into(), Value::from(self.alias.clone()));
         }
+        finalize_store_failures(&mut config);
         let node_config =
             NodeConfig::from_map(config, "test").map_err(|e| config_error(&self.file, &e))?;
         let info = TestInfo {

@@ -16,15 +16,19 @@ mod inject;
 mod loading;
 mod locate;
 mod manifest;
+mod materialization;
 mod names;
 mod node_store;
 mod parse_cache;
 mod unit_tests;
 
 pub use compile::{write_artifact, CompiledNode, Compiler, MacroRun};
-pub use data_tests::{synthesize_test_names, Severity, TestConfig, TestInfo, TestMetadata};
+pub use data_tests::{
+    synthesize_test_names, Severity, StoreFailuresAs, TestConfig, TestInfo, TestMetadata,
+};
 pub use exposures::ExposureNode;
 pub use manifest::{config_error_at, Manifest, Node, SourceNode};
+pub use materialization::{MaterializationRun, Materialized};
 pub use node_store::NodeStore;
 pub use parse_cache::{
     load_saved_parse, parse_cache_path, save_parse, SavedParse, PARSE_CACHE_FILE,

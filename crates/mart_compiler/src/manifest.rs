@@ -196,6 +196,7 @@ impl Manifest {
             vars,
             package_vars,
             dispatch: config.dispatch.clone(),
+            package_materialization_overrides: config.package_materialization_overrides,
             ..EnvSettings::default()
         }
     }
@@ -599,7 +600,12 @@ fn parse_sql_node(
         .map_err(|e| origins.config_error(&e, &config))?;
     // A disabled node is never built: its materialization does not matter.
     if let Some(valid) = valid.filter(|_| config.enabled) {
-        origins.check_materialized(&config.raw, valid, resource_type.as_str())?;
+        // Models may also name a materialization block of the project or a package.
+        let blocks = match resource_type {
+            ResourceType::Model => env.materialization_names(),
+            _ => &[],
+        };
+        origins.check_materialized(&config.raw, valid, blocks, resource_type.as_str())?;
     }
     if resource_type == ResourceType::Model {
         crate::contract::check_contract(&model.name, &model.file, &config, properties)?;

@@ -92,9 +92,13 @@ impl Object for Adapter {
                 relation_arg(&bound, "to_relation")?;
                 Ok(Value::from(""))
             }
-            // The query runner's connection commits every statement as it runs.
+            // The query runner's connection commits every statement as it runs; a node's
+            // build commits when it ends, and a materialization block only when it said so.
             "commit" => {
                 bind(&[])?;
+                if let Ok(scope) = scope(state) {
+                    scope.mark_committed();
+                }
                 Ok(Value::from(""))
             }
             "get_relation" => {
@@ -252,9 +256,8 @@ impl Object for Adapter {
                 } else if let Some(limit) = bound.int("limit")? {
                     table.rows.truncate(limit.max(0) as usize);
                 }
-                let code = sql.split_whitespace().next().unwrap_or("").to_uppercase();
                 Ok(Value::from(vec![
-                    crate::statement::response(&code, table.rows_affected),
+                    crate::statement::response(&sql, table.rows_affected),
                     Value::from_object(TableValue::new(&table)),
                 ]))
             }

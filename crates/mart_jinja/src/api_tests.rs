@@ -199,7 +199,7 @@ fn load_result_has_table_data_and_response() {
     .unwrap();
     assert_eq!(
         out,
-        r#"1 ["a", None]|[[1, "a", 1.5, True], [2, None, 3, True]]|2 INSERT INSERT 2|0 CREATE TABLE 2"#
+        r#"1 ["a", None]|[[1, "a", 1.5, True], [2, None, 3, True]]|2 INSERT INSERT 0 2|0 CREATE TABLE 2"#
     );
     assert_eq!(
         statements,

@@ -71,6 +71,8 @@ pub(crate) fn register(env: &mut Environment<'static>, settings: &crate::EnvSett
     );
     env.add_function("run_query", run_query);
     env.add_function(crate::RENDER_STRING_FN, render_string);
+    // dbt's `render()`, which run_hooks uses on each hook's SQL.
+    env.add_function("render", render_string);
     env.add_function("statement", crate::statement::statement);
     env.add_function("load_result", crate::statement::load_result);
     // dbt: a hook wrapped in these runs outside the node's transaction.
@@ -334,6 +336,24 @@ impl Object for ConfigObject {
                     .configs
                     .push(ConfigMap::from([(normalize_key(&key), json)]));
                 Ok(Value::from(""))
+            // persist_docs: {relation: true, columns: true}, as dbt's materializations ask.
+            "persist_relation_docs" | "persist_column_docs" => {
+                let key = if method == "persist_relation_docs" {
+                    "relation"
+                } else {
+                    "columns"
+                };
+                let recorded = scope
+                    .record()
+                    .configs
+                    .iter()
+                    .rev()
+                    .find_map(|c| c.get("persist_docs").cloned());
+                let docs = recorded.or_else(|| scope.config.get("persist_docs").cloned());
+                Ok(Value::from(
+                    docs.and_then(|d| d.get(key).and_then(serde_json::Value::as_bool))
+                        .unwrap_or(false),
+                ))
             }
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
         }

@@ -19,6 +19,7 @@ mod functions;
 mod invocation;
 mod macro_defaults;
 mod macros;
+mod materialization;
 mod namespaces;
 pub mod python;
 mod query;
@@ -37,11 +38,13 @@ use minijinja::Environment;
 use crate::namespaces::{MacroDef, MacroRef, PackageNamespace, Registry};
 pub use docs::DocLookup;
 pub use invocation::GraphBuilder;
+pub use materialization::{MaterializationChoice, MaterializationError};
 pub use namespaces::INTERNAL_PACKAGE;
 pub use query::{QueryRunner, QueryTable};
 pub use relation::{EventTimeFilter, Policy, RelationType, RelationValue};
 pub use scope::{
     BatchWindow, Phase, Recorded, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall,
+    StatementOutcome,
     UnitTestRender,
 };
 
@@ -61,6 +64,10 @@ pub struct EnvSettings {
     /// `run_started_at`; the environment's creation when not given.
     pub invocation_id: String,
     pub run_started_at: Option<std::time::SystemTime>,
+    /// dbt's flag `require_explicit_package_overrides_for_builtin_materializations`
+    /// turned off (`flags:` of the project file): an installed package's `table` block
+    /// replaces the built-in one.
+    pub package_materialization_overrides: bool,
 }
 
 /// The environment: globals, filters and the project's macros.
@@ -74,6 +81,9 @@ pub struct JinjaEnv {
     /// dbt's macros that the root project's nodes get as dbt wrote them (see
     /// [`JinjaEnv::is_builtin_macro`]), computed once: relation naming asks per node.
     builtin: std::collections::HashSet<String>,
+    /// The names materialization blocks define (see [`JinjaEnv::materialization_names`]).
+    materializations: Vec<String>,
+    package_materialization_overrides: bool,
 }
 
 /// The function that renders a string as a template in the caller's context; the
@@ -100,6 +110,7 @@ fn builtin_macro_files() -> Vec<MacroFile> {
         "configs.sql",
         "dates.sql",
         "ddl.sql",
+        "materializations.sql",
         "naming.sql",
         "relations.sql",
         "series.sql",
@@ -192,10 +203,12 @@ impl JinjaEnv {
         Ok(Self {
             env,
             files,
+            materializations: materialization::defined_names(&registry),
             registry,
             flags,
             invocation,
             builtin,
+            package_materialization_overrides: settings.package_materialization_overrides,
         })
     }
 

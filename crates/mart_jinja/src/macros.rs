@@ -1,4 +1,4 @@
-//! Macro files as minijinja reads them: generic tests as macros, foreign blocks blanked,
+//! Macro files as minijinja reads them: generic tests and materializations as macros,
 //! the names each file defines.
 
 use std::borrow::Cow;
@@ -27,22 +27,16 @@ pub(crate) fn macro_names(
     Ok(names)
 }
 
-/// dbt block tags that may sit in macro files but define no macro mart can call: custom
-/// materializations. minijinja does not know these tags.
-const FOREIGN_BLOCKS: [(&str, &str); 1] = [("materialization", "endmaterialization")];
-
 /// A macro file's text as minijinja reads it: generic tests become macros (as in dbt,
-/// `{% test not_null(model, column_name) %}` defines the macro `test_not_null`), and every
-/// [`FOREIGN_BLOCKS`] block is blanked out: its characters become spaces and its line
-/// breaks stay, so that error lines in the rest of the file are unchanged. A block
-/// without its end tag is left for minijinja to report.
+/// `{% test not_null(model, column_name) %}` defines the macro `test_not_null`), and so
+/// do materialization blocks (`materialization_<name>_<adapter>`), keeping their lines.
 ///
 /// Every macro is defined under [`DEFINED_PREFIX`] + its name, so that a call by bare
 /// name, even from its own file, goes through the macro namespaces: dbt's resolution
 /// order holds everywhere, and each call's `return()` ends that call only.
 pub(crate) fn prepare_macro_source(source: &str) -> String {
     let source = generic_tests_as_macros(source);
-    let source = without_foreign_blocks(&source);
+    let source = crate::materialization::blocks_as_macros(&source);
     let source = crate::macro_defaults::late_defaults(&source);
     hide_definitions(&source)
 }
@@ -99,40 +93,13 @@ fn generic_tests_as_macros(source: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn without_foreign_blocks(source: &str) -> Cow<'_, str> {
-    let mut blanked: Option<Vec<u8>> = None;
-    let mut from = 0;
-    while let Some((start, keyword)) = next_tag(source, from, |k| {
-        FOREIGN_BLOCKS.iter().any(|(open, _)| *open == k)
-    }) {
-        let Some((_, end_keyword)) = FOREIGN_BLOCKS.iter().find(|(open, _)| *open == keyword)
-        else {
-            break;
-        };
-        let Some((end_start, _)) = next_tag(source, start + 2, |k| k == *end_keyword) else {
-            break;
-        };
-        let end = source[end_start..]
-            .find("%}")
-            .map_or(source.len(), |i| end_start + i + 2);
-        let bytes = blanked.get_or_insert_with(|| source.as_bytes().to_vec());
-        for b in &mut bytes[start..end] {
-            if *b != b'\n' {
-                *b = b' ';
-            }
-        }
-        from = end;
-    }
-    match blanked {
-        // Only whole tags (ASCII delimiters) and everything between them became spaces.
-        Some(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
-        None => Cow::Borrowed(source),
-    }
-}
-
 /// The next `{% keyword ...` tag at or after `from` whose keyword satisfies `wanted`:
 /// its start offset and keyword.
-fn next_tag(source: &str, from: usize, wanted: impl Fn(&str) -> bool) -> Option<(usize, &str)> {
+pub(crate) fn next_tag(
+    source: &str,
+    from: usize,
+    wanted: impl Fn(&str) -> bool,
+) -> Option<(usize, &str)> {
     let mut at = from;
     while let Some(i) = source.get(at..)?.find("{%") {
         let start = at + i;
@@ -197,33 +164,6 @@ pub(crate) fn macro_span(file: &Arc<SourceFile>, name: &str) -> mart_diagnostics
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn foreign_blocks_become_spaces_and_keep_line_breaks() {
-        let source =
-            "a{%- materialization t, adapter='x' -%}\nx é\n{% endmaterialization %}b{% testing %}";
-        let out = without_foreign_blocks(source);
-        assert_eq!(out.len(), source.len());
-        let spaces = |n: usize| " ".repeat(n);
-        assert_eq!(
-            out,
-            format!(
-                "a{}\n{}\n{}b{{% testing %}}",
-                spaces(38),
-                spaces(4),
-                spaces(24)
-            )
-        );
-        assert!(matches!(
-            without_foreign_blocks("{% macro m() %}{% endmacro %}"),
-            Cow::Borrowed(_)
-        ));
-        // No end tag: left for minijinja to report.
-        assert_eq!(
-            without_foreign_blocks("{% materialization t %}x"),
-            "{% materialization t %}x"
-        );
-    }
 
     #[test]
     fn generic_tests_become_macros_named_test_name() {

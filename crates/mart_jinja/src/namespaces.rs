@@ -193,8 +193,20 @@ fn unknown_in_package(registry: &Registry, package: &str, name: &str) -> Error {
     )
 }
 
-/// Context names forwarded from the caller into the macro's module.
-pub(crate) const FORWARDED: [&str; 4] = [SCOPE_KEY, "this", "model", "execute"];
+/// Context names forwarded from the caller into the macro's module (the last ones are
+/// set only while a materialization runs).
+pub(crate) const FORWARDED: [&str; 10] = [
+    SCOPE_KEY,
+    "this",
+    "model",
+    "execute",
+    "sql",
+    "compiled_code",
+    "pre_hooks",
+    "post_hooks",
+    "database",
+    "schema",
+];
 
 /// Evaluates the macro's file with the caller's context (so `ref`, `this` and `config`
 /// mean the same inside it as in the calling node) and calls the macro. Positional

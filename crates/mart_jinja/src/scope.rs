@@ -83,6 +83,14 @@ pub struct UnitTestRender {
     pub this_cte: Option<String>,
 }
 
+/// A named statement block's outcome, for the run result of a materialization.
+#[derive(Clone, Debug)]
+pub struct StatementOutcome {
+    pub sql: String,
+    pub message: String,
+    pub rows_affected: Option<u64>,
+}
+
 /// Everything one render records.
 #[derive(Clone, Debug, Default)]
 pub struct Recorded {
@@ -120,6 +128,8 @@ pub struct RenderScope {
     pub(crate) returned: Mutex<Option<Value>>,
     /// Results of named `statement` blocks, for `load_result()`.
     pub(crate) results: Mutex<HashMap<String, StoredResult>>,
+    /// Whether the render committed (`adapter.commit()`, or a `commit` statement).
+    pub(crate) committed: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for RenderScope {
@@ -149,6 +159,7 @@ impl RenderScope {
             recorded: Mutex::new(Recorded::default()),
             returned: Mutex::new(None),
             results: Mutex::new(HashMap::new()),
+            committed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -159,5 +170,27 @@ impl RenderScope {
 
     pub fn take_recorded(&self) -> Recorded {
         std::mem::take(&mut *self.record())
+    }
+
+    /// Whether the render called `adapter.commit()` or ran a `commit` statement: dbt keeps
+    /// a materialization's work only then.
+    pub fn committed(&self) -> bool {
+        self.committed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn mark_committed(&self) {
+        self.committed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// What the statement block `name` ran: its SQL, PostgreSQL's command tag for it
+    /// (`SELECT 3`) and the rows it affected; none when no such block ran.
+    pub fn statement_outcome(&self, name: &str) -> Option<StatementOutcome> {
+        let results = self.results.lock().unwrap_or_else(|e| e.into_inner());
+        results.get(name).map(|r| StatementOutcome {
+            sql: r.sql.clone(),
+            message: r.message(),
+            rows_affected: r.rows_affected(),
+        })
     }
 }

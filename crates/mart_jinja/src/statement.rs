@@ -40,6 +40,14 @@ pub(crate) fn statement(
     };
     let sql = caller.call(state, &[])?.to_string();
     let scope = scope(state)?;
+    if sql
+        .trim()
+        .trim_end_matches(';')
+        .trim()
+        .eq_ignore_ascii_case("commit")
+    {
+        scope.mark_committed();
+    }
     let Some(table) = query(&scope, &sql)? else {
         return Ok(String::new());
     };
@@ -53,10 +61,7 @@ pub(crate) fn statement(
                 ..QueryTable::default()
             }
         };
-        let kept = StoredResult {
-            table: kept,
-            code: command_code(&sql),
-        };
+        let kept = StoredResult { table: kept, sql };
         scope
             .results
             .lock()
@@ -70,18 +75,53 @@ pub(crate) fn statement(
 #[derive(Clone, Debug)]
 pub(crate) struct StoredResult {
     table: QueryTable,
-    code: String,
+    /// The SQL that ran, for its command tag and for target/run.
+    pub(crate) sql: String,
 }
 
-/// dbt-postgres's response code is the command tag without its numbers (`INSERT`,
-/// `CREATE TABLE`); the driver does not pass the tag on, so it is read from the SQL's
-/// first words. A statement starting with `with` counts as a `SELECT`.
+impl StoredResult {
+    /// PostgreSQL's command tag (`SELECT 3`, `CREATE VIEW`): dbt-postgres's message.
+    pub(crate) fn message(&self) -> String {
+        command_tag(&self.sql, self.table.rows_affected).1
+    }
+
+    pub(crate) fn rows_affected(&self) -> Option<u64> {
+        self.table.rows_affected
+    }
+}
+
+/// dbt-postgres's response: the server's command tag (`SELECT 3` for `create table ...
+/// as`, `INSERT 0 2`, `CREATE VIEW`) and its code, the tag without numbers. The driver
+/// does not pass the tag on, so it is read from the words of the last statement of `sql`.
+/// A statement starting with `with` counts as a `SELECT`.
+fn command_tag(sql: &str, rows: Option<u64>) -> (String, String) {
+    let code = command_code(sql);
+    let rows = rows.unwrap_or(0);
+    let message = match code.as_str() {
+        "INSERT" => format!("INSERT 0 {rows}"),
+        "SELECT" | "UPDATE" | "DELETE" | "MERGE" | "COPY" | "FETCH" | "MOVE" => {
+            format!("{code} {rows}")
+        }
+        _ => code.clone(),
+    };
+    (code, message)
+}
+
 fn command_code(sql: &str) -> String {
-    let words: Vec<String> = sql
-        .split_whitespace()
-        .take(4)
-        .map(str::to_uppercase)
-        .collect();
+    let last = sql
+        .split(';')
+        .rev()
+        .find(|s| !s.trim().is_empty())
+        .unwrap_or("");
+    let all: Vec<String> = last.split_whitespace().map(str::to_uppercase).collect();
+    // `create table ... as` and `create materialized view ... as` report the rows selected.
+    let creates_from_query = all.first().is_some_and(|w| w == "CREATE")
+        && all.iter().any(|w| w == "AS")
+        && all.iter().any(|w| w == "TABLE" || w == "MATERIALIZED");
+    if creates_from_query {
+        return "SELECT".to_string();
+    }
+    let words: Vec<String> = all.into_iter().take(4).collect();
     let word = |i: usize| words.get(i).map_or("", String::as_str);
     match word(0) {
         "WITH" => "SELECT".to_string(),
@@ -103,6 +143,7 @@ fn command_code(sql: &str) -> String {
                 .trim_end()
                 .to_string()
         }
+        "TRUNCATE" => "TRUNCATE TABLE".to_string(),
         first => first.to_string(),
     }
 }
@@ -115,18 +156,18 @@ pub(crate) fn load_result(state: &State, name: String) -> Result<Value, Error> {
     Ok(results.get(&name).map_or(Value::from(()), |stored| {
         Value::from_object(StatementResult {
             table: TableValue::new(&stored.table),
-            response: response(&stored.code, stored.table.rows_affected),
+            response: response(&stored.sql, stored.table.rows_affected),
         })
     }))
 }
 
-/// dbt's AdapterResponse: `rows_affected`, `code` and `_message` (`INSERT 3`).
-pub(crate) fn response(code: &str, rows_affected: Option<u64>) -> Value {
-    let rows = rows_affected.unwrap_or(0);
+/// dbt's AdapterResponse of `sql`: `rows_affected`, `code` and `_message` (`INSERT 0 3`).
+pub(crate) fn response(sql: &str, rows_affected: Option<u64>) -> Value {
+    let (code, message) = command_tag(sql, rows_affected);
     Value::from_iter([
-        ("rows_affected", Value::from(rows)),
+        ("rows_affected", Value::from(rows_affected.unwrap_or(0))),
         ("code", Value::from(code)),
-        ("_message", Value::from(format!("{code} {rows}"))),
+        ("_message", Value::from(message)),
     ])
 }
 
@@ -157,7 +198,7 @@ impl Object for StatementResult {
 
 #[cfg(test)]
 mod tests {
-    use super::command_code;
+    use super::{command_code, command_tag};
 
     #[test]
     fn response_codes_name_the_command() {
@@ -172,9 +213,24 @@ mod tests {
                 "DROP MATERIALIZED VIEW",
             ),
             ("", ""),
+            ("create table t as (select 1)", "SELECT"),
+            (
+                "set x = 1; create materialized view m as select 1;\n",
+                "SELECT",
+            ),
+            ("truncate t", "TRUNCATE TABLE"),
         ];
         for (sql, code) in cases {
             assert_eq!(command_code(sql), code, "{sql}");
         }
+    }
+
+    #[test]
+    fn messages_are_the_servers_command_tags() {
+        let tag = |sql: &str, rows| command_tag(sql, Some(rows)).1;
+        assert_eq!(tag("create table t as select 1", 3), "SELECT 3");
+        assert_eq!(tag("insert into t select 1", 2), "INSERT 0 2");
+        assert_eq!(tag("create view v as select 1", 0), "CREATE VIEW");
+        assert_eq!(tag("delete from t", 4), "DELETE 4");
     }
 }

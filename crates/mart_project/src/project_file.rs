@@ -35,6 +35,8 @@ struct RawProjectFile {
     packages_install_path: Option<String>,
     #[serde(default)]
     dispatch: Vec<RawDispatch>,
+    #[serde(default)]
+    flags: serde_yaml::Mapping,
     require_dbt_version: Option<serde_yaml::Value>,
     #[serde(default)]
     quoting: std::collections::BTreeMap<String, serde_yaml::Value>,
@@ -83,6 +85,9 @@ pub struct ProjectConfig {
     pub packages_install_path: String,
     /// `dispatch:`: macro namespace -> the packages `adapter.dispatch` searches, in order.
     pub dispatch: std::collections::BTreeMap<String, Vec<String>>,
+    /// `flags: {require_explicit_package_overrides_for_builtin_materializations: false}`:
+    /// installed packages may replace built-in materializations (dbt's legacy behaviour).
+    pub package_materialization_overrides: bool,
     /// Project-level vars: global ones and the ones scoped under this project's name.
     pub vars: serde_json::Map<String, serde_json::Value>,
     /// Vars as written: global ones and the mappings scoped by a project or package name.
@@ -250,6 +255,11 @@ impl ProjectConfig {
                 .into_iter()
                 .map(|d| (d.macro_namespace, d.search_order))
                 .collect(),
+            package_materialization_overrides: raw
+                .flags
+                .get("require_explicit_package_overrides_for_builtin_materializations")
+                .and_then(serde_yaml::Value::as_bool)
+                == Some(false),
             vars,
             raw_vars,
             warnings,

@@ -3,7 +3,7 @@
 //! with store_failures.
 
 use mart_adapter::{store_failures_statements, test_result_query, FailureRule};
-use mart_compiler::{write_artifact, Severity};
+use mart_compiler::{write_artifact, Severity, StoreFailuresAs};
 use mart_diagnostics::{Code, Diagnostic};
 use mart_graph::NodeId;
 use mart_postgres::Connection;
@@ -28,7 +28,23 @@ pub(crate) async fn run(
     let mut statements = Vec::new();
     // With store_failures the failing rows are kept in a table, and counted from there.
     let counted_sql = if config.store_failures {
-        let store = store_failures_statements(&node.relation, &compiled.sql);
+        let as_view = match &config.store_failures_as {
+            StoreFailuresAs::Table => false,
+            StoreFailuresAs::View => true,
+            StoreFailuresAs::Invalid(value) => {
+                return Err(Diagnostic::error(
+                    Code::Config,
+                    format!("'{value}' is not a valid value for store_failures_as; accepted values are: ephemeral, table, view"),
+                )
+                .with_path(&node.original_file_path)
+                .with_help("set store_failures_as to table or view to keep the failing rows, or ephemeral to keep none"));
+            }
+        };
+        let existing = connection
+            .relation_kind(&node.relation.schema, &node.relation.identifier)
+            .await
+            .map_err(|e| db_error(&e, None).with_note(while_testing()))?;
+        let store = store_failures_statements(&node.relation, &compiled.sql, existing, as_view);
         connection
             .execute_in_transaction(&store)
             .await

@@ -6,6 +6,7 @@
 //! progress through a [`Reporter`]; it never prints.
 
 mod contract;
+mod custom_materialization;
 mod data_test;
 mod dependents;
 mod heartbeat;

@@ -15,8 +15,8 @@ use tokio::task::JoinSet;
 use crate::heartbeat::{self, RunningNode};
 use crate::microbatch::{self, BatchRun};
 use crate::{
-    data_test, dependents, hooks, materialize, run_lock, seed, snapshot, unit_test, BatchResults,
-    Event, NodeResult, NodeStatus, Ran, Reporter, RunError, RunOptions,
+    custom_materialization, data_test, dependents, hooks, materialize, run_lock, seed, snapshot,
+    unit_test, BatchResults, Event, NodeResult, NodeStatus, Ran, Reporter, RunError, RunOptions,
 };
 
 /// What every node task needs.
@@ -423,6 +423,12 @@ async fn build_node(
     }
     if node.resource_type == ResourceType::UnitTest {
         return unit_test::run(ctx, id, connection).await;
+    }
+    // A materialization block runs the node's hooks itself (run_hooks), as in dbt.
+    if node.resource_type == ResourceType::Model {
+        if let Some(block) = custom_materialization::block_for(ctx, node)? {
+            return custom_materialization::build(ctx, node, block, connection).await;
+        }
     }
     if node.resource_type == ResourceType::Model && node.config.is_microbatch() {
         return microbatch::run(ctx, node, connection).await;

@@ -38,18 +38,18 @@ pub(crate) async fn load(
     };
     let mut schema =
         infer_seed_columns(&csv, delimiter, &node.config.column_types).map_err(invalid)?;
-    // dbt quotes seed columns only with `quote_columns: true`; PostgreSQL folds the
-    // unquoted names to lower case, and so does mart (it always quotes, so names with
-    // spaces still work).
+    // dbt-postgres quotes seed columns unless `quote_columns: false`; unquoted, PostgreSQL
+    // folds their ASCII capitals to lower case, and so does mart (it always quotes, so
+    // names with spaces still load, where dbt's unquoted DDL fails).
     if node
         .config
         .raw
         .get("quote_columns")
         .and_then(|v| v.as_bool())
-        != Some(true)
+        == Some(false)
     {
         for column in &mut schema.columns {
-            column.name = column.name.to_lowercase();
+            column.name = column.name.to_ascii_lowercase();
         }
     }
     // dbt reads blank fields and `null` as NULL; COPY needs them empty.

@@ -4,6 +4,7 @@
 mod adapter_api;
 mod airflow;
 mod contracts;
+mod custom_materializations;
 mod data_tests;
 mod dbt_macros;
 mod deps;

@@ -94,7 +94,7 @@ fn an_unknown_materialization_is_an_error_where_it_is_set() {
       |
     5 |       materialized: 5
       |       ^^^^^^^^^^^^
-      = help: use one of the names above; mart runs no custom materializations
+      = help: use one of the names above, or define the materialization with {% materialization name, default %} in a macro file
 
     models/staging/b.sql:1:11: error[MART104]: unknown materialization 'incremntal' for a model; valid names are: view, table, incremental, ephemeral, materialized_view
       |

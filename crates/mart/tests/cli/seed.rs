@@ -25,9 +25,10 @@ fn inference_odd_headers_nulls_and_delimiter() {
             ),
             ("seeds/semi.csv", "code;label\n007;a;b\n"),
             ("seeds/upper.csv", "ID,Full Name\n1,x\n"),
+            ("seeds/folded.csv", "ID,Full Name\n1,x\n"),
             (
                 "seeds/_seeds.yml",
-                "seeds:\n  - name: semi\n    config:\n      delimiter: \";\"\n  - name: people\n    config:\n      quote_columns: true\n",
+                "seeds:\n  - name: semi\n    config:\n      delimiter: \";\"\n  - name: people\n    config:\n      quote_columns: true\n  - name: folded\n    config:\n      quote_columns: false\n",
             ),
         ],
     );
@@ -64,8 +65,11 @@ fn inference_odd_headers_nulls_and_delimiter() {
             "3|-|2|t|2024-02-29|2024-01-02 00:00:00|-",
         ]
     );
-    // Without quote_columns: true, names are what PostgreSQL makes of dbt's unquoted ones.
-    assert_eq!(columns(&p, "upper"), ["id integer", "full name text"]);
+    // dbt-postgres quotes seed columns by default: names stay as written.
+    assert_eq!(columns(&p, "upper"), ["ID integer", "Full Name text"]);
+    // quote_columns: false: what PostgreSQL makes of unquoted names (dbt's DDL would fail
+    // on the space; mart quotes the folded name).
+    assert_eq!(columns(&p, "folded"), ["id integer", "full name text"]);
     // As dbt types it: leading zeros make no text.
     assert_eq!(columns(&p, "semi"), ["code integer", "label text"]);
     assert_eq!(

@@ -11,8 +11,9 @@ group by {{ column_name }}
 having count(*) > 1
 {% endtest %}
 
+{#- Kept failures hold the whole failing rows, as in dbt. -#}
 {% test not_null(model, column_name) %}
-select {{ column_name }}
+select {{ '*' if should_store_failures() else column_name }}
 from {{ model }}
 where {{ column_name }} is null
 {% endtest %}
