@@ -26,7 +26,7 @@ use mart_graph::NodeId;
 
 pub use heartbeat::INTERVAL as HEARTBEAT_INTERVAL;
 pub use query::PgQueryRunner;
-pub use schedule::{execute, RunContext};
+pub use schedule::{execute, RunContext, RunEndContext};
 
 /// How a node ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -190,6 +190,7 @@ pub(crate) fn run_nodes(
         },
         reporter: Arc::new(RunPrinter::new(printer, session.manifest.clone())),
         interrupt: interrupt.clone(),
+        run_end_context: Some(mart_artifacts::run_end_context),
     });
     let results = runtime
         .block_on(mart_runner::execute(ctx, selected))

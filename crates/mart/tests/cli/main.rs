@@ -3,6 +3,7 @@
 
 mod adapter_api;
 mod airflow;
+mod artifacts_more;
 mod contracts;
 mod data_tests;
 mod dbt_macros;
