@@ -170,11 +170,9 @@ impl WarnErrorPolicy {
             }
             *slot = list;
         }
-        if !policy.warn.is_empty()
-            && !(policy.error_all
-                || policy.error.iter().any(|e| e == "Deprecations")
-                || policy.silence.iter().any(|e| e == "Deprecations"))
-        {
+        let deprecations_named = policy.error.iter().any(|e| e == "Deprecations")
+            || policy.silence.iter().any(|e| e == "Deprecations");
+        if !(policy.warn.is_empty() || policy.error_all || deprecations_named) {
             return Err(usage(
                 "--warn-error-options: `warn` needs `error` to be \"all\" (or Deprecations in `error` or `silence`)",
                 "warnings stay warnings unless `error` names them; list only those in `error`",

@@ -8,6 +8,7 @@ use crate::harness::TestProject;
 
 const PROJECT: &str = "name: fx\nprofile: fx\n";
 
+#[allow(clippy::unwrap_used)] // a test helper: a missing artifact fails the test
 fn json(p: &TestProject, path: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p.dir.join(path)).unwrap()).unwrap()
 }
