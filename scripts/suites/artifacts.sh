@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end suite: dbt tooling reads mart's artifacts. Builds the example project into a
 # schema of its own, then parses target/manifest.json with dbt-artifacts-parser's
-# parse_manifest_v12 and run_results.json with parse_run_results_v6 (from PyPI, in a
+# parse_manifest_v12, run_results.json with parse_run_results_v6 and catalog.json (from
+# `mart docs generate`) with parse_catalog_v1 (from PyPI, in a
 # virtualenv cached outside the repo), and checks them against what `mart ls` says.
 # Ends with `artifacts: N passed, N failed`.
 set -euo pipefail
@@ -46,6 +47,9 @@ cd "$work"
 "$mart" build --profiles-dir . >> build.log
 cp target/mart/manifest.json build-manifest.json
 cp target/mart/run_results.json build-run-results.json
+"$mart" docs generate --profiles-dir . >> build.log
+cp target/mart/catalog.json catalog.json
+cp target/mart/manifest.json docs-manifest.json
 "$mart" ls --profiles-dir . --output json --output-keys unique_id,resource_type,depends_on > ls.jsonl
 # Break one business rule: its test fails with the row count, and the artifact says so.
 psql -w -X -q -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
@@ -58,7 +62,7 @@ cp target/mart/run_results.json test-run-results.json
 import json
 import pathlib
 
-from dbt_artifacts_parser.parser import parse_manifest_v12, parse_run_results_v6
+from dbt_artifacts_parser.parser import parse_catalog_v1, parse_manifest_v12, parse_run_results_v6
 
 passed = failed = 0
 
@@ -82,6 +86,8 @@ raw_manifest = load("build-manifest.json")
 raw_results = load("build-run-results.json")
 raw_test_results = load("test-run-results.json")
 ls = [json.loads(line) for line in open("ls.jsonl") if line.strip()]
+raw_catalog = load("catalog.json")
+docs_manifest = load("docs-manifest.json")
 
 manifest = run_results = test_results = None
 try:
@@ -143,6 +149,32 @@ if manifest is not None:
     saved = [str(p) for p in pathlib.Path("target").rglob("*")
              if p.is_file() and b"artifact-secret-marker" in p.read_bytes()]
     check("no secret in any file under target/ (the saved parse too)", not saved, str(saved))
+
+catalog = None
+try:
+    catalog = parse_catalog_v1(raw_catalog)
+    check("catalog.json parses as catalog v1", True)
+except Exception as e:  # noqa: BLE001
+    check("catalog.json parses as catalog v1", False, str(e)[:2000])
+
+if catalog is not None:
+    built = {uid for uid, n in docs_manifest["nodes"].items()
+             if n["resource_type"] in ("model", "seed", "snapshot")
+             and n["config"].get("materialized") != "ephemeral"}
+    check("catalog has every built model, seed and snapshot", set(catalog.nodes) == built,
+          str(set(catalog.nodes) ^ built))
+    check("catalog has the sources whose tables exist",
+          set(catalog.sources) <= set(docs_manifest["sources"]) and len(catalog.sources) > 0,
+          str(len(catalog.sources)))
+    dim_user = catalog.nodes["model.mart_example.dim_user"]
+    check("catalog columns carry types and positions",
+          dim_user.metadata.type == "BASE TABLE" and "user_id" in dim_user.columns
+          and sorted(c.index for c in dim_user.columns.values())
+          == list(range(1, len(dim_user.columns) + 1)), str(dim_user.metadata))
+    check("catalog errors are null", raw_catalog["errors"] is None)
+    check("every node lists the macros it calls as macro unique ids",
+          all(m.startswith("macro.") and m in docs_manifest["macros"]
+              for n in docs_manifest["nodes"].values() for m in n["depends_on"]["macros"]))
 
 if run_results is not None:
     statuses = {}

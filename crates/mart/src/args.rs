@@ -66,6 +66,16 @@ pub struct GlobalArgs {
     /// (exit 1) without running anything after it; a test that warns fails too.
     #[arg(long, global = true, env = "MART_WARN_ERROR")]
     pub warn_error: bool,
+    /// Which warnings are errors, stay warnings or are silenced, by dbt's event names:
+    /// '{"error": "all" | [...], "warn": [...], "silence": [...]}' (YAML or JSON;
+    /// `include` / `exclude` are the old names of `error` / `warn`).
+    #[arg(
+        long,
+        global = true,
+        value_name = "OPTIONS",
+        env = "MART_WARN_ERROR_OPTIONS"
+    )]
+    pub warn_error_options: Option<String>,
 }
 
 /// Log levels, least important first.
@@ -93,6 +103,7 @@ pub fn read_dbt_environment() {
         ("DBT_LOG_PATH", "MART_LOG_PATH"),
         ("DBT_QUIET", "MART_QUIET"),
         ("DBT_WARN_ERROR", "MART_WARN_ERROR"),
+        ("DBT_WARN_ERROR_OPTIONS", "MART_WARN_ERROR_OPTIONS"),
         ("DBT_FAIL_FAST", "MART_FAIL_FAST"),
         ("DBT_THREADS", "MART_THREADS"),
         ("DBT_STATE", "MART_STATE"),

@@ -9,6 +9,7 @@ mod printer;
 mod selectors;
 mod session;
 mod state;
+mod warn_error;
 
 use std::process::ExitCode;
 
@@ -44,6 +45,16 @@ fn main() -> ExitCode {
         }
     };
     let printer = Printer::new(&cli.global);
+    match warn_error::WarnErrorPolicy::from_flags(
+        cli.global.warn_error,
+        cli.global.warn_error_options.as_deref(),
+    ) {
+        Ok(policy) => Printer::set_warn_error_policy(policy),
+        Err(d) => {
+            printer.diagnostic(&d);
+            return ExitCode::from(2);
+        }
+    }
     if let Some(dir) = &cli.global.log_path {
         if let Err(d) = Printer::open_log_file(dir) {
             printer.diagnostic(&d);
@@ -106,8 +117,8 @@ fn report_warnings_as_errors(printer: &Printer, count: usize) {
     printer.diagnostic(
         &mart_diagnostics::Diagnostic::error(
             mart_diagnostics::Code::Usage,
-            format!("{count} warning{plural} treated as error{plural} (--warn-error)"),
+            format!("{count} warning{plural} treated as error{plural} (--warn-error / --warn-error-options)"),
         )
-        .with_help("fix what the warnings say, or run without --warn-error"),
+        .with_help("fix what the warnings say, or run without --warn-error (or name them in --warn-error-options' `warn` or `silence`)"),
     );
 }

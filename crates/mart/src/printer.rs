@@ -13,6 +13,7 @@ use mart_project::secrets::scrub;
 use mart_runner::{Event, NodeResult, NodeStatus, Reporter};
 
 use crate::args::{GlobalArgs, LogFormat, LogLevel};
+use crate::warn_error::{Treatment, WarnErrorPolicy};
 
 mod batches;
 
@@ -23,9 +24,12 @@ const RESET: &str = "\x1b[0m";
 /// Width of a node line before its `[status]`, as dbt pads it.
 const LINE_WIDTH: usize = 80;
 
-/// The warnings printed so far by any printer of this process (`--warn-error` fails the
-/// command when there are some).
+/// The warnings any printer of this process printed as errors (`--warn-error`,
+/// `--warn-error-options`): the command fails when there are some.
 static WARNINGS: AtomicUsize = AtomicUsize::new(0);
+
+/// The process's `--warn-error` / `--warn-error-options` policy, set once at start.
+static POLICY: std::sync::OnceLock<WarnErrorPolicy> = std::sync::OnceLock::new();
 
 /// The colours of statuses.
 #[derive(Clone, Copy, Debug)]
@@ -41,8 +45,6 @@ pub struct Printer {
     json: bool,
     /// stdout is a terminal: someone is watching, so long steps say they are alive.
     terminal: bool,
-    /// `--warn-error`: warnings are printed as errors.
-    warn_error: bool,
     /// The least important lines shown (`--log-level`; `--quiet` is `error`).
     level: LogLevel,
 }
@@ -55,7 +57,6 @@ impl Printer {
             color,
             json: global.log_format == LogFormat::Json,
             terminal,
-            warn_error: global.warn_error,
             level: if global.quiet {
                 LogLevel::Error
             } else {
@@ -90,18 +91,27 @@ impl Printer {
         level >= self.level
     }
 
-    /// Whether `--warn-error` was given.
-    pub fn warn_error(&self) -> bool {
-        self.warn_error
+    /// Sets the process's warnings policy (the first call wins).
+    pub fn set_warn_error_policy(policy: WarnErrorPolicy) {
+        let _ = POLICY.set(policy);
     }
 
-    /// How many warnings were printed as errors because of `--warn-error`.
+    fn policy() -> &'static WarnErrorPolicy {
+        static NONE: std::sync::OnceLock<WarnErrorPolicy> = std::sync::OnceLock::new();
+        POLICY
+            .get()
+            .unwrap_or_else(|| NONE.get_or_init(WarnErrorPolicy::default))
+    }
+
+    /// Whether a test that warns fails the command (`--warn-error`, or
+    /// `--warn-error-options` naming LogTestResult or `all`).
+    pub fn warn_error(&self) -> bool {
+        Self::policy().treat(Some(crate::warn_error::TEST_WARNING)) == Treatment::Error
+    }
+
+    /// How many warnings were printed as errors (`--warn-error`, `--warn-error-options`).
     pub fn warnings_as_errors(&self) -> usize {
-        if self.warn_error {
-            WARNINGS.load(Ordering::Relaxed)
-        } else {
-            0
-        }
+        WARNINGS.load(Ordering::Relaxed)
     }
 
     /// Stops the command when `--warn-error` turned a printed warning into an error. The
@@ -183,15 +193,17 @@ impl Printer {
     pub fn diagnostic(&self, d: &Diagnostic) {
         let promoted;
         let d = if d.severity == Severity::Warning {
-            WARNINGS.fetch_add(1, Ordering::Relaxed);
-            if self.warn_error {
-                promoted = Diagnostic {
-                    severity: Severity::Error,
-                    ..d.clone()
-                };
-                &promoted
-            } else {
-                d
+            match Self::policy().treat(d.event.as_deref()) {
+                Treatment::Silence => return,
+                Treatment::Warn => d,
+                Treatment::Error => {
+                    WARNINGS.fetch_add(1, Ordering::Relaxed);
+                    promoted = Diagnostic {
+                        severity: Severity::Error,
+                        ..d.clone()
+                    };
+                    &promoted
+                }
             }
         } else {
             d

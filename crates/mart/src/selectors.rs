@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mart_diagnostics::{closest_name, Code, Diagnostic, SourceFile};
-use mart_graph::SelectorExpr;
+use mart_graph::{IndirectSelection, SelectorExpr};
 use serde_yaml::Value;
 
 /// The project's selectors, by name.
@@ -205,9 +205,10 @@ impl Selectors {
                 "a definition needs `method` and `value` (or union, intersection, exclude)".into(),
             ));
         };
-        if map.contains_key("indirect_selection") {
-            return Err(self.error(name, "`indirect_selection` in a selector definition is not supported by mart yet; pass --indirect-selection".into()));
-        }
+        let indirect = match map.get("indirect_selection") {
+            None => None,
+            Some(value) => Some(self.indirect_mode(name, value)?),
+        };
         if method == "selector" {
             return self.named(&value, seen);
         }
@@ -240,9 +241,32 @@ impl Selectors {
         } else {
             String::new()
         };
-        Ok(SelectorExpr::Criterion(format!(
-            "{prefix}{criterion}{suffix}"
-        )))
+        let criterion = format!("{prefix}{criterion}{suffix}");
+        Ok(match indirect {
+            Some(mode) => SelectorExpr::WithIndirect(criterion, mode),
+            None => SelectorExpr::Criterion(criterion),
+        })
+    }
+
+    /// A definition's `indirect_selection:` (eager, cautious, buildable, empty), which
+    /// overrides --indirect-selection for the tests of what it selects.
+    fn indirect_mode(&self, name: &str, value: &Value) -> Result<IndirectSelection, Diagnostic> {
+        const MODES: [&str; 4] = ["eager", "cautious", "buildable", "empty"];
+        let text = value.as_str().unwrap_or_default();
+        Ok(match text {
+            "eager" => IndirectSelection::Eager,
+            "cautious" => IndirectSelection::Cautious,
+            "buildable" => IndirectSelection::Buildable,
+            "empty" => IndirectSelection::Empty,
+            _ => {
+                let help = closest_name(text, MODES)
+                    .map_or(String::new(), |m| format!(" (did you mean '{m}'?)"));
+                return Err(self.error(
+                    name,
+                    format!("indirect_selection '{}' is not one of eager, cautious, buildable, empty{help}", if text.is_empty() { format!("{value:?}") } else { text.to_string() }),
+                ));
+            }
+        })
     }
 
     fn error(&self, name: &str, message: String) -> Diagnostic {

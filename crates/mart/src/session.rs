@@ -232,7 +232,8 @@ impl Session {
                     "the selection criterion '{}' ({flag}) does not match any enabled nodes",
                     u.criterion
                 ),
-            );
+            )
+            .with_event("NoNodesForSelectionCriteria");
             self.printer.diagnostic(&match u.suggestion {
                 Some(name) => warning.with_help(format!("did you mean '{name}'?")),
                 None => warning.with_help("check the name with `mart ls`"),

@@ -9,23 +9,34 @@ use crate::Invocation;
 
 /// `doc.<package>.<name>` -> the block, as dbt writes it.
 pub(crate) fn docs_map(manifest: &Manifest) -> Map<String, Value> {
-    manifest
-        .docs
-        .iter()
-        .map(|block| {
-            let id = block.unique_id();
-            let doc = json!({
-                "name": block.name,
-                "resource_type": "doc",
-                "package_name": block.package,
-                "path": block.path,
-                "original_file_path": block.original_file_path,
-                "unique_id": id,
-                "block_contents": block.contents,
-            });
-            (id, doc)
-        })
-        .collect()
+    // dbt's own overview block, which the root project's `__overview__` replaces on the
+    // docs site's front page.
+    let builtin = (
+        "doc.dbt.__overview__".to_string(),
+        json!({
+            "name": "__overview__",
+            "resource_type": "doc",
+            "package_name": "dbt",
+            "path": "overview.md",
+            "original_file_path": "docs/overview.md",
+            "unique_id": "doc.dbt.__overview__",
+            "block_contents": mart_project::DEFAULT_OVERVIEW,
+        }),
+    );
+    let blocks = manifest.docs.iter().map(|block| {
+        let id = block.unique_id();
+        let doc = json!({
+            "name": block.name,
+            "resource_type": "doc",
+            "package_name": block.package,
+            "path": block.path,
+            "original_file_path": block.original_file_path,
+            "unique_id": id,
+            "block_contents": block.contents,
+        });
+        (id, doc)
+    });
+    std::iter::once(builtin).chain(blocks).collect()
 }
 
 /// `exposure.<package>.<name>` -> the exposure, as dbt writes it; `created_at` is the

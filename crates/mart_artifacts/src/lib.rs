@@ -1,13 +1,17 @@
 //! dbt-compatible artifacts: `manifest.json` (dbt's manifest v12 schema),
-//! `run_results.json` (run_results v6) and `sources.json` (sources v3), as serde types built from mart's in-memory
+//! `run_results.json` (run_results v6), `sources.json` (sources v3) and `catalog.json`
+//! (catalog v1), as serde types built from mart's in-memory
 //! manifest and a command's node results, so that dbt tooling (Airflow integrations,
 //! artifact parsers, state comparison) reads them.
 //!
 //! What it does not do: it runs nothing and prints nothing; callers decide when to write.
 //! Secrets never enter these types: the profile's password is not part of a manifest.
 
+mod catalog;
+mod config_defaults;
 mod docs_exposures;
 mod manifest;
+mod run_end;
 mod run_results;
 mod sources;
 pub mod state;
@@ -17,7 +21,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use mart_project::secrets;
 
+pub use catalog::{build_catalog, CatalogRow, CatalogV1, CATALOG_SCHEMA};
 pub use manifest::{build_manifest, graph_context, ManifestNode, ManifestV12, MANIFEST_SCHEMA};
+pub use run_end::run_end_context;
 pub use run_results::{
     build_run_results, merge_retry, status_word, RunResult, RunResultsV6, RUN_RESULTS_SCHEMA,
 };

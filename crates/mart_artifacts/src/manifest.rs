@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::config_defaults::{fill_defaults, node_config_defaults, source_config_defaults};
 use crate::Invocation;
 
 pub const MANIFEST_SCHEMA: &str = "https://schemas.getdbt.com/dbt/manifest/v12.json";
@@ -209,6 +210,8 @@ pub fn build_manifest(
             let package = package.to_string();
             let path = file.path.to_string_lossy().replace('\\', "/");
             let id = format!("macro.{package}.{name}");
+            let macro_sql = macro_sql(&file.text, name);
+            let calls = env.macro_dependencies(&package, name, &macro_sql);
             let m = ManifestMacro {
                 name: name.to_string(),
                 resource_type: "macro".into(),
@@ -216,11 +219,11 @@ pub fn build_manifest(
                 path: path.clone(),
                 original_file_path: path,
                 unique_id: id.clone(),
-                macro_sql: macro_sql(&file.text, name),
                 depends_on: DependsOn {
-                    macros: Vec::new(),
+                    macros: calls,
                     nodes: None,
                 },
+                macro_sql,
                 description: manifest
                     .macro_descriptions
                     .get(&id)
@@ -363,7 +366,7 @@ fn sources_of(manifest: &Manifest) -> BTreeMap<String, ManifestSource> {
                 meta: table.meta.clone(),
                 source_meta: Map::new(),
                 tags: table.tags.clone(),
-                config: Map::from_iter([("enabled".to_string(), Value::Bool(true))]),
+                config: source_config_json(table),
                 relation_name: Some(s.relation.to_string()),
             };
             (s.id.to_string(), source)
@@ -397,7 +400,11 @@ pub fn graph_context(manifest: &Manifest) -> serde_json::Value {
     })
 }
 
-fn manifest_node(manifest: &Manifest, node: &Node, compiled: Option<&String>) -> ManifestNode {
+pub(crate) fn manifest_node(
+    manifest: &Manifest,
+    node: &Node,
+    compiled: Option<&String>,
+) -> ManifestNode {
     let is_seed = node.resource_type == ResourceType::Seed;
     let raw_code = match &node.test {
         Some(test) => test.raw_code.clone(),
@@ -467,7 +474,7 @@ fn manifest_node(manifest: &Manifest, node: &Node, compiled: Option<&String>) ->
         },
         raw_code,
         depends_on: DependsOn {
-            macros: Vec::new(),
+            macros: node.depends_on_macros.clone(),
             nodes: (!is_seed).then_some(parents),
         },
         language: (!is_seed).then(|| "sql".to_string()),
@@ -572,17 +579,39 @@ fn contract_checksum(node: &Node) -> String {
     sha256_hex(&state)
 }
 
-/// A node's config as dbt writes it: every node but a seed has its `contract` with both
-/// keys, defaults filled in.
+/// A node's config as dbt writes it: what is set, then dbt's default for every other key
+/// of its resource type; every node but a test has its `contract` with both keys.
 fn node_config_json(node: &Node) -> Map<String, Value> {
     let mut config = config_json(&node.config.raw);
-    if node.resource_type != ResourceType::Seed {
+    if node.resource_type != ResourceType::Test {
         let contract = node.config.contract;
         config.insert(
             "contract".into(),
             serde_json::json!({"enforced": contract.enforced, "alias_types": contract.alias_types}),
         );
     }
+    let materialized = node.config.materialized.to_string();
+    fill_defaults(
+        &mut config,
+        node_config_defaults(node.resource_type, &materialized),
+    );
+    config
+}
+
+/// A source's config: its table's settings over dbt's defaults.
+fn source_config_json(table: &mart_project::SourceTable) -> Map<String, Value> {
+    let mut config = config_json(&table.config);
+    config.insert("tags".into(), serde_json::json!(table.tags));
+    if table.meta.is_object() {
+        config.insert("meta".into(), table.meta.clone());
+    }
+    if let Some(field) = &table.loaded_at_field {
+        config.insert("loaded_at_field".into(), Value::from(field.clone()));
+    }
+    if let Some(freshness) = table.freshness.clone().filter(|f| !f.is_null()) {
+        config.insert("freshness".into(), freshness);
+    }
+    fill_defaults(&mut config, source_config_defaults());
     config
 }
 

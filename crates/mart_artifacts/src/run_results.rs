@@ -165,6 +165,56 @@ pub(crate) fn timings(
     ]
 }
 
+/// One node's result as run_results.json (and on-run-end's `results`) shows it.
+pub(crate) fn run_result(manifest: &Manifest, r: &NodeResult) -> RunResult {
+    let node = manifest.node(&r.id);
+    let ran = r.status != NodeStatus::Skipped;
+    let mut adapter_response = Map::new();
+    if ran {
+        adapter_response.insert("_message".into(), Value::from(r.message.clone()));
+        // A test's message is its verdict, not the database's command tag.
+        let is_test = node.is_some_and(|n| n.resource_type == ResourceType::Test);
+        if let Some(code) = command_code(&r.message).filter(|_| !is_test) {
+            adapter_response.insert("code".into(), Value::from(code));
+        }
+        if let Some(rows) = r.rows_affected {
+            adapter_response.insert("rows_affected".into(), Value::from(rows));
+        }
+    }
+    RunResult {
+        status: status_word(r.status, node.map(|n| n.resource_type)).into(),
+        timing: if ran {
+            timings(r.started_at, r.duration)
+        } else {
+            Vec::new()
+        },
+        thread_id: "Thread-1".into(),
+        execution_time: r.duration.as_secs_f64(),
+        adapter_response,
+        message: Some(r.message.clone()),
+        failures: r.failures,
+        unique_id: r.id.to_string(),
+        compiled: node.map(|_| r.compiled_sql.is_some()),
+        compiled_code: r.compiled_sql.clone(),
+        relation_name: node.map(|n| n.relation.to_string()),
+        batch_results: r.batch_results.as_ref().map(BatchResultsJson::new),
+    }
+}
+
+/// dbt-postgres's `code` of a command tag: its words before the first number
+/// (`INSERT 0 2` -> `INSERT`, `CREATE VIEW` stays); none for other messages.
+fn command_code(message: &str) -> Option<String> {
+    let words: Vec<&str> = message
+        .split_whitespace()
+        .take_while(|w| !w.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    let is_tag = !words.is_empty()
+        && words
+            .iter()
+            .all(|w| w.chars().all(|c| c.is_ascii_uppercase()));
+    is_tag.then(|| words.join(" "))
+}
+
 pub fn build_run_results(
     manifest: &Manifest,
     results: &[NodeResult],
@@ -172,38 +222,7 @@ pub fn build_run_results(
     args: Map<String, Value>,
     invocation: &Invocation,
 ) -> RunResultsV6 {
-    let results = results
-        .iter()
-        .map(|r| {
-            let node = manifest.node(&r.id);
-            let ran = r.status != NodeStatus::Skipped;
-            let mut adapter_response = Map::new();
-            if ran {
-                adapter_response.insert("_message".into(), Value::from(r.message.clone()));
-                if let Some(rows) = r.rows_affected {
-                    adapter_response.insert("rows_affected".into(), Value::from(rows));
-                }
-            }
-            RunResult {
-                status: status_word(r.status, node.map(|n| n.resource_type)).into(),
-                timing: if ran {
-                    timings(r.started_at, r.duration)
-                } else {
-                    Vec::new()
-                },
-                thread_id: "Thread-1".into(),
-                execution_time: r.duration.as_secs_f64(),
-                adapter_response,
-                message: Some(r.message.clone()),
-                failures: r.failures,
-                unique_id: r.id.to_string(),
-                compiled: node.map(|_| r.compiled_sql.is_some()),
-                compiled_code: r.compiled_sql.clone(),
-                relation_name: node.map(|n| n.relation.to_string()),
-                batch_results: r.batch_results.as_ref().map(BatchResultsJson::new),
-            }
-        })
-        .collect();
+    let results = results.iter().map(|r| run_result(manifest, r)).collect();
     RunResultsV6 {
         metadata: RunResultsMetadata::new(RUN_RESULTS_SCHEMA, invocation),
         results,

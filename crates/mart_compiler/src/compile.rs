@@ -231,14 +231,18 @@ impl<'a> Compiler<'a> {
     }
 
     /// Renders a hook's SQL (`pre_hook`, `post_hook`, `on-run-start`, ...): in the context
-    /// of node `id` (`this` is its relation), or of the project when `id` is `None`.
+    /// of node `id` (`this` is its relation), or of the project when `id` is `None`, with
+    /// extra `variables` (on-run-end's `results`, ...).
     pub fn render_hook(
         &self,
         id: Option<&NodeId>,
         hook: &Arc<SourceFile>,
+        variables: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<String, Diagnostic> {
         let node = id.and_then(|id| self.manifest.node(id));
-        let scope = Arc::new(self.scope(node, false));
+        let mut scope = self.scope(node, false);
+        scope.variables = variables.clone();
+        let scope = Arc::new(scope);
         self.env.render(hook, &scope)
     }
 

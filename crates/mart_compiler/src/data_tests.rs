@@ -700,6 +700,11 @@ impl TestDraft {
             &mut config,
             &rendered_configs(env, &self.file, &self.declared_config)?,
         );
+        let mut macros = generic_test_macros(
+            env,
+            project.scope_package().as_deref(),
+            self.metadata.as_ref(),
+        );
         let (refs, sources) = match self.static_dependencies {
             Some(dependencies) => {
                 let mut refs = Vec::new();
@@ -729,6 +734,11 @@ impl TestDraft {
                 let recorded = scope.take_recorded();
                 for layer in &recorded.configs {
                     merge_into(&mut config, layer);
+                }
+                for id in recorded.macros {
+                    if !macros.contains(&id) {
+                        macros.push(id);
+                    }
                 }
                 (recorded.refs, recorded.sources)
             }
@@ -775,10 +785,38 @@ impl TestDraft {
             depends_on: Vec::new(),
             refs,
             source_calls: sources,
+            depends_on_macros: macros,
             test: Some(Box::new(info)),
             unit_test: None,
         })
     }
+}
+
+/// The macros a generic test depends on as dbt lists them: its test macro, and, but for
+/// dbt's own `not_null` and `unique` (which dbt parses without rendering),
+/// `get_where_subquery`, which renders its `model` argument. Empty for a singular test.
+fn generic_test_macros(
+    env: &JinjaEnv,
+    package: Option<&str>,
+    metadata: Option<&TestMetadata>,
+) -> Vec<String> {
+    let Some(metadata) = metadata else {
+        return Vec::new();
+    };
+    let macro_name = format!("test_{}", metadata.name);
+    let owner = env
+        .macro_package(package, metadata.namespace.as_deref(), &macro_name)
+        .unwrap_or(mart_jinja::INTERNAL_PACKAGE);
+    let mut macros = vec![format!("macro.{owner}.{macro_name}")];
+    let fast_path = owner == mart_jinja::INTERNAL_PACKAGE
+        && matches!(metadata.name.as_str(), "not_null" | "unique");
+    if !fast_path {
+        let owner = env
+            .macro_package(package, None, "get_where_subquery")
+            .unwrap_or(mart_jinja::INTERNAL_PACKAGE);
+        macros.push(format!("macro.{owner}.get_where_subquery"));
+    }
+    macros
 }
 
 /// Where the test's name is written under its property entry (else the entry).

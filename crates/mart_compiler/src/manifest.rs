@@ -57,6 +57,10 @@ pub struct Node {
     pub depends_on: Vec<NodeId>,
     pub refs: Vec<RefCall>,
     pub source_calls: Vec<SourceCall>,
+    /// The macros its own Jinja calls at parse time, as unique ids
+    /// (`macro.dbt.is_incremental`): dbt's `depends_on.macros`.
+    #[serde(default)]
+    pub depends_on_macros: Vec<String>,
     /// Set for tests. Boxed: a node is moved several times while a manifest is built, and
     /// most nodes are not tests.
     pub test: Option<Box<TestInfo>>,
@@ -649,6 +653,7 @@ fn parse_sql_node(
             depends_on: Vec::new(),
             refs: recorded.refs,
             source_calls: recorded.sources,
+            depends_on_macros: recorded.macros,
             config: Box::new(config),
             test: None,
             unit_test: None,
@@ -710,6 +715,7 @@ fn seed_node(
         depends_on: Vec::new(),
         refs: Vec::new(),
         source_calls: Vec::new(),
+        depends_on_macros: Vec::new(),
         config: Box::new(config),
         test: None,
         unit_test: None,

@@ -241,6 +241,7 @@ fn unit_test_node(
         depends_on: vec![model.id.clone()],
         refs: Vec::new(),
         source_calls: Vec::new(),
+        depends_on_macros: Vec::new(),
         test: None,
         unit_test: Some(Box::new(UnitTestInfo {
             model: model.id.clone(),

@@ -204,6 +204,10 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub notes: Vec<String>,
     pub help: Option<String>,
+    /// The name dbt gives this warning's event (`NoNodesForSelectionCriteria`), which
+    /// `--warn-error-options` names; none when dbt has no such warning.
+    #[serde(default)]
+    pub event: Option<String>,
 }
 
 impl Diagnostic {
@@ -217,7 +221,14 @@ impl Diagnostic {
             labels: Vec::new(),
             notes: Vec::new(),
             help: None,
+            event: None,
         }
+    }
+
+    /// Names dbt's event for this warning (see [`Diagnostic::event`]).
+    pub fn with_event(mut self, event: &str) -> Self {
+        self.event = Some(event.to_string());
+        self
     }
 
     pub fn warning(code: Code, message: impl Into<String>) -> Self {

@@ -190,8 +190,9 @@ pub(crate) enum NodeLineage {
 /// All entries with their edges and ranks.
 pub(crate) struct Docs<'a> {
     pub project: &'a str,
-    /// The root project's `__overview__` docs block: the index page's text, as in dbt.
-    pub overview: Option<&'a str>,
+    /// The root project's `__overview__` docs block, else dbt's default: the index
+    /// page's text, as in dbt.
+    pub overview: &'a str,
     pub entries: Vec<Entry<'a>>,
     pub catalog: &'a Catalog,
     /// Relation names as compiled SQL writes them -> entry.
@@ -327,7 +328,7 @@ impl<'a> Docs<'a> {
                 .docs
                 .iter()
                 .find(|b| b.name == "__overview__" && b.package == manifest.project_name)
-                .map(|b| b.contents.as_str()),
+                .map_or(mart_project::DEFAULT_OVERVIEW, |b| b.contents.as_str()),
             entries,
             catalog: input.catalog,
             relations,

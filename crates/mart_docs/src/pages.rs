@@ -58,18 +58,13 @@ pub(crate) fn index(docs: &Docs<'_>, groups: &[Group], shards: usize) -> String 
     let _ = write!(
         body,
         r#"<h1>{}</h1><p class="summary">{}</p>
+<section class="overview description">{}</section>
 <section id="search" hidden><h2>Search results</h2><p id="search-status"></p><ul id="search-results" class="results" data-shards="{shards}"></ul></section>
 <section id="folders"><h2>By folder and layer</h2>"#,
         escape(docs.project),
         escape(&counts(docs)),
+        markdown::to_html(docs.overview),
     );
-    if let Some(overview) = docs.overview {
-        let _ = write!(
-            body,
-            r#"<section class="overview description">{}</section>"#,
-            markdown::to_html(overview)
-        );
-    }
     let mut kind = "";
     for group in groups {
         if group.kind != kind {

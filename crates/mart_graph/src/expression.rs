@@ -22,21 +22,66 @@ pub enum SelectorExpr {
     Intersection(Vec<SelectorExpr>),
     /// Only inside a union or an intersection: what it takes away.
     Exclude(Vec<SelectorExpr>),
+    /// A criterion with its own `indirect_selection`, which overrides the command's for
+    /// the tests of the nodes it selects.
+    WithIndirect(String, IndirectSelection),
+}
+
+impl SelectorExpr {
+    /// Whether some criterion of `self` has its own indirect selection.
+    fn has_own_indirect(&self) -> bool {
+        match self {
+            SelectorExpr::Criterion(_) => false,
+            SelectorExpr::WithIndirect(..) => true,
+            SelectorExpr::Union(members)
+            | SelectorExpr::Intersection(members)
+            | SelectorExpr::Exclude(members) => members.iter().any(Self::has_own_indirect),
+        }
+    }
 }
 
 /// The nodes `expr` selects; with `indirect`, tests follow the nodes they test as on the
-/// command line (and tests of excluded nodes are excluded).
+/// command line (and tests of excluded nodes are excluded). When a criterion has its own
+/// indirect selection, each criterion's tests are added to what it selects (with its
+/// mode, else `indirect`) before the sets are combined, as dbt does.
 pub fn select_expression(
     dag: &Dag,
     expr: &SelectorExpr,
     indirect: Option<IndirectSelection>,
 ) -> Result<BTreeSet<NodeId>, SelectorError> {
     let mut excluded = NodeSet::empty(dag.len());
-    let mut selected = evaluate(dag, expr, &mut excluded)?;
-    if let Some(mode) = indirect {
+    let per_criterion = indirect.is_some() && expr.has_own_indirect();
+    let mode = Evaluation {
+        per_criterion: per_criterion.then_some(indirect).flatten(),
+    };
+    let mut selected = evaluate(dag, expr, &mut excluded, mode)?;
+    if let (Some(mode), false) = (indirect, per_criterion) {
         add_indirect_tests(dag, &mut selected, &excluded, mode);
     }
     Ok(dag.ids_of(&selected))
+}
+
+/// How criteria are evaluated: `per_criterion` is the mode of criteria without their
+/// own when each criterion adds its tests itself.
+#[derive(Clone, Copy)]
+struct Evaluation {
+    per_criterion: Option<IndirectSelection>,
+}
+
+/// The nodes one criterion selects, with its tests when `mode` says which.
+fn criterion(
+    dag: &Dag,
+    text: &str,
+    mode: Option<IndirectSelection>,
+) -> Result<NodeSet, SelectorError> {
+    let union = parse_all(std::slice::from_ref(&text.to_string()))?;
+    require_state(dag, &union)?;
+    let indexed = use_indexes(&union, &[]);
+    let mut set = evaluate_union(dag, &union, indexed);
+    if let Some(mode) = mode {
+        add_indirect_tests(dag, &mut set, &NodeSet::empty(dag.len()), mode);
+    }
+    Ok(set)
 }
 
 /// `expr`'s nodes; everything any `Exclude` took away is added to `excluded`.
@@ -44,13 +89,14 @@ fn evaluate(
     dag: &Dag,
     expr: &SelectorExpr,
     excluded: &mut NodeSet,
+    how: Evaluation,
 ) -> Result<NodeSet, SelectorError> {
     match expr {
-        SelectorExpr::Criterion(text) => {
-            let union = parse_all(std::slice::from_ref(text))?;
-            require_state(dag, &union)?;
-            let indexed = use_indexes(&union, &[]);
-            Ok(evaluate_union(dag, &union, indexed))
+        SelectorExpr::Criterion(text) => criterion(dag, text, how.per_criterion),
+        // Outside per-criterion evaluation (no command mode: `mart run`), its mode has
+        // nothing to apply to.
+        SelectorExpr::WithIndirect(text, mode) => {
+            criterion(dag, text, how.per_criterion.map(|_| *mode))
         }
         SelectorExpr::Union(members) | SelectorExpr::Intersection(members) => {
             let union = matches!(expr, SelectorExpr::Union(_));
@@ -59,11 +105,11 @@ fn evaluate(
             for member in members {
                 if let SelectorExpr::Exclude(parts) = member {
                     for part in parts {
-                        removed.union_with(&evaluate(dag, part, excluded)?);
+                        removed.union_with(&evaluate(dag, part, excluded, how)?);
                     }
                     continue;
                 }
-                let set = evaluate(dag, member, excluded)?;
+                let set = evaluate(dag, member, excluded, how)?;
                 match &mut result {
                     None => result = Some(set),
                     Some(acc) if union => acc.union_with(&set),
@@ -78,7 +124,7 @@ fn evaluate(
         // A bare exclusion selects nothing and takes away what it names.
         SelectorExpr::Exclude(parts) => {
             for part in parts {
-                let set = evaluate(dag, part, excluded)?;
+                let set = evaluate(dag, part, excluded, how)?;
                 excluded.union_with(&set);
             }
             Ok(NodeSet::empty(dag.len()))
@@ -128,5 +174,49 @@ mod tests {
             SelectorExpr::Exclude(vec![c("fact_user_event")]),
         ]);
         insta::assert_snapshot!(names(&dag, &with_tests, Some(IndirectSelection::Eager)).join(" "), @"dim_user unique_dim_user_user_id");
+    }
+
+    #[test]
+    fn a_criterion_s_own_indirect_selection_overrides_the_command_s() {
+        let dag = Dag::build(example_project()).unwrap();
+        let own = |mode| SelectorExpr::WithIndirect("dim_user".into(), mode);
+        let eager = names(
+            &dag,
+            &own(IndirectSelection::Eager),
+            Some(IndirectSelection::Empty),
+        );
+        let empty = names(
+            &dag,
+            &own(IndirectSelection::Empty),
+            Some(IndirectSelection::Eager),
+        );
+        assert_eq!(
+            eager.join(" "),
+            "dim_user relationships_fact_user_event_user_id__dim_user unique_dim_user_user_id"
+        );
+        assert_eq!(empty.join(" "), "dim_user");
+        // Cautious: the relationships test also reads fact_user_event, which is unselected.
+        let cautious = names(
+            &dag,
+            &own(IndirectSelection::Cautious),
+            Some(IndirectSelection::Eager),
+        );
+        assert_eq!(cautious.join(" "), "dim_user unique_dim_user_user_id");
+        // The other criteria keep the command's mode.
+        let mixed = SelectorExpr::Union(vec![own(IndirectSelection::Empty), c("fact_user_event")]);
+        let mixed = names(&dag, &mixed, Some(IndirectSelection::Eager));
+        assert!(
+            mixed.contains(&"relationships_fact_user_event_user_id__dim_user".to_string()),
+            "{mixed:?}"
+        );
+        assert!(
+            !mixed.contains(&"unique_dim_user_user_id".to_string()),
+            "{mixed:?}"
+        );
+        // Without a command mode (run, seed) there are no tests to add.
+        assert_eq!(
+            names(&dag, &own(IndirectSelection::Eager), None).join(" "),
+            "dim_user"
+        );
     }
 }

@@ -7,6 +7,7 @@ use mart_project::{normalize_key, ConfigMap};
 use minijinja::value::{from_args, Kwargs, Object, Rest, Value};
 use minijinja::{Environment, Error, ErrorKind, State};
 
+use crate::namespaces::INTERNAL_PACKAGE;
 use crate::query::{QueryTable, TableValue};
 use crate::relation::RelationValue;
 use crate::scope::{Phase, RefCall, RenderScope, ResolvedRef, SourceCall};
@@ -32,7 +33,9 @@ pub(crate) fn register(env: &mut Environment<'static>, settings: &crate::EnvSett
     env.add_function("ref", ref_fn);
     env.add_function("source", source_fn);
     env.add_function("is_incremental", |state: &State| -> Result<bool, Error> {
-        Ok(scope(state)?.is_incremental)
+        let scope = scope(state)?;
+        scope.note_macro_call(INTERNAL_PACKAGE, "is_incremental");
+        Ok(scope.is_incremental)
     });
     let vars = Arc::new(settings.vars.clone());
     let package_vars = Arc::new(settings.package_vars.clone());
@@ -235,6 +238,8 @@ fn render_string(state: &State, text: String) -> Result<String, Error> {
 
 fn run_query(state: &State, sql: String) -> Result<Value, Error> {
     let scope = scope(state)?;
+    // Macros in dbt, so dependencies of the nodes that call them.
+    scope.note_macro_call(INTERNAL_PACKAGE, "run_query");
     query(&scope, &sql)
         .map(|t| t.map_or(Value::from(()), |t| Value::from_object(TableValue::new(&t))))
 }

@@ -17,6 +17,7 @@ mod errors;
 mod flags;
 mod functions;
 mod invocation;
+mod macro_calls;
 mod macro_defaults;
 mod macros;
 mod materialization;
@@ -247,6 +248,12 @@ impl JinjaEnv {
     /// known result may be computed without rendering it.
     pub fn is_builtin_macro(&self, name: &str) -> bool {
         self.builtin.contains(name)
+    }
+
+    /// Unique ids of the macros that `body`, the text of macro `package.name`, calls (read
+    /// without rendering it, as dbt fills a macro's `depends_on.macros`).
+    pub fn macro_dependencies(&self, package: &str, name: &str, body: &str) -> Vec<String> {
+        macro_calls::macro_dependencies(&self.registry, package, name, body)
     }
 
     /// Every macro: package, name and the file defining it.
@@ -494,7 +501,17 @@ fn context_entries(scope: &Arc<RenderScope>) -> Vec<(&'static str, Value)> {
 }
 
 fn context(scope: &Arc<RenderScope>) -> Value {
-    Value::from_iter(context_entries(scope))
+    let mut entries: Vec<(String, Value)> = scope
+        .variables
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from_serialize(v)))
+        .collect();
+    entries.extend(
+        context_entries(scope)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+    );
+    Value::from_iter(entries)
 }
 
 #[cfg(test)]

@@ -114,7 +114,7 @@ impl Object for MacroRef {
         let Some(def) = registry.get(&package, &self.name) else {
             return Err(unknown_in_package(registry, &package, &self.name));
         };
-        call_macro(state, def, &self.name, args)
+        call_macro(state, def, &package, &self.name, args)
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
@@ -157,7 +157,7 @@ impl Object for PackageNamespace {
         args: &[Value],
     ) -> Result<Value, Error> {
         match self.registry.get(&self.package, method) {
-            Some(def) => call_macro(state, def, method, args),
+            Some(def) => call_macro(state, def, &self.package, method, args),
             None => Err(unknown_in_package(&self.registry, &self.package, method)),
         }
     }
@@ -193,9 +193,10 @@ fn unknown_in_package(registry: &Registry, package: &str, name: &str) -> Error {
     )
 }
 
-/// Context names forwarded from the caller into the macro's module (the last ones are
-/// set only while a materialization runs).
-pub(crate) const FORWARDED: [&str; 10] = [
+/// Context names forwarded from the caller into the macro's module (the materialization
+/// ones are set only while a block runs; `results`, `schemas`, `database_schemas` are
+/// on-run-end's).
+pub(crate) const FORWARDED: [&str; 13] = [
     SCOPE_KEY,
     "this",
     "model",
@@ -206,6 +207,9 @@ pub(crate) const FORWARDED: [&str; 10] = [
     "post_hooks",
     "database",
     "schema",
+    "results",
+    "schemas",
+    "database_schemas",
 ];
 
 /// Evaluates the macro's file with the caller's context (so `ref`, `this` and `config`
@@ -215,9 +219,15 @@ pub(crate) const FORWARDED: [&str; 10] = [
 pub(crate) fn call_macro(
     state: &State<'_, '_>,
     def: &MacroDef,
+    package: &str,
     name: &str,
     args: &[Value],
 ) -> Result<Value, Error> {
+    let render = scope(state).ok();
+    if let Some(render) = &render {
+        render.note_macro_call(package, name);
+    }
+    let _depth = render.as_ref().map(|r| r.enter_macro());
     let tmpl = state.env().get_template(&def.template)?;
     let mut context: Vec<(&str, Value)> = FORWARDED
         .iter()
@@ -399,28 +409,60 @@ pub(crate) fn dispatch(
         .or(kwarg("macro_namespace")?)
         .filter(|v| !v.is_none())
         .map(|v| v.to_string());
-    let search: Vec<Option<String>> = match &namespace {
+    let local = local_package(state);
+    match dispatch_target(registry, local.as_deref(), &macro_name, namespace.as_deref()) {
+        Ok((package, name)) => Ok(Value::from_object(MacroRef {
+            registry: registry.clone(),
+            package: Some(package),
+            name,
+        })),
+        Err(DispatchMiss::UnknownNamespace(ns)) => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("In dispatch: macro namespace '{ns}' is not a package of this project; install it with `mart deps` or fix the name"),
+        )),
+        Err(DispatchMiss::NotFound(attempts)) => Err(Error::new(
+            ErrorKind::UnknownFunction,
+            format!(
+                "In dispatch: no macro named '{macro_name}' found within namespace '{}'; searched for {}",
+                namespace.as_deref().unwrap_or("None"),
+                attempts.join(", ")
+            ),
+        )),
+    }
+}
+
+/// Why `adapter.dispatch` found no macro.
+pub(crate) enum DispatchMiss {
+    UnknownNamespace(String),
+    /// The names tried, quoted, in order.
+    NotFound(Vec<String>),
+}
+
+/// The (package, macro) `adapter.dispatch(macro_name, namespace)` leads to for a node of
+/// package `local`: the first of `postgres__<name>`, `default__<name>` over the search
+/// order (the project's `dispatch:` for the namespace, else the root then the namespace).
+pub(crate) fn dispatch_target(
+    registry: &Registry,
+    local: Option<&str>,
+    macro_name: &str,
+    namespace: Option<&str>,
+) -> Result<(String, String), DispatchMiss> {
+    let search: Vec<Option<String>> = match namespace {
         None => vec![None],
         Some(ns) => match registry.dispatch.get(ns) {
             Some(order) => order.iter().cloned().map(Some).collect(),
             None if registry.packages.contains_key(ns) => {
-                vec![Some(registry.root.clone()), Some(ns.clone())]
+                vec![Some(registry.root.clone()), Some(ns.to_string())]
             }
-            None => {
-                return Err(Error::new(
-                    ErrorKind::InvalidOperation,
-                    format!("In dispatch: macro namespace '{ns}' is not a package of this project; install it with `mart deps` or fix the name"),
-                ))
-            }
+            None => return Err(DispatchMiss::UnknownNamespace(ns.to_string())),
         },
     };
-    let local = local_package(state);
     let mut attempts = Vec::new();
     for package in &search {
         for prefix in DISPATCH_PREFIXES {
             let name = format!("{prefix}__{macro_name}");
             let found = match package {
-                None => registry.resolve_bare(local.as_deref(), &name),
+                None => registry.resolve_bare(local, &name),
                 Some(p) => registry.get(p, &name).map(|_| p.as_str()),
             };
             attempts.push(match package {
@@ -428,20 +470,9 @@ pub(crate) fn dispatch(
                 Some(p) => format!("'{p}.{name}'"),
             });
             if let Some(found) = found {
-                return Ok(Value::from_object(MacroRef {
-                    registry: registry.clone(),
-                    package: Some(found.to_string()),
-                    name,
-                }));
+                return Ok((found.to_string(), name));
             }
         }
     }
-    Err(Error::new(
-        ErrorKind::UnknownFunction,
-        format!(
-            "In dispatch: no macro named '{macro_name}' found within namespace '{}'; searched for {}",
-            namespace.as_deref().unwrap_or("None"),
-            attempts.join(", ")
-        ),
-    ))
+    Err(DispatchMiss::NotFound(attempts))
 }

@@ -2,6 +2,7 @@
 //! (ref/source/config calls, logs), passed through the context as one hidden object.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mart_adapter::Relation;
@@ -100,6 +101,10 @@ pub struct Recorded {
     pub configs: Vec<ConfigMap>,
     /// Messages from log()/print()/exceptions.warn(), for the caller to show.
     pub logs: Vec<String>,
+    /// Unique ids (`macro.<package>.<name>`) of the macros the template called itself,
+    /// first call first, each once: dbt's `depends_on.macros` (calls made inside those
+    /// macros are theirs, not the node's).
+    pub macros: Vec<String>,
 }
 
 /// The node a render is for.
@@ -123,6 +128,9 @@ pub struct RenderScope {
     pub model: serde_json::Value,
     /// Set while a unit test renders its model: what it overrides.
     pub unit_test: Option<UnitTestRender>,
+    /// Top-level variables of this render only (on-run-end's `results`, `schemas`,
+    /// `database_schemas`); macros it calls see them too.
+    pub variables: serde_json::Map<String, serde_json::Value>,
     pub(crate) recorded: Mutex<Recorded>,
     /// The value passed to `return()` by the innermost macro call.
     pub(crate) returned: Mutex<Option<Value>>,
@@ -130,6 +138,8 @@ pub struct RenderScope {
     pub(crate) results: Mutex<HashMap<String, StoredResult>>,
     /// Whether the render committed (`adapter.commit()`, or a `commit` statement).
     pub(crate) committed: std::sync::atomic::AtomicBool,
+    /// How many macro calls are under way: only calls at depth 0 are the node's own.
+    pub(crate) macro_depth: AtomicUsize,
 }
 
 impl std::fmt::Debug for RenderScope {
@@ -156,11 +166,31 @@ impl RenderScope {
             batch: None,
             model: serde_json::Value::Null,
             unit_test: None,
+            variables: serde_json::Map::new(),
             recorded: Mutex::new(Recorded::default()),
             returned: Mutex::new(None),
             results: Mutex::new(HashMap::new()),
             committed: std::sync::atomic::AtomicBool::new(false),
+            macro_depth: AtomicUsize::new(0),
         }
+    }
+
+    /// Notes a call of macro `package.name`; one made while no other macro runs is the
+    /// template's own and recorded.
+    pub(crate) fn note_macro_call(&self, package: &str, name: &str) {
+        if self.macro_depth.load(Ordering::SeqCst) == 0 {
+            let id = format!("macro.{package}.{name}");
+            let mut recorded = self.record();
+            if !recorded.macros.contains(&id) {
+                recorded.macros.push(id);
+            }
+        }
+    }
+
+    /// Marks a macro call under way until the guard drops.
+    pub(crate) fn enter_macro(&self) -> MacroDepthGuard<'_> {
+        self.macro_depth.fetch_add(1, Ordering::SeqCst);
+        MacroDepthGuard(&self.macro_depth)
     }
 
     pub(crate) fn record(&self) -> MutexGuard<'_, Recorded> {
@@ -192,5 +222,14 @@ impl RenderScope {
             message: r.message(),
             rows_affected: r.rows_affected(),
         })
+    }
+}
+
+/// Ends a macro call's depth when dropped (also when the call fails).
+pub(crate) struct MacroDepthGuard<'a>(&'a AtomicUsize);
+
+impl Drop for MacroDepthGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }

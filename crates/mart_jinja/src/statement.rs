@@ -17,6 +17,10 @@ pub(crate) fn statement(
     name: Option<Value>,
     kwargs: Kwargs,
 ) -> Result<String, Error> {
+    // A macro in dbt: the node depends on it, and what its block calls is its own.
+    let render = scope(state)?;
+    render.note_macro_call(crate::namespaces::INTERNAL_PACKAGE, "statement");
+    let _depth = render.enter_macro();
     let name: Option<String> = match kwargs.get::<Option<String>>("name")? {
         Some(n) => Some(n),
         None => name.filter(|v| !v.is_none()).map(|v| v.to_string()),

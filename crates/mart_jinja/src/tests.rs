@@ -518,3 +518,30 @@ fn caller_varargs_and_kwargs_across_files() {
         "<b>inner 2</b> 1|2,3|v|2 9||none|0"
     );
 }
+
+#[test]
+fn a_render_records_the_macros_its_own_template_calls() {
+    let jinja = env(&[file(
+        "macros/m.sql",
+        "{% macro outer(x) %}{{ inner(x) }}{% endmacro %}{% macro inner(x) %}{{ x }}{% endmacro %}",
+    )]);
+    let scope = Arc::new(RenderScope::new(Phase::Parse));
+    let model = file(
+        "models/m.sql",
+        "select {{ outer(1) }}, {{ learn.inner(2) }}, {{ outer(3) }}{% if is_incremental() %}x{% endif %}",
+    );
+    jinja.render(&model, &scope).unwrap();
+    // `inner` called inside `outer` is outer's; the direct call is the model's.
+    assert_eq!(
+        scope.take_recorded().macros,
+        [
+            "macro.learn.outer",
+            "macro.learn.inner",
+            "macro.dbt.is_incremental"
+        ]
+    );
+    assert_eq!(
+        jinja.macro_dependencies("learn", "outer", "{% macro outer(x) %}{{ inner(x) }}{{ outer(x) }}{{ current_timestamp() }}{% endmacro %}"),
+        ["macro.learn.inner", "macro.dbt.current_timestamp"]
+    );
+}

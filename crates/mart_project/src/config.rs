@@ -621,7 +621,8 @@ pub fn unknown_config_warning(key: &str, span: mart_diagnostics::Span) -> Diagno
         Code::Config,
         format!("unknown config '{key}'; it is kept in the node's config but does nothing"),
     )
-    .with_span(span);
+    .with_span(span)
+    .with_event("CustomKeyInConfigDeprecation");
     match mart_diagnostics::closest_name(&normalized, KNOWN_CONFIG_KEYS.iter().copied()) {
         Some(close) => d.with_help(format!("did you mean '{close}'?")),
         None => d.with_help("check the key against dbt's list of configs"),

@@ -162,7 +162,8 @@ pub(crate) fn parse_constraints(
                     Code::PropertyFile,
                     format!("{owner}: unknown key '{key}' in constraint {n}; it is ignored"),
                 )
-                .with_span(at.clone());
+                .with_span(at.clone())
+                .with_event("CustomKeyInObjectDeprecation");
                 warnings.push(match closest_name(key, keys_of_level()) {
                     _ if column_level_columns => d.with_help(
                         "a column's constraint applies to its column; `columns:` belongs on model-level constraints",

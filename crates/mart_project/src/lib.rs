@@ -43,7 +43,7 @@ pub use contract::{
     Contract,
 };
 pub use dbt_version::{dbt_allows, DBT_VERSION};
-pub use docs_blocks::DocBlock;
+pub use docs_blocks::{DocBlock, DEFAULT_OVERVIEW};
 pub use docs_config::{is_node_color, DocsConfig};
 pub use env::{add_type_filters, env_var};
 pub use exposures::{Exposure, ExposureDependency, ExposureOwner};
@@ -568,6 +568,11 @@ fn missing_node_warning(kind: &str, name: &str, props: &NodeProperties) -> Diagn
     )
     .with_span(yaml::entry_span(&props.file, name))
     .with_help(format!("fix the name, or add the {kind} file"))
+    .with_event(if kind == "macro" {
+        "MacroNotFoundForPatch"
+    } else {
+        "NoNodeForYamlKey"
+    })
 }
 
 fn node_file(project: &str, dir: &str, file: Arc<SourceFile>) -> NodeFile {

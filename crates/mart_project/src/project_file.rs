@@ -175,19 +175,28 @@ impl ProjectConfig {
         let mut warnings = unknown_key_warnings(&file)?;
         check_dbt_version(&file, raw.require_dbt_version.as_ref())?;
         let quoting = quoting(&file, &raw.quoting)?;
-        let renamed = |old: &str, new: &str| {
+        let renamed = |old: &str, new: &str, event: &str| {
             Diagnostic::warning(
                 Code::ProjectFile,
                 format!("'{old}' is deprecated since dbt 1.0; it is read as '{new}'"),
             )
             .with_span(yaml::key_span(&file, old))
             .with_help(format!("rename the key to '{new}'"))
+            .with_event(event)
         };
         if raw.model_paths.is_none() && raw.source_paths.is_some() {
-            warnings.push(renamed("source-paths", "model-paths"));
+            warnings.push(renamed(
+                "source-paths",
+                "model-paths",
+                "ConfigSourcePathDeprecation",
+            ));
         }
         if raw.seed_paths.is_none() && raw.data_paths.is_some() {
-            warnings.push(renamed("data-paths", "seed-paths"));
+            warnings.push(renamed(
+                "data-paths",
+                "seed-paths",
+                "ConfigDataPathDeprecation",
+            ));
         }
         let missing = |key: &str| {
             Diagnostic::error(
@@ -362,7 +371,8 @@ fn unknown_key_warnings(file: &Arc<SourceFile>) -> Result<Vec<Diagnostic>, Diagn
                 Code::ProjectFile,
                 format!("unknown key '{key}' in the project file; it is ignored"),
             )
-            .with_span(yaml::key_span(file, key));
+            .with_span(yaml::key_span(file, key))
+            .with_event("GenericJSONSchemaValidationDeprecation");
             match mart_diagnostics::closest_name(key, PROJECT_KEYS) {
                 Some(close) => d.with_help(format!("did you mean '{close}'?")),
                 None => d.with_help("remove it, or check dbt's list of dbt_project.yml keys"),

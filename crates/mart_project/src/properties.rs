@@ -258,7 +258,8 @@ fn top_level_keys(
                 Code::PropertyFile,
                 format!("unknown key '{key}' in a property file; it is ignored"),
             )
-            .with_span(span());
+            .with_span(span())
+            .with_event("CustomTopLevelKeyDeprecation");
             match mart_diagnostics::closest_name(key, all) {
                 Some(close) => d.with_help(format!("did you mean '{close}'?")),
                 None => d.with_help(

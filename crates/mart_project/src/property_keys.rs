@@ -248,7 +248,8 @@ fn check_entry(
                     Code::PropertyFile,
                     format!("unknown property '{key}' of {what} '{name}'; it is ignored"),
                 )
-                .with_span(span);
+                .with_span(span)
+                .with_event("CustomKeyInObjectDeprecation");
                 found.push(match closest_name(key, level.keys()) {
                     Some(close) => d.with_help(format!("did you mean '{close}'?")),
                     None => d.with_help("check the key against dbt's property file reference"),

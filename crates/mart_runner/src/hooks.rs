@@ -26,6 +26,18 @@ fn render<'a>(
     hooks: impl IntoIterator<Item = &'a str>,
     which: &str,
 ) -> Result<Vec<String>, Diagnostic> {
+    render_with(ctx, connection, node, hooks, which, &Default::default())
+}
+
+/// [`render`] with extra template variables (on-run-end's `results`, ...).
+fn render_with<'a>(
+    ctx: &RunContext,
+    connection: &Connection,
+    node: Option<&Node>,
+    hooks: impl IntoIterator<Item = &'a str>,
+    which: &str,
+    variables: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<String>, Diagnostic> {
     // A hook's run_query() and adapter calls run in the hook's own session and transaction.
     let runner = PgQueryRunner::for_node(connection);
     let compiler = Compiler::new(&ctx.manifest, &ctx.env, Some(runner));
@@ -36,7 +48,9 @@ fn render<'a>(
     let mut statements = Vec::new();
     for hook in hooks {
         let file = Arc::new(SourceFile::new(format!("{place} ({which})"), hook));
-        let sql = tokio::task::block_in_place(|| compiler.render_hook(node.map(|n| &n.id), &file))?;
+        let sql = tokio::task::block_in_place(|| {
+            compiler.render_hook(node.map(|n| &n.id), &file, variables)
+        })?;
         if !sql.trim().is_empty() {
             statements.push(sql);
         }
@@ -60,23 +74,59 @@ async fn execute(
         .map_err(|e| db_error(&e, None).with_note(note))
 }
 
-/// The project's `on-run-start` (`end` false) or `on-run-end` hooks.
-pub(crate) async fn on_run(
+/// The project's `on-run-start` hooks.
+pub(crate) async fn on_run_start(
     ctx: &RunContext,
     connection: &mut Connection,
-    end: bool,
 ) -> Result<(), Diagnostic> {
-    let (hooks, which) = if end {
-        (&ctx.manifest.on_run_end, "on-run-end")
-    } else {
-        (&ctx.manifest.on_run_start, "on-run-start")
-    };
-    let statements = render(
+    on_run(
+        ctx,
+        connection,
+        &ctx.manifest.on_run_start,
+        "on-run-start",
+        &Default::default(),
+    )
+    .await
+}
+
+/// The project's `on-run-end` hooks, which see the run's `results`, `schemas` and
+/// `database_schemas` as dbt's do.
+pub(crate) async fn on_run_end(
+    ctx: &RunContext,
+    connection: &mut Connection,
+    results: &[crate::NodeResult],
+) -> Result<(), Diagnostic> {
+    if ctx.manifest.on_run_end.is_empty() {
+        return Ok(());
+    }
+    let variables = ctx
+        .run_end_context
+        .map(|build| build(&ctx.manifest, results))
+        .unwrap_or_default();
+    on_run(
+        ctx,
+        connection,
+        &ctx.manifest.on_run_end,
+        "on-run-end",
+        &variables,
+    )
+    .await
+}
+
+async fn on_run(
+    ctx: &RunContext,
+    connection: &mut Connection,
+    hooks: &[String],
+    which: &str,
+    variables: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), Diagnostic> {
+    let statements = render_with(
         ctx,
         connection,
         None,
         hooks.iter().map(String::as_str),
         which,
+        variables,
     )?;
     execute(
         connection,

@@ -32,7 +32,7 @@ pub use mart_adapter::microbatch::{parse_time, Batch, NaiveDateTime};
 
 pub use heartbeat::INTERVAL as HEARTBEAT_INTERVAL;
 pub use query::PgQueryRunner;
-pub use schedule::{execute, RunContext};
+pub use schedule::{execute, RunContext, RunEndContext};
 
 /// How a node ended.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -34,7 +34,13 @@ pub struct RunContext {
     /// `mart retry`: the microbatch models that partly succeeded last time, with their
     /// batches; only the failed ones run again.
     pub retry_batches: HashMap<NodeId, BatchResults>,
+    /// The variables on-run-end hooks get from the run's results (`results`, `schemas`,
+    /// `database_schemas`); the artifacts crate knows their shape.
+    pub run_end_context: Option<RunEndContext>,
 }
+
+/// Builds on-run-end's extra variables from the run's results.
+pub type RunEndContext = fn(&Manifest, &[NodeResult]) -> serde_json::Map<String, serde_json::Value>;
 
 impl RunContext {
     /// The manifest's node `id`; the runner is only ever handed ids of the manifest.
@@ -102,7 +108,7 @@ pub async fn execute(
     };
     let mut pool = open_connections(&ctx, ctx.options.threads.clamp(1, total)).await?;
     create_schemas(&ctx, &mut pool[0], &order).await?;
-    hooks::on_run(&ctx, &mut pool[0], false).await?;
+    hooks::on_run_start(&ctx, &mut pool[0]).await?;
 
     let mut results: Vec<NodeResult> = Vec::with_capacity(total);
     let mut done: BTreeSet<NodeId> = BTreeSet::new();
@@ -235,7 +241,7 @@ pub async fn execute(
     }
     if !*ctx.interrupt.borrow() {
         if let Some(connection) = pool.first_mut() {
-            hooks::on_run(&ctx, connection, true).await?;
+            hooks::on_run_end(&ctx, connection, &results).await?;
         }
     }
     drop(lock);

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use mart_adapter::quote_literal;
+use mart_artifacts::{build_catalog, CatalogRow, Invocation};
 use mart_diagnostics::{Code, Diagnostic, Diagnostics};
 use mart_docs::{Catalog, CatalogColumn, DocsInput, MacroDoc};
 use mart_graph::NodeId;
@@ -45,19 +46,12 @@ fn generate(global: &GlobalArgs, args: &DocsGenerateArgs) -> Result<Outcome, Dia
         .collect();
     let invocation = session.invocation.generated_now();
     super::write_manifest(&session, &compiled, &invocation)?;
-    let catalog = if args.empty_catalog {
-        Catalog::default()
+    let rows = if args.empty_catalog {
+        Ok(Vec::new())
     } else {
-        match read_catalog(&session) {
-            Ok(catalog) => catalog,
-            Err(why) => {
-                printer.info(&format!(
-                    "No catalog: {why}; column types come from the property files"
-                ));
-                Catalog::default()
-            }
-        }
+        read_catalog(&session)
     };
+    let catalog = write_catalog(&session, rows, &invocation)?;
     let root = &session.manifest.root;
     let macros: Vec<MacroDoc> = session
         .env
@@ -108,9 +102,48 @@ fn docs_dir(target_dir: &Path) -> PathBuf {
     target_dir.join("docs")
 }
 
-/// Column names and types of every relation in the project's schemas, as the database
-/// reports them (pg_catalog's `format_type` keeps lengths: `character varying(32)`).
-fn read_catalog(session: &Session) -> Result<Catalog, String> {
+/// Writes catalog.json from the catalog query's rows (with the error instead when the
+/// database did not answer: the site is still built, its column types from the property
+/// files) and returns the site's view of the same rows.
+fn write_catalog(
+    session: &Session,
+    rows: Result<Vec<CatalogRow>, String>,
+    invocation: &Invocation,
+) -> Result<Catalog, Diagnostic> {
+    let (rows, errors) = match rows {
+        Ok(rows) => (rows, None),
+        Err(why) => {
+            session.printer.info(&format!(
+                "No catalog: {why}; column types come from the property files"
+            ));
+            (Vec::new(), Some(vec![why]))
+        }
+    };
+    let database = session.connection_config().dbname;
+    let artifact = build_catalog(&session.manifest, &rows, &database, invocation, errors);
+    let path = session.manifest.target_dir.join("catalog.json");
+    mart_artifacts::write_json(&path, &artifact).map_err(|e| {
+        Diagnostic::error(Code::Io, format!("cannot write {}: {e}", path.display()))
+            .with_help("check that the target directory is writable")
+    })?;
+    let mut catalog = Catalog::default();
+    for row in rows {
+        catalog.insert(
+            &row.schema,
+            &row.table,
+            CatalogColumn {
+                name: row.column,
+                data_type: row.column_type,
+            },
+        );
+    }
+    Ok(catalog)
+}
+
+/// Every column of every relation in the project's schemas, with its relation's type,
+/// owner and comment, as the database reports them (pg_catalog's `format_type` keeps
+/// lengths: `character varying(32)`), in the shape of dbt-postgres's catalog query.
+fn read_catalog(session: &Session) -> Result<Vec<CatalogRow>, String> {
     let manifest = &session.manifest;
     let schemas: BTreeSet<&str> = manifest
         .nodes
@@ -124,11 +157,15 @@ fn read_catalog(session: &Session) -> Result<Catalog, String> {
         )
         .collect();
     if schemas.is_empty() {
-        return Ok(Catalog::default());
+        return Ok(Vec::new());
     }
     let list: Vec<String> = schemas.iter().map(|s| quote_literal(s)).collect();
     let sql = format!(
-        "select n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod) \
+        "select current_database(), n.nspname, c.relname, \
+         case c.relkind when 'v' then 'VIEW' when 'm' then 'MATERIALIZED VIEW' else 'BASE TABLE' end, \
+         pg_catalog.obj_description(c.oid, 'pg_class'), pg_catalog.pg_get_userbyid(c.relowner), \
+         a.attname, a.attnum, format_type(a.atttypid, a.atttypmod), \
+         pg_catalog.col_description(c.oid, a.attnum) \
          from pg_catalog.pg_attribute a \
          join pg_catalog.pg_class c on c.oid = a.attrelid \
          join pg_catalog.pg_namespace n on n.oid = c.relnamespace \
@@ -144,20 +181,24 @@ fn read_catalog(session: &Session) -> Result<Catalog, String> {
             connection.query(&sql).await
         })
         .map_err(|e| format!("the database did not answer ({e})"))?;
-    let mut catalog = Catalog::default();
-    for row in &result.rows {
-        if let [Some(schema), Some(table), Some(column), Some(data_type)] = row.as_slice() {
-            catalog.insert(
-                schema,
-                table,
-                CatalogColumn {
-                    name: column.clone(),
-                    data_type: data_type.clone(),
-                },
-            );
-        }
-    }
-    Ok(catalog)
+    Ok(result.rows.into_iter().filter_map(catalog_row).collect())
+}
+
+fn catalog_row(row: Vec<Option<String>>) -> Option<CatalogRow> {
+    let [database, schema, table, table_type, table_comment, owner, column, index, column_type, column_comment]: [Option<String>; 10] =
+        row.try_into().ok()?;
+    Some(CatalogRow {
+        database: database?,
+        schema: schema?,
+        table: table?,
+        table_type: table_type?,
+        table_comment,
+        owner,
+        column: column?,
+        index: index?.parse().ok()?,
+        column_type: column_type?,
+        column_comment,
+    })
 }
 
 fn serve(global: &GlobalArgs, args: &DocsServeArgs) -> Result<Outcome, Diagnostics> {

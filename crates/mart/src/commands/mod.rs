@@ -221,6 +221,7 @@ pub(crate) fn run_nodes(
         reporter: Arc::new(RunPrinter::new(printer, session.manifest.clone())),
         interrupt: interrupt.clone(),
         retry_batches: args.retry_batches.clone(),
+        run_end_context: Some(mart_artifacts::run_end_context),
     });
     let results = runtime
         .block_on(mart_runner::execute(ctx, selected))

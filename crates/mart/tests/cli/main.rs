@@ -3,6 +3,7 @@
 
 mod adapter_api;
 mod airflow;
+mod artifacts_more;
 mod contracts;
 mod custom_materializations;
 mod data_tests;
