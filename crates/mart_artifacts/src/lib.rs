@@ -1,5 +1,6 @@
 //! dbt-compatible artifacts: `manifest.json` (dbt's manifest v12 schema),
-//! `run_results.json` (run_results v6) and `sources.json` (sources v3), as serde types built from mart's in-memory
+//! `run_results.json` (run_results v6), `sources.json` (sources v3) and
+//! `semantic_manifest.json`, as serde types built from mart's in-memory
 //! manifest and a command's node results, so that dbt tooling (Airflow integrations,
 //! artifact parsers, state comparison) reads them.
 //!
@@ -9,6 +10,7 @@
 mod docs_exposures;
 mod manifest;
 mod run_results;
+mod semantic;
 mod sources;
 
 use std::path::Path;
@@ -20,6 +22,7 @@ pub use manifest::{build_manifest, graph_context, ManifestNode, ManifestV12, MAN
 pub use run_results::{
     build_run_results, merge_retry, status_word, RunResult, RunResultsV6, RUN_RESULTS_SCHEMA,
 };
+pub use semantic::build_semantic_manifest;
 pub use sources::{build_sources, FreshnessResult, SourcesV3, SOURCES_SCHEMA};
 
 /// What identifies one command's artifacts.

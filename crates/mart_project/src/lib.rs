@@ -55,7 +55,8 @@ pub use properties::{
     ColumnProperties, MacroProperties, NodeProperties, PropertyFile, SourceTable,
 };
 pub use semantic::{
-    is_day_or_finer, Export, Metric, SavedQuery, SemanticLayer, SemanticModel, TimeSpine,
+    is_day_or_finer, list_start as semantic_list_start, Export, Metric, SavedQuery, SemanticLayer,
+    SemanticModel, TimeSpine,
 };
 pub use stamp::InputStamp;
 pub use unit_tests::{

@@ -24,6 +24,7 @@ mod safety;
 mod secrets;
 mod seed;
 mod selectors;
+mod semantic;
 mod show;
 mod snapshot;
 mod unit_tests;

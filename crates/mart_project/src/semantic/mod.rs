@@ -173,7 +173,7 @@ impl SemanticLayer {
 
 /// Where the top-level list `key` of a property file starts (a line beginning with
 /// `key:`, not a nested key of that name): its entries are looked up from there.
-pub(crate) fn list_start(file: &Arc<SourceFile>, key: &str) -> usize {
+pub fn list_start(file: &Arc<SourceFile>, key: &str) -> usize {
     let head = format!("{key}:");
     if file.text.starts_with(&head) {
         return 0;

@@ -60,15 +60,20 @@ pub(crate) fn saved_query(file: &Arc<SourceFile>, raw: &Value) -> Result<SavedQu
                 .get("export_as")
                 .or_else(|| query_config.get("export_as"))
                 .and_then(Value::as_str);
-            if let Some(kind) = export_as {
-                check_choice(kind, &EXPORT_AS).map_err(|help| {
-                    x.error(
-                        "export_as",
-                        format!("export_as '{kind}' is not table or view"),
-                        &help,
-                    )
-                })?;
-            }
+            let Some(kind) = export_as else {
+                return Err(x.error(
+                    "name",
+                    "has no export_as",
+                    "add config: {export_as: table} (or view), as dbt requires",
+                ));
+            };
+            check_choice(kind, &EXPORT_AS).map_err(|help| {
+                x.error(
+                    "export_as",
+                    format!("export_as '{kind}' is not table or view"),
+                    &help,
+                )
+            })?;
             Ok(Export {
                 name: x.name.clone(),
                 config,
