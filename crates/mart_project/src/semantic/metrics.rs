@@ -106,6 +106,8 @@ pub(crate) fn metric(file: &Arc<SourceFile>, raw: &Value) -> Result<Metric, Diag
                 "window": window_of("window", c.get("window"))?,
                 "grain_to_date": granularity("grain_to_date", c.get("grain_to_date"))?,
                 "period_agg": period_agg.to_lowercase(),
+                // dbt's manifest has it; the semantic manifest drops it.
+                "metric": null,
             })
         }
     };
