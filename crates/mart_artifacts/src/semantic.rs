@@ -212,10 +212,12 @@ pub fn build_semantic_manifest(manifest: &Manifest) -> Value {
         .iter()
         .map(|m| {
             let mut out = keep(m, METRIC);
-            out.insert(
-                "type_params".into(),
-                Value::Object(keep(&m["type_params"], TYPE_PARAMS)),
-            );
+            let mut params = keep(&m["type_params"], TYPE_PARAMS);
+            // The manifest's cumulative_type_params name no metric here, as dbt's.
+            if let Some(Value::Object(c)) = params.get_mut("cumulative_type_params") {
+                c.remove("metric");
+            }
+            out.insert("type_params".into(), Value::Object(params));
             out.insert("config".into(), meta_config(m));
             Value::Object(out)
         })
