@@ -58,6 +58,41 @@ psql -w -X -q -h "${MART_PG_HOST:-127.0.0.1}" -p "${MART_PG_PORT:-5432}" \
 "$mart" test --profiles-dir . -s test_type:singular > test.log || true
 cp target/mart/run_results.json test-run-results.json
 
+# A project with a semantic layer (semantic model, metrics, saved query, time spine): its
+# manifest and semantic_manifest.json are checked too.
+mkdir -p semantic/models
+cat > semantic/dbt_project.yml <<'YML'
+name: shop
+profile: mart_example
+YML
+cp profiles.yml semantic/profiles.yml
+echo "select 1 as order_id, current_date as ordered_at, 10.0 as amount" > semantic/models/orders.sql
+echo "select current_date as date_day" > semantic/models/time_spine_daily.sql
+cat > semantic/models/semantic.yml <<'YML'
+version: 2
+models:
+  - name: time_spine_daily
+    time_spine: {standard_granularity_column: date_day}
+    columns: [{name: date_day, granularity: day}]
+semantic_models:
+  - name: orders
+    model: ref('orders')
+    defaults: {agg_time_dimension: ordered_at}
+    entities: [{name: order, type: primary, expr: order_id}]
+    dimensions: [{name: ordered_at, type: time, type_params: {time_granularity: day}}]
+    measures: [{name: order_total, agg: sum, expr: amount}]
+metrics:
+  - {name: revenue, label: Revenue, type: simple, type_params: {measure: order_total}}
+  - {name: revenue_x2, label: Twice, type: derived, type_params: {expr: revenue * 2, metrics: [revenue]}}
+saved_queries:
+  - name: daily
+    query_params: {metrics: [revenue], group_by: ["TimeDimension('order__ordered_at', 'day')"]}
+    exports: [{name: daily_export, config: {export_as: table}}]
+YML
+(cd semantic && "$mart" parse --profiles-dir . > ../semantic.log)
+cp semantic/target/manifest.json semantic-manifest.json
+cp semantic/target/semantic_manifest.json semantic-semantic-manifest.json
+
 "${venv}/bin/python" - <<'PY'
 import json
 import pathlib
@@ -195,6 +230,21 @@ if test_results is not None:
           [(r.unique_id, r.failures) for r in failing]
           == [("test.mart_example.assert_paid_amount_only_for_purchases", 3)],
           str([(r.unique_id, r.failures) for r in failing]))
+
+raw_semantic = load("semantic-manifest.json")
+try:
+    semantic = parse_manifest_v12(raw_semantic)
+    check("a manifest with a semantic layer parses as manifest v12", True)
+    check("its semantic models, metrics and saved queries",
+          (sorted(semantic.semantic_models), sorted(semantic.metrics), sorted(semantic.saved_queries))
+          == (["semantic_model.shop.orders"], ["metric.shop.revenue", "metric.shop.revenue_x2"],
+              ["saved_query.shop.daily"]))
+except Exception as e:  # noqa: BLE001
+    check("a manifest with a semantic layer parses as manifest v12", False, str(e)[:2000])
+sm = load("semantic-semantic-manifest.json")
+check("semantic_manifest.json has dbt's sections",
+      sorted(sm) == ["metrics", "project_configuration", "saved_queries", "semantic_models"]
+      and len(sm["project_configuration"]["time_spines"]) == 1)
 
 print(f"artifacts: {passed} passed, {failed} failed")
 raise SystemExit(1 if failed else 0)

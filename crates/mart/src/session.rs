@@ -264,15 +264,29 @@ impl Session {
             0 => String::new(),
             n => format!("{n} unit test{}, ", plural(n)),
         };
+        // After the sources, in dbt's order: exposures and metrics, the macros, then
+        // semantic models and saved queries; each only when there are some.
+        let some = |t: mart_graph::ResourceType, word: &str| match count(t) {
+            0 => String::new(),
+            n => format!(", {n} {word}{}", plural(n)),
+        };
         format!(
-            "Found {models} model{}, {seeds} seed{}, {snapshots}{tests} data test{}, {unit_tests}{} source{}, {} macro file{}",
+            "Found {models} model{}, {seeds} seed{}, {snapshots}{tests} data test{}, {unit_tests}{} source{}{}{}, {} macro file{}{}{}",
             plural(models),
             plural(seeds),
             plural(tests),
             self.manifest.sources.len(),
             plural(self.manifest.sources.len()),
+            some(mart_graph::ResourceType::Exposure, "exposure"),
+            some(mart_graph::ResourceType::Metric, "metric"),
             self.macro_file_count,
             plural(self.macro_file_count),
+            some(mart_graph::ResourceType::SemanticModel, "semantic model"),
+            match count(mart_graph::ResourceType::SavedQuery) {
+                0 => String::new(),
+                1 => ", 1 saved query".to_string(),
+                n => format!(", {n} saved queries"),
+            },
         )
     }
 }

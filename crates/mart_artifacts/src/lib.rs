@@ -1,6 +1,6 @@
 //! dbt-compatible artifacts: `manifest.json` (dbt's manifest v12 schema),
-//! `run_results.json` (run_results v6), `sources.json` (sources v3) and `catalog.json`
-//! (catalog v1), as serde types built from mart's in-memory
+//! `run_results.json` (run_results v6), `sources.json` (sources v3), `catalog.json`
+//! (catalog v1) and `semantic_manifest.json`, as serde types built from mart's in-memory
 //! manifest and a command's node results, so that dbt tooling (Airflow integrations,
 //! artifact parsers, state comparison) reads them.
 //!
@@ -13,6 +13,7 @@ mod docs_exposures;
 mod manifest;
 mod run_end;
 mod run_results;
+mod semantic;
 mod sources;
 pub mod state;
 
@@ -27,6 +28,7 @@ pub use run_end::run_end_context;
 pub use run_results::{
     build_run_results, merge_retry, status_word, RunResult, RunResultsV6, RUN_RESULTS_SCHEMA,
 };
+pub use semantic::build_semantic_manifest;
 pub use sources::{build_sources, FreshnessResult, SourcesV3, SOURCES_SCHEMA};
 
 /// What identifies one command's artifacts.

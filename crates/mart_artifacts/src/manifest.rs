@@ -270,15 +270,23 @@ pub fn build_manifest(
         macros,
         docs: crate::docs_exposures::docs_map(manifest),
         exposures: crate::docs_exposures::exposures_map(manifest, Some(invocation)),
-        metrics: Map::new(),
+        metrics: crate::semantic::semantic_map(manifest, ResourceType::Metric, Some(invocation)),
         groups: Map::new(),
         selectors: Map::new(),
         disabled: Map::new(),
         parent_map,
         child_map,
         group_map: Map::new(),
-        saved_queries: Map::new(),
-        semantic_models: Map::new(),
+        saved_queries: crate::semantic::semantic_map(
+            manifest,
+            ResourceType::SavedQuery,
+            Some(invocation),
+        ),
+        semantic_models: crate::semantic::semantic_map(
+            manifest,
+            ResourceType::SemanticModel,
+            Some(invocation),
+        ),
         unit_tests: units
             .iter()
             .filter_map(|n| Some((n.id.to_string(), unit_test_json(manifest, n)?)))
@@ -393,10 +401,10 @@ pub fn graph_context(manifest: &Manifest) -> serde_json::Value {
         "nodes": nodes,
         "sources": sources,
         "exposures": crate::docs_exposures::exposures_map(manifest, None),
-        "metrics": {},
+        "metrics": crate::semantic::semantic_map(manifest, ResourceType::Metric, None),
         "groups": {},
-        "semantic_models": {},
-        "saved_queries": {},
+        "semantic_models": crate::semantic::semantic_map(manifest, ResourceType::SemanticModel, None),
+        "saved_queries": crate::semantic::semantic_map(manifest, ResourceType::SavedQuery, None),
     })
 }
 

@@ -121,7 +121,7 @@ pub(crate) fn exposure_nodes(
 }
 
 /// A property file's path relative to the model (or other resource) path holding it.
-fn under_model_path(project: &Loading<'_>, path: &str) -> String {
+pub(crate) fn under_model_path(project: &Loading<'_>, path: &str) -> String {
     let config = &project.config;
     config
         .model_paths

@@ -20,6 +20,7 @@ mod materialization;
 mod names;
 mod node_store;
 mod parse_cache;
+mod semantic;
 mod unit_tests;
 
 pub use compile::{write_artifact, CompiledNode, Compiler, MacroRun};
@@ -33,6 +34,7 @@ pub use node_store::NodeStore;
 pub use parse_cache::{
     load_saved_parse, parse_cache_path, save_parse, SavedParse, PARSE_CACHE_FILE,
 };
+pub use semantic::{SemanticGraph, SemanticNode};
 pub use unit_tests::{GivenFixture, UnitTestInfo};
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use crate::loading::Loading;
 use crate::locate::locate_call;
 use crate::names::NameIndex;
 use crate::node_store::NodeStore;
+use crate::semantic::{semantic_graph, SemanticGraph, SemanticNode};
 use crate::unit_tests::{unit_test_nodes, UnitTestInfo};
 
 /// A model, seed or snapshot as the engine sees it after parsing.
@@ -136,6 +137,8 @@ pub struct Manifest {
     pub nodes: Arc<NodeStore>,
     pub sources: BTreeMap<NodeId, SourceNode>,
     pub exposures: BTreeMap<NodeId, ExposureNode>,
+    /// Semantic models, metrics and saved queries, and the time spines.
+    pub semantic: SemanticGraph,
     /// The docs blocks of the project and its packages.
     pub docs: Vec<DocBlock>,
     /// `macro.<package>.<name>` -> its description from a `macros:` entry, rendered.
@@ -337,6 +340,17 @@ impl Manifest {
                 exposures.insert(exposure.id.clone(), exposure);
             }
         }
+        let semantic = semantic_graph(
+            &projects,
+            &crate::semantic::Context {
+                names: &names,
+                disabled: &disabled,
+                sources: &sources,
+                nodes: &nodes,
+                target,
+            },
+            &mut errors,
+        );
         check_unique_relations(&nodes, &mut errors);
         warnings.extend(node_color_warnings(&nodes));
         if errors.has_errors() {
@@ -349,6 +363,7 @@ impl Manifest {
             .map(Node::graph_node)
             .chain(sources.values().map(source_graph_node))
             .chain(exposures.values().map(ExposureNode::graph_node))
+            .chain(semantic.nodes.values().map(SemanticNode::graph_node))
             .collect();
         let parts = ManifestParts {
             project_name: root_package,
@@ -356,6 +371,7 @@ impl Manifest {
             target_dir: project.root.join(&project.config.target_path),
             sources,
             exposures,
+            semantic,
             docs: projects
                 .iter()
                 .flat_map(|p| p.docs.iter().cloned())
@@ -395,6 +411,7 @@ impl Manifest {
             nodes,
             sources: parts.sources,
             exposures: parts.exposures,
+            semantic: parts.semantic,
             docs: parts.docs,
             macro_descriptions: parts.macro_descriptions,
             dag,
@@ -415,6 +432,7 @@ impl Manifest {
             target_dir: self.target_dir.clone(),
             sources: self.sources.clone(),
             exposures: self.exposures.clone(),
+            semantic: self.semantic.clone(),
             docs: self.docs.clone(),
             macro_descriptions: self.macro_descriptions.clone(),
             warnings: self.warnings.clone(),
@@ -433,6 +451,7 @@ pub(crate) struct ManifestParts {
     pub target_dir: PathBuf,
     pub sources: BTreeMap<NodeId, SourceNode>,
     pub exposures: BTreeMap<NodeId, ExposureNode>,
+    pub semantic: SemanticGraph,
     pub docs: Vec<DocBlock>,
     pub macro_descriptions: BTreeMap<String, String>,
     pub warnings: Vec<Diagnostic>,

@@ -23,7 +23,7 @@ impl NodeId {
 
     /// `exposure.<package>.<name>`.
     pub fn exposure(package: &str, name: &str) -> Self {
-        Self(format!("exposure.{package}.{name}"))
+        Self::for_node(ResourceType::Exposure, package, name)
     }
 
     /// `source.<package>.<source_name>.<table_name>`.
@@ -79,10 +79,15 @@ pub enum ResourceType {
     /// dbt's unit tests (`unit_tests:` in property files): a model run on given rows.
     UnitTest,
     Exposure,
+    /// dbt's semantic layer (`semantic_models:`, `metrics:`, `saved_queries:`): parsed
+    /// and written to the artifacts, never executed.
+    SemanticModel,
+    Metric,
+    SavedQuery,
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 9] = [
+    pub const ALL: [ResourceType; 12] = [
         ResourceType::Model,
         ResourceType::Seed,
         ResourceType::Snapshot,
@@ -92,6 +97,9 @@ impl ResourceType {
         ResourceType::Operation,
         ResourceType::UnitTest,
         ResourceType::Exposure,
+        ResourceType::SemanticModel,
+        ResourceType::Metric,
+        ResourceType::SavedQuery,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,20 +113,30 @@ impl ResourceType {
             ResourceType::Operation => "operation",
             ResourceType::UnitTest => "unit_test",
             ResourceType::Exposure => "exposure",
+            ResourceType::SemanticModel => "semantic_model",
+            ResourceType::Metric => "metric",
+            ResourceType::SavedQuery => "saved_query",
         }
     }
 
-    /// Sources and exposures are in the graph only: nothing is built for them, and the
-    /// manifest keeps them apart from its nodes.
+    /// Sources, exposures and the semantic layer are in the graph only: nothing is built
+    /// for them, and the manifest keeps them apart from its nodes.
     pub fn is_graph_only(self) -> bool {
-        matches!(self, ResourceType::Source | ResourceType::Exposure)
+        matches!(
+            self,
+            ResourceType::Source
+                | ResourceType::Exposure
+                | ResourceType::SemanticModel
+                | ResourceType::Metric
+                | ResourceType::SavedQuery
+        )
     }
 
     pub(crate) fn index(self) -> usize {
         self as usize
     }
 
-    /// "model, seed, snapshot, source, test, analysis, operation, unit_test, exposure".
+    /// "model, seed, snapshot, source, test, analysis, operation, unit_test, exposure, ...".
     pub(crate) fn names() -> String {
         Self::ALL.map(ResourceType::as_str).join(", ")
     }
@@ -223,7 +241,7 @@ mod tests {
         }
         insta::assert_snapshot!(
             "modle".parse::<ResourceType>().unwrap_err(),
-            @"unknown resource type 'modle'; resource types are: model, seed, snapshot, source, test, analysis, operation, unit_test, exposure"
+            @"unknown resource type 'modle'; resource types are: model, seed, snapshot, source, test, analysis, operation, unit_test, exposure, semantic_model, metric, saved_query"
         );
     }
 

@@ -290,13 +290,10 @@ fn matching(dag: &Dag, criterion: &Criterion, indexed: bool) -> NodeSet {
                     && table.as_ref().is_none_or(|t| matches(t, &node.name))
             },
         ),
-        Criterion::Exposure(name) => add_if(
-            &mut dag
-                .of_type(ResourceType::Exposure)
-                .iter()
-                .map(|&i| i as usize),
+        Criterion::Named(resource_type, name) => add_if(
+            &mut dag.of_type(*resource_type).iter().map(|&i| i as usize),
             &|i| {
-                // `exposure:<name>` or, as `mart ls` prints it, `exposure:<package>.<name>`.
+                // `metric:<name>` or, as `mart ls` prints it, `metric:<package>.<name>`.
                 let node = dag.node_at(i);
                 match name.split_once('.') {
                     Some((package, name)) => {
@@ -941,6 +938,48 @@ mod tests {
         assert_eq!(ids("exposure:dash"), ["exposure.p.dash", "exposure.q.dash"]);
         assert_eq!(ids("resource_type:exposure"), ids("exposure:*"));
         assert_eq!(ids("a+,exposure:*"), ["exposure.p.dash", "exposure.q.dash"]);
+    }
+
+    #[test]
+    fn semantic_nodes_are_selected_by_their_method() {
+        let dag = Dag::build(vec![
+            node("model.p.orders", &[]),
+            node("semantic_model.p.orders", &["model.p.orders"]),
+            node("metric.p.revenue", &["semantic_model.p.orders"]),
+            node("metric.p.avg_revenue", &["metric.p.revenue"]),
+            node("saved_query.p.daily", &["metric.p.revenue"]),
+        ])
+        .unwrap();
+        let ids = |sel: &str| -> Vec<String> {
+            let mut ids: Vec<String> = select(&dag, &strings(&[sel]), &[])
+                .unwrap()
+                .iter()
+                .map(|id| id.to_string())
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids("semantic_model:orders"), ["semantic_model.p.orders"]);
+        assert_eq!(
+            ids("metric:revenue+"),
+            [
+                "metric.p.avg_revenue",
+                "metric.p.revenue",
+                "saved_query.p.daily"
+            ]
+        );
+        assert_eq!(ids("metric:p.*"), ids("resource_type:metric"));
+        assert_eq!(
+            ids("+saved_query:daily"),
+            [
+                "metric.p.revenue",
+                "model.p.orders",
+                "saved_query.p.daily",
+                "semantic_model.p.orders"
+            ]
+        );
+        // The method names the type: a metric's name is no semantic model.
+        assert!(ids("semantic_model:revenue").is_empty());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::node::ResourceType;
 use crate::state::{StateCheck, RESULT_STATUSES, STATE_VALUES};
 
 /// The methods a selector may name before `:` (config takes a key: `config.<key>`).
-const METHODS: [&str; 13] = [
+const METHODS: [&str; 16] = [
     "tag",
     "path",
     "file",
@@ -21,6 +21,9 @@ const METHODS: [&str; 13] = [
     "test_type",
     "test_name",
     "exposure",
+    "semantic_model",
+    "metric",
+    "saved_query",
     "state",
     "result",
 ];
@@ -196,8 +199,9 @@ pub enum Criterion {
     TestType(String),
     /// `test_name:unique`: generic tests by their test's name (glob allowed).
     TestName(String),
-    /// `exposure:<name>`; glob.
-    Exposure(String),
+    /// `exposure:`, `semantic_model:`, `metric:` or `saved_query:` with `<name>` or
+    /// `<package>.<name>` (each a glob): the nodes of that type.
+    Named(ResourceType, String),
     /// `state:new`, `state:modified.body`, ...: compared with the `--state` manifest.
     State(StateCheck),
     /// `result:error`: the node's status in the `--state` run_results.json.
@@ -231,7 +235,7 @@ impl fmt::Display for Criterion {
             Criterion::Config { key, value } => write!(f, "config.{key}:{value}"),
             Criterion::TestType(v) => write!(f, "test_type:{v}"),
             Criterion::TestName(v) => write!(f, "test_name:{v}"),
-            Criterion::Exposure(v) => write!(f, "exposure:{v}"),
+            Criterion::Named(t, v) => write!(f, "{t}:{v}"),
             Criterion::State(check) => write!(f, "state:{check}"),
             Criterion::Result(status) => write!(f, "result:{status}"),
         }
@@ -482,7 +486,10 @@ fn parse_method(method: &str, value: &str, selector: &str) -> Result<Criterion, 
         "package" => Criterion::Package(value_owned),
         "test_type" => Criterion::TestType(value_owned),
         "test_name" => Criterion::TestName(value_owned),
-        "exposure" => Criterion::Exposure(value_owned),
+        "exposure" => Criterion::Named(ResourceType::Exposure, value_owned),
+        "semantic_model" => Criterion::Named(ResourceType::SemanticModel, value_owned),
+        "metric" => Criterion::Named(ResourceType::Metric, value_owned),
+        "saved_query" => Criterion::Named(ResourceType::SavedQuery, value_owned),
         "state" => Criterion::State(StateCheck::parse(value).ok_or_else(|| {
             SelectorError::UnknownState {
                 selector: selector.to_owned(),
@@ -548,6 +555,9 @@ fn example_for(method: &str) -> &'static str {
         "test_type" => "test_type:generic",
         "test_name" => "test_name:unique",
         "exposure" => "exposure:weekly_kpis",
+        "semantic_model" => "semantic_model:orders",
+        "metric" => "metric:revenue",
+        "saved_query" => "saved_query:daily_revenue",
         "state" => "state:modified",
         "result" => "result:error",
         _ => "resource_type:model",
@@ -605,16 +615,25 @@ mod tests {
         );
         assert_eq!(
             crit("exposure:fx.weekly"),
-            Criterion::Exposure("fx.weekly".into())
+            Criterion::Named(ResourceType::Exposure, "fx.weekly".into())
         );
         insta::assert_snapshot!(parse_selector("+exposure:weekly").unwrap(), @"+exposure:weekly");
+        assert_eq!(
+            crit("semantic_model:orders"),
+            Criterion::Named(ResourceType::SemanticModel, "orders".into())
+        );
+        assert_eq!(
+            crit("metric:shop.rev*"),
+            Criterion::Named(ResourceType::Metric, "shop.rev*".into())
+        );
+        insta::assert_snapshot!(parse_selector("saved_query:daily+").unwrap(), @"saved_query:daily+");
         assert_eq!(parse_selector("  ").unwrap(), Selector::default());
     }
 
     #[test]
     fn error_messages() {
-        insta::assert_snapshot!(err("tagg:daily"), @"unknown selector method 'tagg' in 'tagg:daily'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, state, result; did you mean 'tag'?");
-        insta::assert_snapshot!(err("materialized:table"), @"unknown selector method 'materialized' in 'materialized:table'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, state, result");
+        insta::assert_snapshot!(err("tagg:daily"), @"unknown selector method 'tagg' in 'tagg:daily'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, semantic_model, metric, saved_query, state, result; did you mean 'tag'?");
+        insta::assert_snapshot!(err("materialized:table"), @"unknown selector method 'materialized' in 'materialized:table'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, semantic_model, metric, saved_query, state, result");
         insta::assert_snapshot!(err("tag:"), @"selector 'tag:' has no value; write tag:<value>, as in tag:daily");
         insta::assert_snapshot!(err("+"), @"selector '+' has no value; write a model name, a path or method:value, as in dim_user or tag:daily");
         insta::assert_snapshot!(err("@"), @"selector '@' has no value; write a model name, a path or method:value, as in dim_user or tag:daily");
@@ -629,13 +648,13 @@ mod tests {
         insta::assert_snapshot!(err("++a"), @"unexpected '+' in '++a'; graph operators go around a selector: +model, 2+model, model+, model+2, @model");
         assert!(parse_selector("config.incremental_strategy:delete+insert").is_ok());
         insta::assert_snapshot!(err("+@a"), @"unexpected '@' in '+@a'; graph operators go around a selector: +model, 2+model, model+, model+2, @model");
-        insta::assert_snapshot!(err("resource_type:modle"), @"unknown resource type 'modle' in 'resource_type:modle'; resource types are: model, seed, snapshot, source, test, analysis, operation, unit_test, exposure; did you mean 'model'?");
+        insta::assert_snapshot!(err("resource_type:modle"), @"unknown resource type 'modle' in 'resource_type:modle'; resource types are: model, seed, snapshot, source, test, analysis, operation, unit_test, exposure, semantic_model, metric, saved_query; did you mean 'model'?");
         insta::assert_snapshot!(err("config:table"), @"'config' needs a key in 'config:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("config.:table"), @"'config' needs a key in 'config.:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("source:a.b.c.d"), @"source selector 'source:a.b.c.d' has too many parts; write source:<source>, source:<source>.<table> or source:<package>.<source>.<table>");
-        insta::assert_snapshot!(err(":x"), @"unknown selector method '' in ':x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, state, result");
+        insta::assert_snapshot!(err(":x"), @"unknown selector method '' in ':x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, semantic_model, metric, saved_query, state, result");
         // The first bad token is reported even after good ones.
-        insta::assert_snapshot!(err("dim_user tagg:x"), @"unknown selector method 'tagg' in 'tagg:x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, state, result; did you mean 'tag'?");
+        insta::assert_snapshot!(err("dim_user tagg:x"), @"unknown selector method 'tagg' in 'tagg:x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, semantic_model, metric, saved_query, state, result; did you mean 'tag'?");
         assert_eq!(
             parse_selector("tagg:x").unwrap_err().to_diagnostic().code,
             Code::Selector

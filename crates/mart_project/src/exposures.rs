@@ -198,7 +198,7 @@ fn is_identifier(name: &str) -> bool {
 
 /// `ref('m')`, `ref('package', 'm')` or `source('s', 't')`; else what is wrong and what
 /// to do.
-fn dependency(text: &str) -> Result<ExposureDependency, (String, String)> {
+pub(crate) fn dependency(text: &str) -> Result<ExposureDependency, (String, String)> {
     let text = text.trim();
     let shape = || {
         (

@@ -18,6 +18,7 @@ mod project_file;
 mod properties;
 mod property_keys;
 pub mod secrets;
+mod semantic;
 mod snapshot_file;
 mod stamp;
 mod stamp_key;
@@ -52,6 +53,10 @@ pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target
 pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};
 pub use properties::{
     ColumnProperties, MacroProperties, NodeProperties, PropertyFile, SourceTable,
+};
+pub use semantic::{
+    is_day_or_finer, list_start as semantic_list_start, Export, Metric, SavedQuery, SemanticLayer,
+    SemanticModel, TimeSpine,
 };
 pub use stamp::InputStamp;
 pub use unit_tests::{
@@ -116,6 +121,8 @@ pub struct Project {
     pub unit_tests: Vec<UnitTestProperties>,
     /// The enabled exposures of the property files.
     pub exposures: Vec<Exposure>,
+    /// The semantic models, metrics, saved queries and time spines of the property files.
+    pub semantic: SemanticLayer,
     /// The docs blocks of the `.md` files under the docs paths.
     pub docs: Vec<DocBlock>,
     /// `macros:` entries of the property files.
@@ -290,6 +297,7 @@ impl Project {
             sources: Vec::new(),
             unit_tests: Vec::new(),
             exposures: Vec::new(),
+            semantic: SemanticLayer::default(),
             docs,
             macro_properties: Vec::new(),
             warnings,
@@ -309,6 +317,7 @@ impl Project {
         project.add_yaml_snapshots(&mut errors);
         project.check_unique_names(&mut errors);
         project.check_unique_exposures(&mut errors);
+        project.semantic.check_unique(&mut errors);
         project.check_properties_match();
         if errors.has_errors() {
             return Err(errors);
@@ -401,6 +410,7 @@ impl Project {
             self.sources.push(source);
         }
         self.exposures.extend(props.exposures);
+        self.semantic.extend(props.semantic);
         self.macro_properties.extend(props.macros);
     }
 

@@ -206,13 +206,15 @@ pub struct PropertyFile {
     pub unit_tests: Vec<UnitTestProperties>,
     /// The enabled exposures.
     pub exposures: Vec<crate::Exposure>,
+    /// Its semantic models, metrics, saved queries and time spines.
+    pub semantic: crate::SemanticLayer,
     pub macros: Vec<MacroProperties>,
     /// Config keys dbt does not know, and the like.
     pub warnings: Vec<Diagnostic>,
 }
 
 /// The top-level keys of a property file mart reads.
-const READ_KEYS: [&str; 8] = [
+const READ_KEYS: [&str; 11] = [
     "version",
     "models",
     "seeds",
@@ -221,15 +223,12 @@ const READ_KEYS: [&str; 8] = [
     "unit_tests",
     "exposures",
     "macros",
+    "semantic_models",
+    "metrics",
+    "saved_queries",
 ];
 /// Keys dbt reads that change nothing mart builds or tests; they are not read yet.
-const NOT_YET_READ_KEYS: [&str; 5] = [
-    "analyses",
-    "metrics",
-    "semantic_models",
-    "saved_queries",
-    "groups",
-];
+const NOT_YET_READ_KEYS: [&str; 2] = ["analyses", "groups"];
 
 /// A warning for each top-level key mart does not read.
 fn top_level_keys(
@@ -281,6 +280,7 @@ pub fn parse_property_file(
     let root: serde_yaml::Value = yaml::parse(file, Code::PropertyFile)?;
     let mut key_warnings = top_level_keys(file, &root)?;
     let exposures = crate::exposures::parse_exposures(file, root.get("exposures"))?;
+    let semantic = crate::semantic::parse(file, &root)?;
     let raw: RawPropertyFile = match serde_yaml::from_value(root) {
         Ok(raw) => raw,
         Err(_) => yaml::parse(file, Code::PropertyFile)?,
@@ -365,6 +365,7 @@ pub fn parse_property_file(
         sources,
         unit_tests,
         exposures,
+        semantic,
         macros: raw
             .macros
             .into_iter()
@@ -468,7 +469,7 @@ mod tests {
     fn top_level_keys_mart_does_not_read_are_said() {
         let file = Arc::new(SourceFile::new(
             "models/p.yml",
-            "version: 2\nmetrics:\n  - name: e\nmodles:\n  - name: x\n",
+            "version: 2\nanalyses:\n  - name: e\nmodles:\n  - name: x\n",
         ));
         let parsed = parse_property_file(&file, &|_, _| None).unwrap();
         let said: Vec<(String, (usize, usize))> = parsed
@@ -480,7 +481,7 @@ mod tests {
             said,
             [
                 (
-                    "`metrics:` is not read by mart yet; its entries are ignored".to_string(),
+                    "`analyses:` is not read by mart yet; its entries are ignored".to_string(),
                     (2, 1)
                 ),
                 (

@@ -67,8 +67,9 @@ const NODE: Level = Level {
         "docs",
         "relation",
         "constraints",
+        "time_spine",
     ],
-    not_read: &["access", "group", "deprecation_date", "time_spine"],
+    not_read: &["access", "group", "deprecation_date"],
     unsupported: &[
         ("versions", "model versions (`versions:`)"),
         ("latest_version", "model versions (`versions:`)"),
@@ -87,8 +88,9 @@ const COLUMN: Level = Level {
         "quote",
         "tags",
         "constraints",
+        "granularity",
     ],
-    not_read: &["granularity", "policy_tags", "config"],
+    not_read: &["policy_tags", "config"],
     unsupported: &[],
 };
 
@@ -149,6 +151,100 @@ const EXPOSURE: Level = Level {
     unsupported: &[],
 };
 
+/// A semantic-layer level: every key dbt knows is read.
+const fn semantic(what: &'static str, read: &'static [&'static str]) -> Level {
+    Level {
+        what,
+        read,
+        not_read: &[],
+        unsupported: &[],
+    }
+}
+
+const SEMANTIC_MODEL: Level = semantic(
+    "semantic model",
+    &[
+        "name",
+        "description",
+        "label",
+        "model",
+        "defaults",
+        "entities",
+        "dimensions",
+        "measures",
+        "primary_entity",
+        "config",
+    ],
+);
+const ENTITY: Level = semantic(
+    "entity",
+    &[
+        "name",
+        "type",
+        "description",
+        "label",
+        "role",
+        "expr",
+        "config",
+    ],
+);
+const DIMENSION: Level = semantic(
+    "dimension",
+    &[
+        "name",
+        "type",
+        "description",
+        "label",
+        "is_partition",
+        "type_params",
+        "expr",
+        "config",
+    ],
+);
+const MEASURE: Level = semantic(
+    "measure",
+    &[
+        "name",
+        "agg",
+        "description",
+        "label",
+        "expr",
+        "agg_params",
+        "non_additive_dimension",
+        "agg_time_dimension",
+        "create_metric",
+        "config",
+    ],
+);
+const METRIC: Level = semantic(
+    "metric",
+    &[
+        "name",
+        "label",
+        "type",
+        "type_params",
+        "description",
+        "filter",
+        "time_granularity",
+        "meta",
+        "tags",
+        "config",
+    ],
+);
+const SAVED_QUERY: Level = semantic(
+    "saved query",
+    &[
+        "name",
+        "query_params",
+        "description",
+        "label",
+        "exports",
+        "config",
+        "tags",
+    ],
+);
+const EXPORT: Level = semantic("export", &["name", "config"]);
+
 const MACRO: Level = Level {
     what: "macro",
     read: &["name", "description"],
@@ -175,6 +271,34 @@ pub(crate) fn check(file: &Arc<SourceFile>, root: &Value) -> Result<Vec<Diagnost
     for exposure in entries(root, "exposures") {
         check_entry(file, exposure, &EXPOSURE, &mut found)?;
     }
+    // Semantic entries are often named as the model they describe: each is looked up
+    // from its own list on.
+    let list_start = |key: &str| crate::semantic::list_start(file, key);
+    for model in entries(root, "semantic_models") {
+        let from = list_start("semantic_models");
+        check_entry_after(file, model, from, &SEMANTIC_MODEL, &mut found)?;
+        let start = entry_start(file, model, from);
+        for (list, level) in [
+            ("entities", &ENTITY),
+            ("dimensions", &DIMENSION),
+            ("measures", &MEASURE),
+        ] {
+            for element in entries(model, list) {
+                check_entry_after(file, element, start, level, &mut found)?;
+            }
+        }
+    }
+    for metric in entries(root, "metrics") {
+        check_entry_after(file, metric, list_start("metrics"), &METRIC, &mut found)?;
+    }
+    for query in entries(root, "saved_queries") {
+        let from = list_start("saved_queries");
+        check_entry_after(file, query, from, &SAVED_QUERY, &mut found)?;
+        let start = entry_start(file, query, from);
+        for export in entries(query, "exports") {
+            check_entry_after(file, export, start, &EXPORT, &mut found)?;
+        }
+    }
     for source in entries(root, "sources") {
         check_entry(file, source, &SOURCE, &mut found)?;
         for table in entries(source, "tables") {
@@ -195,10 +319,11 @@ fn entries<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
         .flatten()
 }
 
-/// Where an entry starts: the line of its `name:`.
-fn entry_start(file: &Arc<SourceFile>, entry: &Value) -> usize {
+/// Where an entry starts: the line of its `name:` at or after byte `from` (the start of
+/// the list holding it, so that a semantic model named as its model is found as itself).
+fn entry_start(file: &Arc<SourceFile>, entry: &Value, from: usize) -> usize {
     entry.get("name").and_then(Value::as_str).map_or(0, |name| {
-        let span = yaml::entry_span(file, name);
+        let span = yaml::entry_span_after(file, name, from);
         // The start of that line, so the entry's other keys are searched from there.
         file.text[..span.range.start]
             .rfind('\n')
@@ -209,6 +334,17 @@ fn entry_start(file: &Arc<SourceFile>, entry: &Value) -> usize {
 fn check_entry(
     file: &Arc<SourceFile>,
     entry: &Value,
+    level: &Level,
+    found: &mut Vec<Diagnostic>,
+) -> Result<(), Diagnostic> {
+    check_entry_after(file, entry, 0, level, found)
+}
+
+/// [`check_entry`] for an entry written at or after byte `from`.
+fn check_entry_after(
+    file: &Arc<SourceFile>,
+    entry: &Value,
+    from: usize,
     level: &Level,
     found: &mut Vec<Diagnostic>,
 ) -> Result<(), Diagnostic> {
@@ -223,7 +359,7 @@ fn check_entry(
         if matches!(kind, Some(Known::Read)) {
             continue;
         }
-        let start = *at.get_or_insert_with(|| entry_start(file, entry));
+        let start = *at.get_or_insert_with(|| entry_start(file, entry, from));
         let span = yaml::key_span_after(file, key, start);
         match kind {
             Some(Known::Read) => {}

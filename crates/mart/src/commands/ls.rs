@@ -29,7 +29,7 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<Outcome, Diagnostics> {
         .map(|t| {
             t.parse::<ResourceType>().map_err(|_| {
                 Diagnostic::error(Code::Usage, format!("unknown resource type '{t}'")).with_help(
-                    "use model, seed, snapshot, source, test, unit_test, analysis or exposure",
+                    "use model, seed, snapshot, source, test, unit_test, analysis, exposure, semantic_model, metric or saved_query",
                 )
             })
         })
@@ -45,8 +45,13 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<Outcome, Diagnostics> {
             LsOutput::Selector => match n.resource_type {
                 ResourceType::Source => format!("source:{}", n.fqn.join(".")),
                 ResourceType::UnitTest => format!("unit_test:{}.{}", n.package, n.name),
-                // dbt: exposures are selected by `exposure:<package>.<name>`.
-                ResourceType::Exposure => format!("exposure:{}.{}", n.package, n.name),
+                // dbt: these are selected by `<type>:<package>.<name>`.
+                ResourceType::Exposure
+                | ResourceType::SemanticModel
+                | ResourceType::Metric
+                | ResourceType::SavedQuery => {
+                    format!("{}:{}.{}", n.resource_type, n.package, n.name)
+                }
                 _ => n.fqn.join("."),
             },
             LsOutput::Name => match &n.source_name {
@@ -117,6 +122,22 @@ fn node_json(manifest: &Manifest, id: &NodeId) -> serde_json::Value {
             "tags": exposure.exposure.tags,
             "fqn": exposure.fqn,
             "description": exposure.exposure.description,
+            "depends_on": {"nodes": parents, "macros": []},
+        });
+    }
+    if let Some(node) = manifest.semantic.nodes.get(id) {
+        return serde_json::json!({
+            "name": node.name,
+            "resource_type": node.resource_type.as_str(),
+            "package_name": node.package,
+            "original_file_path": node.original_file_path,
+            "path": node.path,
+            "unique_id": id.as_str(),
+            "config": node.config,
+            "tags": node.tags,
+            "fqn": node.fqn,
+            "description": node.body.get("description"),
+            "label": node.body.get("label"),
             "depends_on": {"nodes": parents, "macros": []},
         });
     }

@@ -321,12 +321,16 @@ pub(crate) fn write_artifacts(
     mart_artifacts::write_json(&path, &run_results).map_err(|e| artifact_error(&path, &e))
 }
 
-/// Writes target/manifest.json (every command that loads the project does).
+/// Writes target/manifest.json and target/semantic_manifest.json (every command that
+/// loads the project does).
 pub(crate) fn write_manifest(
     session: &Session,
     compiled: &BTreeMap<NodeId, String>,
     invocation: &Invocation,
 ) -> Result<(), Diagnostic> {
+    let semantic = mart_artifacts::build_semantic_manifest(&session.manifest);
+    let path = session.manifest.target_dir.join("semantic_manifest.json");
+    mart_artifacts::write_json(&path, &semantic).map_err(|e| artifact_error(&path, &e))?;
     let path = session.manifest.target_dir.join("manifest.json");
     let manifest = build_manifest(&session.manifest, &session.env, compiled, invocation)
         .map_err(|e| artifact_error(&path, &std::io::Error::other(e)))?;

@@ -27,6 +27,7 @@ mod safety;
 mod secrets;
 mod seed;
 mod selectors;
+mod semantic;
 mod show;
 mod snapshot;
 mod state;
