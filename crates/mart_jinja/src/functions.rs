@@ -341,6 +341,7 @@ impl Object for ConfigObject {
                     .configs
                     .push(ConfigMap::from([(normalize_key(&key), json)]));
                 Ok(Value::from(""))
+            }
             // persist_docs: {relation: true, columns: true}, as dbt's materializations ask.
             "persist_relation_docs" | "persist_column_docs" => {
                 let key = if method == "persist_relation_docs" {
