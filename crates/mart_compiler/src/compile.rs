@@ -208,7 +208,7 @@ impl<'a> Compiler<'a> {
             scope.is_incremental = is_incremental;
             scope.model = model_value(
                 &node.id,
-                &node.name,
+                (&node.name, node.version()),
                 node.resource_type,
                 &node.fqn,
                 &node.original_file_path,

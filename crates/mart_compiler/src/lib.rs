@@ -6,6 +6,7 @@
 //! nodes to plain SQL with ephemeral models injected as CTEs. No database access except
 //! through the query runner a caller hands to the compile phase.
 
+mod access;
 mod compile;
 mod config_checks;
 mod contract;
@@ -20,6 +21,7 @@ mod names;
 mod node_store;
 mod parse_cache;
 mod unit_tests;
+mod versions;
 
 pub use compile::{write_artifact, CompiledNode, Compiler, MacroRun};
 pub use data_tests::{synthesize_test_names, Severity, TestConfig, TestInfo, TestMetadata};
@@ -30,6 +32,7 @@ pub use parse_cache::{
     load_saved_parse, parse_cache_path, save_parse, SavedParse, PARSE_CACHE_FILE,
 };
 pub use unit_tests::{GivenFixture, UnitTestInfo};
+pub use versions::ModelVersioning;
 
 #[cfg(test)]
 mod tests;

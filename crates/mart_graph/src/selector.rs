@@ -8,7 +8,7 @@ use mart_diagnostics::{closest_name, Code, Diagnostic};
 use crate::node::ResourceType;
 
 /// The methods a selector may name before `:` (config takes a key: `config.<key>`).
-const METHODS: [&str; 11] = [
+const METHODS: [&str; 14] = [
     "tag",
     "path",
     "file",
@@ -20,6 +20,9 @@ const METHODS: [&str; 11] = [
     "test_type",
     "test_name",
     "exposure",
+    "version",
+    "access",
+    "group",
 ];
 
 fn methods_list() -> String {
@@ -86,6 +89,16 @@ pub enum SelectorError {
          as in config.materialized:table"
     )]
     ConfigWithoutKey { selector: String },
+    #[error(
+        "unknown version selector '{value}' in '{selector}'; \
+         write version:latest, version:prerelease, version:old or version:none{hint}",
+        hint = did_you_mean(suggestion)
+    )]
+    UnknownVersion {
+        selector: String,
+        value: String,
+        suggestion: Option<String>,
+    },
     #[error(
         "source selector '{selector}' has too many parts; write source:<source>, \
          source:<source>.<table> or source:<package>.<source>.<table>"
@@ -174,6 +187,38 @@ pub enum Criterion {
     TestName(String),
     /// `exposure:<name>`; glob.
     Exposure(String),
+    /// `version:latest|prerelease|old|none`: models by where their version stands.
+    Version(VersionKind),
+    /// `access:private|protected|public`: models by their access.
+    Access(String),
+    /// `group:<name>`: nodes in that group; glob.
+    Group(String),
+}
+
+/// The values of the `version:` method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersionKind {
+    Latest,
+    Prerelease,
+    Old,
+    /// Models without versions.
+    None,
+}
+
+impl VersionKind {
+    const ALL: [(&'static str, VersionKind); 4] = [
+        ("latest", VersionKind::Latest),
+        ("prerelease", VersionKind::Prerelease),
+        ("old", VersionKind::Old),
+        ("none", VersionKind::None),
+    ];
+
+    fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("none", |(name, _)| name)
+    }
 }
 
 impl fmt::Display for Criterion {
@@ -204,6 +249,9 @@ impl fmt::Display for Criterion {
             Criterion::TestType(v) => write!(f, "test_type:{v}"),
             Criterion::TestName(v) => write!(f, "test_name:{v}"),
             Criterion::Exposure(v) => write!(f, "exposure:{v}"),
+            Criterion::Version(v) => write!(f, "version:{}", v.as_str()),
+            Criterion::Access(v) => write!(f, "access:{v}"),
+            Criterion::Group(v) => write!(f, "group:{v}"),
         }
     }
 }
@@ -453,6 +501,19 @@ fn parse_method(method: &str, value: &str, selector: &str) -> Result<Criterion, 
         "test_type" => Criterion::TestType(value_owned),
         "test_name" => Criterion::TestName(value_owned),
         "exposure" => Criterion::Exposure(value_owned),
+        "access" => Criterion::Access(value_owned),
+        "group" => Criterion::Group(value_owned),
+        "version" => match VersionKind::ALL.iter().find(|(name, _)| *name == value) {
+            Some((_, kind)) => Criterion::Version(*kind),
+            None => {
+                return Err(SelectorError::UnknownVersion {
+                    selector: selector.to_owned(),
+                    value: value_owned.clone(),
+                    suggestion: closest_name(value, VersionKind::ALL.iter().map(|(n, _)| *n))
+                        .map(str::to_owned),
+                })
+            }
+        },
         "resource_type" => {
             let t = value.parse::<ResourceType>().map_err(|_| {
                 let names: Vec<&str> = ResourceType::ALL.iter().map(|t| t.as_str()).collect();
@@ -505,6 +566,9 @@ fn example_for(method: &str) -> &'static str {
         "test_type" => "test_type:generic",
         "test_name" => "test_name:unique",
         "exposure" => "exposure:weekly_kpis",
+        "version" => "version:latest",
+        "access" => "access:public",
+        "group" => "group:finance",
         _ => "resource_type:model",
     }
 }

@@ -34,6 +34,8 @@ struct RawProjectFile {
     clean_targets: Option<Vec<String>>,
     packages_install_path: Option<String>,
     #[serde(default)]
+    restrict_access: bool,
+    #[serde(default)]
     dispatch: Vec<RawDispatch>,
     require_dbt_version: Option<serde_yaml::Value>,
     #[serde(default)]
@@ -81,6 +83,9 @@ pub struct ProjectConfig {
     pub clean_targets: Vec<String>,
     /// Where `mart deps` installs packages, and where they are loaded from.
     pub packages_install_path: String,
+    /// `restrict-access:`: other packages may not ref this project's protected models,
+    /// nor its private models from a group of the same name.
+    pub restrict_access: bool,
     /// `dispatch:`: macro namespace -> the packages `adapter.dispatch` searches, in order.
     pub dispatch: std::collections::BTreeMap<String, Vec<String>>,
     /// Project-level vars: global ones and the ones scoped under this project's name.
@@ -245,6 +250,7 @@ impl ProjectConfig {
             packages_install_path: raw
                 .packages_install_path
                 .unwrap_or_else(|| "dbt_packages".into()),
+            restrict_access: raw.restrict_access,
             dispatch: raw
                 .dispatch
                 .into_iter()
