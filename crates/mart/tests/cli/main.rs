@@ -27,6 +27,7 @@ mod selectors;
 mod show;
 mod snapshot;
 mod unit_tests;
+mod versions;
 
 use harness::TestProject;
 
