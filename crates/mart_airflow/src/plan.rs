@@ -280,6 +280,7 @@ pub(crate) mod tests {
             depends_on: deps.iter().map(|d| NodeId::new(*d)).collect(),
             test_type: (resource_type == ResourceType::Test).then(|| "generic".to_owned()),
             test_name: None,
+            version: None,
         }
     }
 

@@ -67,7 +67,8 @@ pub struct DependsOn {
 pub struct Ref {
     pub name: String,
     pub package: Option<String>,
-    pub version: Option<String>,
+    /// dbt's `NodeVersion`: a number or a string.
+    pub version: Option<Value>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -136,6 +137,30 @@ pub struct ManifestNode {
     /// Models only: the model-level constraints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constraints: Option<Vec<Value>>,
+    /// The node's group (a test's: its node's, as dbt gives it).
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Models only: access and versions.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelGovernance>,
+}
+
+/// A model's `access`, `version`, `latest_version` and `deprecation_date`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModelGovernance {
+    pub access: String,
+    /// A number when the identifier is one (dbt's `NodeVersion`), else a string.
+    pub version: Option<Value>,
+    pub latest_version: Option<Value>,
+    pub deprecation_date: Option<String>,
+}
+
+/// A version identifier as dbt writes it: `2`, `1.5`, or `"beta"`.
+fn version_json(v: &str) -> Value {
+    v.parse::<i64>()
+        .map(Value::from)
+        .or_else(|_| v.parse::<f64>().map(Value::from))
+        .unwrap_or_else(|_| Value::from(v))
 }
 
 /// dbt's node `contract`: the config's, with a checksum of what it guarantees when enforced.
@@ -271,12 +296,12 @@ pub fn build_manifest(
         docs: crate::docs_exposures::docs_map(manifest),
         exposures: crate::docs_exposures::exposures_map(manifest, Some(invocation)),
         metrics: crate::semantic::semantic_map(manifest, ResourceType::Metric, Some(invocation)),
-        groups: Map::new(),
+        groups: groups_of(manifest),
         selectors: Map::new(),
         disabled: Map::new(),
         parent_map,
         child_map,
-        group_map: Map::new(),
+        group_map: group_map_of(manifest),
         saved_queries: crate::semantic::semantic_map(
             manifest,
             ResourceType::SavedQuery,
@@ -402,7 +427,7 @@ pub fn graph_context(manifest: &Manifest) -> serde_json::Value {
         "sources": sources,
         "exposures": crate::docs_exposures::exposures_map(manifest, None),
         "metrics": crate::semantic::semantic_map(manifest, ResourceType::Metric, None),
-        "groups": {},
+        "groups": groups_of(manifest),
         "semantic_models": crate::semantic::semantic_map(manifest, ResourceType::SemanticModel, None),
         "saved_queries": crate::semantic::semantic_map(manifest, ResourceType::SavedQuery, None),
     })
@@ -492,7 +517,7 @@ pub(crate) fn manifest_node(
                 .map(|r| Ref {
                     name: r.name.clone(),
                     package: r.package.clone(),
-                    version: None,
+                    version: r.version.as_deref().map(version_json),
                 })
                 .collect()
         }),
@@ -531,7 +556,68 @@ pub(crate) fn manifest_node(
                 .map(|c| constraint_json(c, true))
                 .collect()
         }),
+        group: node
+            .group()
+            .or_else(|| {
+                let attached = test.and_then(|t| t.attached_node.as_ref())?;
+                manifest.node(attached)?.group()
+            })
+            .map(str::to_string),
+        model: node.access().map(|access| {
+            let versioning = node.versioning.as_deref();
+            ModelGovernance {
+                access: access.to_string(),
+                version: node.version().map(version_json),
+                latest_version: versioning
+                    .and_then(|v| v.latest_version.as_deref())
+                    .map(version_json),
+                deprecation_date: versioning.and_then(|v| v.deprecation_date.clone()),
+            }
+        }),
     }
+}
+
+/// The manifest's `groups`, by unique id (`group.<package>.<name>`).
+fn groups_of(manifest: &Manifest) -> Map<String, Value> {
+    manifest
+        .groups
+        .iter()
+        .map(|(package, g)| {
+            let id = format!("group.{package}.{}", g.name);
+            let path = g.file.path.to_string_lossy().replace('\\', "/");
+            let value = serde_json::json!({
+                "name": g.name,
+                "resource_type": "group",
+                "package_name": package,
+                "path": path,
+                "original_file_path": path,
+                "unique_id": id,
+                "owner": g.owner,
+                "description": g.description,
+                "config": {"meta": g.meta},
+            });
+            (id, value)
+        })
+        .collect()
+}
+
+/// dbt's `group_map`: each group's name -> the unique ids of the nodes in it.
+fn group_map_of(manifest: &Manifest) -> Map<String, Value> {
+    let mut map: BTreeMap<String, Vec<String>> = manifest
+        .groups
+        .iter()
+        .map(|(_, g)| (g.name.clone(), Vec::new()))
+        .collect();
+    for node in manifest.nodes.values() {
+        if let Some(group) = node.group() {
+            map.entry(group.to_string())
+                .or_default()
+                .push(node.id.to_string());
+        }
+    }
+    map.into_iter()
+        .map(|(group, ids)| (group, Value::from(ids)))
+        .collect()
 }
 
 /// A constraint as dbt's manifest writes it; `columns` only at model level.

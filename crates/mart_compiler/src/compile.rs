@@ -220,7 +220,7 @@ impl<'a> Compiler<'a> {
             }
             scope.model = model_value(
                 &node.id,
-                &node.name,
+                (&node.name, node.version()),
                 node.resource_type,
                 &node.fqn,
                 &node.original_file_path,

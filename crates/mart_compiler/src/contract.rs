@@ -99,7 +99,11 @@ pub(crate) fn add_constraint_parents(
     for target in mart_project::constraint_targets(all) {
         match target {
             ConstraintTarget::Ref { package, name } => {
-                let call = RefCall { package, name };
+                let call = RefCall {
+                    package,
+                    name,
+                    version: None,
+                };
                 if !refs.contains(&call) {
                     refs.push(call);
                 }

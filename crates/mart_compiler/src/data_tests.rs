@@ -251,22 +251,51 @@ pub(crate) fn parse_tests(
     ];
     for (properties, resource_type) in entries {
         for (name, props) in properties {
-            let Some(node) = by_name.get(&(name.as_str(), resource_type)) else {
-                continue;
-            };
-            let owner = || Owner {
-                test_name_part: name.clone(),
-                is_source: false,
-                relation_expr: format!("ref({})", quoted_name(name)),
-                relation_call: Dependency::Ref(RefCall {
-                    package: None,
-                    name: name.clone(),
-                }),
-                attached_node: Some(node.id.clone()),
-                file: &props.file,
-                entry: name,
-            };
-            add_declarations(&mut declarations, owner, &props.tests, &props.columns);
+            // A versioned model's tests are each version's (dbt names them after
+            // `<name>_v<v>` and refs the version).
+            let targets: Vec<(&Node, &mart_project::NodeProperties, Option<&str>)> =
+                if props.versions.is_empty() {
+                    by_name
+                        .get(&(name.as_str(), resource_type))
+                        .map(|node| (*node, props, None))
+                        .into_iter()
+                        .collect()
+                } else {
+                    props
+                        .versions
+                        .iter()
+                        .filter_map(|v| {
+                            let node = nodes
+                                .iter()
+                                .find(|n| n.name == *name && n.version() == Some(v.v.as_str()))?;
+                            Some((node, &v.properties, Some(v.v.as_str())))
+                        })
+                        .collect()
+                };
+            for (node, props, version) in targets {
+                let owner = || Owner {
+                    test_name_part: match version {
+                        Some(v) => format!("{name}_v{v}"),
+                        None => name.clone(),
+                    },
+                    is_source: false,
+                    relation_expr: match version {
+                        Some(v) => {
+                            format!("ref({}, version={})", quoted_name(name), quoted_name(v))
+                        }
+                        None => format!("ref({})", quoted_name(name)),
+                    },
+                    relation_call: Dependency::Ref(RefCall {
+                        package: None,
+                        name: name.clone(),
+                        version: version.map(str::to_string),
+                    }),
+                    attached_node: Some(node.id.clone()),
+                    file: &props.file,
+                    entry: name,
+                };
+                add_declarations(&mut declarations, owner, &props.tests, &props.columns);
+            }
         }
     }
     for source in sources.values() {
@@ -657,8 +686,17 @@ pub(crate) fn parse_relation_call(text: &str) -> Option<Dependency> {
     let (function, rest) = text.split_once('(')?;
     let inner = rest.strip_suffix(')')?;
     let mut args = Vec::new();
+    let mut version = None;
     for part in inner.split(',') {
         let part = part.trim();
+        // ref('m', v=2): the version of a versioned model.
+        if let Some((key, value)) = part.split_once('=') {
+            if !matches!(key.trim(), "v" | "version") || version.is_some() {
+                return None;
+            }
+            version = Some(value.trim().trim_matches(['\'', '"']).to_string());
+            continue;
+        }
         let quoted = (part.starts_with('\'') && part.ends_with('\''))
             || (part.starts_with('"') && part.ends_with('"'));
         if !quoted || part.len() < 2 {
@@ -670,12 +708,14 @@ pub(crate) fn parse_relation_call(text: &str) -> Option<Dependency> {
         ("ref", [name]) => Some(Dependency::Ref(RefCall {
             package: None,
             name: name.clone(),
+            version,
         })),
         ("ref", [package, name]) => Some(Dependency::Ref(RefCall {
             package: Some(package.clone()),
             name: name.clone(),
+            version,
         })),
-        ("source", [source, table]) => Some(Dependency::Source(SourceCall {
+        ("source", [source, table]) if version.is_none() => Some(Dependency::Source(SourceCall {
             source: source.clone(),
             table: table.clone(),
         })),
@@ -723,7 +763,7 @@ impl TestDraft {
                 scope.config = config.clone();
                 scope.model = model_value(
                     &self.id,
-                    &self.name,
+                    (&self.name, None),
                     ResourceType::Test,
                     &self.fqn,
                     &self.original_file_path,
@@ -762,7 +802,7 @@ impl TestDraft {
             env,
             target,
             &self.id,
-            &self.alias,
+            (&self.alias, None),
             ResourceType::Test,
             &self.fqn,
             &node_config,
@@ -788,6 +828,7 @@ impl TestDraft {
             depends_on_macros: macros,
             test: Some(Box::new(info)),
             unit_test: None,
+            versioning: None,
         })
     }
 }
@@ -1165,6 +1206,7 @@ mod tests {
         let owner = Dependency::Ref(RefCall {
             package: None,
             name: "a".into(),
+            version: None,
         });
         let found = static_dependencies(
             &owner,

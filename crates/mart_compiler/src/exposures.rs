@@ -13,7 +13,6 @@ use mart_project::{Exposure, ExposureDependency};
 use crate::descriptions::Describer;
 use crate::loading::Loading;
 use crate::manifest::{flat_config, resolve_calls, Dependent, SourceNode};
-use crate::names::NameIndex;
 
 /// An exposure with its place in the graph.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -49,6 +48,7 @@ impl ExposureNode {
             depends_on: self.depends_on.clone(),
             test_type: None,
             test_name: None,
+            version: None,
         }
     }
 }
@@ -57,7 +57,7 @@ impl ExposureNode {
 pub(crate) fn exposure_nodes(
     project: &Loading<'_>,
     describer: &Describer<'_>,
-    names: &NameIndex<NodeId>,
+    names: crate::manifest::Names<'_>,
     disabled: &HashMap<String, PathBuf>,
     sources: &BTreeMap<NodeId, SourceNode>,
     errors: &mut Diagnostics,
@@ -76,6 +76,7 @@ pub(crate) fn exposure_nodes(
                 ExposureDependency::Ref { package, name } => refs.push(RefCall {
                     package: package.clone(),
                     name: name.clone(),
+                    version: None,
                 }),
                 ExposureDependency::Source { source, table } => source_calls.push(SourceCall {
                     source: source.clone(),
@@ -89,6 +90,9 @@ pub(crate) fn exposure_nodes(
                 id: &id,
                 name: &exposure.name,
                 package,
+                // dbt's exposures have no group: they may not ref private models.
+                group: None,
+                attached: None,
                 file: &exposure.file,
                 refs: &refs,
                 source_calls: &source_calls,

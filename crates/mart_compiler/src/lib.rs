@@ -6,6 +6,7 @@
 //! nodes to plain SQL with ephemeral models injected as CTEs. No database access except
 //! through the query runner a caller hands to the compile phase.
 
+mod access;
 mod compile;
 mod config_checks;
 mod contract;
@@ -22,6 +23,7 @@ mod node_store;
 mod parse_cache;
 mod semantic;
 mod unit_tests;
+mod versions;
 
 pub use compile::{write_artifact, CompiledNode, Compiler, MacroRun};
 pub use data_tests::{
@@ -36,6 +38,7 @@ pub use parse_cache::{
 };
 pub use semantic::{SemanticGraph, SemanticNode};
 pub use unit_tests::{GivenFixture, UnitTestInfo};
+pub use versions::ModelVersioning;
 
 #[cfg(test)]
 mod tests;

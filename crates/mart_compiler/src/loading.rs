@@ -4,22 +4,29 @@
 
 use std::ops::Deref;
 use std::path::Path;
+use std::sync::Arc;
 
 use mart_project::{ConfigMap, ConfigTree, Project, ProjectConfig};
 
 pub(crate) struct Loading<'a> {
     pub project: &'a Project,
     pub root: &'a ProjectConfig,
+    /// The groups of the root project and of every package (`group:` may name any).
+    pub group_names: Arc<[String]>,
 }
 
 impl<'a> Loading<'a> {
     /// The root project, then each installed package.
     pub fn all(root: &'a Project) -> Vec<Loading<'a>> {
-        std::iter::once(root)
-            .chain(&root.packages)
+        let projects = || std::iter::once(root).chain(&root.packages);
+        let group_names: Arc<[String]> = projects()
+            .flat_map(|p| p.groups.iter().map(|g| g.name.clone()))
+            .collect();
+        projects()
             .map(|project| Loading {
                 project,
                 root: &root.config,
+                group_names: group_names.clone(),
             })
             .collect()
     }

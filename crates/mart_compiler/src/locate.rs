@@ -6,6 +6,32 @@ use std::ops::Range;
 /// The byte range of the first `func(...)` call whose quoted arguments include all of
 /// `args`, in order. Returns `None` when the call is built dynamically.
 pub(crate) fn locate_call(text: &str, func: &str, args: &[&str]) -> Option<Range<usize>> {
+    locate_call_where(text, func, |inside| quoted_strings(inside) == args)
+}
+
+/// The first `ref(...)` naming `name` (with or without a package) and, when given,
+/// `version` (`v=2`, `v='2'`, `version=2`); for a call without a version, one that
+/// gives none.
+pub(crate) fn locate_ref(text: &str, name: &str, version: Option<&str>) -> Option<Range<usize>> {
+    locate_call_where(text, "ref", |inside| {
+        let (args, version_arg) = match inside.find(['=']) {
+            Some(eq) => {
+                let key_start = inside[..eq].rfind([',', '(']).map_or(0, |i| i + 1);
+                let value = inside[eq + 1..].trim().trim_matches(['\'', '"']).trim();
+                (&inside[..key_start], Some(value))
+            }
+            None => (inside, None),
+        };
+        let quoted = quoted_strings(args);
+        quoted.last() == Some(&name) && quoted.len() <= 2 && version_arg == version
+    })
+}
+
+fn locate_call_where(
+    text: &str,
+    func: &str,
+    matches: impl Fn(&str) -> bool,
+) -> Option<Range<usize>> {
     let mut from = 0;
     while let Some(found) = text.get(from..)?.find(func) {
         let start = from + found;
@@ -23,7 +49,7 @@ pub(crate) fn locate_call(text: &str, func: &str, args: &[&str]) -> Option<Range
             continue;
         };
         let inside = &rest[open + 1..open + close];
-        if quoted_strings(inside) == args {
+        if matches(inside) {
             return Some(start..from + open + close + 1);
         }
     }
@@ -61,5 +87,15 @@ mod tests {
         );
         assert_eq!(locate_call(text, "ref", &["c"]), None);
         assert_eq!(locate_call("{{ my_ref('a') }}", "ref", &["a"]), None);
+    }
+
+    #[test]
+    fn finds_refs_by_version() {
+        let text = "{{ ref('m') }} {{ ref('m', v=1) }} {{ ref('p', 'm', version='9') }}";
+        let at = |version| locate_ref(text, "m", version).map(|r| &text[r]);
+        assert_eq!(at(None), Some("ref('m')"));
+        assert_eq!(at(Some("1")), Some("ref('m', v=1)"));
+        assert_eq!(at(Some("9")), Some("ref('p', 'm', version='9')"));
+        assert_eq!(at(Some("2")), None);
     }
 }

@@ -13,12 +13,13 @@ use mart_jinja::{
     SourceCall,
 };
 use mart_project::{
-    merge_into, ColumnProperties, ConfigMap, ConfigTree, Constraint, DocBlock, Materialization,
-    NodeConfig, Project, ProjectConfig, SourceTable, Target, MODEL_MATERIALIZATIONS,
-    SNAPSHOT_MATERIALIZATIONS,
+    merge_into, ColumnProperties, ConfigMap, ConfigTree, Constraint, DocBlock, Group,
+    Materialization, NodeConfig, Project, ProjectConfig, SourceTable, Target,
+    MODEL_MATERIALIZATIONS, SNAPSHOT_MATERIALIZATIONS,
 };
 use minijinja::value::Value;
 
+use crate::access::{AccessRules, Referrer};
 use crate::config_checks::{unknown_config_call_keys, ConfigOrigins};
 use crate::data_tests::{parse_tests, TestInfo};
 use crate::descriptions::{doc_lookup, node_color_warnings, Describer};
@@ -29,6 +30,7 @@ use crate::names::NameIndex;
 use crate::node_store::NodeStore;
 use crate::semantic::{semantic_graph, SemanticGraph, SemanticNode};
 use crate::unit_tests::{unit_test_nodes, UnitTestInfo};
+use crate::versions::ModelVersioning;
 
 /// A model, seed or snapshot as the engine sees it after parsing.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -68,6 +70,9 @@ pub struct Node {
     /// Set for unit tests; boxed for the same reason.
     #[serde(default)]
     pub unit_test: Option<Box<UnitTestInfo>>,
+    /// Set for a version of a versioned model, or a model with a deprecation date.
+    #[serde(default)]
+    pub versioning: Option<Box<ModelVersioning>>,
 }
 
 fn no_constraints() -> Arc<[Constraint]> {
@@ -82,6 +87,34 @@ fn constraints_of(properties: Option<&mart_project::NodeProperties>) -> Arc<[Con
 impl Node {
     pub fn materialized(&self) -> &Materialization {
         &self.config.materialized
+    }
+
+    /// A versioned model's version.
+    pub fn version(&self) -> Option<&str> {
+        self.versioning.as_ref()?.version.as_deref()
+    }
+
+    /// A versioned model's version and whether it is the latest, for ref resolution.
+    pub(crate) fn version_entry(&self) -> Option<(&str, bool)> {
+        let v = self.versioning.as_ref()?;
+        let version = v.version.as_deref()?;
+        Some((version, v.latest_version.as_deref() == Some(version)))
+    }
+
+    /// `config.group`.
+    pub fn group(&self) -> Option<&str> {
+        self.config.raw.get("group").and_then(|g| g.as_str())
+    }
+
+    /// A model's `access` (dbt's default: protected); none for other nodes.
+    pub fn access(&self) -> Option<&str> {
+        (self.resource_type == ResourceType::Model).then(|| {
+            self.config
+                .raw
+                .get("access")
+                .and_then(|a| a.as_str())
+                .unwrap_or(crate::access::DEFAULT_ACCESS)
+        })
     }
 
     pub(crate) fn graph_node(&self) -> GraphNode {
@@ -108,6 +141,7 @@ impl Node {
                 .as_ref()
                 .and_then(|t| t.metadata.as_ref())
                 .map(|m| m.name.clone()),
+            version: self.versioning.as_ref().and_then(|v| v.graph_version()),
         }
     }
 }
@@ -143,6 +177,8 @@ pub struct Manifest {
     pub docs: Vec<DocBlock>,
     /// `macro.<package>.<name>` -> its description from a `macros:` entry, rendered.
     pub macro_descriptions: BTreeMap<String, String>,
+    /// The `groups:` of the project and its packages, with their package.
+    pub groups: Vec<(String, Group)>,
     pub dag: Dag,
     pub warnings: Vec<Diagnostic>,
     /// The project file's `on-run-start` / `on-run-end` hooks, and the file itself.
@@ -272,9 +308,14 @@ impl Manifest {
 
         let names = NameIndex::new(
             &root_package,
-            nodes
-                .iter()
-                .map(|n| (n.name.as_str(), n.package.as_str(), n.id.clone())),
+            nodes.iter().map(|n| {
+                (
+                    n.name.as_str(),
+                    n.package.as_str(),
+                    n.version_entry(),
+                    n.id.clone(),
+                )
+            }),
         );
         // Tests are not ref-able: they join after the names are known.
         let mut tests = Vec::new();
@@ -294,8 +335,10 @@ impl Manifest {
             }
         }
         nodes.extend(tests);
+        let access = AccessRules::new(project, &nodes);
         for node in &mut nodes {
-            node.depends_on = resolve_dependencies(node, &names, &disabled, &sources, &mut errors);
+            node.depends_on =
+                resolve_dependencies(node, (&names, &access), &disabled, &sources, &mut errors);
         }
         let unit_tests = unit_test_nodes(
             &project.unit_tests,
@@ -332,7 +375,7 @@ impl Manifest {
             for exposure in exposure_nodes(
                 project,
                 &describer,
-                &names,
+                (&names, &access),
                 &disabled,
                 &sources,
                 &mut errors,
@@ -353,6 +396,10 @@ impl Manifest {
         );
         check_unique_relations(&nodes, &mut errors);
         warnings.extend(node_color_warnings(&nodes));
+        warnings.extend(crate::versions::deprecation_warnings(
+            &nodes,
+            &crate::versions::today(),
+        ));
         if errors.has_errors() {
             return Err(errors);
         }
@@ -377,6 +424,10 @@ impl Manifest {
                 .flat_map(|p| p.docs.iter().cloned())
                 .collect(),
             macro_descriptions,
+            groups: projects
+                .iter()
+                .flat_map(|p| p.groups.iter().map(|g| (p.config.name.clone(), g.clone())))
+                .collect(),
             warnings,
             on_run_start: project.config.on_run_start.clone(),
             on_run_end: project.config.on_run_end.clone(),
@@ -414,6 +465,7 @@ impl Manifest {
             semantic: parts.semantic,
             docs: parts.docs,
             macro_descriptions: parts.macro_descriptions,
+            groups: parts.groups,
             dag,
             warnings: parts.warnings,
             on_run_start: parts.on_run_start,
@@ -435,6 +487,7 @@ impl Manifest {
             semantic: self.semantic.clone(),
             docs: self.docs.clone(),
             macro_descriptions: self.macro_descriptions.clone(),
+            groups: self.groups.clone(),
             warnings: self.warnings.clone(),
             on_run_start: self.on_run_start.clone(),
             on_run_end: self.on_run_end.clone(),
@@ -454,6 +507,7 @@ pub(crate) struct ManifestParts {
     pub semantic: SemanticGraph,
     pub docs: Vec<DocBlock>,
     pub macro_descriptions: BTreeMap<String, String>,
+    pub groups: Vec<(String, Group)>,
     pub warnings: Vec<Diagnostic>,
     pub on_run_start: Vec<String>,
     pub on_run_end: Vec<String>,
@@ -516,7 +570,7 @@ fn target_value(target: &Target) -> serde_json::Value {
 /// The `model` Jinja variable for a node.
 pub(crate) fn model_value(
     node_id: &NodeId,
-    name: &str,
+    (name, version): (&str, Option<&str>),
     resource_type: ResourceType,
     fqn: &[String],
     path: &str,
@@ -525,6 +579,7 @@ pub(crate) fn model_value(
     serde_json::json!({
         "unique_id": node_id.as_str(),
         "name": name,
+        "version": version,
         "resource_type": resource_type.as_str(),
         "package_name": fqn.first(),
         "fqn": fqn,
@@ -574,7 +629,8 @@ fn parse_sql_node(
 ) -> Result<(Node, Vec<Diagnostic>), Diagnostic> {
     let env = describer.env;
     let package = &project.config.name;
-    let id = NodeId::for_node(resource_type, package, &model.name);
+    let id = NodeId::for_node(resource_type, package, &crate::versions::id_name(model));
+    let version = model.version.as_deref();
     let (tree, properties, default_materialization): (fn(&ProjectConfig) -> &ConfigTree, _, _) =
         match resource_type {
             ResourceType::Snapshot => (
@@ -584,7 +640,10 @@ fn parse_sql_node(
             ),
             _ => (
                 |c| &c.models,
-                project.model_properties.get(&model.name),
+                match version {
+                    Some(v) => Some(&v.properties),
+                    None => project.model_properties.get(&model.name),
+                },
                 "view",
             ),
         };
@@ -594,17 +653,28 @@ fn parse_sql_node(
     let mut scope = RenderScope::new(Phase::Parse);
     scope.package = project.scope_package();
     scope.config = config.clone();
+    let version_id = version.map(|v| v.v.as_str());
     scope.this = Some(Relation::new(
         Some(target.dbname.clone()),
         target.schema.clone(),
-        model.name.clone(),
+        crate::versions::default_alias(&model.name, version_id),
     ));
-    scope.model = model_value(&id, &model.name, resource_type, &model.fqn, &path, &config);
+    scope.model = model_value(
+        &id,
+        (&model.name, version_id),
+        resource_type,
+        &model.fqn,
+        &path,
+        &config,
+    );
     let scope = Arc::new(scope);
     env.render(&model.file, &scope)?;
     let mut recorded = scope.take_recorded();
     for layer in &recorded.configs {
         merge_into(&mut config, layer);
+    }
+    if resource_type == ResourceType::Model && !config.contains_key("access") {
+        config.insert("access".into(), crate::access::DEFAULT_ACCESS.into());
     }
     let warnings = unknown_config_call_keys(&model.file, &recorded.configs);
     let valid = match resource_type {
@@ -630,6 +700,12 @@ fn parse_sql_node(
         };
         origins.check_materialized(&config.raw, valid, blocks, resource_type.as_str())?;
     }
+    crate::access::check_group_and_access(
+        &origins,
+        &config.raw,
+        resource_type,
+        &project.group_names,
+    )?;
     if resource_type == ResourceType::Model {
         crate::contract::check_contract(&model.name, &model.file, &config, properties)?;
         crate::contract::add_constraint_parents(
@@ -642,7 +718,7 @@ fn parse_sql_node(
         env,
         target,
         &id,
-        &model.name,
+        (&model.name, version_id),
         resource_type,
         &model.fqn,
         &config,
@@ -656,11 +732,18 @@ fn parse_sql_node(
             resource_type,
             package: package.clone(),
             fqn: model.fqn.clone(),
-            // dbt: a snapshot's path is its file's, under the snapshot folder.
+            // dbt: a snapshot's path is its file's, under the snapshot folder; so is a
+            // model version's.
             path: match resource_type {
                 ResourceType::Snapshot => path
                     .split_once('/')
                     .map_or(path.clone(), |(_, p)| p.to_string()),
+                _ if version.is_some() => {
+                    let folders = &model.fqn[..model.fqn.len().saturating_sub(2)];
+                    let mut parts = folders.to_vec();
+                    parts.push(model.file_stem().to_string());
+                    resource_path(&parts, "sql")
+                }
                 _ => resource_path(&model.fqn, "sql"),
             },
             original_file_path: path,
@@ -676,6 +759,12 @@ fn parse_sql_node(
             config: Box::new(config),
             test: None,
             unit_test: None,
+            versioning: (resource_type == ResourceType::Model)
+                .then(|| {
+                    ModelVersioning::of(model, properties.and_then(|p| p.deprecation_date.as_ref()))
+                })
+                .flatten()
+                .map(Box::new),
         },
         warnings,
     ))
@@ -704,13 +793,19 @@ fn seed_node(
         properties,
         project_file: &project.config.file,
     };
+    crate::access::check_group_and_access(
+        &origins,
+        &config,
+        ResourceType::Seed,
+        &project.group_names,
+    )?;
     let config = NodeConfig::from_map(config.clone(), "seed")
         .map_err(|e| origins.config_error(&e, &config))?;
     let relation = relation_for(
         env,
         target,
         &id,
-        &seed.name,
+        (&seed.name, None),
         ResourceType::Seed,
         &seed.fqn,
         &config,
@@ -738,6 +833,7 @@ fn seed_node(
         config: Box::new(config),
         test: None,
         unit_test: None,
+        versioning: None,
     })
 }
 
@@ -847,7 +943,7 @@ pub(crate) fn relation_for(
     env: &JinjaEnv,
     target: &Target,
     id: &NodeId,
-    name: &str,
+    (name, version): (&str, Option<&str>),
     resource_type: ResourceType,
     fqn: &[String],
     config: &NodeConfig,
@@ -875,7 +971,7 @@ pub(crate) fn relation_for(
     let scope = needs_macro.then(|| {
         let mut scope = RenderScope::new(Phase::Parse);
         scope.config = config.raw.clone();
-        scope.model = model_value(id, name, resource_type, fqn, "", &config.raw);
+        scope.model = model_value(id, (name, version), resource_type, fqn, "", &config.raw);
         Arc::new(scope)
     });
     let node_value = || Value::from_serialize(scope.as_ref().map(|s| &s.model));
@@ -902,7 +998,10 @@ pub(crate) fn relation_for(
             ],
             scope,
         )?,
-        _ => config.alias.clone().unwrap_or_else(|| name.to_string()),
+        _ => config
+            .alias
+            .clone()
+            .unwrap_or_else(|| crate::versions::default_alias(name, version)),
     };
     let database = legacy("target_database")
         .or_else(|| config.database.clone())
@@ -912,7 +1011,7 @@ pub(crate) fn relation_for(
 
 fn resolve_dependencies(
     node: &Node,
-    names: &NameIndex<NodeId>,
+    names: Names<'_>,
     disabled: &HashMap<String, PathBuf>,
     sources: &BTreeMap<NodeId, SourceNode>,
     errors: &mut Diagnostics,
@@ -924,6 +1023,8 @@ fn resolve_dependencies(
         id: &node.id,
         name: &node.name,
         package: &node.package,
+        group: node.group(),
+        attached: node.test.as_ref().and_then(|t| t.attached_node.as_ref()),
         file,
         refs: &node.refs,
         source_calls: &node.source_calls,
@@ -936,6 +1037,9 @@ pub(crate) struct Dependent<'a> {
     pub id: &'a NodeId,
     pub name: &'a str,
     pub package: &'a str,
+    /// Its `group:`; a test's is its node's (`attached`).
+    pub group: Option<&'a str>,
+    pub attached: Option<&'a NodeId>,
     /// Where the calls are written.
     pub file: &'a Arc<SourceFile>,
     pub refs: &'a [RefCall],
@@ -944,34 +1048,41 @@ pub(crate) struct Dependent<'a> {
 
 /// The parents that `ref()` and `source()` calls name; unknown or disabled ones are
 /// errors at the call, with the closest name.
+/// The ref-able names, and who may ref what.
+pub(crate) type Names<'a> = (&'a NameIndex<NodeId>, &'a AccessRules);
+
 pub(crate) fn resolve_calls(
     node: &Dependent<'_>,
-    names: &NameIndex<NodeId>,
+    (names, access): Names<'_>,
     disabled: &HashMap<String, PathBuf>,
     sources: &BTreeMap<NodeId, SourceNode>,
     errors: &mut Diagnostics,
 ) -> Vec<NodeId> {
     let mut parents = Vec::new();
     let file = node.file;
+    let referrer = Referrer {
+        id: node.id,
+        package: node.package,
+        group: node.group,
+        attached: node.attached,
+    };
     for call in node.refs {
-        let found = names.find(call.package.as_deref(), &call.name, node.package);
+        let version = call.version.as_deref();
+        let found = names.find(call.package.as_deref(), &call.name, version, node.package);
+        let at_ref = |code, message| located_ref(file, call, code, message);
         match found {
             Some(id) if id == node.id => errors.push(
-                located(
-                    file,
-                    "ref",
-                    &[call.name.as_str()],
-                    Code::Cycle,
-                    format!("model '{}' refs itself", node.name),
-                )
-                .with_help("use {{ this }} to refer to the model's own relation"),
+                at_ref(Code::Cycle, format!("model '{}' refs itself", node.name))
+                    .with_help("use {{ this }} to refer to the model's own relation"),
             ),
-            Some(id) => parents.push(id.clone()),
+            Some(id) => match access.violation(&referrer, id) {
+                Some((message, help)) => {
+                    errors.push(at_ref(Code::RefAccess, message).with_help(help))
+                }
+                None => parents.push(id.clone()),
+            },
             None if disabled.contains_key(&call.name) => errors.push(
-                located(
-                    file,
-                    "ref",
-                    &[call.name.as_str()],
+                at_ref(
                     Code::DisabledRef,
                     format!("'{}' refs '{}', which is disabled", node.name, call.name),
                 )
@@ -980,22 +1091,49 @@ pub(crate) fn resolve_calls(
                     call.name
                 )),
             ),
-            None => {
-                let (args, written) = match &call.package {
-                    Some(p) => (vec![p.as_str(), &call.name], format!("{p}.{}", call.name)),
-                    None => (vec![call.name.as_str()], call.name.clone()),
+            None if version.is_some()
+                && names
+                    .find(call.package.as_deref(), &call.name, None, node.package)
+                    .is_some() =>
+            {
+                let versions = names.versions(call.package.as_deref(), &call.name, node.package);
+                let (message, help) = match versions.as_slice() {
+                    [] => (
+                        format!(
+                            "'{}' refs version {} of '{}', which has no versions",
+                            node.name,
+                            version.unwrap_or_default(),
+                            call.name
+                        ),
+                        format!("remove the version: ref('{}')", call.name),
+                    ),
+                    known => (
+                        format!(
+                            "'{}' refs version {} of '{}', which has versions {}",
+                            node.name,
+                            version.unwrap_or_default(),
+                            call.name,
+                            known.join(", ")
+                        ),
+                        format!(
+                            "ref one of them, as in ref('{}', v={}), or add the version to its property file",
+                            call.name,
+                            known.last().copied().unwrap_or_default()
+                        ),
+                    ),
                 };
-                let d = located(
-                    file,
-                    "ref",
-                    &args,
-                    Code::UnknownRef,
-                    format!("unknown ref '{written}'"),
-                );
+                errors.push(at_ref(Code::UnknownRef, message).with_help(help));
+            }
+            None => {
+                let written = match &call.package {
+                    Some(p) => format!("{p}.{}", call.name),
+                    None => call.name.clone(),
+                };
+                let d = at_ref(Code::UnknownRef, format!("unknown ref '{written}'"));
                 // ref('pkg', 'orders') when 'orders' is another package's, or the
                 // project's own.
-                let elsewhere =
-                    call.package.is_some() && names.find(None, &call.name, node.package).is_some();
+                let elsewhere = call.package.is_some()
+                    && names.find(None, &call.name, None, node.package).is_some();
                 let help = match closest_name(&call.name, names.names()) {
                     _ if elsewhere => format!(
                         "'{}' is not in package '{}'; did you mean ref('{}')?",
@@ -1057,6 +1195,16 @@ pub(crate) fn find_source<'a>(
             .unwrap_or(first),
     )
     .map(|s| &s.id)
+}
+
+/// A diagnostic at the `ref()` call in the file (its version too), or at the file when
+/// the call is dynamic.
+fn located_ref(file: &Arc<SourceFile>, call: &RefCall, code: Code, message: String) -> Diagnostic {
+    let d = Diagnostic::error(code, message);
+    match crate::locate::locate_ref(&file.text, &call.name, call.version.as_deref()) {
+        Some(range) => d.with_span(Span::new(file.clone(), range)),
+        None => d.with_path(&file.path),
+    }
 }
 
 /// A diagnostic at the call in the file, or at the file when the call is dynamic.
@@ -1171,6 +1319,7 @@ fn source_graph_node(source: &SourceNode) -> GraphNode {
         depends_on: Vec::new(),
         test_type: None,
         test_name: None,
+        version: None,
     }
 }
 
@@ -1203,7 +1352,13 @@ fn names_to_positions(root: &str, graph_nodes: &[GraphNode]) -> NameIndex<u32> {
             .filter(|(_, n)| {
                 !matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest)
             })
-            .map(|(i, n)| (n.name.as_str(), n.package.as_str(), i as u32)),
+            .map(|(i, n)| {
+                let version = n.version.as_ref().map(|v| {
+                    let latest = v.status == mart_graph::VersionStatus::Latest;
+                    (v.version.as_str(), latest)
+                });
+                (n.name.as_str(), n.package.as_str(), version, i as u32)
+            }),
     )
 }
 
@@ -1259,7 +1414,12 @@ impl ManifestResolver {
     fn position(&self, call: &RefCall, from_package: Option<&str>) -> Option<usize> {
         let from = from_package.unwrap_or(&self.root);
         self.by_name
-            .find(call.package.as_deref(), &call.name, from)
+            .find(
+                call.package.as_deref(),
+                &call.name,
+                call.version.as_deref(),
+                from,
+            )
             .map(|&i| i as usize)
     }
 

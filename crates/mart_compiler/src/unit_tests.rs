@@ -60,7 +60,7 @@ pub(crate) fn unit_test_nodes(
             continue;
         }
         let model = names
-            .find(None, &test.model, root_package)
+            .find(None, &test.model, None, root_package)
             .and_then(|id| by_id.get(id))
             .filter(|n| n.resource_type == ResourceType::Model && n.package == root_package);
         let Some(model) = model else {
@@ -128,9 +128,12 @@ fn unit_test_node(
             None
         } else {
             let found = match parse_relation_call(&input.input) {
-                Some(Dependency::Ref(call)) => {
-                    names.find(call.package.as_deref(), &call.name, &model.package)
-                }
+                Some(Dependency::Ref(call)) => names.find(
+                    call.package.as_deref(),
+                    &call.name,
+                    call.version.as_deref(),
+                    &model.package,
+                ),
                 Some(Dependency::Source(call)) => find_source(sources, &call, &model.package),
                 None => return Err(fail(
                     "given",
@@ -251,6 +254,7 @@ fn unit_test_node(
             is_incremental,
             span: test.span.clone(),
         })),
+        versioning: None,
     })
 }
 

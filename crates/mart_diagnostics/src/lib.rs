@@ -144,6 +144,10 @@ pub enum Code {
     Selector,
     /// doc() names a docs block that does not exist.
     UnknownDoc,
+    /// A model past its `deprecation_date`, or a ref to one.
+    Deprecated,
+    /// ref() to a model whose `access` does not allow the caller (private, protected).
+    RefAccess,
     /// The database rejected a statement.
     Database,
     /// The database could not be reached.
@@ -171,6 +175,8 @@ impl Code {
             Code::Cycle => "MART404",
             Code::Selector => "MART405",
             Code::UnknownDoc => "MART406",
+            Code::Deprecated => "MART407",
+            Code::RefAccess => "MART408",
             Code::Database => "MART501",
             Code::Connection => "MART502",
             Code::Usage => "MART601",

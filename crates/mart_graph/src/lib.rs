@@ -32,7 +32,9 @@ mod test_support;
 
 pub use dag::{Dag, GraphError};
 pub use expression::{select_expression, SelectorExpr};
-pub use node::{FlatConfig, GraphNode, NodeId, ResourceType, UnknownResourceType};
+pub use node::{
+    FlatConfig, GraphNode, NodeId, NodeVersion, ResourceType, UnknownResourceType, VersionStatus,
+};
 pub use select::{evaluate, select, select_with_indirect, unmatched, IndirectSelection, Unmatched};
 pub use selector::{
     parse_selector, Criterion, Depth, Intersection, Selector, SelectorError, SelectorPart,

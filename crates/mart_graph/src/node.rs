@@ -191,6 +191,27 @@ pub struct GraphNode {
     /// `test_name:` selector.
     #[serde(default)]
     pub test_name: Option<String>,
+    /// A version of a versioned model (the `version:` selector, `m.v2` names).
+    #[serde(default)]
+    pub version: Option<NodeVersion>,
+}
+
+/// Which version of its model a node is.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NodeVersion {
+    /// As written (`2`, `1.5`, `beta`).
+    pub version: String,
+    pub status: VersionStatus,
+}
+
+/// Where a version stands against its model's `latest_version`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum VersionStatus {
+    Latest,
+    /// Newer than the latest version.
+    Prerelease,
+    /// Older than the latest version.
+    Old,
 }
 
 /// Scalar config values as strings, packed into one string (`<len>:<key><len>:<value>`

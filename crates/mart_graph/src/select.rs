@@ -7,9 +7,9 @@ use petgraph::Direction;
 use crate::bitset::NodeSet;
 use crate::dag::{flat_fqn, Dag};
 use crate::glob::{glob_match, has_wildcard, matches};
-use crate::node::{NodeId, ResourceType};
+use crate::node::{GraphNode, NodeId, ResourceType, VersionStatus};
 use crate::selector::{
-    parse_selector, Criterion, Intersection, Selector, SelectorError, SelectorPart,
+    parse_selector, Criterion, Intersection, Selector, SelectorError, SelectorPart, VersionKind,
 };
 
 /// How tests that were not selected themselves follow the nodes they test (dbt's
@@ -317,6 +317,28 @@ fn matching(dag: &Dag, criterion: &Criterion, indexed: bool) -> NodeSet {
                 });
             }
         }
+        Criterion::Version(kind) => add_if(
+            &mut dag.of_type(ResourceType::Model).iter().map(|&i| i as usize),
+            &|i| {
+                let status = dag.node_at(i).version.as_ref().map(|v| v.status);
+                match kind {
+                    VersionKind::Latest => status == Some(VersionStatus::Latest),
+                    VersionKind::Prerelease => status == Some(VersionStatus::Prerelease),
+                    VersionKind::Old => status == Some(VersionStatus::Old),
+                    VersionKind::None => status.is_none(),
+                }
+            },
+        ),
+        // dbt: models only, by the exact access value.
+        Criterion::Access(access) => add_if(
+            &mut dag.of_type(ResourceType::Model).iter().map(|&i| i as usize),
+            &|i| dag.node_at(i).config.get("access") == Some(access.as_str()),
+        ),
+        Criterion::Group(group) => add_if(&mut all.clone(), &|i| {
+            let node = dag.node_at(i);
+            !node.resource_type.is_graph_only()
+                && node.config.get("group").is_some_and(|g| matches(group, g))
+        }),
         Criterion::Config { key, value } => add_if(&mut all.clone(), &|i| {
             let node = dag.node_at(i);
             let found = node.config.get(key.as_str()).or(if key == "materialized" {
@@ -367,7 +389,7 @@ fn fqn_matches(dag: &Dag, value: &str, indexed: bool) -> NodeSet {
             let by_name = if wildcard {
                 glob_match(value, &node.name)
             } else {
-                *value == node.name
+                *value == node.name || version_name_matches(node, &parts)
             };
             // Cheap first-part checks before the full prefix comparison.
             let mut flat = flat_fqn(node);
@@ -387,6 +409,11 @@ fn fqn_matches(dag: &Dag, value: &str, indexed: bool) -> NodeSet {
     for i in dag.by_name(value) {
         set.insert(i);
     }
+    for &i in dag.of_type(ResourceType::Model) {
+        if version_name_matches(dag.node_at(i as usize), &parts) {
+            set.insert(i as usize);
+        }
+    }
     for i in dag.by_fqn_part(0, parts[0]) {
         if fqn_prefix(flat_fqn(dag.node_at(i)), &parts, value, &mut buf) {
             set.insert(i);
@@ -398,6 +425,16 @@ fn fqn_matches(dag: &Dag, value: &str, indexed: bool) -> NodeSet {
         }
     }
     set
+}
+
+/// dbt's names of a model version: `m.v2`, `m_v2` (or with more parts before them,
+/// `pkg.m.v2`): the last two parts of the value joined by `_` equal the last two of the
+/// version's fqn (`m`, `v2`) joined so.
+fn version_name_matches(node: &GraphNode, parts: &[&str]) -> bool {
+    let (Some(_), [.., name, v]) = (&node.version, node.fqn.as_slice()) else {
+        return false;
+    };
+    parts[parts.len().saturating_sub(2)..].join("_") == format!("{name}_{v}")
 }
 
 /// Whether `parts` (the value split on '.') is a prefix of the flattened fqn `fqn`;

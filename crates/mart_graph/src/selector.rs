@@ -9,7 +9,7 @@ use crate::node::ResourceType;
 use crate::state::{StateCheck, RESULT_STATUSES, STATE_VALUES};
 
 /// The methods a selector may name before `:` (config takes a key: `config.<key>`).
-const METHODS: [&str; 16] = [
+const METHODS: [&str; 19] = [
     "tag",
     "path",
     "file",
@@ -26,6 +26,9 @@ const METHODS: [&str; 16] = [
     "saved_query",
     "state",
     "result",
+    "version",
+    "access",
+    "group",
 ];
 
 fn methods_list() -> String {
@@ -100,6 +103,16 @@ pub enum SelectorError {
          as in config.materialized:table"
     )]
     ConfigWithoutKey { selector: String },
+    #[error(
+        "unknown version selector '{value}' in '{selector}'; \
+         write version:latest, version:prerelease, version:old or version:none{hint}",
+        hint = did_you_mean(suggestion)
+    )]
+    UnknownVersion {
+        selector: String,
+        value: String,
+        suggestion: Option<String>,
+    },
     #[error(
         "source selector '{selector}' has too many parts; write source:<source>, \
          source:<source>.<table> or source:<package>.<source>.<table>"
@@ -206,6 +219,38 @@ pub enum Criterion {
     State(StateCheck),
     /// `result:error`: the node's status in the `--state` run_results.json.
     Result(String),
+    /// `version:latest|prerelease|old|none`: models by where their version stands.
+    Version(VersionKind),
+    /// `access:private|protected|public`: models by their access.
+    Access(String),
+    /// `group:<name>`: nodes in that group; glob.
+    Group(String),
+}
+
+/// The values of the `version:` method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersionKind {
+    Latest,
+    Prerelease,
+    Old,
+    /// Models without versions.
+    None,
+}
+
+impl VersionKind {
+    const ALL: [(&'static str, VersionKind); 4] = [
+        ("latest", VersionKind::Latest),
+        ("prerelease", VersionKind::Prerelease),
+        ("old", VersionKind::Old),
+        ("none", VersionKind::None),
+    ];
+
+    fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("none", |(name, _)| name)
+    }
 }
 
 impl fmt::Display for Criterion {
@@ -238,6 +283,9 @@ impl fmt::Display for Criterion {
             Criterion::Named(t, v) => write!(f, "{t}:{v}"),
             Criterion::State(check) => write!(f, "state:{check}"),
             Criterion::Result(status) => write!(f, "result:{status}"),
+            Criterion::Version(v) => write!(f, "version:{}", v.as_str()),
+            Criterion::Access(v) => write!(f, "access:{v}"),
+            Criterion::Group(v) => write!(f, "group:{v}"),
         }
     }
 }
@@ -503,6 +551,19 @@ fn parse_method(method: &str, value: &str, selector: &str) -> Result<Criterion, 
                 value: value_owned,
             })
         }
+        "access" => Criterion::Access(value_owned),
+        "group" => Criterion::Group(value_owned),
+        "version" => match VersionKind::ALL.iter().find(|(name, _)| *name == value) {
+            Some((_, kind)) => Criterion::Version(*kind),
+            None => {
+                return Err(SelectorError::UnknownVersion {
+                    selector: selector.to_owned(),
+                    value: value_owned.clone(),
+                    suggestion: closest_name(value, VersionKind::ALL.iter().map(|(n, _)| *n))
+                        .map(str::to_owned),
+                })
+            }
+        },
         "resource_type" => {
             let t = value.parse::<ResourceType>().map_err(|_| {
                 let names: Vec<&str> = ResourceType::ALL.iter().map(|t| t.as_str()).collect();
@@ -560,6 +621,9 @@ fn example_for(method: &str) -> &'static str {
         "saved_query" => "saved_query:daily_revenue",
         "state" => "state:modified",
         "result" => "result:error",
+        "version" => "version:latest",
+        "access" => "access:public",
+        "group" => "group:finance",
         _ => "resource_type:model",
     }
 }

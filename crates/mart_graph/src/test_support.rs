@@ -24,6 +24,7 @@ pub(crate) fn node(id: &str, deps: &[&str]) -> GraphNode {
         depends_on: deps.iter().map(|d| NodeId::new(*d)).collect(),
         test_type: None,
         test_name: None,
+        version: None,
     }
 }
 
@@ -75,6 +76,7 @@ fn build(spec: Spec<'_>) -> GraphNode {
         depends_on: spec.deps.iter().map(|d| NodeId::new(*d)).collect(),
         test_type: None,
         test_name: None,
+        version: None,
     }
 }
 
@@ -242,6 +244,7 @@ pub(crate) fn example_project() -> Vec<GraphNode> {
         depends_on: Vec::new(),
         test_type: None,
         test_name: None,
+        version: None,
     });
     nodes
 }

@@ -116,19 +116,32 @@ pub(crate) fn register(env: &mut Environment<'static>, settings: &crate::EnvSett
     mart_project::add_type_filters(env);
 }
 
-fn ref_fn(state: &State, args: Rest<String>) -> Result<Value, Error> {
+fn ref_fn(state: &State, args: Rest<String>, kwargs: Kwargs) -> Result<Value, Error> {
+    // `ref('m', v=2)` / `ref('m', version='2')`: a version of a versioned model.
+    let v: Option<Value> = kwargs.get("v")?;
+    let long: Option<Value> = kwargs.get("version")?;
+    kwargs.assert_all_used()?;
+    let version = v
+        .or(long)
+        .filter(|v| !v.is_none() && !v.is_undefined())
+        .map(|v| v.to_string());
     let (package, name) = match args.as_slice() {
         [name] => (None, name.clone()),
         [package, name] => (Some(package.clone()), name.clone()),
         _ => {
             return Err(Error::new(
                 ErrorKind::InvalidOperation,
-                "ref() takes a model name, or a package and a model name: ref('dim_user')",
+                "ref() takes a model name, or a package and a model name: ref('dim_user'), \
+                 and optionally a version: ref('dim_user', v=2)",
             ))
         }
     };
     let scope = scope(state)?;
-    let call = RefCall { package, name };
+    let call = RefCall {
+        package,
+        name,
+        version,
+    };
     scope.record().refs.push(call.clone());
     match scope.phase {
         // Dependencies are what matters here; the relation is a stand-in.

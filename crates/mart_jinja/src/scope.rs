@@ -25,6 +25,9 @@ pub enum Phase {
 pub struct RefCall {
     pub package: Option<String>,
     pub name: String,
+    /// `v=` / `version=`: a version of a versioned model (none: its latest version).
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 /// A `source()` call as written.

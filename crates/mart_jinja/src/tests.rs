@@ -69,7 +69,7 @@ fn parse_phase_records_refs_sources_and_configs() {
     let scope = Arc::new(RenderScope::new(Phase::Parse));
     let model = file(
         "models/m.sql",
-        "{{ config(materialized='table', tags=['a']) }}select * from {{ ref('dim_user') }} join {{ source('raw', 'events') }} join {{ ref('pkg', 'other') }}",
+        "{{ config(materialized='table', tags=['a']) }}select * from {{ ref('dim_user') }} join {{ source('raw', 'events') }} join {{ ref('pkg', 'other', v=2) }}",
     );
     jinja.render(&model, &scope).unwrap();
     let recorded = scope.take_recorded();
@@ -78,11 +78,13 @@ fn parse_phase_records_refs_sources_and_configs() {
         vec![
             RefCall {
                 package: None,
-                name: "dim_user".into()
+                name: "dim_user".into(),
+                version: None,
             },
             RefCall {
                 package: Some("pkg".into()),
-                name: "other".into()
+                name: "other".into(),
+                version: Some("2".into()),
             }
         ]
     );

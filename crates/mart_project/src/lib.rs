@@ -13,6 +13,7 @@ mod docs_config;
 mod env;
 mod exposures;
 mod freshness;
+mod groups;
 mod profile;
 mod project_file;
 mod properties;
@@ -23,6 +24,7 @@ mod snapshot_file;
 mod stamp;
 mod stamp_key;
 mod unit_tests;
+mod versions;
 mod walk;
 mod yaml;
 
@@ -49,6 +51,7 @@ pub use docs_config::{is_node_color, DocsConfig};
 pub use env::{add_type_filters, env_var};
 pub use exposures::{Exposure, ExposureDependency, ExposureOwner};
 pub use freshness::{FreshnessRule, FreshnessStatus, Period, Threshold};
+pub use groups::Group;
 pub use profile::{load_target, parse_target, profile_search_dirs, Secret, Target};
 pub use project_file::{ConfigTree, ProjectConfig, Quoting, PROJECT_FILE_NAMES};
 pub use properties::{
@@ -63,6 +66,7 @@ pub use unit_tests::{
     Fixture, FixtureFormat, FixtureRows, FixtureTable, GivenInput, UnitTestOverrides,
     UnitTestProperties,
 };
+pub use versions::{compare_versions, ModelVersion};
 pub use yaml::{entry_span, entry_span_after, key_span, setting_span, setting_span_after};
 
 /// A file that defines one node (a model, a snapshot, a singular test...).
@@ -72,8 +76,23 @@ pub struct NodeFile {
     pub name: String,
     /// The file, its path relative to the project root.
     pub file: Arc<SourceFile>,
-    /// [project, folders..., name], as dbt builds it (relative to the resource path).
+    /// [project, folders..., name], as dbt builds it (relative to the resource path);
+    /// a versioned model's ends with the model's name and `v<version>`.
     pub fqn: Vec<String>,
+    /// Set for a version of a versioned model (whose `name` is then the model's, not
+    /// the file's).
+    pub version: Option<Arc<ModelVersion>>,
+}
+
+impl NodeFile {
+    /// The file's stem: the node's name, or a versioned model's `<name>_v<v>`.
+    pub fn file_stem(&self) -> &str {
+        self.file
+            .path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(&self.name)
+    }
 }
 
 /// A macro file and the package whose namespace its macros join.
@@ -127,6 +146,8 @@ pub struct Project {
     pub docs: Vec<DocBlock>,
     /// `macros:` entries of the property files.
     pub macro_properties: Vec<MacroProperties>,
+    /// `groups:` of the property files.
+    pub groups: Vec<Group>,
     /// Non-fatal findings of the load (for example properties for a missing model).
     pub warnings: Vec<Diagnostic>,
 }
@@ -300,6 +321,7 @@ impl Project {
             semantic: SemanticLayer::default(),
             docs,
             macro_properties: Vec::new(),
+            groups: Vec::new(),
             warnings,
         };
         let parsed_files = parallel_map(&property_files, |path| {
@@ -315,7 +337,11 @@ impl Project {
             }
         }
         project.add_yaml_snapshots(&mut errors);
+        let version_warnings =
+            versions::attach_versions(&mut project.models, &project.model_properties);
+        project.warnings.extend(version_warnings);
         project.check_unique_names(&mut errors);
+        project.check_unique_groups(&mut errors);
         project.check_unique_exposures(&mut errors);
         project.semantic.check_unique(&mut errors);
         project.check_properties_match();
@@ -412,6 +438,28 @@ impl Project {
         self.exposures.extend(props.exposures);
         self.semantic.extend(props.semantic);
         self.macro_properties.extend(props.macros);
+        self.groups.extend(props.groups);
+    }
+
+    /// A group's name is its id: dbt rejects a second one.
+    fn check_unique_groups(&self, errors: &mut Diagnostics) {
+        let mut seen: BTreeMap<&str, &Group> = BTreeMap::new();
+        for group in &self.groups {
+            if let Some(first) = seen.insert(&group.name, group) {
+                errors.push(
+                    Diagnostic::error(
+                        Code::DuplicateNode,
+                        format!("two groups are named '{}'", group.name),
+                    )
+                    .with_span(yaml::entry_span(&group.file, &group.name))
+                    .with_label(
+                        yaml::entry_span(&first.file, &first.name),
+                        "first declared here",
+                    )
+                    .with_help("rename or remove one of the groups"),
+                );
+            }
+        }
     }
 
     /// An exposure's name is its id within the project: dbt rejects a second one.
@@ -475,7 +523,11 @@ impl Project {
             .models
             .iter()
             .chain(&self.snapshots)
-            .map(|m| (m.name.as_str(), m.file.path.as_path()))
+            // The versions of a model share its name; their files are told apart.
+            .map(|m| match m.version {
+                Some(_) => (m.file_stem(), m.file.path.as_path()),
+                None => (m.name.as_str(), m.file.path.as_path()),
+            })
             .chain(
                 self.seeds
                     .iter()
@@ -503,7 +555,8 @@ impl Project {
         let mut warnings = Vec::new();
         let models: HashSet<&str> = self.models.iter().map(|m| m.name.as_str()).collect();
         for (name, props) in &self.model_properties {
-            if !models.contains(name.as_str()) {
+            // A versioned entry's files are checked version by version.
+            if props.versions.is_empty() && !models.contains(name.as_str()) {
                 warnings.push(missing_node_warning("model", name, props));
             }
         }
@@ -591,6 +644,7 @@ fn node_file(project: &str, dir: &str, file: Arc<SourceFile>) -> NodeFile {
         name: fqn.last().cloned().unwrap_or_default(),
         file,
         fqn,
+        version: None,
     }
 }
 

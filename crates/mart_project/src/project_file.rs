@@ -34,6 +34,8 @@ struct RawProjectFile {
     clean_targets: Option<Vec<String>>,
     packages_install_path: Option<String>,
     #[serde(default)]
+    restrict_access: bool,
+    #[serde(default)]
     dispatch: Vec<RawDispatch>,
     #[serde(default)]
     flags: serde_yaml::Mapping,
@@ -83,6 +85,9 @@ pub struct ProjectConfig {
     pub clean_targets: Vec<String>,
     /// Where `mart deps` installs packages, and where they are loaded from.
     pub packages_install_path: String,
+    /// `restrict-access:`: other packages may not ref this project's protected models,
+    /// nor its private models from a group of the same name.
+    pub restrict_access: bool,
     /// `dispatch:`: macro namespace -> the packages `adapter.dispatch` searches, in order.
     pub dispatch: std::collections::BTreeMap<String, Vec<String>>,
     /// `flags: {require_explicit_package_overrides_for_builtin_materializations: false}`:
@@ -259,6 +264,7 @@ impl ProjectConfig {
             packages_install_path: raw
                 .packages_install_path
                 .unwrap_or_else(|| "dbt_packages".into()),
+            restrict_access: raw.restrict_access,
             dispatch: raw
                 .dispatch
                 .into_iter()

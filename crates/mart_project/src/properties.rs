@@ -28,6 +28,8 @@ struct RawPropertyFile {
     unit_tests: serde_yaml::Value,
     #[serde(default)]
     macros: Vec<RawMacroProperties>,
+    #[serde(default)]
+    groups: Vec<crate::groups::RawGroup>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,10 +70,22 @@ struct RawNodeProperties {
     relation: Option<String>,
     #[serde(default)]
     constraints: Option<serde_yaml::Value>,
+    /// Models: `versions:`, read by [`crate::versions`].
+    #[serde(default)]
+    versions: Vec<serde_yaml::Value>,
+    #[serde(default)]
+    latest_version: Option<serde_yaml::Value>,
+    #[serde(default)]
+    deprecation_date: Option<serde_yaml::Value>,
+    /// `access:` and `group:` beside `config:` are configs, as in dbt.
+    #[serde(default)]
+    access: Option<serde_yaml::Value>,
+    #[serde(default)]
+    group: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
-struct RawColumn {
+pub(crate) struct RawColumn {
     name: String,
     #[serde(default)]
     description: String,
@@ -169,6 +183,10 @@ pub struct NodeProperties {
     pub relation: Option<String>,
     /// Model-level `constraints:`.
     pub constraints: Arc<[Constraint]>,
+    /// A versioned model's versions, each with its merged properties; empty otherwise.
+    pub versions: Vec<crate::versions::ModelVersion>,
+    /// `deprecation_date:` of an unversioned model, as written.
+    pub deprecation_date: Option<String>,
     /// The property file this came from.
     pub file: Arc<SourceFile>,
 }
@@ -209,13 +227,15 @@ pub struct PropertyFile {
     /// Its semantic models, metrics, saved queries and time spines.
     pub semantic: crate::SemanticLayer,
     pub macros: Vec<MacroProperties>,
+    pub groups: Vec<crate::groups::Group>,
     /// Config keys dbt does not know, and the like.
     pub warnings: Vec<Diagnostic>,
 }
 
 /// The top-level keys of a property file mart reads.
-const READ_KEYS: [&str; 11] = [
+const READ_KEYS: [&str; 12] = [
     "version",
+    "groups",
     "models",
     "seeds",
     "snapshots",
@@ -228,7 +248,7 @@ const READ_KEYS: [&str; 11] = [
     "saved_queries",
 ];
 /// Keys dbt reads that change nothing mart builds or tests; they are not read yet.
-const NOT_YET_READ_KEYS: [&str; 2] = ["analyses", "groups"];
+const NOT_YET_READ_KEYS: [&str; 1] = ["analyses"];
 
 /// A warning for each top-level key mart does not read.
 fn top_level_keys(
@@ -335,13 +355,17 @@ pub fn parse_property_file(
         serde_yaml::Value::Null => Vec::new(),
         list => parse_unit_tests(file, list, fixtures, &mut key_warnings)?,
     };
+    let models = raw
+        .models
+        .into_iter()
+        .map(|n| model_properties(n, file, &mut constraint_warnings))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut nodes = |items: Vec<RawNodeProperties>| -> Result<Vec<NodeProperties>, Diagnostic> {
         items
             .into_iter()
             .map(|n| node_properties(n, file, &mut constraint_warnings))
             .collect()
     };
-    let models = nodes(raw.models)?;
     let seeds = nodes(raw.seeds)?;
     let snapshots = nodes(raw.snapshots)?;
     let warnings = key_warnings
@@ -366,6 +390,7 @@ pub fn parse_property_file(
         unit_tests,
         exposures,
         semantic,
+        groups: crate::groups::parse_groups(file, raw.groups)?,
         macros: raw
             .macros
             .into_iter()
@@ -379,12 +404,54 @@ pub fn parse_property_file(
     })
 }
 
+/// A model entry: [`node_properties`] with its versions.
+fn model_properties(
+    mut raw: RawNodeProperties,
+    file: &Arc<SourceFile>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<NodeProperties, Diagnostic> {
+    let versions = std::mem::take(&mut raw.versions);
+    let latest = raw.latest_version.take();
+    let mut props = node_properties(raw, file, warnings)?;
+    if latest.is_some() && versions.is_empty() {
+        return Err(Diagnostic::error(
+            Code::PropertyFile,
+            format!("model '{}' has latest_version but no versions", props.name),
+        )
+        .with_span(yaml::key_span_after(
+            file,
+            "latest_version",
+            entry_line_start(file, &props.name, 0),
+        ))
+        .with_help(
+            "list the model's versions under `versions:` (`- v: 1`), or remove latest_version",
+        ));
+    }
+    if !versions.is_empty() {
+        let start = entry_line_start(file, &props.name, 0);
+        props.versions = crate::versions::parse_versions(
+            file,
+            &props,
+            start,
+            &versions,
+            latest.as_ref(),
+            warnings,
+        )?;
+    }
+    Ok(props)
+}
+
 fn node_properties(
     raw: RawNodeProperties,
     file: &Arc<SourceFile>,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<NodeProperties, Diagnostic> {
     let mut config = config_map(raw.config);
+    for (key, value) in [("access", raw.access), ("group", raw.group)] {
+        if let Some(value) = value.filter(|v| !v.is_null()) {
+            config.insert(key.into(), yaml::to_json(value));
+        }
+    }
     // Top-level `meta:`/`tags:`/`docs:` on an entry are configs in dbt too.
     if !raw.meta.is_empty() {
         config.insert("meta".into(), mapping_json(raw.meta));
@@ -418,12 +485,17 @@ fn node_properties(
         tests: raw.tests.into_iter().map(yaml::to_json).collect(),
         relation: raw.relation,
         constraints: constraints.into(),
+        versions: Vec::new(),
+        deprecation_date: raw
+            .deprecation_date
+            .as_ref()
+            .and_then(crate::versions::date_string),
         file: file.clone(),
     })
 }
 
 /// A column of the entry starting at byte `entry_start`.
-fn column(
+pub(crate) fn column(
     raw: RawColumn,
     file: &Arc<SourceFile>,
     entry_start: usize,
@@ -455,7 +527,7 @@ fn mapping_json(map: serde_yaml::Mapping) -> Value {
     yaml::to_json(serde_yaml::Value::Mapping(map))
 }
 
-fn config_map(map: serde_yaml::Mapping) -> ConfigMap {
+pub(crate) fn config_map(map: serde_yaml::Mapping) -> ConfigMap {
     map.into_iter()
         .map(|(k, v)| (normalize_key(&yaml::key_string(k)), yaml::to_json(v)))
         .collect()

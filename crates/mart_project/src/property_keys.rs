@@ -68,12 +68,14 @@ const NODE: Level = Level {
         "relation",
         "constraints",
         "time_spine",
+        "access",
+        "group",
+        "deprecation_date",
+        "versions",
+        "latest_version",
     ],
-    not_read: &["access", "group", "deprecation_date"],
-    unsupported: &[
-        ("versions", "model versions (`versions:`)"),
-        ("latest_version", "model versions (`versions:`)"),
-    ],
+    not_read: &[],
+    unsupported: &[],
 };
 
 const COLUMN: Level = Level {
@@ -260,6 +262,9 @@ pub(crate) fn check(file: &Arc<SourceFile>, root: &Value) -> Result<Vec<Diagnost
     for list in ["models", "seeds", "snapshots"] {
         for entry in entries(root, list) {
             check_entry(file, entry, &NODE, &mut found)?;
+            if list != "models" {
+                models_only(file, entry, &mut found);
+            }
             for column in entries(entry, "columns") {
                 check_entry(file, column, &COLUMN, &mut found)?;
             }
@@ -309,6 +314,23 @@ pub(crate) fn check(file: &Arc<SourceFile>, root: &Value) -> Result<Vec<Diagnost
         }
     }
     Ok(found)
+}
+
+/// `versions:` and `latest_version:` mean something for models only.
+fn models_only(file: &Arc<SourceFile>, entry: &Value, found: &mut Vec<Diagnostic>) {
+    for key in ["versions", "latest_version"] {
+        if entry.get(key).is_some() {
+            let name = entry.get("name").and_then(Value::as_str).unwrap_or("?");
+            found.push(
+                Diagnostic::warning(
+                    Code::PropertyFile,
+                    format!("`{key}:` of '{name}' is ignored: only models have versions"),
+                )
+                .with_span(yaml::key_span_after(file, key, entry_start(file, entry)))
+                .with_help("remove it, or describe a model under `models:`"),
+            );
+        }
+    }
 }
 
 fn entries<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
@@ -415,7 +437,7 @@ mod tests {
     #[test]
     fn unknown_and_unread_keys_are_warned_at_their_entry() {
         let found = run(
-            "models:\n  - name: a\n    descripton: x\n  - name: b\n    descripton: y\n    access: public\n    columns:\n      - name: c\n        data_tpye: int\nsources:\n  - name: s\n    tables:\n      - name: t\n        external: {}\n",
+            "models:\n  - name: a\n    descripton: x\n  - name: b\n    descripton: y\n    time_spine: {}\n    columns:\n      - name: c\n        data_tpye: int\nsources:\n  - name: s\n    tables:\n      - name: t\n        external: {}\n",
         )
         .unwrap();
         assert_eq!(
@@ -430,7 +452,7 @@ mod tests {
                     (5, 5)
                 ),
                 (
-                    "`access:` of entry 'b' is not read by mart yet; it is ignored".to_string(),
+                    "`time_spine:` of entry 'b' is not read by mart yet; it is ignored".to_string(),
                     (6, 5)
                 ),
                 (
@@ -447,13 +469,17 @@ mod tests {
     }
 
     #[test]
-    fn versions_are_errors() {
+    fn versions_are_read_for_models_only() {
         assert_eq!(
             run("models:\n  - name: a\n    latest_version: 2\n"),
-            Err((
-                "model versions (`versions:`) of entry 'a': not supported by mart yet".to_string(),
+            Ok(vec![])
+        );
+        assert_eq!(
+            run("seeds:\n  - name: s\n    versions: [{v: 1}]\n"),
+            Ok(vec![(
+                "`versions:` of 's' is ignored: only models have versions".to_string(),
                 (3, 5)
-            ))
+            )])
         );
         assert!(run("models:\n  - name: a\n    columns:\n      - name: id\n        constraints: [{type: not_null}]\n    config:\n      contract: {enforced: true}\n").unwrap().is_empty());
     }

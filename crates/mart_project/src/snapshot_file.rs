@@ -37,6 +37,7 @@ pub(crate) fn snapshot_blocks(
             name,
             file: Arc::new(SourceFile::new(file.path.clone(), masked)),
             fqn,
+            version: None,
         });
         at = close_end;
     }
@@ -83,6 +84,7 @@ pub(crate) fn yaml_snapshot(
         name: props.name.clone(),
         file: Arc::new(SourceFile::new(props.file.path.clone(), text)),
         fqn,
+        version: None,
     })
 }
 

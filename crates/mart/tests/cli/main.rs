@@ -32,6 +32,7 @@ mod show;
 mod snapshot;
 mod state;
 mod unit_tests;
+mod versions;
 
 use harness::TestProject;
 
