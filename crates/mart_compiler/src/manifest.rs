@@ -386,7 +386,7 @@ impl Manifest {
         let semantic = semantic_graph(
             &projects,
             &crate::semantic::Context {
-                names: &names,
+                names: (&names, &access),
                 disabled: &disabled,
                 sources: &sources,
                 nodes: &nodes,

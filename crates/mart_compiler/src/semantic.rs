@@ -14,7 +14,6 @@ use serde_json::{json, Map, Value};
 
 use crate::loading::Loading;
 use crate::manifest::{flat_config, resolve_calls, Dependent, SourceNode};
-use crate::names::NameIndex;
 use crate::Node;
 
 /// A semantic model, metric or saved query with its place in the graph.
@@ -55,6 +54,7 @@ impl SemanticNode {
             depends_on: self.depends_on.clone(),
             test_type: None,
             test_name: None,
+            version: None,
         }
     }
 }
@@ -77,7 +77,7 @@ impl SemanticGraph {
 
 /// What the semantic nodes are checked against.
 pub(crate) struct Context<'a> {
-    pub names: &'a NameIndex<NodeId>,
+    pub names: crate::manifest::Names<'a>,
     pub disabled: &'a HashMap<String, PathBuf>,
     pub sources: &'a BTreeMap<NodeId, SourceNode>,
     pub nodes: &'a [Node],
@@ -104,12 +104,15 @@ pub(crate) fn semantic_graph(
             let refs = vec![RefCall {
                 package: model.model.0.clone(),
                 name: model.model.1.clone(),
+                version: None,
             }];
             let depends_on = resolve_calls(
                 &Dependent {
                     id: &id,
                     name: &model.name,
                     package,
+                    group: model.config.get("group").and_then(Value::as_str),
+                    attached: None,
                     file: &model.file,
                     refs: &refs,
                     source_calls: &[],
@@ -379,7 +382,8 @@ fn time_spines(
         for spine in &project.semantic.time_spines {
             let Some(node) = cx
                 .names
-                .find(None, &spine.model, package)
+                .0
+                .find(None, &spine.model, None, package)
                 .and_then(|id| cx.nodes.iter().find(|n| &n.id == id))
             else {
                 // Properties of a missing model are warned about with the others.
@@ -402,7 +406,8 @@ fn time_spines(
         .unwrap_or_default();
     let legacy = cx
         .names
-        .find(None, LEGACY_TIME_SPINE, root)
+        .0
+        .find(None, LEGACY_TIME_SPINE, None, root)
         .and_then(|id| cx.nodes.iter().find(|n| &n.id == id));
     if let Some(node) = legacy {
         has_day = true;

@@ -45,8 +45,7 @@ pub use query::{QueryRunner, QueryTable};
 pub use relation::{EventTimeFilter, Policy, RelationType, RelationValue};
 pub use scope::{
     BatchWindow, Phase, Recorded, RefCall, RenderScope, ResolvedRef, Resolver, SourceCall,
-    StatementOutcome,
-    UnitTestRender,
+    StatementOutcome, UnitTestRender,
 };
 
 /// What every render of a project shares.

@@ -326,7 +326,7 @@ fn models_only(file: &Arc<SourceFile>, entry: &Value, found: &mut Vec<Diagnostic
                     Code::PropertyFile,
                     format!("`{key}:` of '{name}' is ignored: only models have versions"),
                 )
-                .with_span(yaml::key_span_after(file, key, entry_start(file, entry)))
+                .with_span(yaml::key_span_after(file, key, entry_start(file, entry, 0)))
                 .with_help("remove it, or describe a model under `models:`"),
             );
         }

@@ -124,6 +124,7 @@ pub fn run(global: &GlobalArgs, args: &CloneArgs) -> Result<Outcome, Diagnostics
             rows_affected: None,
             failures: None,
             compiled_sql: None,
+            batch_results: None,
         });
     }
     let elapsed = started.elapsed();
