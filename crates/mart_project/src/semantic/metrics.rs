@@ -151,7 +151,7 @@ pub(crate) fn metric(file: &Arc<SourceFile>, raw: &Value) -> Result<Metric, Diag
                 "entity": entity,
                 "calculation": calculation.to_lowercase(),
                 "window": window_of("window", c.get("window"))?,
-                "constant_properties": c.get("constant_properties").map(|p| constant_properties(p)).unwrap_or(Value::Null),
+                "constant_properties": c.get("constant_properties").map(constant_properties).unwrap_or(Value::Null),
             })
         }
     };
@@ -270,10 +270,10 @@ fn metric_input(value: &Value) -> Result<Value, String> {
     }))
 }
 
-fn named<'a>(
-    value: &'a Value,
-    what: &str,
-) -> Result<(&'a str, Option<&'a Map<String, Value>>), String> {
+/// A name written alone or as `{name: ..., ...}`, with the mapping when there is one.
+type Named<'a> = (&'a str, Option<&'a Map<String, Value>>);
+
+fn named<'a>(value: &'a Value, what: &str) -> Result<Named<'a>, String> {
     match value {
         Value::String(name) => Ok((name, None)),
         Value::Object(map) => match map.get("name").and_then(Value::as_str) {
