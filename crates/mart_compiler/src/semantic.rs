@@ -350,7 +350,7 @@ fn missing<'a>(
     let at = file
         .text
         .get(entry.range.end..)
-        .and_then(|rest| rest.find(wanted))
+        .and_then(|rest| find_word(rest, wanted))
         .map_or(entry.clone(), |i| {
             let start = entry.range.end + i;
             mart_diagnostics::Span::new(file.clone(), start..start + wanted.len())
@@ -366,6 +366,17 @@ fn missing<'a>(
         Some(close) => d.with_help(format!("did you mean '{close}'?")),
         None => d.with_help(format!("declare the {kind} or fix its name")),
     }
+}
+
+/// The first place `word` is written as a whole name (so `revenu` is not found inside
+/// `revenue / orders`).
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).map(|(i, _)| i).find(|&i| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(is_name) && !after.is_some_and(is_name)
+    })
 }
 
 /// dbt requires, when there are semantic models, a time spine of a day or finer: a

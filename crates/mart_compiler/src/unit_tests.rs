@@ -218,9 +218,19 @@ fn unit_test_node(
     }
     let config =
         NodeConfig::from_map(test.config.clone(), "test").map_err(|e| config_error(&file, &e))?;
-    let mut fqn = model.fqn.clone();
-    fqn.push(test.name.clone());
     let original_file_path = crate::manifest::path_string(&file.path);
+    // dbt: the package, the property file's folders under its resource path, the model,
+    // the test (so a unit test follows where it is declared, not where its model is).
+    let mut fqn = vec![model.package.clone()];
+    fqn.extend(
+        std::path::Path::new(&original_file_path)
+            .parent()
+            .into_iter()
+            .flat_map(|p| p.components().skip(1))
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    fqn.push(model.name.clone());
+    fqn.push(test.name.clone());
     Ok(Node {
         id: NodeId::for_node(
             ResourceType::UnitTest,

@@ -696,8 +696,8 @@ mod tests {
 
     #[test]
     fn error_messages() {
-        insta::assert_snapshot!(err("tagg:daily"), @"unknown selector method 'tagg' in 'tagg:daily'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, semantic_model, metric, saved_query, state, result; did you mean 'tag'?");
-        insta::assert_snapshot!(err("materialized:table"), @"unknown selector method 'materialized' in 'materialized:table'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, semantic_model, metric, saved_query, state, result");
+        insta::assert_snapshot!(err("tagg:daily"), @"unknown selector method 'tagg' in 'tagg:daily'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, semantic_model, metric, saved_query, state, result, version, access, group; did you mean 'tag'?");
+        insta::assert_snapshot!(err("materialized:table"), @"unknown selector method 'materialized' in 'materialized:table'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, semantic_model, metric, saved_query, state, result, version, access, group");
         insta::assert_snapshot!(err("tag:"), @"selector 'tag:' has no value; write tag:<value>, as in tag:daily");
         insta::assert_snapshot!(err("+"), @"selector '+' has no value; write a model name, a path or method:value, as in dim_user or tag:daily");
         insta::assert_snapshot!(err("@"), @"selector '@' has no value; write a model name, a path or method:value, as in dim_user or tag:daily");
@@ -716,9 +716,9 @@ mod tests {
         insta::assert_snapshot!(err("config:table"), @"'config' needs a key in 'config:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("config.:table"), @"'config' needs a key in 'config.:table'; write config.<key>:<value>, as in config.materialized:table");
         insta::assert_snapshot!(err("source:a.b.c.d"), @"source selector 'source:a.b.c.d' has too many parts; write source:<source>, source:<source>.<table> or source:<package>.<source>.<table>");
-        insta::assert_snapshot!(err(":x"), @"unknown selector method '' in ':x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, semantic_model, metric, saved_query, state, result");
+        insta::assert_snapshot!(err(":x"), @"unknown selector method '' in ':x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, semantic_model, metric, saved_query, state, result, version, access, group");
         // The first bad token is reported even after good ones.
-        insta::assert_snapshot!(err("dim_user tagg:x"), @"unknown selector method 'tagg' in 'tagg:x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, semantic_model, metric, saved_query, state, result; did you mean 'tag'?");
+        insta::assert_snapshot!(err("dim_user tagg:x"), @"unknown selector method 'tagg' in 'tagg:x'; methods are: tag, path, file, fqn, package, source, resource_type, config.<key>, test_type, test_name, exposure, semantic_model, metric, saved_query, state, result, version, access, group; did you mean 'tag'?");
         assert_eq!(
             parse_selector("tagg:x").unwrap_err().to_diagnostic().code,
             Code::Selector

@@ -452,10 +452,6 @@ mod tests {
                     (5, 5)
                 ),
                 (
-                    "`time_spine:` of entry 'b' is not read by mart yet; it is ignored".to_string(),
-                    (6, 5)
-                ),
-                (
                     "unknown property 'data_tpye' of column 'c'; it is ignored".to_string(),
                     (9, 9)
                 ),

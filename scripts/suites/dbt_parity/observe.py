@@ -47,9 +47,18 @@ LISTINGS = [
     ["-s", "path:models/staging", "--output", "path"],
     ["-s", "@stg_customers", "--resource-type", "model", "seed"],
     ["--resource-type", "source"],
+    ["-s", "version:latest"],
+    ["-s", "version:prerelease"],
+    ["-s", "version:none", "--resource-type", "model"],
+    ["-s", "dim_country"],
+    ["-s", "dim_country.v2"],
+    ["-s", "access:private"],
+    ["-s", "access:public"],
+    ["-s", "group:finance"],
 ]
 
 SHOW = [
+    "select * from {{ ref('country_report') }} order by 1",
     "select id, status, amount from {{ ref('stg_orders') }} order by id",
     "select customer_id, total_cents from {{ ref('customer_totals') }} order by 1",
 ]

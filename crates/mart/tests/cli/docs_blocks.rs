@@ -102,7 +102,10 @@ fn docs_paths_limit_where_blocks_are_read() {
     project.mart_expect(&["compile"], 0);
     let m = manifest(&project);
     let ids: Vec<&String> = m["docs"].as_object().unwrap().keys().collect();
-    assert_eq!(ids, ["doc.fx.id_doc", "doc.fx.orders_doc"]);
+    assert_eq!(
+        ids,
+        ["doc.dbt.__overview__", "doc.fx.id_doc", "doc.fx.orders_doc"]
+    );
     assert_eq!(
         m["docs"]["doc.fx.orders_doc"]["original_file_path"],
         "docs/all.md"

@@ -152,8 +152,8 @@ fn selectors_that_match_nothing_warn_and_fail_with_warn_error() {
     error[MART405]: the selection criterion 'nosuchmodel' (--select) does not match any enabled nodes
       = help: check the name with `mart ls`
 
-    error[MART601]: 1 warning treated as error (--warn-error)
-      = help: fix what the warnings say, or run without --warn-error
+    error[MART601]: 1 warning treated as error (--warn-error / --warn-error-options)
+      = help: fix what the warnings say, or run without --warn-error (or name them in --warn-error-options' `warn` or `silence`)
     ");
     // Nothing ran: the warning stopped the command before the database was touched.
     assert!(!out.stdout.contains("orders"), "{}", out.stdout);

@@ -265,7 +265,7 @@ fn what_the_semantic_layer_names_is_checked_at_its_line() {
     ];
     for (i, (yml, error, help)) in cases.iter().enumerate() {
         let project = project(&format!("semantic_errors_{i}"), yml);
-        let out = project.mart_expect(&["parse"], 1);
+        let out = project.mart_expect(&["parse"], 2);
         assert!(out.stderr.contains(error), "case {i}: {}", out.stderr);
         assert!(out.stderr.contains(help), "case {i}: {}", out.stderr);
     }
