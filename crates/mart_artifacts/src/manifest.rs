@@ -210,6 +210,32 @@ pub struct ManifestMacro {
     pub meta: Map<String, Value>,
 }
 
+/// An entry for each of dbt's macros that mart implements natively, so that every id in a
+/// node's `depends_on.macros` names a macro of the manifest.
+fn native_macros() -> impl Iterator<Item = (String, ManifestMacro)> {
+    mart_jinja::NATIVE_MACROS.iter().map(|name| {
+        let package = mart_jinja::INTERNAL_PACKAGE;
+        let id = format!("macro.{package}.{name}");
+        let path = "<mart>/native".to_string();
+        let m = ManifestMacro {
+            name: name.to_string(),
+            resource_type: "macro".into(),
+            package_name: package.into(),
+            path: path.clone(),
+            original_file_path: path,
+            unique_id: id.clone(),
+            depends_on: DependsOn {
+                macros: Vec::new(),
+                nodes: None,
+            },
+            macro_sql: String::new(),
+            description: format!("`{name}()`, built into mart"),
+            meta: Map::new(),
+        };
+        (id, m)
+    })
+}
+
 /// The manifest of `manifest`; `compiled` holds the SQL of the nodes this command
 /// compiled (dbt leaves compiled_code out for the others).
 pub fn build_manifest(
@@ -229,7 +255,7 @@ pub fn build_manifest(
     .into_iter()
     .collect::<Result<_, serde_json::Error>>()?;
     let sources = sources_of(manifest);
-    let macros = env
+    let mut macros: BTreeMap<String, ManifestMacro> = env
         .macros()
         .map(|(package, name, file)| {
             let package = package.to_string();
@@ -259,6 +285,9 @@ pub fn build_manifest(
             (id, m)
         })
         .collect();
+    for (id, m) in native_macros() {
+        macros.entry(id).or_insert(m);
+    }
     let mut parent_map = BTreeMap::new();
     let mut child_map = BTreeMap::new();
     for node in manifest.dag.nodes() {

@@ -90,6 +90,10 @@ pub struct JinjaEnv {
 /// compiler wraps generic test arguments holding Jinja in it.
 pub const RENDER_STRING_FN: &str = "__mart_render";
 
+/// dbt macros mart implements as native functions (package `dbt`): a node's
+/// `depends_on.macros` lists them when its SQL calls them, as dbt's does.
+pub const NATIVE_MACROS: [&str; 2] = ["is_incremental", "run_query"];
+
 /// Where mart's built-in macros (dbt's generic tests) say they come from.
 pub const BUILTIN_MACRO_PATH: &str = "<mart>/generic_tests.sql";
 
