@@ -160,35 +160,20 @@ pub(crate) fn semantic_graph(
     for project in projects {
         let layer: &SemanticLayer = &project.semantic;
         for metric in &layer.metrics {
+            let reader = (&metric.file, "metric", metric.name.as_str());
             let mut depends_on = Vec::new();
-            for measure in &metric.measures {
-                match measures.get(measure) {
-                    Some(id) if !depends_on.contains(id) => depends_on.push(id.clone()),
-                    Some(_) => {}
-                    None => errors.push(missing(
-                        &metric.file,
-                        "metric",
-                        &metric.name,
-                        "measure",
-                        measure,
-                        measures.keys(),
-                    )),
-                }
-            }
-            for input in &metric.metrics {
-                match metric_ids.get(input) {
-                    Some(id) if !depends_on.contains(id) => depends_on.push(id.clone()),
-                    Some(_) => {}
-                    None => errors.push(missing(
-                        &metric.file,
-                        "metric",
-                        &metric.name,
-                        "metric",
-                        input,
-                        metric_ids.keys(),
-                    )),
-                }
-            }
+            depend_on(
+                &mut depends_on,
+                reader,
+                ("measure", &metric.measures, &measures),
+                errors,
+            );
+            depend_on(
+                &mut depends_on,
+                reader,
+                ("metric", &metric.metrics, &metric_ids),
+                errors,
+            );
             let mut body = metric.body.clone();
             let mut inputs = Vec::new();
             input_measures(metric, &all_metrics, &mut inputs, 0);
@@ -208,21 +193,14 @@ pub(crate) fn semantic_graph(
             graph.nodes.insert(node.id.clone(), node);
         }
         for query in &layer.saved_queries {
+            let reader = (&query.file, "saved query", query.name.as_str());
             let mut depends_on = Vec::new();
-            for name in &query.metrics {
-                match metric_ids.get(name) {
-                    Some(id) if !depends_on.contains(id) => depends_on.push(id.clone()),
-                    Some(_) => {}
-                    None => errors.push(missing(
-                        &query.file,
-                        "saved query",
-                        &query.name,
-                        "metric",
-                        name,
-                        metric_ids.keys(),
-                    )),
-                }
-            }
+            depend_on(
+                &mut depends_on,
+                reader,
+                ("metric", &query.metrics, &metric_ids),
+                errors,
+            );
             let mut body = query.body.clone();
             let exports: Vec<Value> = query
                 .exports
@@ -332,6 +310,23 @@ fn common(
 }
 
 /// An error at the name a `what` entry gives that nothing declares.
+/// Adds to `depends_on` the id each of `names` (measures or metrics, as `kind` says)
+/// stands for in `known`, each once; a name `known` lacks is an error at the reader.
+fn depend_on(
+    depends_on: &mut Vec<NodeId>,
+    (file, what, name): (&std::sync::Arc<mart_diagnostics::SourceFile>, &str, &str),
+    (kind, names, known): (&str, &[String], &BTreeMap<String, NodeId>),
+    errors: &mut Diagnostics,
+) {
+    for wanted in names {
+        match known.get(wanted) {
+            Some(id) if !depends_on.contains(id) => depends_on.push(id.clone()),
+            Some(_) => {}
+            None => errors.push(missing(file, what, name, kind, wanted, known.keys())),
+        }
+    }
+}
+
 fn missing<'a>(
     file: &std::sync::Arc<mart_diagnostics::SourceFile>,
     what: &str,

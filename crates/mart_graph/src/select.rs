@@ -545,6 +545,17 @@ mod tests {
         list.iter().map(|s| s.to_string()).collect()
     }
 
+    /// The ids `sel` selects, sorted.
+    fn sorted_ids(dag: &Dag, sel: &str) -> Vec<String> {
+        let mut ids: Vec<String> = select(dag, &strings(&[sel]), &[])
+            .unwrap()
+            .iter()
+            .map(|id| id.to_string())
+            .collect();
+        ids.sort();
+        ids
+    }
+
     fn strings(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
     }
@@ -959,15 +970,7 @@ mod tests {
             node("exposure.q.dash", &["model.p.a"]),
         ])
         .unwrap();
-        let ids = |sel: &str| -> Vec<String> {
-            let mut ids: Vec<String> = select(&dag, &strings(&[sel]), &[])
-                .unwrap()
-                .iter()
-                .map(|id| id.to_string())
-                .collect();
-            ids.sort();
-            ids
-        };
+        let ids = |sel: &str| sorted_ids(&dag, sel);
         assert_eq!(
             ids("+exposure:p.dash"),
             ["exposure.p.dash", "model.p.a", "model.p.b"]
@@ -987,15 +990,7 @@ mod tests {
             node("saved_query.p.daily", &["metric.p.revenue"]),
         ])
         .unwrap();
-        let ids = |sel: &str| -> Vec<String> {
-            let mut ids: Vec<String> = select(&dag, &strings(&[sel]), &[])
-                .unwrap()
-                .iter()
-                .map(|id| id.to_string())
-                .collect();
-            ids.sort();
-            ids
-        };
+        let ids = |sel: &str| sorted_ids(&dag, sel);
         assert_eq!(ids("semantic_model:orders"), ["semantic_model.p.orders"]);
         assert_eq!(
             ids("metric:revenue+"),
