@@ -462,7 +462,15 @@ fn node_properties(
     if let Some(docs) = raw.docs {
         config.insert("docs".into(), yaml::to_json(docs));
     }
-    let start = entry_line_start(file, &raw.name, 0);
+    // Where the entry starts matters only to point at its constraints; finding it for
+    // every entry of a large property file would cost more than parsing the file.
+    let has_constraints =
+        raw.constraints.is_some() || raw.columns.iter().any(|c| c.constraints.is_some());
+    let start = if has_constraints {
+        entry_line_start(file, &raw.name, 0)
+    } else {
+        0
+    };
     let constraints = match &raw.constraints {
         Some(value) => parse_constraints(
             value,

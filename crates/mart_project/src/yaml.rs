@@ -58,25 +58,31 @@ pub fn entry_span(file: &Arc<SourceFile>, value: &str) -> Span {
 /// `from` (a second entry of the same name); the file's first line when none follows.
 pub fn entry_span_after(file: &Arc<SourceFile>, value: &str, from: usize) -> Span {
     let text = &file.text;
-    let index = LineIndex::new(text);
-    for line in 1..=index.line_count() {
-        let range = index.line_range(line);
-        let Some(content) = text.get(range.clone()).filter(|_| range.start >= from) else {
-            continue;
-        };
+    // Lines are walked from `from` on, without indexing the whole file: property files
+    // look up every entry, and a per-call index made that quadratic in the file's size.
+    let from = from.min(text.len());
+    let at_line_start = from == 0 || text.as_bytes().get(from - 1) == Some(&b'\n');
+    let mut start = match text.get(from..) {
+        Some(_) if at_line_start => from,
+        Some(rest) => rest.find('\n').map_or(text.len(), |i| from + i + 1),
+        None => text.len(),
+    };
+    while start < text.len() {
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let content = &text[start..end];
         let trimmed = content.trim_start().trim_start_matches("- ").trim_start();
         if let Some(rest) = trimmed.strip_prefix("name:") {
             let v = rest.trim().trim_matches(|c| c == '"' || c == '\'');
             if v == value {
                 // The value after `name:`, not an earlier match inside the key.
                 let after_key = content.len() - rest.len();
-                let at = after_key + rest.find(value).unwrap_or(0);
-                let start = range.start + at;
-                return Span::new(file.clone(), start..start + value.len());
+                let at = start + after_key + rest.find(value).unwrap_or(0);
+                return Span::new(file.clone(), at..at + value.len());
             }
         }
+        start = end + 1;
     }
-    Span::new(file.clone(), index.line_range(1))
+    Span::new(file.clone(), LineIndex::new(text).line_range(1))
 }
 
 /// Where the mapping key `key` is first written: as given, with dbt's `+` prefix, or
@@ -328,5 +334,9 @@ mod tests {
             entry_span_after(&twice, "e", first.range.end).line_col(),
             (2, 9)
         );
+        // From the start of a line, that line counts; past the end, the first line.
+        assert_eq!(entry_span_after(&twice, "e", 10).line_col(), (2, 9));
+        assert_eq!(entry_span_after(&twice, "e", 11).line_col(), (1, 1));
+        assert_eq!(entry_span_after(&twice, "e", 999).line_col(), (1, 1));
     }
 }
