@@ -263,7 +263,11 @@ impl Manifest {
         let mut starts = Vec::with_capacity(projects.len());
         for project in &projects {
             starts.push(nodes.len());
-            for parsed in parse_models(project, target, env, &docs) {
+            let parsed_models = parse_models(project, target, env, &docs);
+            // Grown once per project: a large Vec of nodes doubling its way up is copied
+            // to fresh memory at each step.
+            nodes.reserve(parsed_models.len() + project.seeds.len());
+            for parsed in parsed_models {
                 match parsed {
                     Ok((node, node_warnings)) if node.config.enabled => {
                         warnings.extend(node_warnings);
@@ -326,7 +330,9 @@ impl Manifest {
                 .filter(|(_, s)| s.package() == project.config.name)
                 .map(|(id, s)| (id.clone(), s.clone()))
                 .collect();
-            for parsed in parse_tests(project, target, env, own, &own_sources) {
+            let parsed_tests = parse_tests(project, target, env, own, &own_sources);
+            tests.reserve(parsed_tests.len());
+            for parsed in parsed_tests {
                 match parsed {
                     Ok(node) if node.config.enabled => tests.push(node),
                     Ok(_) => {}
@@ -334,6 +340,7 @@ impl Manifest {
                 }
             }
         }
+        nodes.reserve_exact(tests.len() + project.unit_tests.len());
         nodes.extend(tests);
         let access = AccessRules::new(project, &nodes);
         for node in &mut nodes {

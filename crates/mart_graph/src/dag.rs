@@ -364,13 +364,19 @@ impl Dag {
 
 /// The nodes in `NodeId` order (sorting indices, not the nodes themselves).
 fn sorted_by_id(nodes: Vec<GraphNode>) -> Vec<GraphNode> {
-    // A saved parse hands the nodes over sorted: one pass instead of a sort.
-    if nodes.windows(2).all(|w| w[0].id <= w[1].id) {
-        return nodes;
+    sorted_by_id_moving_once(nodes, |n| &n.id)
+}
+
+/// `items` sorted by their ids, each moved once: large nodes sorted in place would be
+/// moved about log2(n) times each, most of building a large project's manifest. A saved
+/// parse hands them over sorted: then one pass instead of a sort.
+pub fn sorted_by_id_moving_once<T>(items: Vec<T>, id: impl Fn(&T) -> &NodeId) -> Vec<T> {
+    if items.windows(2).all(|w| id(&w[0]) <= id(&w[1])) {
+        return items;
     }
-    let mut order: Vec<u32> = (0..nodes.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| nodes[a as usize].id.cmp(&nodes[b as usize].id));
-    let mut slots: Vec<Option<GraphNode>> = nodes.into_iter().map(Some).collect();
+    let mut order: Vec<u32> = (0..items.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| id(&items[a as usize]).cmp(id(&items[b as usize])));
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
     order
         .iter()
         .filter_map(|&i| slots[i as usize].take())
