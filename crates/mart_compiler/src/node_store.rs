@@ -30,8 +30,8 @@ pub(crate) struct SavedNodes {
 
 impl NodeStore {
     /// Nodes in memory, in any order.
-    pub fn new(nodes: Vec<Node>) -> Self {
-        let nodes = mart_graph::sorted_by_id_moving_once(nodes, |n| &n.id);
+    pub fn new(mut nodes: Vec<Node>) -> Self {
+        mart_graph::sort_by_id_in_place(&mut nodes, |n| &n.id);
         NodeStore {
             ids: nodes.iter().map(|n| n.id.clone()).collect(),
             slots: nodes.into_iter().map(|n| OnceLock::from(Some(n))).collect(),

@@ -363,24 +363,34 @@ impl Dag {
 }
 
 /// The nodes in `NodeId` order (sorting indices, not the nodes themselves).
-fn sorted_by_id(nodes: Vec<GraphNode>) -> Vec<GraphNode> {
-    sorted_by_id_moving_once(nodes, |n| &n.id)
+fn sorted_by_id(mut nodes: Vec<GraphNode>) -> Vec<GraphNode> {
+    sort_by_id_in_place(&mut nodes, |n| &n.id);
+    nodes
 }
 
-/// `items` sorted by their ids, each moved once: large nodes sorted in place would be
-/// moved about log2(n) times each, most of building a large project's manifest. A saved
-/// parse hands them over sorted: then one pass instead of a sort.
-pub fn sorted_by_id_moving_once<T>(items: Vec<T>, id: impl Fn(&T) -> &NodeId) -> Vec<T> {
+/// Sorts `items` by their ids where they are, each moved once (a sorted permutation
+/// applied cycle by cycle): large nodes sorted directly would be moved about log2(n)
+/// times each, and a sorted copy is fresh memory the size of them all, which the kernel
+/// must clear first; both were most of building a large project's graph. A saved parse
+/// hands them over sorted: then one pass instead of a sort.
+pub fn sort_by_id_in_place<T>(items: &mut [T], id: impl Fn(&T) -> &NodeId) {
     if items.windows(2).all(|w| id(&w[0]) <= id(&w[1])) {
-        return items;
+        return;
     }
+    // order[k]: where the item that belongs at k is now.
     let mut order: Vec<u32> = (0..items.len() as u32).collect();
     order.sort_unstable_by(|&a, &b| id(&items[a as usize]).cmp(id(&items[b as usize])));
-    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
-    order
-        .iter()
-        .filter_map(|&i| slots[i as usize].take())
-        .collect()
+    for start in 0..items.len() {
+        let mut k = start;
+        // The item first at `start` travels along its cycle until it reaches its place.
+        while order[k] as usize != start && order[k] as usize != k {
+            let from = order[k] as usize;
+            items.swap(k, from);
+            order[k] = k as u32;
+            k = from;
+        }
+        order[k] = k as u32;
+    }
 }
 
 impl Indexes {
@@ -486,6 +496,24 @@ fn find_cycle(graph: &DiGraph<(), (), u32>, in_degree: &[usize]) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sort_in_place_follows_every_cycle() {
+        let ids = |names: &[&str]| names.iter().map(|n| NodeId::new(*n)).collect::<Vec<_>>();
+        for names in [
+            vec!["c", "a", "b"],
+            vec!["b", "a", "d", "c"],
+            vec!["e", "d", "c", "b", "a"],
+            vec!["a", "b"],
+            vec![],
+        ] {
+            let mut items = ids(&names);
+            super::sort_by_id_in_place(&mut items, |n| n);
+            let mut expected = ids(&names);
+            expected.sort();
+            assert_eq!(items, expected);
+        }
+    }
+
     use super::*;
     use crate::test_support::node;
 

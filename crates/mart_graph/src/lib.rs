@@ -30,7 +30,7 @@ mod state;
 #[cfg(test)]
 mod test_support;
 
-pub use dag::{sorted_by_id_moving_once, Dag, GraphError};
+pub use dag::{sort_by_id_in_place, Dag, GraphError};
 pub use expression::{select_expression, SelectorExpr};
 pub use node::{
     FlatConfig, GraphNode, NodeId, NodeVersion, ResourceType, UnknownResourceType, VersionStatus,
