@@ -641,7 +641,9 @@ impl Reporter for RunPrinter {
                     .manifest
                     .node(id)
                     .map_or(id.as_str(), |n| n.name.as_str());
-                p.info(&format!("  {name}: {done} rows loaded ({percent}% of the file)"));
+                p.info(&format!(
+                    "  {name}: {done} rows loaded ({percent}% of the file)"
+                ));
             }
             Event::Start { index, total, id } => {
                 self.line(

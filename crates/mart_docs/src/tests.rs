@@ -168,6 +168,28 @@ fn column_lineage_links_upstream_columns_and_says_unknown() {
 }
 
 #[test]
+fn search_shards_hold_at_most_500_entries() {
+    let lines: Vec<String> = (0..1201)
+        .map(|i| format!("m{i:04}\tmodel\tmodels\tnodes/m{i}.html"))
+        .collect();
+    let shards = crate::pages::shard_lines(&lines);
+    assert_eq!(shards.len(), 3);
+    let entries: Vec<usize> = shards
+        .iter()
+        .map(|s| {
+            let json = s
+                .strip_prefix("martSearch.add(")
+                .and_then(|s| s.strip_suffix(");\n"))
+                .unwrap();
+            let text: String = serde_json::from_str(json).unwrap();
+            text.lines().count()
+        })
+        .collect();
+    assert_eq!(entries, [500, 500, 201]);
+    assert!(shards.iter().all(|s| s.len() < 40_000));
+}
+
+#[test]
 fn write_site_replaces_an_earlier_site() {
     let dir = std::env::temp_dir().join(format!("mart_docs_write_{}", std::process::id()));
     std::fs::create_dir_all(dir.join("nodes")).unwrap();
@@ -179,11 +201,16 @@ fn write_site_replaces_an_earlier_site() {
         files.iter().map(|f| f.text.len() as u64).sum::<u64>()
     );
     assert!(!dir.join("nodes/stale.html").exists());
+    // Written on every core: each file holds exactly its text.
+    for f in &files {
+        assert_eq!(
+            std::fs::read_to_string(dir.join(&f.path)).unwrap(),
+            f.text,
+            "{}",
+            f.path
+        );
+    }
     let page = dir.join("nodes/model.shop.orders.html");
-    assert_eq!(
-        std::fs::read_to_string(&page).unwrap(),
-        file(&files, "nodes/model.shop.orders.html")
-    );
     // A second write leaves unchanged files alone and rewrites changed ones.
     std::fs::write(dir.join("index.html"), "edited").unwrap();
     let modified = std::fs::metadata(&page).unwrap().modified().unwrap();

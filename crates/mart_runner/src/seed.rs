@@ -109,7 +109,11 @@ enum Attempt {
 /// What the reading thread hands over after the columns.
 enum Read {
     /// Bytes for COPY; the rows read so far and where in the payload the chunk ends.
-    Chunk { data: Bytes, rows: usize, end: usize },
+    Chunk {
+        data: Bytes,
+        rows: usize,
+        end: usize,
+    },
     Retyped(Vec<SeedColumn>),
     Failed(SeedError),
 }
@@ -133,8 +137,11 @@ impl Load<'_> {
         // Dropping the receivers (an error here) stops the thread at its next chunk.
         tokio::task::spawn_blocking(move || reading.run(columns_tx, chunks_tx));
         let stopped = || {
-            Diagnostic::error(Code::Io, "the seed's reader stopped before the end of the file")
-                .with_path(self.path)
+            Diagnostic::error(
+                Code::Io,
+                "the seed's reader stopped before the end of the file",
+            )
+            .with_path(self.path)
         };
         let mut columns = columns_rx
             .await
@@ -163,8 +170,11 @@ impl Load<'_> {
                     if let Some((done, end)) = pending_progress.take() {
                         self.progress(done, end);
                     }
-                    writer.send(data).await.map_err(|e| self.error(&e, &columns))?;
-                    if rows % SEED_BATCH_ROWS == 0 {
+                    writer
+                        .send(data)
+                        .await
+                        .map_err(|e| self.error(&e, &columns))?;
+                    if rows.is_multiple_of(SEED_BATCH_ROWS) {
                         pending_progress = Some((rows as u64, end));
                     }
                 }
@@ -180,7 +190,10 @@ impl Load<'_> {
                 Read::Failed(e) => return Err(self.invalid(e)),
             }
         }
-        let rows = writer.finish().await.map_err(|e| self.error(&e, &columns))?;
+        let rows = writer
+            .finish()
+            .await
+            .map_err(|e| self.error(&e, &columns))?;
         if rows > SEED_BATCH_ROWS as u64 {
             self.progress(rows, self.payload.len());
         }

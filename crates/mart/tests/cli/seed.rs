@@ -209,7 +209,10 @@ fn a_type_changed_by_later_rows_reloads_with_the_whole_files_types() {
         let note = if i % 3 == 0 { "null" } else { "x" };
         csv.push_str(&format!("{i},{amount},{note}\n"));
     }
-    assert!(csv.len() > 3 << 19, "the changing row comes after the first chunk");
+    assert!(
+        csv.len() > 3 << 19,
+        "the changing row comes after the first chunk"
+    );
     let p = TestProject::with_files("seed_retype", &[("seeds/wide.csv", &csv)]);
     p.mart_expect(&["seed"], 0);
     let s = &p.schema;

@@ -184,7 +184,6 @@ fn is_time(b: &[u8]) -> bool {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -254,5 +253,4 @@ mod tests {
             assert_eq!(&schema.columns[0].data_type, expected, "values {values:?}");
         }
     }
-
 }

@@ -353,7 +353,11 @@ mod tests {
         }
         let schema = infer(&csv).unwrap();
         assert_eq!(schema.row_count, 10_000);
-        let types: Vec<_> = schema.columns.iter().map(|c| c.data_type.as_str()).collect();
+        let types: Vec<_> = schema
+            .columns
+            .iter()
+            .map(|c| c.data_type.as_str())
+            .collect();
         assert_eq!(types, ["integer", "bigint"]);
     }
 }

@@ -56,8 +56,7 @@ impl<'a> SeedReader<'a> {
             .flexible(true)
             .from_reader(csv);
         let mut record = csv::ByteRecord::new();
-        let names =
-            read_header(&mut reader, &mut record, csv).map_err(|e| quotes_first(csv, e))?;
+        let names = read_header(&mut reader, &mut record, csv).map_err(|e| quotes_first(csv, e))?;
         let record_end = record_end(&reader, csv);
         let given: Vec<Option<String>> = names
             .iter()
@@ -116,7 +115,7 @@ impl<'a> SeedReader<'a> {
         let mut null_words = false;
         loop {
             let full = self.record_end - start >= max_bytes;
-            if chunk_rows > 0 && (full || self.rows % batch_rows.max(1) == 0) {
+            if chunk_rows > 0 && (full || self.rows.is_multiple_of(batch_rows.max(1))) {
                 break;
             }
             match self.read_row() {
@@ -364,7 +363,10 @@ mod tests {
                 assert_eq!(chunk.range.start, expected_start, "{max_bytes}");
                 // Every chunk ends past a whole line break (or at the end of the file).
                 let end = chunk.range.end;
-                assert!(end == payload.len() || payload[end - 1] == b'\n', "{max_bytes}");
+                assert!(
+                    end == payload.len() || payload[end - 1] == b'\n',
+                    "{max_bytes}"
+                );
                 expected_start = end;
             }
             assert_eq!(expected_start, payload.len());
@@ -372,7 +374,10 @@ mod tests {
             assert!(all.iter().any(|c| c.null_words));
         }
         // Cut every 50 rows (for progress) even when bytes allow more.
-        let rows: Vec<usize> = chunks(payload, usize::MAX, 50).iter().map(|c| c.rows).collect();
+        let rows: Vec<usize> = chunks(payload, usize::MAX, 50)
+            .iter()
+            .map(|c| c.rows)
+            .collect();
         assert_eq!(rows, [50, 100, 150, 200, 250, 300]);
     }
 
@@ -439,7 +444,13 @@ mod tests {
         assert_eq!(blank_null_words(b"null,b\n", b',', false).unwrap(), b",b\n");
         // Blanks and null words take no part in inference; an empty field is no null word.
         let mut reader = SeedReader::new(b"a,b\nnull,x\n1, \n", b',', &BTreeMap::new()).unwrap();
-        assert!(reader.next_chunk(usize::MAX, usize::MAX).unwrap().unwrap().null_words);
+        assert!(
+            reader
+                .next_chunk(usize::MAX, usize::MAX)
+                .unwrap()
+                .unwrap()
+                .null_words
+        );
         let types: Vec<_> = reader.columns().into_iter().map(|c| c.data_type).collect();
         assert_eq!(types, ["integer", "text"]);
         assert!(!chunks(b"a,b\n1,\n", usize::MAX, 10)[0].null_words);
