@@ -162,7 +162,9 @@ pub fn write_site(dir: &Path, site: &Site<'_>) -> Result<u64, DocsError> {
         };
         for item in listing.flatten() {
             let path = item.path();
-            if path.is_file() && !wanted.contains(&path) {
+            // The listing's own file type: no stat per file of a large site.
+            let is_file = item.file_type().is_ok_and(|t| t.is_file());
+            if is_file && !wanted.contains(&path) {
                 std::fs::remove_file(&path).map_err(err(&path))?;
             }
         }
