@@ -33,6 +33,8 @@ repo="$(pwd)"
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+# shellcheck source=bench/timing.sh
+source bench/timing.sh
 
 SIZES="${SIZES:-10000 100000}"
 RUNS="${RUNS:-5}"
@@ -101,7 +103,7 @@ for n in $SIZES; do
 done
 
 echo
-echo "mart $("$mart" --version | awk '{print $2}'), $(nproc) cores, $(load_average); dbt: ${dbt:-not measured}"
+echo "mart $("$mart" --version | awk '{print $2}'), $(load_average); dbt: ${dbt:-not measured}"
 echo "| command | models | mart min / median, peak RSS | dbt min / median, peak RSS | dbt / mart |"
 echo "| --- | --- | --- | --- | --- |"
 printf '%s\n' "${results[@]}"

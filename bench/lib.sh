@@ -24,18 +24,6 @@ r = json.load(open(sys.argv[1]))["results"][0]
 print("%.0f +- %.0f ms" % (r["mean"] * 1000, (r["stddev"] or 0) * 1000))' "$json"
 }
 
-# mart_binary: the mart to time: $MART_BIN when set, else a fresh release build (its
-# output goes to stderr, the binary's path to stdout).
-mart_binary() {
-  if [ -n "${MART_BIN:-}" ]; then
-    printf '%s\n' "$MART_BIN"
-    return
-  fi
-  echo "==> cargo build --release -p mart" >&2
-  cargo build --release -p mart >&2
-  printf '%s\n' "${CARGO_TARGET_DIR:-$(pwd)/target}/release/mart"
-}
-
 # write_bench_profile DIR SCHEMA: DIR/profiles.yml with the generated project's profile
 # `bench` for PostgreSQL on $MART_PG_HOST:$MART_PG_PORT (default 127.0.0.1:5432, user
 # postgres, trust auth), in SCHEMA.
@@ -54,9 +42,4 @@ bench:
       schema: $2
       threads: 4
 PROFILE
-}
-
-# load_average: "load average 0.12 0.30 0.25", for the figures' context.
-load_average() {
-  printf 'load average %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 }

@@ -1,46 +1,66 @@
 #!/usr/bin/env bash
-# Seed benchmark (SPEC §12: seeds within 1.5x of psql \copy): loads one generated CSV of
-# ROWS rows and 6 columns (integer, integer, date, numeric, boolean, text) into the same
-# PostgreSQL server twice, with `mart seed` and with `psql \copy`, and prints both wall
-# times and their ratio.
+# Seed benchmark (issue 16: mart seed within 1.1x of psql doing the same work): loads one
+# generated CSV of ROWS rows and 6 columns (integer, integer, date, number, boolean, text)
+# into the same PostgreSQL server, interleaved, RUNS rounds of:
+#   - `mart seed --full-refresh` (reads, checks and types the file while COPY streams it;
+#     drop, create, COPY and analyze in one transaction);
+#   - psql doing what mart's seed does, in one transaction: `begin`, `drop table`, `create
+#     table` with mart's inferred types, `\copy ... csv header`, `analyze`, `commit`;
+#   - a bare psql `\copy` into an empty table (truncated before, untimed): the physical
+#     limit of the load alone;
+#   - `dbt seed --full-refresh` (dbt-core 1.10 in DBT_VENV; skipped when absent), in the
+#     first DBT_RUNS rounds only (it inserts in batches of statements and is slow).
+# Prints every run, then min and median per loader and mart's ratios, with the load
+# average before and after. Checks every table holds ROWS rows and that mart's rows
+# equal psql's.
 #
-# What it does:
-#   1. generates the CSV (deterministic) and a one-seed project in a temp dir (removed at
-#      the end unless KEEP=1);
-#   2. builds mart with `cargo build --release -p mart`;
-#   3. runs each loader RUNS times and keeps the fastest run: `mart seed --full-refresh`
-#      (reads the file, infers the types, creates the table and COPYs in batches, in one
-#      transaction) and `psql -c 'begin' -c 'truncate ...' -c '\copy ... csv header'
-#      -c 'commit'` into a table created beforehand with the same types;
-#   4. checks both tables hold ROWS rows, prints the table and drops the two schemas.
-#
-# Needs: bash, python3, cargo, psql, PostgreSQL on $MART_PG_HOST:$MART_PG_PORT
-# (default 127.0.0.1:5432, user postgres, dbname postgres, trust auth).
+# Needs: bash, python3, psql, PostgreSQL on $MART_PG_HOST:$MART_PG_PORT (default
+# 127.0.0.1:5432, user postgres, dbname postgres, trust auth); cargo unless MART_BIN.
 #
 # Settings (environment variables):
 #   ROWS=1000000   rows in the CSV
-#   RUNS=3         timed runs per loader (the fastest counts)
+#   RUNS=5         rounds (every loader once per round)
+#   DBT_RUNS=1     rounds that also run dbt
+#   MART_BIN=...   the mart binary to time (skips `cargo build --release -p mart`)
+#   DBT_VENV=~/.cache/mart-suites/dbt-venv   virtualenv holding dbt-core + dbt-postgres
 #   KEEP=1         keep the temp dir (its path is printed)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# shellcheck source=bench/timing.sh
+source bench/timing.sh
+
 ROWS="${ROWS:-1000000}"
-RUNS="${RUNS:-3}"
+RUNS="${RUNS:-5}"
+DBT_RUNS="${DBT_RUNS:-1}"
+DBT_VENV="${DBT_VENV:-${HOME}/.cache/mart-suites/dbt-venv}"
 host="${MART_PG_HOST:-127.0.0.1}"
 port="${MART_PG_PORT:-5432}"
 user="${MART_PG_USER:-postgres}"
 db="${MART_PG_DBNAME:-postgres}"
 schema="mart_bench_seed_$$"
 psql_schema="${schema}_psql"
+copy_schema="${schema}_copy"
+dbt_schema="${schema}_dbt"
+
+pg() { psql -qX -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U "$user" -d "$db" "$@"; }
 
 work="$(mktemp -d)"
 cleanup() {
-  psql -qX -h "$host" -p "$port" -U "$user" -d "$db" \
-    -c "drop schema if exists \"$schema\" cascade" \
-    -c "drop schema if exists \"$psql_schema\" cascade" >/dev/null 2>&1 || true
+  for s in "$schema" "$psql_schema" "$copy_schema" "$dbt_schema"; do
+    pg -c "drop schema if exists \"$s\" cascade" >/dev/null 2>&1 || true
+  done
   if [ "${KEEP:-}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+
+mart="$(mart_binary)"
+dbt=""
+if [ -x "${DBT_VENV}/bin/dbt" ]; then
+  dbt="${DBT_VENV}/bin/dbt"
+else
+  echo "(dbt not found in ${DBT_VENV}: dbt seed is skipped)"
+fi
 
 echo "==> generating $ROWS rows x 6 columns"
 mkdir -p "$work/seeds"
@@ -64,12 +84,19 @@ with open(path, "w", newline="") as f:
     f.writelines(out)
 PY
 ls -l "$work/seeds/events.csv" | awk '{printf "    %.1f MB\n", $5 / 1048576}'
+csv="$work/seeds/events.csv"
 
+# One project for mart and dbt; each gets its own schema through its own profiles dir.
 cat >"$work/dbt_project.yml" <<EOF
 name: bench
+version: "1.0"
 profile: bench
 EOF
-cat >"$work/profiles.yml" <<EOF
+for tool in mart dbt; do
+  target_schema="$schema"
+  [ "$tool" = dbt ] && target_schema="$dbt_schema"
+  mkdir -p "$work/profiles_$tool"
+  cat >"$work/profiles_$tool/profiles.yml" <<EOF
 bench:
   target: bench
   outputs:
@@ -78,57 +105,82 @@ bench:
       host: $host
       port: $port
       user: $user
+      password: ""
       dbname: $db
-      schema: $schema
+      schema: $target_schema
       threads: 1
 EOF
-
-echo "==> cargo build --release -p mart"
-# shellcheck source=scripts/lib/cargo.sh
-source scripts/lib/cargo.sh
-mart="$(build_mart --release -q)"
-
-psql -qX -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U "$user" -d "$db" \
-  -c "create schema \"$psql_schema\"" \
-  -c "create table \"$psql_schema\".events (event_id integer, user_id integer, day date, amount numeric, is_paid boolean, label text)"
-
-now() { date +%s.%N; }
-best() { # best "<previous best or empty>" <seconds>
-  if [ -z "$1" ] || awk -v a="$2" -v b="$1" 'BEGIN { exit !(a < b) }'; then echo "$2"; else echo "$1"; fi
-}
-
-mart_best=""
-psql_best=""
-for run in $(seq 1 "$RUNS"); do
-  t0=$(now)
-  "$mart" seed --full-refresh --project-dir "$work" --profiles-dir "$work" >"$work/mart.log"
-  t1=$(now)
-  psql -qX -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U "$user" -d "$db" \
-    -c "begin" -c "truncate \"$psql_schema\".events" \
-    -c "\\copy \"$psql_schema\".events from '$work/seeds/events.csv' with (format csv, header true)" \
-    -c "commit"
-  t2=$(now)
-  m=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-  p=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.3f", b - a }')
-  echo "    run $run: mart seed ${m}s, psql \\copy ${p}s"
-  mart_best=$(best "$mart_best" "$m")
-  psql_best=$(best "$psql_best" "$p")
 done
 
-count() {
-  psql -qAtX -h "$host" -p "$port" -U "$user" -d "$db" -c "select count(*) from \"$1\".events"
+run_mart() {
+  "$mart" seed --full-refresh --project-dir "$work" --profiles-dir "$work/profiles_mart" >"$work/mart.log"
 }
-mart_rows=$(count "$schema")
-psql_rows=$(count "$psql_schema")
-if [ "$mart_rows" != "$ROWS" ] || [ "$psql_rows" != "$ROWS" ]; then
-  echo "row counts differ: mart $mart_rows, psql $psql_rows, expected $ROWS" >&2
+run_dbt() {
+  (cd "$work" && "$dbt" --quiet seed --full-refresh --profiles-dir "$work/profiles_dbt" \
+    --target-path "$work/dbt_target" --log-path "$work/dbt_logs" >"$work/dbt.log")
+}
+
+# A first, untimed mart seed: its inferred types are the ones psql's table is created with.
+run_mart
+types=$(pg -At -c "select string_agg(format('%I %s', column_name, data_type), ', ' order by ordinal_position) \
+  from information_schema.columns where table_schema = '$schema' and table_name = 'events'")
+pg -c "create schema \"$psql_schema\"" -c "create schema \"$copy_schema\"" \
+  -c "create table \"$copy_schema\".events ($types)"
+
+run_psql() {
+  pg -c "set client_min_messages = warning" -c "begin" -c "drop table if exists \"$psql_schema\".events" \
+    -c "create table \"$psql_schema\".events ($types)" \
+    -c "\\copy \"$psql_schema\".events from '$csv' with (format csv, header true)" \
+    -c "analyze \"$psql_schema\".events" -c "commit"
+}
+run_copy() {
+  pg -c "\\copy \"$copy_schema\".events from '$csv' with (format csv, header true)"
+}
+
+echo "==> $RUNS rounds, interleaved; $(load_average)"
+mart_times=() psql_times=() copy_times=() dbt_times=()
+for round in $(seq 1 "$RUNS"); do
+  line="    round $round:"
+  t=$(date +%s.%N); run_mart; s=$(seconds_since "$t"); mart_times+=("$s"); line+=" mart ${s}s"
+  t=$(date +%s.%N); run_psql; s=$(seconds_since "$t"); psql_times+=("$s"); line+=", psql txn ${s}s"
+  pg -c "truncate \"$copy_schema\".events"
+  t=$(date +%s.%N); run_copy; s=$(seconds_since "$t"); copy_times+=("$s"); line+=", bare \\copy ${s}s"
+  if [ -n "$dbt" ] && [ "$round" -le "$DBT_RUNS" ]; then
+    t=$(date +%s.%N); run_dbt; s=$(seconds_since "$t"); dbt_times+=("$s"); line+=", dbt ${s}s"
+  fi
+  echo "$line"
+done
+echo "    $(load_average)"
+
+count() { pg -At -c "select count(*) from \"$1\".events"; }
+for s in "$schema" "$psql_schema" "$copy_schema"; do
+  if [ "$(count "$s")" != "$ROWS" ]; then
+    echo "$s.events holds $(count "$s") rows, expected $ROWS" >&2
+    exit 1
+  fi
+done
+differ=$(pg -At -c "select count(*) from ((select * from \"$schema\".events except all select * from \"$psql_schema\".events) union all (select * from \"$psql_schema\".events except all select * from \"$schema\".events)) d")
+if [ "$differ" != 0 ]; then
+  echo "mart's table and psql's differ in $differ rows" >&2
   exit 1
 fi
-types=$(psql -qAtX -h "$host" -p "$port" -U "$user" -d "$db" -c \
-  "select string_agg(column_name || ' ' || data_type, ', ' order by ordinal_position) from information_schema.columns where table_schema = '$schema' and table_name = 'events'")
 
+read -r mart_min mart_med <<<"$(min_median "${mart_times[@]}")"
+read -r psql_min psql_med <<<"$(min_median "${psql_times[@]}")"
+read -r copy_min copy_med <<<"$(min_median "${copy_times[@]}")"
 echo
-echo "seed of $ROWS rows x 6 columns (best of $RUNS)"
+echo "seed of $ROWS rows x 6 columns ($(du -m "$csv" | cut -f1) MB), $RUNS rounds"
 echo "  mart types: $types"
-printf '  %-14s %8ss\n' "mart seed" "$mart_best" "psql \\copy" "$psql_best"
-awk -v m="$mart_best" -v p="$psql_best" 'BEGIN { printf "  ratio mart/psql: %.2fx (goal: at most 1.50x)\n", m / p }'
+printf '  %-38s %8s %9s\n' "loader" "min s" "median s"
+printf '  %-38s %8s %9s\n' "mart seed" "$mart_min" "$mart_med"
+printf '  %-38s %8s %9s\n' "psql create + \\copy + analyze, 1 txn" "$psql_min" "$psql_med"
+printf '  %-38s %8s %9s\n' "psql bare \\copy" "$copy_min" "$copy_med"
+if [ "${#dbt_times[@]}" -gt 0 ]; then
+  read -r dbt_min dbt_med <<<"$(min_median "${dbt_times[@]}")"
+  printf '  %-38s %8s %9s   (%s runs)\n' "dbt seed" "$dbt_min" "$dbt_med" "${#dbt_times[@]}"
+  awk -v m="$mart_min" -v d="$dbt_min" 'BEGIN { printf "  dbt / mart: %.1fx (min)\n", d / m }'
+fi
+awk -v m="$mart_min" -v p="$psql_min" -v mm="$mart_med" -v pm="$psql_med" \
+  'BEGIN { printf "  mart / psql txn:    %.2fx min, %.2fx median (goal: at most 1.10x)\n", m / p, mm / pm }'
+awk -v m="$mart_min" -v p="$copy_min" -v mm="$mart_med" -v pm="$copy_med" \
+  'BEGIN { printf "  mart / bare \\copy:  %.2fx min, %.2fx median\n", m / p, mm / pm }'

@@ -571,12 +571,12 @@ impl RunPrinter {
                     }),
                 );
             }
-            Event::Progress { id, done, total } => p.event(
+            Event::Progress { id, done, percent } => p.event(
                 "Note",
                 "Z050",
                 LogLevel::Info,
-                &format!("{done} of {total} rows loaded"),
-                serde_json::json!({"node_info": node_info(id, "started"), "done": done, "total": total}),
+                &format!("{done} rows loaded ({percent}% of the file)"),
+                serde_json::json!({"node_info": node_info(id, "started"), "done": done, "percent": percent}),
             ),
             Event::Log { id, message } => p.event(
                 "JinjaLogInfo",
@@ -636,12 +636,14 @@ impl Reporter for RunPrinter {
                 statement,
                 waiting_for,
             } => self.heartbeat(id, *elapsed, statement.as_deref(), waiting_for.as_deref()),
-            Event::Progress { id, done, total } => {
+            Event::Progress { id, done, percent } => {
                 let name = self
                     .manifest
                     .node(id)
                     .map_or(id.as_str(), |n| n.name.as_str());
-                p.info(&format!("  {name}: {done} of {total} rows loaded"));
+                p.info(&format!(
+                    "  {name}: {done} rows loaded ({percent}% of the file)"
+                ));
             }
             Event::Start { index, total, id } => {
                 self.line(

@@ -18,8 +18,9 @@ const NEIGHBOURS_PER_COLUMN: usize = 25;
 const NEIGHBOURHOOD_DEPTH: usize = 2;
 /// Member names an index row shows inline.
 const INDEX_NAMES: usize = 8;
-/// Entries per search shard.
-pub(crate) const SEARCH_SHARD: usize = 2000;
+/// Entries per search shard (about 35 kB): the first results show after the first small
+/// file, and no single file the index loads grows with the project.
+pub(crate) const SEARCH_SHARD: usize = 500;
 
 pub(crate) fn node_href(entry: &Entry<'_>) -> String {
     format!("nodes/{}", file_name(&entry.id))
@@ -675,6 +676,11 @@ pub(crate) fn search_shards(docs: &Docs<'_>) -> Vec<String> {
         ));
     }
     lines.sort();
+    shard_lines(&lines)
+}
+
+/// `lines` in shards of [`SEARCH_SHARD`], each one `martSearch.add("...")` script.
+pub(crate) fn shard_lines(lines: &[String]) -> Vec<String> {
     lines
         .chunks(SEARCH_SHARD)
         .map(|chunk| {

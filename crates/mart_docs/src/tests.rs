@@ -11,8 +11,13 @@ use mart_project::{parse_target, Project};
 
 use super::*;
 
-/// The tiny fixture's site, with a catalog for `orders` as the database would report it.
+/// The tiny fixture's files, with a catalog for `orders` as the database would report it.
 fn site() -> Vec<SiteFile> {
+    with_tiny_site(|site| site.files())
+}
+
+/// `f` of the tiny fixture's site.
+fn with_tiny_site<R>(f: impl FnOnce(&Site<'_>) -> R) -> R {
     let mut catalog = Catalog::default();
     for (name, data_type) in [
         ("order_id", "integer"),
@@ -28,14 +33,20 @@ fn site() -> Vec<SiteFile> {
             },
         );
     }
-    site_of(
+    with_site_of(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny"),
         &catalog,
+        f,
     )
 }
 
-/// The site of the project in `root`, every node compiled, macros listed.
+/// The files of the project in `root`.
 fn site_of(root: &Path, catalog: &Catalog) -> Vec<SiteFile> {
+    with_site_of(root, catalog, |site| site.files())
+}
+
+/// `f` of the site of the project in `root`, every node compiled, macros listed.
+fn with_site_of<R>(root: &Path, catalog: &Catalog, f: impl FnOnce(&Site<'_>) -> R) -> R {
     let project = Project::load(root).unwrap();
     let profile = Arc::new(mart_diagnostics::SourceFile::new(
         "profiles.yml",
@@ -68,12 +79,13 @@ fn site_of(root: &Path, catalog: &Catalog) -> Vec<SiteFile> {
             description: String::new(),
         })
         .collect();
-    render(&DocsInput {
+    let input = DocsInput {
         manifest: &manifest,
         compiled: &compiled,
         catalog,
         macros: &macros,
-    })
+    };
+    f(&Site::new(&input))
 }
 
 fn file<'a>(files: &'a [SiteFile], path: &str) -> &'a str {
@@ -168,26 +180,52 @@ fn column_lineage_links_upstream_columns_and_says_unknown() {
 }
 
 #[test]
+fn search_shards_hold_at_most_500_entries() {
+    let lines: Vec<String> = (0..1201)
+        .map(|i| format!("m{i:04}\tmodel\tmodels\tnodes/m{i}.html"))
+        .collect();
+    let shards = crate::pages::shard_lines(&lines);
+    assert_eq!(shards.len(), 3);
+    let entries: Vec<usize> = shards
+        .iter()
+        .map(|s| {
+            let json = s
+                .strip_prefix("martSearch.add(")
+                .and_then(|s| s.strip_suffix(");\n"))
+                .unwrap();
+            let text: String = serde_json::from_str(json).unwrap();
+            text.lines().count()
+        })
+        .collect();
+    assert_eq!(entries, [500, 500, 201]);
+    assert!(shards.iter().all(|s| s.len() < 40_000));
+}
+
+#[test]
 fn write_site_replaces_an_earlier_site() {
     let dir = std::env::temp_dir().join(format!("mart_docs_write_{}", std::process::id()));
     std::fs::create_dir_all(dir.join("nodes")).unwrap();
     std::fs::write(dir.join("nodes/stale.html"), "old").unwrap();
-    let files = site();
-    let bytes = write_site(&dir, &files).unwrap();
+    let (files, bytes) = with_tiny_site(|site| (site.files(), write_site(&dir, site).unwrap()));
     assert_eq!(
         bytes,
         files.iter().map(|f| f.text.len() as u64).sum::<u64>()
     );
     assert!(!dir.join("nodes/stale.html").exists());
+    // Written on every core: each file holds exactly its text.
+    for f in &files {
+        assert_eq!(
+            std::fs::read_to_string(dir.join(&f.path)).unwrap(),
+            f.text,
+            "{}",
+            f.path
+        );
+    }
     let page = dir.join("nodes/model.shop.orders.html");
-    assert_eq!(
-        std::fs::read_to_string(&page).unwrap(),
-        file(&files, "nodes/model.shop.orders.html")
-    );
     // A second write leaves unchanged files alone and rewrites changed ones.
     std::fs::write(dir.join("index.html"), "edited").unwrap();
     let modified = std::fs::metadata(&page).unwrap().modified().unwrap();
-    write_site(&dir, &files).unwrap();
+    with_tiny_site(|site| write_site(&dir, site).unwrap());
     assert_eq!(
         std::fs::metadata(&page).unwrap().modified().unwrap(),
         modified

@@ -5,13 +5,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::BytesMut;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use mart_adapter::RelationKind;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{CancelToken, Client, NoTls, SimpleQueryMessage};
 
 use crate::config::ConnectionConfig;
+use crate::copy::CopyWriter;
 use crate::error::{error_chain, PgError, PgErrorKind};
 use crate::session::{ResultColumn, SessionHandle};
 
@@ -271,15 +272,8 @@ impl Connection {
     where
         R: AsyncRead + Unpin,
     {
-        self.recover().await?;
         let mut data = data;
-        let sink = self
-            .session
-            .client
-            .copy_in::<str, bytes::Bytes>(copy_sql)
-            .await
-            .map_err(|e| self.error(&e, copy_sql))?;
-        let mut sink = pin!(sink);
+        let mut writer = self.copy_writer(copy_sql).await?;
         let mut buf = BytesMut::with_capacity(COPY_CHUNK_BYTES);
         loop {
             if buf.capacity() - buf.len() == 0 {
@@ -293,23 +287,21 @@ impl Connection {
                 .with_statement(copy_sql)
             })?;
             if read == 0 || buf.len() >= COPY_CHUNK_BYTES {
-                if !buf.is_empty() {
-                    let chunk = buf.split().freeze();
-                    sink.as_mut()
-                        .send(chunk)
-                        .await
-                        .map_err(|e| self.error(&e, copy_sql))?;
-                }
+                writer.send(buf.split().freeze()).await?;
                 if read == 0 {
                     break;
                 }
                 buf.reserve(COPY_CHUNK_BYTES);
             }
         }
-        sink.as_mut()
-            .finish()
-            .await
-            .map_err(|e| self.error(&e, copy_sql))
+        writer.finish().await
+    }
+
+    /// Starts `copy_sql` (a `COPY ... FROM STDIN`) for data the caller sends as it produces
+    /// it; see [`CopyWriter`].
+    pub async fn copy_writer(&self, copy_sql: &str) -> Result<CopyWriter, PgError> {
+        self.recover().await?;
+        CopyWriter::start(self.session.clone(), copy_sql).await
     }
 
     /// The kind of `schema.identifier` (exact, case-sensitive names), or `None` when no

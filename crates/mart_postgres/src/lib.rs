@@ -5,7 +5,8 @@
 //!   shows in `Debug` output or error messages);
 //! - runs statements ([`Connection::execute`]), lists of statements in ONE transaction
 //!   ([`Connection::execute_in_transaction`]) and text queries ([`Connection::query`]);
-//! - streams data to `COPY ... FROM STDIN` in large chunks ([`Connection::copy_in`]);
+//! - streams data to `COPY ... FROM STDIN` in large chunks ([`Connection::copy_in`]), or
+//!   chunk by chunk as the caller produces it ([`CopyWriter`]);
 //! - looks up a relation's kind and columns in the catalog, with bound parameters;
 //! - shares a connection's server session with template queries made while it builds a
 //!   node ([`SessionHandle`]);
@@ -20,12 +21,14 @@
 
 mod config;
 mod connection;
+mod copy;
 mod error;
 mod position;
 mod session;
 
 pub use config::ConnectionConfig;
 pub use connection::{CancelHandle, Connection, QueryResult, COPY_CHUNK_BYTES};
+pub use copy::CopyWriter;
 pub use error::{PgError, PgErrorKind};
 pub use mart_adapter::RelationKind;
 pub use position::position_to_byte_offset;

@@ -635,6 +635,51 @@ async fn copy_errors_are_reported_and_the_connection_survives() {
     assert_eq!(err.sqlstate(), Some("42P01"));
 }
 
+/// A CopyWriter takes chunks cut anywhere (mid-row too); dropped unfinished it aborts the
+/// COPY, and a rollback to a savepoint taken before it lets the transaction go on.
+#[tokio::test]
+async fn copy_writer_streams_chunks_and_aborts_when_dropped() {
+    let mut conn = connect().await;
+    let schema = TestSchema::new(&conn, "copy_writer").await;
+    let target = schema.relation("t");
+    conn.execute(&format!("create table {target} (id int, v text)"))
+        .await
+        .unwrap();
+    let copy = format!("copy {target} (id, v) from stdin with (format csv, header true)");
+    let mut writer = conn.copy_writer(&copy).await.unwrap();
+    for chunk in ["id,v\n1,", "a\n2,\"b\n", "c\"\n3,d", ""] {
+        writer
+            .send(bytes::Bytes::from_static(chunk.as_bytes()))
+            .await
+            .unwrap();
+    }
+    assert_eq!(writer.finish().await.unwrap(), 3);
+
+    conn.begin().await.unwrap();
+    conn.execute("savepoint before_copy").await.unwrap();
+    let mut writer = conn.copy_writer(&copy).await.unwrap();
+    writer
+        .send(bytes::Bytes::from_static(b"id,v\n4,e\n"))
+        .await
+        .unwrap();
+    drop(writer);
+    conn.execute("rollback to savepoint before_copy")
+        .await
+        .unwrap();
+    conn.execute(&format!("insert into {target} values (5, 'f')"))
+        .await
+        .unwrap();
+    conn.commit().await.unwrap();
+    assert_eq!(
+        rows(
+            &conn,
+            &format!("select string_agg(id::text || v, ' ' order by id) from {target}")
+        )
+        .await,
+        vec![vec![s("1a 2b\nc 3d 5f")]]
+    );
+}
+
 #[tokio::test]
 async fn relation_kinds_and_columns() {
     let conn = connect().await;

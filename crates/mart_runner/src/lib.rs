@@ -128,8 +128,9 @@ pub enum Event {
         total: usize,
         result: NodeResult,
     },
-    /// A long seed loaded `done` of its `total` rows (after each COPY batch).
-    Progress { id: NodeId, done: u64, total: u64 },
+    /// A long seed sent `done` rows to COPY, `percent` of its file (every
+    /// `SEED_BATCH_ROWS` rows, and once more when COPY ends).
+    Progress { id: NodeId, done: u64, percent: u64 },
     /// A message the node's templates logged (`log(..., info=True)`, `print()`), or what
     /// the runner did beside the build (views recreated).
     Log { id: NodeId, message: String },

@@ -74,21 +74,22 @@ fn generate(global: &GlobalArgs, args: &DocsGenerateArgs) -> Result<Outcome, Dia
             sql: file.text.to_string(),
         })
         .collect();
-    let files = mart_docs::render(&DocsInput {
+    let input = DocsInput {
         manifest: &session.manifest,
         compiled: &compiled,
         catalog: &catalog,
         macros: &macros,
-    });
+    };
+    let site = mart_docs::Site::new(&input);
     let dir = docs_dir(&session.manifest.target_dir);
-    let bytes = mart_docs::write_site(&dir, &files).map_err(|e| {
+    let bytes = mart_docs::write_site(&dir, &site).map_err(|e| {
         Diagnostic::error(Code::Io, e.to_string())
             .with_help("check that the target directory is writable")
     })?;
     let shown = dir.strip_prefix(root).unwrap_or(&dir).display().to_string();
     printer.info(&format!(
         "Wrote {} files ({:.1} MB) to {shown} in {:.2}s",
-        files.len(),
+        site.len(),
         bytes as f64 / 1e6,
         started.elapsed().as_secs_f64()
     ));

@@ -104,9 +104,9 @@ fn batches_progress_and_a_bad_value_in_a_later_batch() {
     assert_eq!(
         progress,
         [
-            "big: 250000 of 600000 rows loaded",
-            "big: 500000 of 600000 rows loaded",
-            "big: 600000 of 600000 rows loaded"
+            "big: 250000 rows loaded (40% of the file)",
+            "big: 500000 rows loaded (83% of the file)",
+            "big: 600000 rows loaded (100% of the file)"
         ]
     );
     assert_eq!(p.count(&format!("\"{}\".big", p.schema)), 600_000);
@@ -192,4 +192,93 @@ fn reload_truncates_full_refresh_recreates() {
     p.mart_expect(&["seed"], 0);
     assert_ne!(oid(&p), second);
     assert_eq!(p.rows(&format!("select * from \"{s}\".codes")), ["1|a|x"]);
+}
+
+/// A file whose rows after the first chunk (a mebibyte) change a column's type: the COPY
+/// into the table typed from the first chunk stops, and the seed loads again with the
+/// types of the whole file, as if they had been known from the start.
+#[test]
+fn a_type_changed_by_later_rows_reloads_with_the_whole_files_types() {
+    let mut csv = String::from("id,amount,note\n");
+    for i in 0..150_000 {
+        let amount = if i == 140_000 {
+            "2.5".to_string()
+        } else {
+            (i % 100).to_string()
+        };
+        let note = if i % 3 == 0 { "null" } else { "x" };
+        csv.push_str(&format!("{i},{amount},{note}\n"));
+    }
+    assert!(
+        csv.len() > 3 << 19,
+        "the changing row comes after the first chunk"
+    );
+    let p = TestProject::with_files("seed_retype", &[("seeds/wide.csv", &csv)]);
+    p.mart_expect(&["seed"], 0);
+    let s = &p.schema;
+    assert_eq!(
+        columns(&p, "wide"),
+        ["id integer", "amount double precision", "note text"]
+    );
+    assert_eq!(
+        p.rows(&format!(
+            "select count(*), count(note), sum(amount) from \"{s}\".wide"
+        )),
+        ["150000|100000|7425002.5"]
+    );
+    // Loaded again unchanged: same columns, so truncated and reloaded in place.
+    p.mart_expect(&["seed"], 0);
+    assert_eq!(p.count(&format!("\"{s}\".wide")), 150_000);
+}
+
+/// A bad row far into the file stops the COPY that already streamed the rows before it:
+/// the error names the file and line, and nothing is loaded.
+#[test]
+fn a_bad_row_after_streamed_chunks_names_its_line_and_loads_nothing() {
+    let mut csv = String::from("id,label\n");
+    for i in 0..100_000 {
+        csv.push_str(&format!("{i},\"a, \"\"b\"\"\"\n"));
+    }
+    let bad = format!("{csv}100000\n100001,x\n");
+    let p = TestProject::with_files(
+        "seed_late_error",
+        &[
+            ("seeds/late.csv", &bad),
+            ("seeds/header_only.csv", "id,label\n"),
+            ("seeds/empty.csv", ""),
+        ],
+    );
+    let out = p.mart_expect(&["seed", "-s", "late"], 1);
+    assert!(
+        out.stdout.contains("seeds/late.csv")
+            && out
+                .stdout
+                .contains("line 100002: expected 2 fields (as many as header columns) but found 1"),
+        "{}",
+        out.stdout
+    );
+    assert!(p.relations().is_empty(), "nothing is half-loaded");
+    // The empty file is an error; a header alone makes an empty table of integers.
+    let out = p.mart_expect(&["seed", "-s", "empty"], 1);
+    assert!(
+        out.stdout.contains("seeds/empty.csv")
+            && out
+                .stdout
+                .contains("the CSV file is empty: a seed needs a header line naming its columns"),
+        "{}",
+        out.stdout
+    );
+    p.mart_expect(&["seed", "-s", "header_only"], 0);
+    assert_eq!(columns(&p, "header_only"), ["id integer", "label integer"]);
+    assert_eq!(p.count(&format!("\"{}\".header_only", p.schema)), 0);
+    // Fixed, the quoted values load as written.
+    p.write("seeds/late.csv", &csv);
+    p.mart_expect(&["seed", "-s", "late"], 0);
+    assert_eq!(
+        p.rows(&format!(
+            "select count(*), min(label), max(label) from \"{}\".late",
+            p.schema
+        )),
+        ["100000|a, \"b\"|a, \"b\""]
+    );
 }

@@ -16,11 +16,17 @@
     var shards = parseInt(list.getAttribute("data-shards"), 10) || 0;
     var section = document.getElementById("search");
     var status = document.getElementById("search-status");
+    var pending = false;
     window.martSearch = {
+      // Shards arrive one by one: their lines are appended, and the results redrawn once
+      // per burst of arrivals rather than once per shard.
       add: function (text) {
-        lines = lines.concat(text.split("\n"));
+        Array.prototype.push.apply(lines, text.split("\n"));
         loaded += 1;
-        run();
+        if (!pending) {
+          pending = true;
+          setTimeout(function () { pending = false; run(); }, 0);
+        }
       }
     };
     var load = function () {
