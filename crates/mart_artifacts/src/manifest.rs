@@ -476,11 +476,16 @@ pub(crate) fn manifest_node(
             .map(|f| f.text.to_string())
             .unwrap_or_default(),
     };
-    let checksum_input = match &node.file {
-        Some(f) if node.test.is_none() => f.text.to_string(),
-        _ if is_seed => std::fs::read_to_string(manifest.root.join(&node.original_file_path))
-            .unwrap_or_default(),
-        _ => raw_code.clone(),
+    // Hashed where the text is: copying every file's text for its checksum was a second
+    // copy of the project in fresh memory.
+    let checksum = match &node.file {
+        Some(f) if node.test.is_none() => sha256_hex(f.text.trim()),
+        _ if is_seed => sha256_hex(
+            std::fs::read_to_string(manifest.root.join(&node.original_file_path))
+                .unwrap_or_default()
+                .trim(),
+        ),
+        _ => sha256_hex(raw_code.trim()),
     };
     let compiled_path = manifest.compiled_path(&node.id).map(|p| {
         p.strip_prefix(&manifest.root)
@@ -509,7 +514,7 @@ pub(crate) fn manifest_node(
         // As dbt: the sha256 of the file's text without surrounding whitespace.
         checksum: Checksum {
             name: "sha256".into(),
-            checksum: sha256_hex(checksum_input.trim()),
+            checksum,
         },
         config: node_config_json(node),
         tags: node.config.tags.clone(),
