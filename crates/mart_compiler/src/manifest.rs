@@ -343,9 +343,21 @@ impl Manifest {
         nodes.reserve_exact(tests.len() + project.unit_tests.len());
         nodes.extend(tests);
         let access = AccessRules::new(project, &nodes);
-        for node in &mut nodes {
-            node.depends_on =
-                resolve_dependencies(node, (&names, &access), &disabled, &sources, &mut errors);
+        // On every core: each node's refs are looked up on its own.
+        let resolved = mart_project::parallel_map(&nodes, |node| {
+            let mut node_errors = Diagnostics::default();
+            let depends_on = resolve_dependencies(
+                node,
+                (&names, &access),
+                &disabled,
+                &sources,
+                &mut node_errors,
+            );
+            (depends_on, node_errors)
+        });
+        for (node, (depends_on, node_errors)) in nodes.iter_mut().zip(resolved) {
+            node.depends_on = depends_on;
+            errors.extend(node_errors);
         }
         let unit_tests = unit_test_nodes(
             &project.unit_tests,
@@ -412,13 +424,15 @@ impl Manifest {
         }
 
         let nodes = NodeStore::new(nodes);
-        let graph_nodes = nodes
-            .values()
-            .map(Node::graph_node)
-            .chain(sources.values().map(source_graph_node))
-            .chain(exposures.values().map(ExposureNode::graph_node))
-            .chain(semantic.nodes.values().map(SemanticNode::graph_node))
-            .collect();
+        let all: Vec<&Node> = nodes.values().collect();
+        let mut graph_nodes = mart_project::parallel_map(&all, |n| n.graph_node());
+        graph_nodes.extend(
+            sources
+                .values()
+                .map(source_graph_node)
+                .chain(exposures.values().map(ExposureNode::graph_node))
+                .chain(semantic.nodes.values().map(SemanticNode::graph_node)),
+        );
         let parts = ManifestParts {
             project_name: root_package,
             root: project.root.clone(),
