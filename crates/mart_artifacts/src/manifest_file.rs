@@ -113,8 +113,24 @@ pub fn write_manifest_file(
 fn current_index(paths: &Paths, parse_id: &str) -> Option<Index> {
     let index: Index = serde_json::from_slice(&std::fs::read(&paths.index).ok()?).ok()?;
     let (len, modified_ns) = identity(&paths.manifest).ok()?;
-    (index.parse_id == parse_id && index.len == len && index.modified_ns == modified_ns)
-        .then_some(index)
+    let same = index.parse_id == parse_id && index.len == len && index.modified_ns == modified_ns;
+    (same && index.is_ordered()).then_some(index)
+}
+
+impl Index {
+    /// Whether the ranges follow each other in the file, one value per id: an index that
+    /// is not is not used (the file is written whole).
+    fn is_ordered(&self) -> bool {
+        let mut at = 0;
+        let ranges = std::iter::once(&self.metadata).chain(&self.values);
+        let ordered = ranges.into_iter().all(|&(start, end)| {
+            let after = at <= start && start <= end;
+            at = end;
+            after
+        });
+        let sorted = self.ids.windows(2).all(|w| w[0] < w[1]);
+        ordered && sorted && at <= self.len && self.ids.len() == self.values.len()
+    }
 }
 
 /// A file's length and modification time, in nanoseconds.
@@ -316,5 +332,50 @@ impl<W: io::Write> Splice<'_, W> {
         self.read_at = range.1;
         self.shift += bytes.len() as i64 - (range.1 - range.0) as i64;
         Ok((start, start + bytes.len() as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_splice_replaces_ranges_and_says_where_everything_moved() {
+        let dir = std::env::temp_dir().join(format!("mart_splice_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old");
+        std::fs::write(&path, "0123456789").unwrap();
+        let mut old = File::open(&path).unwrap();
+        let mut out = Vec::new();
+        let mut splice = Splice {
+            old: &mut old,
+            out: &mut out,
+            read_at: 0,
+            shift: 0,
+        };
+        assert_eq!(splice.replace((2, 4), b"abc").unwrap(), (2, 5));
+        assert_eq!(splice.moved(5), 6);
+        assert_eq!(splice.replace((6, 7), b"").unwrap(), (7, 7));
+        assert_eq!(splice.moved(8), 8);
+        splice.copy_to(10).unwrap();
+        assert!(splice.copy_to(9).is_err());
+        assert_eq!(String::from_utf8(out).unwrap(), "01abc45789");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_index_out_of_order_is_not_used() {
+        let index = |metadata, values: Vec<(u64, u64)>| Index {
+            parse_id: "p".into(),
+            len: 100,
+            modified_ns: 0,
+            metadata,
+            ids: (0..values.len()).map(|i| format!("model.x.m{i}")).collect(),
+            values,
+        };
+        assert!(index((12, 20), vec![(30, 40), (41, 50)]).is_ordered());
+        assert!(!index((12, 20), vec![(41, 50), (30, 40)]).is_ordered());
+        assert!(!index((12, 20), vec![(15, 40)]).is_ordered());
+        assert!(!index((12, 20), vec![(30, 140)]).is_ordered());
     }
 }
