@@ -12,7 +12,9 @@
 //!
 //! Beside the file, `manifest.json.index` records which saved parse it was written from,
 //! its length and modification time (a file another tool wrote is never spliced) and
-//! where the metadata and each node's entry are. Writers take `manifest.json.lock`
+//! where the metadata and each node's entry are: a line of JSON, then 16 bytes a node
+//! (start and end, little-endian), in the order of [`entry_ids`] (reading and writing
+//! ten thousand ids as JSON cost a one-node run tens of milliseconds). Writers take `manifest.json.lock`
 //! (concurrent Airflow tasks share one target folder): each reads the file the previous
 //! one left, so none loses another's nodes; the file is replaced by renaming, so readers
 //! never see half of it.
@@ -41,8 +43,15 @@ pub enum Written {
 }
 
 /// Where the parts of manifest.json are, and what it was written from.
-#[derive(Serialize, Deserialize)]
 struct Index {
+    head: Head,
+    /// The byte range of each entry's value, in the order of [`entry_ids`].
+    values: Vec<(u64, u64)>,
+}
+
+/// The index's first line.
+#[derive(Serialize, Deserialize)]
+struct Head {
     /// The saved parse's content id.
     parse_id: String,
     /// The file as written, to notice another writer (dbt, an older mart).
@@ -50,9 +59,50 @@ struct Index {
     modified_ns: u64,
     /// Byte range of the metadata object.
     metadata: (u64, u64),
-    /// The nodes' ids, in the file's (sorted) order, and the byte range of each entry's value.
-    ids: Vec<String>,
-    values: Vec<(u64, u64)>,
+}
+
+impl Index {
+    fn read(path: &Path) -> Option<Index> {
+        let bytes = std::fs::read(path).ok()?;
+        let newline = bytes.iter().position(|&b| b == b'\n')?;
+        let head: Head = serde_json::from_slice(&bytes[..newline]).ok()?;
+        let ranges = &bytes[newline + 1..];
+        if ranges.len() % 16 != 0 {
+            return None;
+        }
+        let number = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or_default());
+        let values = ranges
+            .chunks_exact(16)
+            .map(|r| (number(&r[..8]), number(&r[8..])))
+            .collect();
+        Some(Index { head, values })
+    }
+
+    fn write(&self, path: &Path) -> io::Result<()> {
+        let mut bytes = serde_json::to_vec(&self.head).map_err(io::Error::other)?;
+        bytes.push(b'\n');
+        for (start, end) in &self.values {
+            bytes.extend(start.to_le_bytes());
+            bytes.extend(end.to_le_bytes());
+        }
+        let tmp = temporary(path);
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(tmp, path)
+    }
+}
+
+/// The ids of manifest.json's `nodes` entries, in their (sorted) order, from the graph
+/// (reading no node): every node but unit tests, which have a map of their own.
+fn entry_ids(manifest: &Manifest) -> Vec<&NodeId> {
+    manifest
+        .nodes
+        .ids()
+        .iter()
+        .filter(|id| {
+            let kind = manifest.dag.node(id).map(|n| n.resource_type);
+            kind.is_some_and(|k| k != mart_graph::ResourceType::UnitTest)
+        })
+        .collect()
 }
 
 /// The file names beside manifest.json.
@@ -95,7 +145,7 @@ pub fn write_manifest_file(
     if let Some(id) = parse_id {
         if let Some(index) = current_index(&paths, id) {
             if let Some(index) = update(&paths, index, manifest, compiled, invocation)? {
-                write_index(&paths, &index)?;
+                index.write(&paths.index)?;
                 return Ok(Written::Updated);
             }
         }
@@ -104,32 +154,32 @@ pub fn write_manifest_file(
     remove_if_present(&paths.index)?;
     let index = write_full(&paths, manifest, env, compiled, invocation, parse_id)?;
     if let Some(index) = index {
-        write_index(&paths, &index)?;
+        index.write(&paths.index)?;
     }
     Ok(Written::Full)
 }
 
 /// The index of manifest.json if it was written from this parse and not touched since.
 fn current_index(paths: &Paths, parse_id: &str) -> Option<Index> {
-    let index: Index = serde_json::from_slice(&std::fs::read(&paths.index).ok()?).ok()?;
+    let index = Index::read(&paths.index)?;
     let (len, modified_ns) = identity(&paths.manifest).ok()?;
-    let same = index.parse_id == parse_id && index.len == len && index.modified_ns == modified_ns;
+    let head = &index.head;
+    let same = head.parse_id == parse_id && head.len == len && head.modified_ns == modified_ns;
     (same && index.is_ordered()).then_some(index)
 }
 
 impl Index {
-    /// Whether the ranges follow each other in the file, one value per id: an index that
-    /// is not is not used (the file is written whole).
+    /// Whether the ranges follow each other in the file: an index that is not is not used
+    /// (the file is written whole).
     fn is_ordered(&self) -> bool {
         let mut at = 0;
-        let ranges = std::iter::once(&self.metadata).chain(&self.values);
+        let ranges = std::iter::once(&self.head.metadata).chain(&self.values);
         let ordered = ranges.into_iter().all(|&(start, end)| {
             let after = at <= start && start <= end;
             at = end;
             after
         });
-        let sorted = self.ids.windows(2).all(|w| w[0] < w[1]);
-        ordered && sorted && at <= self.len && self.ids.len() == self.values.len()
+        ordered && at <= self.head.len
     }
 }
 
@@ -149,12 +199,6 @@ fn temporary(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(format!(".tmp{}", std::process::id()));
     PathBuf::from(name)
-}
-
-fn write_index(paths: &Paths, index: &Index) -> io::Result<()> {
-    let tmp = temporary(&paths.index);
-    std::fs::write(&tmp, serde_json::to_vec(index).map_err(io::Error::other)?)?;
-    std::fs::rename(tmp, &paths.index)
 }
 
 fn remove_if_present(path: &Path) -> io::Result<()> {
@@ -207,15 +251,17 @@ fn write_full(
     out.put(br#"{"metadata":"#)?;
     let metadata = out.put(scrub(&String::from_utf8_lossy(&metadata)).as_bytes())?;
     out.put(br#","nodes":{"#)?;
-    let mut ids = Vec::with_capacity(nodes.len());
     let mut values = Vec::with_capacity(nodes.len());
     for (i, (id, value)) in nodes.iter().enumerate() {
         let key = serde_json::to_string(id).map_err(io::Error::other)?;
         let separator = if i == 0 { "" } else { "," };
         out.put(format!("{separator}{}:", scrub(&key)).as_bytes())?;
         values.push(out.put(scrub(value.get()).as_bytes())?);
-        ids.push(id.clone());
     }
+    // The index finds entries by the graph's ids: only when they are the file's.
+    let ids = entry_ids(manifest);
+    let indexable =
+        ids.len() == nodes.len() && ids.iter().zip(nodes.keys()).all(|(a, b)| a.as_str() == b);
     out.put(b"}")?;
     out.put(scrub(&String::from_utf8_lossy(rest)).as_bytes())?;
     out.out.flush()?;
@@ -225,16 +271,17 @@ fn write_full(
     // string at a time costs a one-node run a seventh of its time.
     std::mem::forget(nodes);
     std::mem::forget(document);
-    let Some(parse_id) = parse_id else {
+    let Some(parse_id) = parse_id.filter(|_| indexable) else {
         return Ok(None);
     };
     let (len, modified_ns) = identity(&paths.manifest)?;
     Ok(Some(Index {
-        parse_id: parse_id.to_string(),
-        len,
-        modified_ns,
-        metadata,
-        ids,
+        head: Head {
+            parse_id: parse_id.to_string(),
+            len,
+            modified_ns,
+            metadata,
+        },
         values,
     }))
 }
@@ -253,9 +300,13 @@ fn update(
         .iter()
         .filter(|(id, _)| manifest.node(id).is_some_and(|n| n.unit_test.is_none()))
         .collect();
+    let ids = entry_ids(manifest);
+    if ids.len() != index.values.len() {
+        return Ok(None);
+    }
     let mut replacements: Vec<(usize, Vec<u8>)> = Vec::with_capacity(changed.len());
     for entry in mart_project::parallel_map(&changed, |(id, sql)| {
-        let position = index.ids.binary_search_by(|i| i.as_str().cmp(id.as_str()));
+        let position = ids.binary_search(id);
         let node = manifest_node(manifest, manifest.node(id)?, Some(sql));
         let json = serde_json::to_string(&node).ok()?;
         Some((position.ok()?, scrub(&json).into_owned().into_bytes()))
@@ -277,7 +328,7 @@ fn update(
         read_at: 0,
         shift: 0,
     };
-    index.metadata = splice.replace(index.metadata, scrub(&metadata).as_bytes())?;
+    index.head.metadata = splice.replace(index.head.metadata, scrub(&metadata).as_bytes())?;
     let mut next = replacements.iter().peekable();
     for (i, range) in index.values.iter_mut().enumerate() {
         match next.next_if(|(position, _)| *position == i) {
@@ -285,11 +336,11 @@ fn update(
             None => *range = (splice.moved(range.0), splice.moved(range.1)),
         }
     }
-    splice.copy_to(index.len)?;
+    splice.copy_to(index.head.len)?;
     out.flush()?;
     drop(out);
     std::fs::rename(&tmp, &paths.manifest)?;
-    (index.len, index.modified_ns) = identity(&paths.manifest)?;
+    (index.head.len, index.head.modified_ns) = identity(&paths.manifest)?;
     Ok(Some(index))
 }
 
@@ -364,13 +415,38 @@ mod tests {
     }
 
     #[test]
+    fn an_index_reads_back_what_was_written_and_a_cut_one_not_at_all() {
+        let path = std::env::temp_dir().join(format!("mart_index_{}", std::process::id()));
+        let index = Index {
+            head: Head {
+                parse_id: "0.1.0 abc".into(),
+                len: 100,
+                modified_ns: 7,
+                metadata: (12, 20),
+            },
+            values: vec![(30, 40), (41, 1 << 40)],
+        };
+        index.write(&path).unwrap();
+        let back = Index::read(&path).unwrap();
+        assert_eq!(back.head.parse_id, "0.1.0 abc");
+        assert_eq!((back.head.len, back.head.modified_ns), (100, 7));
+        assert_eq!(back.head.metadata, (12, 20));
+        assert_eq!(back.values, index.values);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        assert!(Index::read(&path).is_none());
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
     fn an_index_out_of_order_is_not_used() {
         let index = |metadata, values: Vec<(u64, u64)>| Index {
-            parse_id: "p".into(),
-            len: 100,
-            modified_ns: 0,
-            metadata,
-            ids: (0..values.len()).map(|i| format!("model.x.m{i}")).collect(),
+            head: Head {
+                parse_id: "p".into(),
+                len: 100,
+                modified_ns: 0,
+                metadata,
+            },
             values,
         };
         assert!(index((12, 20), vec![(30, 40), (41, 50)]).is_ordered());
