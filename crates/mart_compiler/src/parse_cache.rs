@@ -78,10 +78,10 @@ pub struct SavedParse {
 
 /// How many saved parses (settings) a target folder keeps: a daily run's tasks pass a
 /// handful of `--vars` values.
-pub const KEEP: usize = 8;
+const KEEP: usize = 8;
 
 /// The saved parses' folder in the target folder.
-pub const PARSE_CACHE_DIR: &str = "partial_parse";
+const PARSE_CACHE_DIR: &str = "partial_parse";
 
 /// Where the parse for these settings is saved: one file per settings key, named by its
 /// CRC-32 (two keys with one name only take each other's place: the header holds the key).
