@@ -59,7 +59,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_color: bool,
     /// Parse the whole project again instead of reusing the saved parse of an unchanged
-    /// project (<target-path>/partial_parse.msgpack).
+    /// project (<target-path>/partial_parse/).
     #[arg(long, global = true, env = "MART_NO_PARTIAL_PARSE")]
     pub no_partial_parse: bool,
     /// Treat warnings as errors: a warning is printed as an error and the command fails

@@ -22,6 +22,9 @@ pub struct Session {
     pub manifest: Arc<Manifest>,
     /// The command's id and start, shared by the Jinja context and the artifacts.
     pub invocation: mart_artifacts::Invocation,
+    /// The saved parse's [`mart_compiler::SavedParse::content_id`] (read or just saved):
+    /// manifest.json written from the same one is updated, not rewritten.
+    pub parse_id: Option<String>,
     macro_file_count: usize,
     pub printer: Printer,
 }
@@ -127,21 +130,22 @@ impl Session {
         let mut settings = Manifest::env_settings(&config, &packages, &target, &vars);
         settings.invocation_id = invocation.invocation_id.clone();
         settings.run_started_at = Some(invocation.started);
-        let cache = parse_cache_path(&root, &config);
+        let cache = parse_cache_path(&root, &config, &settings);
         let build = build_id();
         let saved = if global.no_partial_parse {
             None
         } else {
             load_saved_parse(&cache, &build, &settings, &root, &config)
         };
-        let (env, manifest, macro_file_count) = match saved {
+        let (env, manifest, macro_file_count, parse_id) = match saved {
             Some(saved) => {
                 // The project's warnings and the parse's, saved with the manifest.
                 for warning in &saved.manifest.warnings {
                     printer.diagnostic(warning);
                 }
                 let env = JinjaEnv::new(&settings, &saved.macro_files)?;
-                (env, saved.manifest, saved.macro_files.len())
+                let count = saved.macro_files.len();
+                (env, saved.manifest, count, Some(saved.content_id))
             }
             None => {
                 let project = Project::load_with(&root, config)?;
@@ -155,12 +159,14 @@ impl Session {
                 for warning in manifest.warnings.iter().skip(project.warnings.len()) {
                     printer.diagnostic(warning);
                 }
-                if !global.no_partial_parse {
-                    // Not saving only costs the next command a full parse.
-                    let stamp = InputStamp::scan(&root, &project.config);
-                    let _ = save_parse(&cache, &build, &settings, stamp, &manifest, &macro_files);
-                }
-                (env, manifest, macro_files.len())
+                // Not saving only costs the next command a full parse.
+                let parse_id = (!global.no_partial_parse)
+                    .then(|| {
+                        let stamp = InputStamp::scan(&root, &project.config);
+                        save_parse(&cache, &build, &settings, stamp, &manifest, &macro_files)
+                    })
+                    .and_then(|saved| saved.ok().flatten());
+                (env, manifest, macro_files.len(), parse_id)
             }
         };
         printer.stop_on_warnings()?;
@@ -176,6 +182,7 @@ impl Session {
             env: Arc::new(env),
             manifest,
             invocation,
+            parse_id,
             macro_file_count,
             printer,
         })

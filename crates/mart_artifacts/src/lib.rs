@@ -11,6 +11,7 @@ mod catalog;
 mod config_defaults;
 mod docs_exposures;
 mod manifest;
+mod manifest_file;
 mod run_end;
 mod run_results;
 mod semantic;
@@ -24,6 +25,7 @@ use mart_project::secrets;
 
 pub use catalog::{build_catalog, CatalogRow, CatalogV1, CATALOG_SCHEMA};
 pub use manifest::{build_manifest, graph_context, ManifestNode, ManifestV12, MANIFEST_SCHEMA};
+pub use manifest_file::{write_manifest_file, Written};
 pub use run_end::run_end_context;
 pub use run_results::{
     build_run_results, merge_retry, status_word, RunResult, RunResultsV6, RUN_RESULTS_SCHEMA,
@@ -119,7 +121,8 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Resul
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let tmp = path.with_extension("json.tmp");
+    // Its own to this process: concurrent commands (Airflow tasks) share a target folder.
+    let tmp = path.with_extension(format!("json.tmp{}", std::process::id()));
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
     if secrets::any_secrets() {
         let json = serde_json::to_string(value).map_err(std::io::Error::other)?;

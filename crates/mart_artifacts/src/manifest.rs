@@ -310,15 +310,7 @@ pub fn build_manifest(
         child_map.insert(id.to_string(), children);
     }
     Ok(ManifestV12 {
-        metadata: ManifestMetadata {
-            dbt_schema_version: MANIFEST_SCHEMA.into(),
-            dbt_version: invocation.mart_version.clone(),
-            generated_at: invocation.generated_at.clone(),
-            invocation_id: invocation.invocation_id.clone(),
-            env: BTreeMap::new(),
-            project_name: manifest.project_name.clone(),
-            adapter_type: "postgres".into(),
-        },
+        metadata: manifest_metadata(manifest, invocation),
         nodes,
         sources,
         macros,
@@ -346,6 +338,18 @@ pub fn build_manifest(
             .filter_map(|n| Some((n.id.to_string(), unit_test_json(manifest, n)?)))
             .collect(),
     })
+}
+
+pub(crate) fn manifest_metadata(manifest: &Manifest, invocation: &Invocation) -> ManifestMetadata {
+    ManifestMetadata {
+        dbt_schema_version: MANIFEST_SCHEMA.into(),
+        dbt_version: invocation.mart_version.clone(),
+        generated_at: invocation.generated_at.clone(),
+        invocation_id: invocation.invocation_id.clone(),
+        env: BTreeMap::new(),
+        project_name: manifest.project_name.clone(),
+        adapter_type: "postgres".into(),
+    }
 }
 
 /// A unit test as dbt's manifest v12 writes it (`UnitTestDefinition`).

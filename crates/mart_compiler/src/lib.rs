@@ -33,9 +33,7 @@ pub use exposures::ExposureNode;
 pub use manifest::{config_error_at, Manifest, Node, SourceNode};
 pub use materialization::{MaterializationRun, Materialized};
 pub use node_store::NodeStore;
-pub use parse_cache::{
-    load_saved_parse, parse_cache_path, save_parse, SavedParse, PARSE_CACHE_FILE,
-};
+pub use parse_cache::{load_saved_parse, parse_cache_path, save_parse, SavedParse};
 pub use semantic::{SemanticGraph, SemanticNode};
 pub use unit_tests::{GivenFixture, UnitTestInfo};
 pub use versions::ModelVersioning;

@@ -62,6 +62,11 @@ impl NodeStore {
         self.ids.is_empty()
     }
 
+    /// Every id, sorted, without reading a node.
+    pub fn ids(&self) -> &[NodeId] {
+        &self.ids
+    }
+
     /// Where `id` is in id order.
     fn position(&self, id: &NodeId) -> Option<usize> {
         self.ids.binary_search(id).ok()

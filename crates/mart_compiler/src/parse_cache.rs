@@ -1,6 +1,8 @@
-//! The saved parse, `<target-path>/partial_parse.msgpack`: a command on an unchanged
-//! project skips reading property files and parse-rendering every model, which is most
-//! of its start-up on a large project (each Airflow task starts mart for one node).
+//! The saved parses, `<target-path>/partial_parse/<settings>.msgpack`: a command on an
+//! unchanged project skips reading property files and parse-rendering every model, which
+//! is most of its start-up on a large project (each Airflow task starts mart for one node).
+//! One file per settings (target, vars, ...), so that the tasks of a daily run, which pass
+//! different `--vars`, each find theirs; the [`KEEP`] most recently used are kept.
 //!
 //! Layout: the [`Header`] as a length-prefixed frame (8 bytes little-endian, then
 //! MessagePack): which mart build, the Jinja settings (target and vars), the
@@ -22,13 +24,11 @@ use mart_diagnostics::SourceFile;
 use mart_graph::GraphNode;
 use mart_jinja::EnvSettings;
 use mart_project::{InputStamp, MacroFile, ProjectConfig};
+use md5::{Digest as _, Md5};
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::{Manifest, ManifestParts, Node};
 use crate::node_store::{NodeStore, SavedNodes};
-
-/// The file name dbt uses for the same purpose.
-pub const PARSE_CACHE_FILE: &str = "partial_parse.msgpack";
 
 /// What a saved parse is valid for, besides the project on disk.
 #[derive(Serialize, Deserialize)]
@@ -38,6 +38,10 @@ struct Header {
     /// The target and vars, as JSON.
     settings: String,
     stamp: InputStamp,
+    /// MD5 of the stamp and everything after the header: what the parse holds, whatever
+    /// settings made it (two settings that parse alike share one; see
+    /// [`SavedParse::content_id`]).
+    content: String,
     /// The length of the part decoded on loading (index, body, graph), which follows.
     eager_len: u64,
     /// CRC-32 of everything after the header: nodes are decoded long after loading, so
@@ -67,10 +71,28 @@ const CHUNKS: usize = 16;
 pub struct SavedParse {
     pub manifest: Manifest,
     pub macro_files: Vec<MacroFile>,
+    /// Identifies what was parsed (the mart build and the saved bytes): equal ids, equal
+    /// manifests. manifest.json's index records the id it was written from.
+    pub content_id: String,
 }
 
-pub fn parse_cache_path(root: &Path, config: &ProjectConfig) -> PathBuf {
-    root.join(&config.target_path).join(PARSE_CACHE_FILE)
+/// How many saved parses (settings) a target folder keeps: a daily run's tasks pass a
+/// handful of `--vars` values.
+const KEEP: usize = 8;
+
+/// The saved parses' folder in the target folder.
+const PARSE_CACHE_DIR: &str = "partial_parse";
+
+/// Where the parse for these settings is saved: one file per settings key, named by its
+/// CRC-32 (two keys with one name only take each other's place: the header holds the key).
+pub fn parse_cache_path(root: &Path, config: &ProjectConfig, settings: &EnvSettings) -> PathBuf {
+    let name = format!(
+        "{:08x}.msgpack",
+        crc32fast::hash(settings_key(settings).as_bytes())
+    );
+    root.join(&config.target_path)
+        .join(PARSE_CACHE_DIR)
+        .join(name)
 }
 
 /// The settings as saved and compared, secrets masked (a target field read from a secret
@@ -132,7 +154,49 @@ pub fn load_saved_parse(
     if !intact {
         return None;
     }
-    saved
+    mark_used(path);
+    let mut saved = saved?;
+    saved.content_id = content_id(build, &header.content);
+    Some(saved)
+}
+
+fn content_id(build: &str, content: &str) -> String {
+    format!("{build} {content}")
+}
+
+/// Records a use of the saved parse in its access time (its modification time stays when
+/// it was saved), for [`evict`]: set explicitly, as file systems mounted `noatime` do not.
+fn mark_used(path: &Path) {
+    if let Ok(file) = std::fs::File::options().write(true).open(path) {
+        let now = std::time::SystemTime::now();
+        let _ = file.set_times(std::fs::FileTimes::new().set_accessed(now));
+    }
+}
+
+/// Removes the saved parses in `dir` beyond the [`KEEP`] most recently used (by the later
+/// of their access and modification times). A parse another command is reading stays
+/// readable through its open file.
+fn evict(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut saved: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let path = e.path();
+            (path.extension()? == "msgpack").then_some(())?;
+            let meta = e.metadata().ok()?;
+            let used = meta.accessed().ok()?.max(meta.modified().ok()?);
+            Some((used, path))
+        })
+        .collect();
+    if saved.len() <= KEEP {
+        return;
+    }
+    saved.sort();
+    for (_, path) in &saved[..saved.len() - KEEP] {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// The part of a saved parse read on demand (the files and the nodes): range by range
@@ -250,6 +314,7 @@ fn decode(eager: &[u8], lazy: &Arc<LazyPart>) -> Option<SavedParse> {
     Some(SavedParse {
         manifest,
         macro_files: body.macro_files,
+        content_id: String::new(),
     })
 }
 
@@ -309,7 +374,8 @@ fn encode_each<T: Serialize>(
 
 /// Saves a fresh parse for the next command. The stamp is taken after the parse, so it
 /// includes the environment variables the parse read. Written to a temporary file and
-/// renamed, so concurrent commands never read half a file.
+/// renamed, so concurrent commands never read half a file. Returns the saved parse's
+/// [`SavedParse::content_id`], or `None` when it could not be saved.
 pub fn save_parse(
     path: &Path,
     build: &str,
@@ -317,7 +383,7 @@ pub fn save_parse(
     stamp: InputStamp,
     manifest: &Manifest,
     macro_files: &[MacroFile],
-) -> std::io::Result<()> {
+) -> std::io::Result<Option<String>> {
     if !stamp.can_be_current() {
         return remove_saved(path);
     }
@@ -364,13 +430,20 @@ pub fn save_parse(
         push_frame(&mut eager, chunk);
     }
     let mut crc = crc32fast::Hasher::new();
-    crc.update(&eager);
-    crc.update(&file_bytes);
-    crc.update(&node_bytes);
+    // The stamp too: manifest.json reads some files again (a seed's checksum is of its
+    // CSV), and an edited seed parses to the same bytes.
+    let mut md5 = Md5::new();
+    md5.update(rmp_serde::to_vec(&stamp).map_err(encode)?);
+    for part in [&eager, &file_bytes, &node_bytes] {
+        crc.update(part);
+        md5.update(part);
+    }
+    let content: String = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
     let header = Header {
         build: build.to_string(),
         settings: settings_key(settings),
         stamp,
+        content: content.clone(),
         eager_len: eager.len() as u64,
         checksum: crc.finalize(),
     };
@@ -391,14 +464,18 @@ pub fn save_parse(
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(&out)?;
     drop(file);
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        evict(dir);
+    }
+    Ok(Some(content_id(build, &content)))
 }
 
 /// Removes the saved parse at `path`, if any: for a parse that is not saved, so that an
 /// older one is not read in its place.
-fn remove_saved(path: &Path) -> std::io::Result<()> {
+fn remove_saved(path: &Path) -> std::io::Result<Option<String>> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
+        _ => Ok(None),
     }
 }

@@ -454,17 +454,19 @@ fn a_saved_parse_reads_back_what_was_saved() {
     let settings = Manifest::env_settings(&project.config, &[], &target, &serde_json::Map::new());
     let env = JinjaEnv::new(&settings, &project.all_macro_files()).unwrap();
     let fresh = Manifest::build(&project, &target, &env).unwrap();
-    let path = fx.root.join("target").join(PARSE_CACHE_FILE);
+    let path = parse_cache_path(&fx.root, &project.config, &settings);
     let stamp = mart_project::InputStamp::scan(&fx.root, &project.config);
     let saved_with = |bytes: &[u8]| {
         std::fs::write(&path, bytes).unwrap();
         load_saved_parse(&path, "b1", &settings, &fx.root, &project.config)
     };
-    save_parse(&path, "b1", &settings, stamp, &fresh, &project.macro_files).unwrap();
+    let content_id = save_parse(&path, "b1", &settings, stamp, &fresh, &project.macro_files)
+        .unwrap()
+        .expect("the parse is saved");
     let bytes = std::fs::read(&path).unwrap();
-    let saved = saved_with(&bytes)
-        .expect("the saved parse is current")
-        .manifest;
+    let saved = saved_with(&bytes).expect("the saved parse is current");
+    assert_eq!(saved.content_id, content_id);
+    let saved = saved.manifest;
     // Nothing is read until asked for; compiling a model reads it and what it refs, through
     // its ephemeral parent: dim_user, src_user_event, user_event.
     assert_eq!(saved.nodes.in_memory(), 0);

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mart_artifacts::{build_manifest, build_run_results, merge_retry, Invocation, RunResultsV6};
+use mart_artifacts::{build_run_results, merge_retry, Invocation, RunResultsV6, Written};
 use mart_diagnostics::{Code, Diagnostic, Diagnostics};
 use mart_graph::{NodeId, ResourceType};
 use mart_runner::{NodeResult, NodeStatus, RunContext, RunOptions};
@@ -160,6 +160,9 @@ pub(crate) fn execute(
     )?;
     let (outcome, results, elapsed) = run_nodes(&session, args, plan, &selected)?;
     write_artifacts(&session, &results, elapsed, record, None)?;
+    // Not freed: the command ends here, and freeing the Jinja environment and what the
+    // run read costs a one-node run of a large project tens of milliseconds.
+    std::mem::forget(session);
     Ok(outcome)
 }
 
@@ -321,25 +324,31 @@ pub(crate) fn write_artifacts(
     mart_artifacts::write_json(&path, &run_results).map_err(|e| artifact_error(&path, &e))
 }
 
-/// Writes target/manifest.json and target/semantic_manifest.json (every command that
-/// loads the project does).
+/// Writes target/manifest.json (every command that loads the project does; see
+/// [`mart_artifacts::write_manifest_file`] for when it is only updated) and, when the parse
+/// changed, target/semantic_manifest.json.
 pub(crate) fn write_manifest(
     session: &Session,
     compiled: &BTreeMap<NodeId, String>,
     invocation: &Invocation,
 ) -> Result<(), Diagnostic> {
+    let target_dir = &session.manifest.target_dir;
+    let written = mart_artifacts::write_manifest_file(
+        target_dir,
+        session.parse_id.as_deref(),
+        &session.manifest,
+        &session.env,
+        compiled,
+        invocation,
+    )
+    .map_err(|e| artifact_error(&target_dir.join("manifest.json"), &e))?;
+    let path = target_dir.join("semantic_manifest.json");
+    if written == Written::Updated && path.exists() {
+        // The same parse wrote it.
+        return Ok(());
+    }
     let semantic = mart_artifacts::build_semantic_manifest(&session.manifest);
-    let path = session.manifest.target_dir.join("semantic_manifest.json");
-    mart_artifacts::write_json(&path, &semantic).map_err(|e| artifact_error(&path, &e))?;
-    let path = session.manifest.target_dir.join("manifest.json");
-    let manifest = build_manifest(&session.manifest, &session.env, compiled, invocation)
-        .map_err(|e| artifact_error(&path, &std::io::Error::other(e)))?;
-    let written =
-        mart_artifacts::write_json(&path, &manifest).map_err(|e| artifact_error(&path, &e));
-    // Not freed: the command ends soon after, and freeing a large project's manifest one
-    // string at a time costs a one-node run a seventh of its time.
-    std::mem::forget(manifest);
-    written
+    mart_artifacts::write_json(&path, &semantic).map_err(|e| artifact_error(&path, &e))
 }
 
 fn artifact_error(path: &std::path::Path, e: &std::io::Error) -> Diagnostic {

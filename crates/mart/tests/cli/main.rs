@@ -20,6 +20,7 @@ mod hooks;
 mod incremental;
 mod init;
 mod malformed;
+mod manifest_updates;
 mod materializations;
 mod mistakes;
 mod partial_parse;

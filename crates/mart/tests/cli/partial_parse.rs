@@ -1,10 +1,19 @@
-//! The saved parse (target/partial_parse.msgpack): reused while the project is unchanged,
+//! The saved parse (target/partial_parse/<settings>.msgpack): reused while the project is unchanged,
 //! redone when a file, an environment variable read by env_var(), the vars or the target
 //! change, and skipped with --no-partial-parse.
 
 use crate::harness::TestProject;
 
-const SAVED: &str = "target/partial_parse.msgpack";
+/// The one saved parse in the project's target folder.
+#[allow(clippy::unwrap_used)] // a test helper: a missing file fails the test
+pub fn saved_parse(p: &TestProject) -> std::path::PathBuf {
+    let files: Vec<_> = std::fs::read_dir(p.dir.join("target/partial_parse"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files[0].clone()
+}
 
 #[test]
 fn saved_parse_follows_every_change_of_what_the_parse_read() {
@@ -28,7 +37,7 @@ fn saved_parse_follows_every_change_of_what_the_parse_read() {
     let relation = |alias: &str| format!("select v from \"postgres\".\"{}\".\"{alias}\"", p.schema);
 
     assert_eq!(compiled_b(&p, &[], &[]), relation("a_default"));
-    let saved = p.dir.join(SAVED);
+    let saved = saved_parse(&p);
     let first = std::fs::metadata(&saved).unwrap().modified().unwrap();
     // Unchanged: read back, not written again.
     assert_eq!(compiled_b(&p, &[], &[]), relation("a_default"));
@@ -98,7 +107,7 @@ fn saved_parse_follows_every_change_of_what_the_parse_read() {
 fn a_damaged_saved_parse_is_parsed_again() {
     let p = TestProject::with_files("partial_parse_bad", &[("models/a.sql", "select 1 as v\n")]);
     p.mart_expect(&["ls"], 0);
-    let saved = p.dir.join(SAVED);
+    let saved = saved_parse(&p);
     let mut bytes = std::fs::read(&saved).unwrap();
     let half = bytes.len() / 2;
     bytes.truncate(half);

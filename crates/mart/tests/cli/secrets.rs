@@ -187,9 +187,9 @@ fn the_saved_parse_keeps_no_plain_digest_of_an_env_var() {
         );
         assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     };
-    let saved = project.dir.join("target/partial_parse.msgpack");
-    let modified = || std::fs::metadata(&saved).unwrap().modified().unwrap();
     compile(&value);
+    let saved = crate::partial_parse::saved_parse(&project);
+    let modified = || std::fs::metadata(&saved).unwrap().modified().unwrap();
     let first = modified();
     compile(&value);
     assert_eq!(modified(), first, "an unchanged parse was not reused");
