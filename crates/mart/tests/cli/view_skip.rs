@@ -13,10 +13,16 @@ fn project(tag: &str) -> TestProject {
     let project = TestProject::with_files(
         tag,
         &[
-            ("models/base.sql", "{{ config(materialized='table') }}\nselect * from {{ ref('raw') }}\n"),
+            (
+                "models/base.sql",
+                "{{ config(materialized='table') }}\nselect * from {{ ref('raw') }}\n",
+            ),
             ("models/raw.sql", RAW),
             ("models/over_base.sql", "select * from {{ ref('base') }}\n"),
-            ("models/hooked.sql", "{{ config(post_hook='select 1') }}\nselect 1 as x\n"),
+            (
+                "models/hooked.sql",
+                "{{ config(post_hook='select 1') }}\nselect 1 as x\n",
+            ),
         ],
     );
     project.mart_expect(&["run"], 0);
@@ -119,7 +125,10 @@ fn views_dropped_or_replaced_outside_mart_are_re_created() {
     ));
     project.mart_expect(&["run", "-s", "raw"], 0);
     assert_eq!(message(&project, "raw"), "CREATE VIEW");
-    assert_eq!(project.rows(&format!("select id from \"{schema}\".raw")), ["1"]);
+    assert_eq!(
+        project.rows(&format!("select id from \"{schema}\".raw")),
+        ["1"]
+    );
     project.execute(&format!("drop view \"{schema}\".over_base"));
     project.mart_expect(&["run", "-s", "over_base"], 0);
     assert_eq!(message(&project, "over_base"), "CREATE VIEW");
@@ -134,11 +143,16 @@ fn upstream_rebuilds_keep_downstream_views_correct() {
     let project = project("vs_upstream");
     let schema = &project.schema;
     // The table gains a column: `select *` over it must show it, so the view is re-created.
-    project.write("models/raw.sql", "select 1 as id, 'a'::text as name, 5 as extra");
+    project.write(
+        "models/raw.sql",
+        "select 1 as id, 'a'::text as name, 5 as extra",
+    );
     project.mart_expect(&["run"], 0);
     assert_eq!(message(&project, "over_base"), "CREATE VIEW");
     assert_eq!(
-        project.rows(&format!("select id, name, extra from \"{schema}\".over_base")),
+        project.rows(&format!(
+            "select id, name, extra from \"{schema}\".over_base"
+        )),
         ["1|a|5"]
     );
     // Nothing changed: the table is rebuilt, its dependent view recreated from the same
@@ -147,11 +161,15 @@ fn upstream_rebuilds_keep_downstream_views_correct() {
     assert_eq!(message(&project, "base"), "SELECT 1");
     assert_eq!(message(&project, "over_base"), "VIEW UNCHANGED");
     assert_eq!(
-        project.rows(&format!("select id, name, extra from \"{schema}\".over_base")),
+        project.rows(&format!(
+            "select id, name, extra from \"{schema}\".over_base"
+        )),
         ["1|a|5"]
     );
     // A column added outside mart to the table a `select *` view reads.
-    project.execute(&format!("alter table \"{schema}\".base add column late int default 7"));
+    project.execute(&format!(
+        "alter table \"{schema}\".base add column late int default 7"
+    ));
     project.mart_expect(&["run", "-s", "over_base"], 0);
     assert_eq!(message(&project, "over_base"), "CREATE VIEW");
     assert_eq!(
