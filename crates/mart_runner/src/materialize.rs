@@ -245,9 +245,15 @@ fn compile_labelled(
     let runner = PgQueryRunner::for_node(connection);
     let compiled = tokio::task::block_in_place(|| {
         compile(
-            Compiler::new(manifest, &ctx.env, Some(runner)).with_empty_inputs(ctx.options.empty),
+            Compiler::new(manifest, &ctx.env, Some(runner.clone()))
+                .with_empty_inputs(ctx.options.empty),
         )
-    })?;
+    });
+    // The template's queries (run_query, statement blocks) may have changed any relation.
+    if runner.ran() {
+        ctx.catalog.forget_all();
+    }
+    let compiled = compiled?;
     for message in &compiled.logs {
         ctx.reporter.report(&Event::Log {
             id: id.clone(),

@@ -177,3 +177,36 @@ fn upstream_rebuilds_keep_downstream_views_correct() {
         ["7"]
     );
 }
+
+/// Regression: the run's catalog is read once when the run starts; a model whose template
+/// changed a relation (here, replaced table `t` by a view) must not leave a later node
+/// building on what the catalog said before.
+#[test]
+fn relations_changed_by_templates_are_read_again() {
+    let project = TestProject::with_files(
+        "vs_template_ddl",
+        &[
+            (
+                "models/dropper.sql",
+                "{% if execute %}{% do run_query('drop table if exists \"' ~ this.schema ~ '\".\"t\"; \
+                 drop view if exists \"' ~ this.schema ~ '\".\"t\"; \
+                 create view \"' ~ this.schema ~ '\".\"t\" as select 0 as x') %}{% endif %}\nselect 1 as y\n",
+            ),
+            (
+                "models/t.sql",
+                "{{ config(materialized='table') }}\n-- depends_on: {{ ref('dropper') }}\nselect 1 as x\n",
+            ),
+        ],
+    );
+    project.mart_expect(&["run"], 0);
+    project.mart_expect(&["run"], 0);
+    assert_eq!(message(&project, "t"), "SELECT 1");
+    assert_eq!(
+        project.rows(&format!(
+            "select c.relkind::text from pg_class c join pg_namespace n on n.oid = c.relnamespace \
+             where n.nspname = '{}' and c.relname = 't'",
+            project.schema
+        )),
+        ["r"]
+    );
+}
