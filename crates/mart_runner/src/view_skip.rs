@@ -62,7 +62,16 @@ impl ViewRecords {
 
     /// Merges the run's records into the file (atomic replace).
     pub(crate) fn save(&self, target_dir: &Path) -> Result<(), Diagnostic> {
-        let made = lock(&self.made).clone();
+        // Only what differs from the file as read: a run that changed no record (a one-node
+        // Airflow task re-creating its view as it was) does not rewrite it.
+        let made: BTreeMap<String, ViewRecord> = {
+            let previous = lock(&self.previous);
+            lock(&self.made)
+                .iter()
+                .filter(|(key, record)| previous.get(*key) != Some(*record))
+                .map(|(key, record)| (key.clone(), record.clone()))
+                .collect()
+        };
         if made.is_empty() {
             return Ok(());
         }
@@ -218,4 +227,49 @@ pub(crate) async fn record_after_build(
             },
         )
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(inputs: &str) -> ViewRecord {
+        ViewRecord {
+            inputs: inputs.into(),
+            state: "s".into(),
+        }
+    }
+
+    fn read(dir: &Path) -> BTreeMap<String, ViewRecord> {
+        serde_json::from_slice(&std::fs::read(dir.join(FILE_NAME)).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn save_merges_and_skips_unchanged_records() {
+        let dir = std::env::temp_dir().join(format!("mart_view_records_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = ViewRecords::default();
+        first.load(&dir);
+        first.record("db.s.a".into(), record("1"));
+        first.save(&dir).unwrap();
+        // Another run (task) on the same target: its record joins the file.
+        let second = ViewRecords::default();
+        second.load(&dir);
+        second.record("db.s.b".into(), record("2"));
+        second.save(&dir).unwrap();
+        assert_eq!(read(&dir).keys().collect::<Vec<_>>(), ["db.s.a", "db.s.b"]);
+        // Nothing new: the file is left as it was.
+        std::fs::write(dir.join(FILE_NAME), "{}").unwrap();
+        let third = ViewRecords::default();
+        third
+            .previous
+            .lock()
+            .unwrap()
+            .insert("db.s.a".into(), record("1"));
+        third.record("db.s.a".into(), record("1"));
+        third.save(&dir).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.join(FILE_NAME)).unwrap(), "{}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
