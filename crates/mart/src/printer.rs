@@ -695,6 +695,8 @@ impl Reporter for RunPrinter {
                             "loaded"
                         } else if what.starts_with("snapshot") {
                             "snapshotted"
+                        } else if result.message == mart_runner::UNCHANGED_MESSAGE {
+                            "kept"
                         } else {
                             "created"
                         };

@@ -31,6 +31,7 @@
 //! Running the statements (and running each returned list in ONE transaction) is the
 //! caller's job, e.g. through `mart_postgres::Connection::execute_in_transaction`.
 
+mod catalog;
 mod contract;
 mod data_test;
 mod ddl;
@@ -44,6 +45,7 @@ mod relation_config;
 pub mod seed;
 pub mod snapshot;
 
+pub use catalog::{relation_query, schema_relations_query};
 pub use contract::{
     contract_mismatches, contract_type_code, empty_schema_query, empty_subquery, mismatch_table,
     translate_type, ContractColumn, ContractMismatch, ContractTable,

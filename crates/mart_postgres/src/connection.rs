@@ -1,5 +1,6 @@
 //! One PostgreSQL connection: statements, transactions, queries, COPY, catalog, cancel.
 
+use std::collections::HashMap;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,7 +10,7 @@ use futures_util::StreamExt;
 use mart_adapter::RelationKind;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio_postgres::config::SslMode;
-use tokio_postgres::{CancelToken, Client, NoTls, SimpleQueryMessage};
+use tokio_postgres::{CancelToken, Client, NoTls, SimpleQueryMessage, Statement};
 
 use crate::config::ConnectionConfig;
 use crate::copy::CopyWriter;
@@ -44,6 +45,9 @@ pub struct Connection {
     in_outer_transaction: bool,
     /// The server process serving this connection (`pg_backend_pid()`).
     backend_pid: i32,
+    /// The catalog statements of this connection, prepared on first use: a later call
+    /// saves the Parse/Describe round trip.
+    prepared: Mutex<HashMap<&'static str, Statement>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -143,6 +147,7 @@ impl Connection {
             in_transaction: AtomicBool::new(false),
             in_outer_transaction: false,
             backend_pid,
+            prepared: Mutex::new(HashMap::new()),
         })
     }
 
@@ -319,7 +324,7 @@ impl Connection {
         let row = self
             .session
             .client
-            .query_opt(SQL, &[&schema, &identifier])
+            .query_opt(&self.prepare(SQL).await?, &[&schema, &identifier])
             .await
             .map_err(|e| self.error(&e, SQL))?;
         let Some(row) = row else {
@@ -350,7 +355,7 @@ impl Connection {
         let rows = self
             .session
             .client
-            .query(SQL, &[&schema, &identifier])
+            .query(&self.prepare(SQL).await?, &[&schema, &identifier])
             .await
             .map_err(|e| self.error(&e, SQL))?;
         rows.iter()
@@ -360,6 +365,24 @@ impl Connection {
                 Ok((name, data_type))
             })
             .collect()
+    }
+
+    /// `sql` prepared on this connection, once.
+    async fn prepare(&self, sql: &'static str) -> Result<Statement, PgError> {
+        let cached = self.prepared.lock().ok().and_then(|p| p.get(sql).cloned());
+        if let Some(statement) = cached {
+            return Ok(statement);
+        }
+        let statement = self
+            .session
+            .client
+            .prepare(sql)
+            .await
+            .map_err(|e| self.error(&e, sql))?;
+        if let Ok(mut prepared) = self.prepared.lock() {
+            prepared.insert(sql, statement.clone());
+        }
+        Ok(statement)
     }
 
     /// A handle that cancels this connection's running query from another task.

@@ -112,8 +112,9 @@ async fn build_in_transaction(
     let id = &node.id;
     let relation = &node.relation;
     let dependents = dependents::capture(node, connection).await?;
-    let existing = connection
-        .relation_kind(&relation.schema, &relation.identifier)
+    let existing = ctx
+        .catalog
+        .kind(connection, &relation.schema, &relation.identifier)
         .await
         .map_err(|e| db_error(&e, None))?;
     // As dbt's is_incremental(): an incremental model whose table exists, no full refresh.

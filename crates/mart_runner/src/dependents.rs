@@ -82,6 +82,8 @@ pub(crate) async fn restore(
 ) -> Result<(), Diagnostic> {
     let mut recreated = Vec::new();
     for view in captured {
+        // Dropped by the build, maybe recreated below: the run's catalog no longer knows it.
+        ctx.catalog.forget(&view.schema, &view.name);
         if connection
             .relation_kind(&view.schema, &view.name)
             .await

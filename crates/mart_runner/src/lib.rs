@@ -5,6 +5,7 @@
 //! It asks the compiler for SQL and the adapter for statements, runs them, and reports
 //! progress through a [`Reporter`]; it never prints.
 
+mod catalog;
 mod contract;
 mod custom_materialization;
 mod data_test;
@@ -22,6 +23,7 @@ mod seed;
 mod snapshot;
 mod sql_header;
 mod unit_test;
+mod view_skip;
 
 use std::time::{Duration, SystemTime};
 
@@ -30,9 +32,11 @@ use mart_graph::NodeId;
 
 pub use mart_adapter::microbatch::{parse_time, Batch, NaiveDateTime};
 
+pub use catalog::RunCatalog;
 pub use heartbeat::INTERVAL as HEARTBEAT_INTERVAL;
 pub use query::PgQueryRunner;
 pub use schedule::{execute, RunContext, RunEndContext};
+pub use view_skip::UNCHANGED_MESSAGE;
 
 /// How a node ended.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -98,6 +102,8 @@ pub(crate) struct Ran {
     /// The build left the relation as it was (a materialized view whose configuration
     /// changed under `on_configuration_change: continue`): nothing runs after it.
     pub unchanged: bool,
+    /// A view built: its record (see [`view_skip`]), kept once the build commits.
+    pub view_record: Option<(String, view_skip::ViewRecord)>,
 }
 
 impl Ran {

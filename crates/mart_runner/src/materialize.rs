@@ -37,10 +37,20 @@ pub(crate) async fn model(
     let manifest = &ctx.manifest;
     let id = &node.id;
     let relation = &node.relation;
-    let existing = connection
-        .relation_kind(&relation.schema, &relation.identifier)
-        .await
-        .map_err(|e| db_error(&e, None))?;
+    // A batch after the first sees what the earlier batches built: asked afresh.
+    let existing = match batch {
+        Some(_) => {
+            connection
+                .relation_kind(&relation.schema, &relation.identifier)
+                .await
+        }
+        None => {
+            ctx.catalog
+                .kind(connection, &relation.schema, &relation.identifier)
+                .await
+        }
+    }
+    .map_err(|e| db_error(&e, None))?;
     // dbt: a `full_refresh` config wins over the --full-refresh flag.
     let full_refresh = node.config.full_refresh.unwrap_or(ctx.options.full_refresh);
     let incremental_config = match (batch, &node.config.materialized) {
@@ -235,9 +245,15 @@ fn compile_labelled(
     let runner = PgQueryRunner::for_node(connection);
     let compiled = tokio::task::block_in_place(|| {
         compile(
-            Compiler::new(manifest, &ctx.env, Some(runner)).with_empty_inputs(ctx.options.empty),
+            Compiler::new(manifest, &ctx.env, Some(runner.clone()))
+                .with_empty_inputs(ctx.options.empty),
         )
-    })?;
+    });
+    // The template's queries (run_query, statement blocks) may have changed any relation.
+    if runner.ran() {
+        ctx.catalog.forget_all();
+    }
+    let compiled = compiled?;
     for message in &compiled.logs {
         ctx.reporter.report(&Event::Log {
             id: id.clone(),

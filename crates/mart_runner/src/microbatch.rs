@@ -108,8 +108,9 @@ pub(crate) async fn run(
 ) -> Result<Ran, Diagnostic> {
     let cfg = config(node)?;
     let target = &node.relation;
-    let existing = connection
-        .relation_kind(&target.schema, &target.identifier)
+    let existing = ctx
+        .catalog
+        .kind(connection, &target.schema, &target.identifier)
         .await
         .map_err(|e| db_error(&e, None))?;
     let full_refresh = node.config.full_refresh.unwrap_or(ctx.options.full_refresh);

@@ -3,6 +3,7 @@
 
 use mart_jinja::{QueryRunner, QueryTable};
 use mart_postgres::{Connection, ConnectionConfig, SessionHandle};
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::runtime::Handle;
 use tokio::sync::Mutex;
 
@@ -11,6 +12,8 @@ use tokio::sync::Mutex;
 pub struct PgQueryRunner {
     handle: Handle,
     session: Session,
+    /// Set by the first query: it may have changed relations (see [`PgQueryRunner::ran`]).
+    ran: AtomicBool,
 }
 
 enum Session {
@@ -33,12 +36,18 @@ impl PgQueryRunner {
                 config,
                 connection: Mutex::new(None),
             })),
+            ran: AtomicBool::new(false),
         }
     }
 
     /// A runner on `connection`'s session, for the renders of the node it builds.
-    pub(crate) fn for_node(connection: &Connection) -> std::sync::Arc<dyn QueryRunner> {
+    pub(crate) fn for_node(connection: &Connection) -> std::sync::Arc<PgQueryRunner> {
         std::sync::Arc::new(Self::on_session(connection.session(), Handle::current()))
+    }
+
+    /// Whether a template ran a query through this runner.
+    pub(crate) fn ran(&self) -> bool {
+        self.ran.load(Ordering::Relaxed)
     }
 
     /// Queries run on `session`: a hook's `adapter.drop_relation(this)` then drops what the
@@ -47,6 +56,7 @@ impl PgQueryRunner {
         Self {
             handle,
             session: Session::Node(session),
+            ran: AtomicBool::new(false),
         }
     }
 
@@ -72,6 +82,7 @@ impl PgQueryRunner {
 
 impl QueryRunner for PgQueryRunner {
     fn run_query(&self, sql: &str) -> Result<QueryTable, String> {
+        self.ran.store(true, Ordering::Relaxed);
         self.handle.block_on(async {
             let session = self.session().await?;
             let result = session.query(sql).await.map_err(|e| e.to_string())?;

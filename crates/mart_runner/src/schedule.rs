@@ -12,11 +12,13 @@ use mart_postgres::{CancelHandle, Connection, ConnectionConfig};
 use mart_project::Materialization;
 use tokio::task::JoinSet;
 
+use crate::catalog::RunCatalog;
 use crate::heartbeat::{self, RunningNode};
 use crate::microbatch::{self, BatchRun};
 use crate::{
     custom_materialization, data_test, dependents, hooks, materialize, run_lock, seed, snapshot,
-    unit_test, BatchResults, Event, NodeResult, NodeStatus, Ran, Reporter, RunError, RunOptions,
+    unit_test, view_skip, BatchResults, Event, NodeResult, NodeStatus, Ran, Reporter, RunError,
+    RunOptions,
 };
 
 /// What every node task needs.
@@ -37,6 +39,8 @@ pub struct RunContext {
     /// The variables on-run-end hooks get from the run's results (`results`, `schemas`,
     /// `database_schemas`); the artifacts crate knows their shape.
     pub run_end_context: Option<RunEndContext>,
+    /// The relations of the run's schemas, as the run knows them (filled when it starts).
+    pub catalog: RunCatalog,
 }
 
 /// Builds on-run-end's extra variables from the run's results.
@@ -107,8 +111,17 @@ pub async fn execute(
         return Ok(Vec::new());
     };
     let mut pool = open_connections(&ctx, ctx.options.threads.clamp(1, total)).await?;
-    create_schemas(&ctx, &mut pool[0], &order).await?;
+    let schemas = run_schemas(&ctx, &order);
+    create_schemas(&mut pool[0], &schemas).await?;
     hooks::on_run_start(&ctx, &mut pool[0]).await?;
+    // After on-run-start, which may change relations too.
+    ctx.catalog.load(&pool[0], &schemas).await.map_err(|e| {
+        RunError(
+            Diagnostic::error(Code::Database, format!("cannot read the catalog: {e}"))
+                .with_help("check that the profile's user may read pg_catalog"),
+        )
+    })?;
+    ctx.catalog.views.load(&manifest.target_dir);
 
     let mut results: Vec<NodeResult> = Vec::with_capacity(total);
     let mut done: BTreeSet<NodeId> = BTreeSet::new();
@@ -244,6 +257,14 @@ pub async fn execute(
             hooks::on_run_end(&ctx, connection, &results).await?;
         }
     }
+    if let Err(error) = ctx.catalog.views.save(&manifest.target_dir) {
+        ctx.reporter.report(&Event::Notice {
+            message: format!(
+                "{} (the next run re-creates the views built now)",
+                error.message
+            ),
+        });
+    }
     drop(lock);
     Ok(results)
 }
@@ -364,14 +385,25 @@ fn run_parents(manifest: &Manifest, order: &[NodeId]) -> HashMap<NodeId, BTreeSe
         .collect()
 }
 
+/// Opens `count` connections at once: each costs the server a process start and a few
+/// round trips, which overlap.
 async fn open_connections(ctx: &RunContext, count: usize) -> Result<Vec<Connection>, RunError> {
-    let mut pool = Vec::with_capacity(count);
+    let mut opening = JoinSet::new();
     for _ in 0..count {
-        pool.push(
-            Connection::connect(&ctx.connection)
-                .await
-                .map_err(connect_error)?,
-        );
+        let config = ctx.connection.clone();
+        opening.spawn(async move { Connection::connect(&config).await });
+    }
+    let mut pool = Vec::with_capacity(count);
+    while let Some(opened) = opening.join_next().await {
+        let connection = opened
+            .map_err(|e| {
+                RunError(Diagnostic::error(
+                    Code::Connection,
+                    format!("opening a connection stopped unexpectedly: {e}"),
+                ))
+            })?
+            .map_err(connect_error)?;
+        pool.push(connection);
     }
     Ok(pool)
 }
@@ -383,20 +415,23 @@ pub(crate) fn connect_error(e: mart_postgres::PgError) -> RunError {
     )
 }
 
-/// Creates every schema the run writes to, once, before nodes start in parallel.
-async fn create_schemas(
-    ctx: &RunContext,
-    connection: &mut Connection,
-    order: &[NodeId],
-) -> Result<(), RunError> {
+/// Every schema the run writes to.
+fn run_schemas<'a>(ctx: &'a RunContext, order: &[NodeId]) -> BTreeSet<&'a str> {
     // Tests write nothing, except with store_failures, which makes its own audit schema.
-    let schemas: BTreeSet<&str> = order
+    order
         .iter()
         .filter_map(|id| ctx.manifest.node(id))
         .filter(|n| !matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest))
         .map(|n| n.relation.schema.as_str())
-        .collect();
-    for schema in schemas {
+        .collect()
+}
+
+/// Creates every schema the run writes to, once, before nodes start in parallel.
+async fn create_schemas(
+    connection: &mut Connection,
+    schemas: &BTreeSet<&str>,
+) -> Result<(), RunError> {
+    for &schema in schemas {
         connection
             .execute(&mart_adapter::create_schema(schema))
             .await
@@ -433,11 +468,17 @@ async fn build_node(
     // A materialization block runs the node's hooks itself (run_hooks), as in dbt.
     if node.resource_type == ResourceType::Model {
         if let Some(block) = custom_materialization::block_for(ctx, node)? {
-            return custom_materialization::build(ctx, node, block, connection).await;
+            let built = custom_materialization::build(ctx, node, block, connection).await;
+            // Its template may have changed any relation.
+            ctx.catalog.forget_all();
+            return built;
         }
     }
     if node.resource_type == ResourceType::Model && node.config.is_microbatch() {
         return microbatch::run(ctx, node, connection).await;
+    }
+    if let Some(ran) = view_skip::unchanged(ctx, node, connection).await? {
+        return Ok(ran);
     }
     build_with_hooks(ctx, node, connection, None).await
 }
@@ -490,11 +531,16 @@ async fn build_once(
         .await
         .map_err(|e| materialize::db_error(&e, None))?;
     match build_in_transaction(ctx, node, connection, batch).await {
-        Ok(ran) => connection
-            .commit()
-            .await
-            .map(|()| ran)
-            .map_err(|e| materialize::db_error(&e, None)),
+        Ok(mut ran) => {
+            connection
+                .commit()
+                .await
+                .map_err(|e| materialize::db_error(&e, None))?;
+            if let Some((key, record)) = ran.view_record.take() {
+                ctx.catalog.views.record(key, record);
+            }
+            Ok(ran)
+        }
         Err(error) => {
             // The error matters more than a failed rollback (the connection may be gone).
             let _ = connection.rollback().await;
@@ -524,7 +570,25 @@ async fn build_in_transaction(
     }
     dependents::restore(ctx, node, connection, &dependents).await?;
     hooks::after(ctx, node, connection).await?;
+    let mut ran = ran;
+    if let (Some(sql), None) = (&ran.compiled_sql, batch) {
+        ran.view_record = view_skip::record_after_build(ctx, node, sql, connection).await?;
+    }
     Ok(ran)
+}
+
+/// What a node may have changed is asked of the database again: its own relation, and
+/// every relation after hooks (they run any SQL).
+fn forget_what_ran(ctx: &RunContext, id: &NodeId) {
+    let Some(node) = ctx.manifest.node(id) else {
+        return;
+    };
+    if node.config.pre_hook.is_empty() && node.config.post_hook.is_empty() {
+        ctx.catalog
+            .forget(&node.relation.schema, &node.relation.identifier);
+    } else {
+        ctx.catalog.forget_all();
+    }
 }
 
 async fn run_node(
@@ -536,6 +600,7 @@ async fn run_node(
     let started = Instant::now();
     let outcome = build_node(ctx, &id, &mut connection).await;
     let duration = started.elapsed();
+    forget_what_ran(ctx, &id);
     let result = match outcome {
         Ok(ran) => NodeResult {
             id,

@@ -212,8 +212,10 @@ impl Load<'_> {
         columns: &[SeedColumn],
     ) -> Result<Vec<String>, Diagnostic> {
         let relation = self.relation;
-        let existing = connection
-            .relation_kind(&relation.schema, &relation.identifier)
+        let existing = self
+            .ctx
+            .catalog
+            .kind(connection, &relation.schema, &relation.identifier)
             .await
             .map_err(|e| db_error(&e, None))?;
         let same_columns = match existing {

@@ -122,8 +122,9 @@ pub(crate) async fn run(
     crate::sql_header::run(node, connection).await?;
     let while_building = || format!("while building snapshot {}", node.original_file_path);
     let target = &node.relation;
-    let existing = connection
-        .relation_kind(&target.schema, &target.identifier)
+    let existing = ctx
+        .catalog
+        .kind(connection, &target.schema, &target.identifier)
         .await
         .map_err(|e| db_error(&e, None))?;
     if let Some(kind) = existing.filter(|k| *k != RelationKind::Table) {

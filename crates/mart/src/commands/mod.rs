@@ -225,6 +225,7 @@ pub(crate) fn run_nodes(
         interrupt: interrupt.clone(),
         retry_batches: args.retry_batches.clone(),
         run_end_context: Some(mart_artifacts::run_end_context),
+        catalog: Default::default(),
     });
     let results = runtime
         .block_on(mart_runner::execute(ctx, selected))

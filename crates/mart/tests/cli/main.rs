@@ -34,6 +34,7 @@ mod snapshot;
 mod state;
 mod unit_tests;
 mod versions;
+mod view_skip;
 
 use harness::TestProject;
 

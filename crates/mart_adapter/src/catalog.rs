@@ -1,0 +1,71 @@
+//! The catalog queries a run makes: every relation of the run's schemas at once (instead
+//! of one `pg_class` lookup per node), and one relation when what the run knew may be
+//! stale. Each row also carries a view's state fingerprint, which tells whether a view
+//! is still what mart last created (see the runner's view skip).
+
+use crate::quote::quote_literal;
+
+/// A md5 of everything about a view that re-creating it with `create or replace view`
+/// could change or depend on: its stored definition, owner, privileges, options and
+/// comments, its columns, and the columns of the relations it reads (a `select *` view
+/// picks up new upstream columns only when re-created). NULL for other relations.
+const VIEW_STATE: &str = "case when c.relkind = 'v' then pg_catalog.md5(pg_catalog.concat_ws(E'\\n', \
+     pg_catalog.pg_get_viewdef(c.oid), c.relowner::text, coalesce(c.relacl::text, ''), \
+     coalesce(c.reloptions::text, ''), coalesce(pg_catalog.obj_description(c.oid, 'pg_class'), ''), \
+     (select coalesce(pg_catalog.string_agg(a.attname || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod) \
+         || ' ' || coalesce(pg_catalog.col_description(c.oid, a.attnum), ''), ',' order by a.attnum), '') \
+      from pg_catalog.pg_attribute a where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), \
+     (select coalesce(pg_catalog.string_agg(u.signature, ';' order by u.signature), '') from ( \
+         select distinct rn.nspname || '.' || rc.relname || ' ' || rc.relkind::text || '(' || coalesce(( \
+             select pg_catalog.string_agg(ua.attname || ' ' || pg_catalog.format_type(ua.atttypid, ua.atttypmod), ',' order by ua.attnum) \
+             from pg_catalog.pg_attribute ua where ua.attrelid = rc.oid and ua.attnum > 0 and not ua.attisdropped), '') || ')' as signature \
+         from pg_catalog.pg_rewrite r \
+         join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass \
+             and d.objid = r.oid and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+         join pg_catalog.pg_class rc on rc.oid = d.refobjid \
+         join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace \
+         where r.ev_class = c.oid and rc.oid <> c.oid) u))) end";
+
+/// `(schema, name, relkind, view state)` of every relation in `schemas`.
+pub fn schema_relations_query<'a>(schemas: impl IntoIterator<Item = &'a str>) -> String {
+    let list = schemas
+        .into_iter()
+        .map(quote_literal)
+        .collect::<Vec<_>>()
+        .join(", ");
+    relations_query(&format!("n.nspname in ({list})"))
+}
+
+/// The row of [`schema_relations_query`] for `schema.name` alone (no row: no relation).
+pub fn relation_query(schema: &str, name: &str) -> String {
+    relations_query(&format!(
+        "n.nspname = {} and c.relname = {}",
+        quote_literal(schema),
+        quote_literal(name)
+    ))
+}
+
+fn relations_query(filter: &str) -> String {
+    format!(
+        "select n.nspname::text, c.relname::text, c.relkind::text, {VIEW_STATE} \
+         from pg_catalog.pg_class c \
+         join pg_catalog.pg_namespace n on n.oid = c.relnamespace \
+         where {filter}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters() {
+        let all = schema_relations_query(["a", "b'c"]);
+        assert!(all.ends_with("where n.nspname in ('a', 'b''c')"), "{all}");
+        let one = relation_query("s", "m");
+        assert!(
+            one.ends_with("where n.nspname = 's' and c.relname = 'm'"),
+            "{one}"
+        );
+    }
+}
