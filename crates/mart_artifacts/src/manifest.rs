@@ -244,16 +244,51 @@ pub fn build_manifest(
     compiled: &BTreeMap<NodeId, String>,
     invocation: &Invocation,
 ) -> Result<ManifestV12, serde_json::Error> {
-    // Checksums, copies of every file's text and the JSON of each node: on every core.
-    // Unit tests have a map of their own in dbt's manifest.
-    let (units, all): (Vec<&Node>, Vec<&Node>) =
-        manifest.nodes.values().partition(|n| n.unit_test.is_some());
-    let nodes = mart_project::parallel_map(&all, |n| {
-        let node = manifest_node(manifest, n, compiled.get(&n.id));
-        Ok((n.id.to_string(), serde_json::value::to_raw_value(&node)?))
+    let entries = node_entries(manifest);
+    let mut document = manifest_without_nodes(manifest, env, invocation);
+    document.nodes = node_json(manifest, &entries, compiled)?
+        .into_iter()
+        .zip(&entries)
+        .map(|(json, n)| (n.id.to_string(), json))
+        .collect();
+    Ok(document)
+}
+
+/// The nodes of manifest.json's `nodes` map, in id order (unit tests have a map of their
+/// own in dbt's manifest).
+pub(crate) fn node_entries(manifest: &Manifest) -> Vec<&Node> {
+    manifest
+        .nodes
+        .values()
+        .filter(|n| n.unit_test.is_none())
+        .collect()
+}
+
+/// The JSON of each of `nodes`, on every core (checksums, copies of every file's text).
+pub(crate) fn node_json(
+    manifest: &Manifest,
+    nodes: &[&Node],
+    compiled: &BTreeMap<NodeId, String>,
+) -> Result<Vec<Box<serde_json::value::RawValue>>, serde_json::Error> {
+    mart_project::parallel_map(nodes, |n| {
+        serde_json::value::to_raw_value(&manifest_node(manifest, n, compiled.get(&n.id)))
     })
     .into_iter()
-    .collect::<Result<_, serde_json::Error>>()?;
+    .collect()
+}
+
+/// Everything of the manifest but its `nodes` (empty).
+pub(crate) fn manifest_without_nodes(
+    manifest: &Manifest,
+    env: &mart_jinja::JinjaEnv,
+    invocation: &Invocation,
+) -> ManifestV12 {
+    let units: Vec<&Node> = manifest
+        .nodes
+        .values()
+        .filter(|n| n.unit_test.is_some())
+        .collect();
+    let nodes = BTreeMap::new();
     let sources = sources_of(manifest);
     let mut macros: BTreeMap<String, ManifestMacro> = env
         .macros()
@@ -309,7 +344,7 @@ pub fn build_manifest(
         parent_map.insert(id.to_string(), parents);
         child_map.insert(id.to_string(), children);
     }
-    Ok(ManifestV12 {
+    ManifestV12 {
         metadata: manifest_metadata(manifest, invocation),
         nodes,
         sources,
@@ -337,7 +372,7 @@ pub fn build_manifest(
             .iter()
             .filter_map(|n| Some((n.id.to_string(), unit_test_json(manifest, n)?)))
             .collect(),
-    })
+    }
 }
 
 pub(crate) fn manifest_metadata(manifest: &Manifest, invocation: &Invocation) -> ManifestMetadata {
