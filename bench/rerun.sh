@@ -169,7 +169,7 @@ printf '| %-34s | %-40s | %-13s |\n' "mart run, first (empty schema)" "$(summary
 printf '| %-34s | %-40s | %-13s |\n' "mart run, second (nothing changed)" "$(summary "${mart_second[@]}")" "$(ratio "${mart_first[*]}" "${mart_second[*]}")"
 printf '| %-34s | %-40s | %-13s |\n' "psql replay of the first" "$(summary "${psql_first[@]}")" ""
 printf '| %-34s | %-40s | %-13s |\n' "psql replay of the second" "$(summary "${psql_second[@]}")" "$(ratio "${psql_first[*]}" "${psql_second[*]}")"
-if [ -n "$dbt" ]; then
+if [ -n "$dbt" ] && [ "$DBT_RUNS" -gt 0 ]; then
   printf '| %-34s | %-40s | %-13s |\n' "dbt run, first" "$(summary "${dbt_first[@]}")" ""
   printf '| %-34s | %-40s | %-13s |\n' "dbt run, second" "$(summary "${dbt_second[@]}")" "$(ratio "${dbt_first[*]}" "${dbt_second[*]}")"
 fi

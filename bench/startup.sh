@@ -28,7 +28,7 @@
 # dbt is measured after one `dbt parse`, so it starts from its saved partial parse (its
 # fastest start-up).
 #
-# Settings: MODELS=10000, RUNS=5, DBT_RUNS=3 (first SQL), PROXY_PORT=15432, MART_BIN,
+# Settings: MODELS=10000, RUNS=5, DBT_RUNS=3 (first SQL; 0 skips dbt), PROXY_PORT=15432, MART_BIN,
 # DBT_VENV, GEN_PROJECT, KEEP=1 (keeps the project and its schemas).
 # Usage: bench/startup.sh
 set -euo pipefail
@@ -126,7 +126,7 @@ mart_ls="$(wall "$RUNS" "${m[@]}" ls -s "$model")"
 
 dbt_first="not measured"
 whole=(mart "${m[@]}" run --target direct -s "$model")
-if [ -x "${DBT_VENV}/bin/dbt" ]; then
+if [ -x "${DBT_VENV}/bin/dbt" ] && [ "$DBT_RUNS" -gt 0 ]; then
   dbt=("${DBT_VENV}/bin/dbt" --quiet)
   dbt_args=(--project-dir "$dir" --profiles-dir "$dir" --target-path target_dbt)
   echo "==> dbt parse (saves the partial parse)"
