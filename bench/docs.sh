@@ -50,20 +50,7 @@ else
 fi
 project="${work}/p${MODELS}"
 python3 "$GEN_PROJECT" --models "$MODELS" --out "$project" >/dev/null
-cat >"${project}/profiles.yml" <<EOF
-bench:
-  target: dev
-  outputs:
-    dev:
-      type: postgres
-      host: ${MART_PG_HOST:-127.0.0.1}
-      port: ${MART_PG_PORT:-5432}
-      user: ${MART_PG_USER:-postgres}
-      password: ""
-      dbname: ${MART_PG_DBNAME:-postgres}
-      schema: docs_bench
-      threads: 4
-EOF
+write_bench_profile "$project" docs_bench
 
 # timed LABEL COMMAND...: runs COMMAND in the project, prints "seconds max_rss_mb".
 timed() {

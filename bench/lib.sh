@@ -25,8 +25,8 @@ print("%.0f +- %.0f ms" % (r["mean"] * 1000, (r["stddev"] or 0) * 1000))' "$json
 }
 
 # write_bench_profile DIR SCHEMA: DIR/profiles.yml with the generated project's profile
-# `bench` for PostgreSQL on $MART_PG_HOST:$MART_PG_PORT (default 127.0.0.1:5432, user
-# postgres, trust auth), in SCHEMA.
+# `bench` for PostgreSQL on $MART_PG_HOST:$MART_PG_PORT as $MART_PG_USER in $MART_PG_DBNAME
+# (default 127.0.0.1:5432, postgres, postgres; trust auth), in SCHEMA.
 write_bench_profile() {
   cat >"$1/profiles.yml" <<PROFILE
 bench:
@@ -36,9 +36,9 @@ bench:
       type: postgres
       host: ${MART_PG_HOST:-127.0.0.1}
       port: ${MART_PG_PORT:-5432}
-      user: postgres
+      user: ${MART_PG_USER:-postgres}
       password: ""
-      dbname: postgres
+      dbname: ${MART_PG_DBNAME:-postgres}
       schema: $2
       threads: 4
 PROFILE
