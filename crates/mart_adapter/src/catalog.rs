@@ -8,8 +8,9 @@ use crate::quote::quote_literal;
 /// A md5 of everything about a view that re-creating it with `create or replace view`
 /// could change or depend on: its stored definition, owner, privileges, options and
 /// comments, its columns, and the columns of the relations it reads (a `select *` view
-/// picks up new upstream columns only when re-created). NULL for other relations.
-const VIEW_STATE: &str = "case when c.relkind = 'v' then pg_catalog.md5(pg_catalog.concat_ws(E'\\n', \
+/// picks up new upstream columns only when re-created). NULL for other relations. Follows
+/// `case when c.relkind = 'v' and <which relations>`.
+const VIEW_STATE: &str = " then pg_catalog.md5(pg_catalog.concat_ws(E'\\n', \
      pg_catalog.pg_get_viewdef(c.oid), c.relowner::text, coalesce(c.relacl::text, ''), \
      coalesce(c.reloptions::text, ''), coalesce(pg_catalog.obj_description(c.oid, 'pg_class'), ''), \
      (select coalesce(pg_catalog.string_agg(a.attname || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod) \
@@ -26,28 +27,46 @@ const VIEW_STATE: &str = "case when c.relkind = 'v' then pg_catalog.md5(pg_catal
          join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace \
          where r.ev_class = c.oid and rc.oid <> c.oid) u))) end";
 
-/// `(schema, name, relkind, view state)` of every relation in `schemas`.
-pub fn schema_relations_query<'a>(schemas: impl IntoIterator<Item = &'a str>) -> String {
+/// `(schema, name, relkind, view state)` of every relation in `schemas`; the view state
+/// only for the relations `fingerprinted` (the run's own: computing it for every view of
+/// a schema of thousands would cost a one-node run more than its model).
+pub fn schema_relations_query<'a>(
+    schemas: impl IntoIterator<Item = &'a str>,
+    fingerprinted: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
     let list = schemas
         .into_iter()
         .map(quote_literal)
         .collect::<Vec<_>>()
         .join(", ");
-    relations_query(&format!("n.nspname in ({list})"))
+    let own = fingerprinted
+        .into_iter()
+        .map(|(schema, name)| format!("({}, {})", quote_literal(schema), quote_literal(name)))
+        .collect::<Vec<_>>();
+    let which = if own.is_empty() {
+        "false".to_string()
+    } else {
+        format!("(n.nspname, c.relname) in ({})", own.join(", "))
+    };
+    relations_query(&format!("n.nspname in ({list})"), &which)
 }
 
 /// The row of [`schema_relations_query`] for `schema.name` alone (no row: no relation).
 pub fn relation_query(schema: &str, name: &str) -> String {
-    relations_query(&format!(
-        "n.nspname = {} and c.relname = {}",
-        quote_literal(schema),
-        quote_literal(name)
-    ))
+    relations_query(
+        &format!(
+            "n.nspname = {} and c.relname = {}",
+            quote_literal(schema),
+            quote_literal(name)
+        ),
+        "true",
+    )
 }
 
-fn relations_query(filter: &str) -> String {
+fn relations_query(filter: &str, fingerprinted: &str) -> String {
     format!(
-        "select n.nspname::text, c.relname::text, c.relkind::text, {VIEW_STATE} \
+        "select n.nspname::text, c.relname::text, c.relkind::text, \
+         case when c.relkind = 'v' and {fingerprinted}{VIEW_STATE} \
          from pg_catalog.pg_class c \
          join pg_catalog.pg_namespace n on n.oid = c.relnamespace \
          where {filter}"
@@ -60,9 +79,24 @@ mod tests {
 
     #[test]
     fn filters() {
-        let all = schema_relations_query(["a", "b'c"]);
+        let all = schema_relations_query(["a", "b'c"], [("a", "m")]);
         assert!(all.ends_with("where n.nspname in ('a', 'b''c')"), "{all}");
+        assert!(
+            all.contains(
+                "case when c.relkind = 'v' and (n.nspname, c.relname) in (('a', 'm')) then"
+            ),
+            "{all}"
+        );
+        let none = schema_relations_query(["a"], []);
+        assert!(
+            none.contains("case when c.relkind = 'v' and false then"),
+            "{none}"
+        );
         let one = relation_query("s", "m");
+        assert!(
+            one.contains("case when c.relkind = 'v' and true then"),
+            "{one}"
+        );
         assert!(
             one.ends_with("where n.nspname = 's' and c.relname = 'm'"),
             "{one}"

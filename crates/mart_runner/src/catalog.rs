@@ -40,17 +40,22 @@ pub struct RunCatalog {
 }
 
 impl RunCatalog {
-    /// Reads every relation of `schemas` in one query (replacing what was known).
+    /// Reads every relation of `schemas` in one query (replacing what was known), with the
+    /// view state of the run's `own` relations (the only ones the view skip asks about).
     pub(crate) async fn load(
         &self,
         connection: &Connection,
         schemas: &BTreeSet<&str>,
+        own: &BTreeSet<(&str, &str)>,
     ) -> Result<(), PgError> {
         if schemas.is_empty() {
             return Ok(());
         }
         let result = connection
-            .query(&schema_relations_query(schemas.iter().copied()))
+            .query(&schema_relations_query(
+                schemas.iter().copied(),
+                own.iter().copied(),
+            ))
             .await?;
         let mut known = self.lock();
         *known = Known {

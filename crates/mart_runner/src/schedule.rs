@@ -111,16 +111,20 @@ pub async fn execute(
         return Ok(Vec::new());
     };
     let mut pool = open_connections(&ctx, ctx.options.threads.clamp(1, total)).await?;
-    let schemas = run_schemas(&ctx, &order);
+    let own = run_relations(&ctx, &order);
+    let schemas: BTreeSet<&str> = own.iter().map(|(schema, _)| *schema).collect();
     create_schemas(&mut pool[0], &schemas).await?;
     hooks::on_run_start(&ctx, &mut pool[0]).await?;
     // After on-run-start, which may change relations too.
-    ctx.catalog.load(&pool[0], &schemas).await.map_err(|e| {
-        RunError(
-            Diagnostic::error(Code::Database, format!("cannot read the catalog: {e}"))
-                .with_help("check that the profile's user may read pg_catalog"),
-        )
-    })?;
+    ctx.catalog
+        .load(&pool[0], &schemas, &own)
+        .await
+        .map_err(|e| {
+            RunError(
+                Diagnostic::error(Code::Database, format!("cannot read the catalog: {e}"))
+                    .with_help("check that the profile's user may read pg_catalog"),
+            )
+        })?;
     ctx.catalog.views.load(&manifest.target_dir);
 
     let mut results: Vec<NodeResult> = Vec::with_capacity(total);
@@ -415,14 +419,14 @@ pub(crate) fn connect_error(e: mart_postgres::PgError) -> RunError {
     )
 }
 
-/// Every schema the run writes to.
-fn run_schemas<'a>(ctx: &'a RunContext, order: &[NodeId]) -> BTreeSet<&'a str> {
+/// Every relation the run writes, as (schema, name).
+fn run_relations<'a>(ctx: &'a RunContext, order: &[NodeId]) -> BTreeSet<(&'a str, &'a str)> {
     // Tests write nothing, except with store_failures, which makes its own audit schema.
     order
         .iter()
         .filter_map(|id| ctx.manifest.node(id))
         .filter(|n| !matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest))
-        .map(|n| n.relation.schema.as_str())
+        .map(|n| (n.relation.schema.as_str(), n.relation.identifier.as_str()))
         .collect()
 }
 
