@@ -13,9 +13,9 @@
 #   3. bench/first_sql.py runs each command RUNS times and prints the median, min and max
 #      of the time between starting the process and the first Query/Parse message it
 #      sends to PostgreSQL (measured on the wire, so mart and dbt are timed alike);
-#   4. bench/whole_command.py times the whole `run -s <model>` of mart, of dbt and of psql
+#   4. bench/timing.py times the whole `run -s <model>` of mart, of dbt and of psql
 #      running the same DDL (the physical limit: one connection, one statement), RUNS
-#      rounds interleaved, and prints min and median of the wall time and of the peak RSS.
+#      rounds interleaved, and prints min and median of the wall time and the largest peak RSS.
 #      After a first run on the saved parse, each mart run updates manifest.json (the
 #      model's entry) rather than writing it whole.
 # The model is a staging model that reads one source, so the run itself is short. The
@@ -125,7 +125,7 @@ mart_ls="$(wall "$RUNS" "${m[@]}" ls -s "$model")"
 "${m[@]}" run --target direct -s "$model" >/dev/null
 
 dbt_first="not measured"
-whole=(mart "${m[@]}" run --target direct -s "$model")
+whole=(mart -- "${m[@]}" run --target direct -s "$model")
 if [ -x "${DBT_VENV}/bin/dbt" ] && [ "$DBT_RUNS" -gt 0 ]; then
   dbt=("${DBT_VENV}/bin/dbt" --quiet)
   dbt_args=(--project-dir "$dir" --profiles-dir "$dir" --target-path target_dbt)
@@ -135,14 +135,14 @@ if [ -x "${DBT_VENV}/bin/dbt" ] && [ "$DBT_RUNS" -gt 0 ]; then
   dbt_first="$(first_sql "$DBT_RUNS" "${dbt[@]}" run -s "$model" "${dbt_args[@]}")"
   # dbt's partial parse is for one target: saved again for the one the whole runs use.
   "${dbt[@]}" parse --target direct "${dbt_args[@]}" >/dev/null
-  whole+=(::: dbt "${dbt[@]}" run --target direct -s "$model" "${dbt_args[@]}")
+  whole+=(";;" dbt -- "${dbt[@]}" run --target direct -s "$model" "${dbt_args[@]}")
 fi
 # The physical limit: psql creating the same view from the SQL mart compiled.
 compiled="$(find target/compiled -name "${model}.sql" | head -n 1)"
 ddl="create or replace view ${schema}.${model}__psql as ($(cat "$compiled"))"
-whole+=(::: psql psql -w -X -q -h 127.0.0.1 -U postgres -d postgres -c "$ddl")
+whole+=(";;" psql -- psql -w -X -q -h 127.0.0.1 -U postgres -d postgres -c "$ddl")
 echo "==> run -s ${model}, whole command: mart, dbt, psql interleaved, ${RUNS} rounds"
-mapfile -t whole_lines < <(python3 "${repo}/bench/whole_command.py" --runs "$RUNS" -- "${whole[@]}")
+mapfile -t whole_lines < <(python3 "${repo}/bench/timing.py" --runs "$RUNS" --warmup 1 "${whole[@]}")
 whole_of() {
   local line
   for line in "${whole_lines[@]}"; do

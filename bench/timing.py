@@ -7,14 +7,15 @@ Usage:
 
 Each round runs every command once, in the order given, so a machine that gets busier
 during the benchmark slows all of them alike. Warm-up rounds are run first and not
-counted. Wall time is measured around the child process; peak RSS is the child's
-ru_maxrss (from wait4, so no GNU time is needed). The load average is printed before
-and after, since figures on a busy machine are not comparable with a quiet one's.
+counted. Wall time is measured around the child process; peak RSS is what GNU time
+(/usr/bin/time) reports: a child forked from Python itself would count Python's pages
+in its peak. The load average is printed before and after, since figures on a busy
+machine are not comparable with a quiet one's.
 
 Prints one line per command:
   LABEL: min 123 ms, median 130 ms, max RSS 45 MB (5 runs)
 and, with --json, writes {label: {"min_ms", "median_ms", "rss_mb", "runs"}} to FILE.
-A command that exits non-zero stops the benchmark with its exit code.
+A command that exits non-zero stops the benchmark (exit 1, with its stderr's end).
 """
 
 import json
@@ -22,6 +23,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -52,18 +54,18 @@ def parse(argv):
 
 
 def run_once(command, cwd):
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    stderr = child.stderr.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.stderr.write(stderr.decode(errors="replace")[-4000:])
-        sys.exit(f"timing.py: {' '.join(command)} exited with {code}")
-    return wall * 1000, usage.ru_maxrss / 1024
+    with tempfile.TemporaryFile() as errors, tempfile.NamedTemporaryFile("r") as peak:
+        timed = ["/usr/bin/time", "-f", "%M", "-o", peak.name, *command]
+        start = time.perf_counter()
+        # stderr to a file, not a pipe: nothing is read until the process ends.
+        code = subprocess.call(timed, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        wall = time.perf_counter() - start
+        if code != 0:
+            errors.seek(0)
+            sys.stderr.write(errors.read().decode(errors="replace")[-4000:])
+            sys.exit(f"timing.py: {' '.join(command)} exited with {code}")
+        # In KiB.
+        return wall * 1000, int(peak.read().split()[-1]) / 1024
 
 
 def load():
