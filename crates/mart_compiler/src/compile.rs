@@ -332,9 +332,19 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    /// Compiles many nodes on every core; results in the order given.
-    pub fn compile_all(&self, ids: &[NodeId]) -> Vec<Result<CompiledNode, Diagnostic>> {
-        mart_project::parallel_map(ids, |id| self.compile(id, false))
+    /// Compiles many nodes on every core, handing each to `then` in the worker that
+    /// compiled it (writing thousands of files one after the other afterwards was a fifth
+    /// of compiling a large project); results in the order given.
+    pub fn compile_all(
+        &self,
+        ids: &[NodeId],
+        then: impl Fn(&CompiledNode) -> Result<(), Diagnostic> + Sync,
+    ) -> Vec<Result<CompiledNode, Diagnostic>> {
+        mart_project::parallel_map(ids, |id| {
+            let compiled = self.compile(id, false)?;
+            then(&compiled)?;
+            Ok(compiled)
+        })
     }
 }
 

@@ -64,7 +64,7 @@ fn with_site_of<R>(root: &Path, catalog: &Catalog, f: impl FnOnce(&Site<'_>) -> 
         .map(|n| n.id.clone())
         .collect();
     let compiled: BTreeMap<NodeId, String> = compiler
-        .compile_all(&ids)
+        .compile_all(&ids, |_| Ok(()))
         .into_iter()
         .map(|c| c.unwrap())
         .map(|c| (c.id, c.sql))

@@ -104,8 +104,8 @@ fn ix(i: usize) -> NodeIndex<u32> {
 
 impl Dag {
     /// Checks that every parent exists, that ids are unique and that there is no cycle.
-    pub fn build(nodes: Vec<GraphNode>) -> Result<Dag, GraphError> {
-        let nodes = sorted_by_id(nodes);
+    pub fn build(mut nodes: Vec<GraphNode>) -> Result<Dag, GraphError> {
+        sort_by_id_in_place(&mut nodes, |n| &n.id);
         if let Some(w) = nodes.windows(2).find(|w| w[0].id == w[1].id) {
             return Err(GraphError::DuplicateNode {
                 node: w[0].id.clone(),
@@ -363,11 +363,6 @@ impl Dag {
 }
 
 /// The nodes in `NodeId` order (sorting indices, not the nodes themselves).
-fn sorted_by_id(mut nodes: Vec<GraphNode>) -> Vec<GraphNode> {
-    sort_by_id_in_place(&mut nodes, |n| &n.id);
-    nodes
-}
-
 /// Sorts `items` by their ids where they are, each moved once (a sorted permutation
 /// applied cycle by cycle): large nodes sorted directly would be moved about log2(n)
 /// times each, and a sorted copy is fresh memory the size of them all, which the kernel

@@ -131,16 +131,12 @@ pub(crate) fn compile_and_write(
     let compiler = Compiler::new(&session.manifest, &session.env, Some(runner));
     let mut errors = Diagnostics::default();
     let mut compiled_nodes = Vec::with_capacity(ids.len());
-    // Each worker writes what it compiled: comparing with (and rewriting) thousands of
-    // files one after the other was a fifth of compiling a large project.
     let manifest = &session.manifest;
-    let results = mart_project::parallel_map(ids, |id| {
-        let compiled = compiler.compile(id, false)?;
-        if let Some(path) = manifest.compiled_path(&compiled.id) {
-            write_artifact(&path, &compiled.sql)?;
-        }
-        Ok(compiled)
-    });
+    let results =
+        compiler.compile_all(ids, |compiled| match manifest.compiled_path(&compiled.id) {
+            Some(path) => write_artifact(&path, &compiled.sql),
+            None => Ok(()),
+        });
     for result in results {
         match result {
             Ok(compiled) => {
