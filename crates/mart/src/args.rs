@@ -58,6 +58,18 @@ pub struct GlobalArgs {
     /// Never colour the output (colour is only used on a terminal anyway).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// How compile, run, build and test treat the SQL analysis of every node, over each
+    /// node's `static_analysis` config: `baseline` fails a node only where the analysis
+    /// is sure, `strict` also fails what it cannot prove (and then runs nothing), `off`
+    /// skips it.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "MODE",
+        env = "MART_STATIC_ANALYSIS"
+    )]
+    pub static_analysis: Option<StaticAnalysisArg>,
     /// Parse the whole project again instead of reusing the saved parse of an unchanged
     /// project (<target-path>/partial_parse/).
     #[arg(long, global = true, env = "MART_NO_PARTIAL_PARSE")]
@@ -124,6 +136,23 @@ pub fn read_dbt_environment() {
     };
     if off("DBT_PARTIAL_PARSE") && std::env::var_os("MART_NO_PARTIAL_PARSE").is_none() {
         std::env::set_var("MART_NO_PARTIAL_PARSE", "true");
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StaticAnalysisArg {
+    Strict,
+    Baseline,
+    Off,
+}
+
+impl From<StaticAnalysisArg> for mart_project::StaticAnalysis {
+    fn from(arg: StaticAnalysisArg) -> Self {
+        match arg {
+            StaticAnalysisArg::Strict => Self::Strict,
+            StaticAnalysisArg::Baseline => Self::Baseline,
+            StaticAnalysisArg::Off => Self::Off,
+        }
     }
 }
 

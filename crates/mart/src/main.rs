@@ -9,6 +9,7 @@ mod printer;
 mod selectors;
 mod session;
 mod state;
+mod static_checks;
 mod warn_error;
 
 use std::process::ExitCode;

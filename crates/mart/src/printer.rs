@@ -212,6 +212,7 @@ impl Printer {
         let level = match d.severity {
             Severity::Error => LogLevel::Error,
             Severity::Warning => LogLevel::Warn,
+            Severity::Note => LogLevel::Info,
         };
         if !self.shows(level) {
             return;
@@ -219,7 +220,7 @@ impl Printer {
         if self.json {
             let (name, code) = match d.severity {
                 Severity::Error => ("MainEncounteredError", "Z002"),
-                Severity::Warning => ("Note", "Z050"),
+                Severity::Warning | Severity::Note => ("Note", "Z050"),
             };
             let data: serde_json::Value =
                 serde_json::from_str(&render_json_line(d)).unwrap_or_default();

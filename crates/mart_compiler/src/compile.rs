@@ -18,6 +18,9 @@ use crate::unit_tests::{fixture_cte_name, FixtureResolver};
 pub struct CompiledNode {
     pub id: NodeId,
     pub sql: String,
+    /// The node's own SQL before ephemeral models were injected, when any were (static
+    /// analysis reads it: its offsets are the template's).
+    pub rendered: Option<String>,
     /// Messages from log()/print() during the render.
     pub logs: Vec<String>,
 }
@@ -125,9 +128,11 @@ impl<'a> Compiler<'a> {
                 Some((name, r.sql.clone()))
             })
             .collect();
+        let sql = inject_ctes(&rendered.sql, &ctes);
         Ok(CompiledNode {
             id,
-            sql: inject_ctes(&rendered.sql, &ctes),
+            rendered: (!ctes.is_empty()).then_some(rendered.sql),
+            sql,
             logs,
         })
     }
@@ -149,6 +154,11 @@ impl<'a> Compiler<'a> {
         cache.insert(id.clone(), rendered);
         order.push(id.clone());
         Ok(())
+    }
+
+    /// A node's SQL as its template renders, ephemerals not injected.
+    pub(crate) fn render_own_sql(&self, id: &NodeId) -> Result<String, Diagnostic> {
+        self.render(id, false).map(|rendered| rendered.sql)
     }
 
     fn render(&self, id: &NodeId, is_incremental: bool) -> Result<Rendered, Diagnostic> {
@@ -328,6 +338,7 @@ impl<'a> Compiler<'a> {
         Ok(CompiledNode {
             id: id.clone(),
             sql: inject_ctes(&sql, &ctes),
+            rendered: None,
             logs: scope.take_recorded().logs,
         })
     }

@@ -102,6 +102,8 @@ impl LineIndex {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Information about what a stage did not do (never an error, not a warning).
+    Note,
     Warning,
     Error,
 }
@@ -132,6 +134,16 @@ pub enum Code {
     TemplateRender,
     /// The compiled SQL does not parse.
     SqlSyntax,
+    /// A column reference no relation in reach has.
+    UnknownColumn,
+    /// A qualifier (`x.col`) that names no relation of the FROM clause.
+    UnknownQualifier,
+    /// An unqualified column several relations of the FROM clause have.
+    AmbiguousColumn,
+    /// The SQL analysis could not read a node (a gap of the SQL parser).
+    AnalysisSkipped,
+    /// `static_analysis: strict`: a node the analysis could not prove valid.
+    Unproven,
     /// ref() to a model that does not exist.
     UnknownRef,
     /// source() to a source that does not exist.
@@ -169,6 +181,11 @@ impl Code {
             Code::TemplateSyntax => "MART201",
             Code::TemplateRender => "MART202",
             Code::SqlSyntax => "MART301",
+            Code::UnknownColumn => "MART302",
+            Code::UnknownQualifier => "MART303",
+            Code::AmbiguousColumn => "MART304",
+            Code::AnalysisSkipped => "MART305",
+            Code::Unproven => "MART306",
             Code::UnknownRef => "MART401",
             Code::UnknownSource => "MART402",
             Code::DisabledRef => "MART403",
@@ -240,6 +257,13 @@ impl Diagnostic {
     pub fn warning(code: Code, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Warning,
+            ..Self::error(code, message)
+        }
+    }
+
+    pub fn note(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Note,
             ..Self::error(code, message)
         }
     }

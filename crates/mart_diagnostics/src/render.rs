@@ -7,6 +7,7 @@ use crate::{Diagnostic, LineIndex, Severity, Span};
 const RED: &str = "\x1b[1;31m";
 const YELLOW: &str = "\x1b[1;33m";
 const BLUE: &str = "\x1b[1;34m";
+const CYAN: &str = "\x1b[1;36m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
@@ -17,6 +18,7 @@ pub fn render_human(d: &Diagnostic, color: bool) -> String {
     let (sev_color, sev) = match d.severity {
         Severity::Error => (paint(RED), "error"),
         Severity::Warning => (paint(YELLOW), "warning"),
+        Severity::Note => (paint(CYAN), "note"),
     };
     let mut out = String::new();
     if let Some(location) = location(d) {

@@ -207,7 +207,36 @@ pub struct NodeConfig {
     pub persist_docs: PersistDocs,
     #[serde(default)]
     pub contract: Contract,
+    /// How far compile trusts its SQL analysis of the node (dbt's Rust engine's names).
+    #[serde(default)]
+    pub static_analysis: StaticAnalysis,
     pub raw: ConfigMap,
+}
+
+/// `static_analysis`: what the SQL analysis of a node does with what it finds.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum StaticAnalysis {
+    /// Every reference must be proven; anything the analysis cannot follow is an error.
+    Strict,
+    /// Errors only where the analysis is sure.
+    #[default]
+    Baseline,
+    /// No analysis: the node's columns are unknown to its dependents.
+    Off,
+}
+
+impl StaticAnalysis {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "strict" => Some(Self::Strict),
+            "baseline" => Some(Self::Baseline),
+            "off" => Some(Self::Off),
+            _ => None,
+        }
+    }
 }
 
 /// One `pre_hook` / `post_hook`: its SQL, and whether it runs inside the node's
@@ -287,6 +316,7 @@ impl NodeConfig {
             grants: grants(&raw)?,
             persist_docs: persist_docs(&raw)?,
             contract: contract(&raw)?,
+            static_analysis: static_analysis(&raw)?,
             raw,
         })
     }
@@ -498,6 +528,17 @@ fn persist_docs(raw: &ConfigMap) -> Result<PersistDocs, ConfigError> {
             key: "persist_docs".into(),
             expected: "a mapping {relation: true, columns: true}",
             found: describe(other),
+        }),
+    }
+}
+
+fn static_analysis(raw: &ConfigMap) -> Result<StaticAnalysis, ConfigError> {
+    match opt_string(raw, "static_analysis")? {
+        None => Ok(StaticAnalysis::default()),
+        Some(value) => StaticAnalysis::parse(&value).ok_or(ConfigError {
+            key: "static_analysis".into(),
+            expected: "one of strict, baseline, off",
+            found: format!("'{value}'"),
         }),
     }
 }

@@ -39,7 +39,7 @@ use crate::walk::walk;
 pub use config::{
     check_materialized, is_known_config, merge_into, normalize_key, unknown_config_warning,
     ConfigError, ConfigMap, Hook, IndexConfig, Materialization, NodeConfig, PersistDocs,
-    UnknownMaterialization, MODEL_MATERIALIZATIONS, SNAPSHOT_MATERIALIZATIONS,
+    StaticAnalysis, UnknownMaterialization, MODEL_MATERIALIZATIONS, SNAPSHOT_MATERIALIZATIONS,
 };
 pub use contract::{
     constraint_targets, parse_constraint_target, Constraint, ConstraintTarget, ConstraintType,

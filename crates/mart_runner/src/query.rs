@@ -1,6 +1,8 @@
 //! `run_query()` for templates: on a connection opened the first time a template asks,
 //! or, while a node is built, on that node's own session (inside its transaction).
 
+use std::sync::Arc;
+
 use mart_jinja::{QueryRunner, QueryTable};
 use mart_postgres::{Connection, ConnectionConfig, SessionHandle};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -122,5 +124,43 @@ mod tests {
         assert!(is_one_statement("select 1;\n"));
         assert!(!is_one_statement("select 1; select 2"));
         assert!(!is_one_statement("select ';'"));
+    }
+}
+
+/// PostgreSQL's parser as the judge of SQL mart's parser does not read: the statement is
+/// prepared (parsed and analysed, never run) on the runner's connection, one at a time.
+pub struct PgSyntaxJudge {
+    runner: Arc<PgQueryRunner>,
+    one_at_a_time: std::sync::Mutex<()>,
+}
+
+impl PgSyntaxJudge {
+    pub fn new(runner: Arc<PgQueryRunner>) -> Self {
+        Self {
+            runner,
+            one_at_a_time: std::sync::Mutex::new(()),
+        }
+    }
+}
+
+impl mart_compiler::SyntaxJudge for PgSyntaxJudge {
+    fn judge(&self, sql: &str) -> mart_compiler::Judgement {
+        use mart_compiler::Judgement;
+        let _turn = self.one_at_a_time.lock().unwrap_or_else(|e| e.into_inner());
+        let sql = sql.trim().trim_end_matches(';');
+        self.runner.handle.block_on(async {
+            let Ok(session) = self.runner.session().await else {
+                return Judgement::Unavailable;
+            };
+            match session.result_columns(sql).await {
+                Ok(_) => Judgement::Accepted,
+                // SQLSTATE 42601 messages: "syntax error at or near ..." / "at end of input".
+                Err(e) if e.to_string().contains("syntax error") => Judgement::Rejected(
+                    e.to_string().lines().next().unwrap_or_default().to_string(),
+                ),
+                // Parsed, then failed in analysis (a missing relation, ...): the syntax holds.
+                Err(_) => Judgement::Accepted,
+            }
+        })
     }
 }

@@ -611,6 +611,13 @@ impl Analyser<'_> {
         );
     }
 
+    /// A relation or alias as messages name it.
+    fn describe(&self, name: &str) -> String {
+        self.relations
+            .describe(name)
+            .unwrap_or_else(|| name.to_string())
+    }
+
     fn span_of(&self, idents: &[Ident]) -> Range<usize> {
         let (Some(first), Some(last)) = (idents.first(), idents.last()) else {
             return 0..0;
@@ -702,8 +709,8 @@ impl Analyser<'_> {
                 .scope
                 .sources
                 .iter()
-                .map(|(name, _)| name.clone())
-                .filter(|n| !n.is_empty())
+                .filter(|(name, _)| !name.is_empty())
+                .map(|(name, _)| self.describe(name))
                 .collect();
             let place = match relations.as_slice() {
                 [] => "no relation is in the FROM clause".to_string(),
@@ -719,7 +726,7 @@ impl Analyser<'_> {
             (
                 format!(
                     "unknown column '{column}': {} has no such column",
-                    qualifier.join(".")
+                    self.describe(&qualifier.join("."))
                 ),
                 source
                     .map(|s| s.column_names().into_iter().map(str::to_string).collect())

@@ -63,6 +63,11 @@ pub trait Relations {
         None
     }
 
+    /// How messages name a relation (`model 'orders'` for `"db"."sch"."orders"`).
+    fn describe(&self, _relation: &str) -> Option<String> {
+        None
+    }
+
     /// The type of a relation's column, when known (declared, inferred or catalogued).
     fn column_type(&self, _relation: &str, _column: &str) -> Option<String> {
         None

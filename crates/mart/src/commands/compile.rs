@@ -46,11 +46,15 @@ pub fn run(global: &GlobalArgs, args: &CompileArgs) -> Result<Outcome, Diagnosti
         })
         .collect();
     let compiled = compile_and_write(&session, &ids)?;
+    let analysis = crate::static_checks::analyse(&session, global, &compiled)?;
     let last_sql = compiled.last().map(|c| c.sql.clone()).unwrap_or_default();
     let compiled_sql: BTreeMap<NodeId, String> =
         compiled.into_iter().map(|c| (c.id, c.sql)).collect();
     let invocation = session.invocation.generated_now();
     super::write_manifest(&session, &compiled_sql, &invocation)?;
+    if analysis.has_errors() {
+        return Ok(Outcome::NodeFailure);
+    }
     let count = |t: ResourceType| {
         compiled_sql
             .keys()

@@ -1,0 +1,107 @@
+//! Static analysis of compiled nodes, before anything runs: the SQL must parse, and every
+//! column reference must name a column its relation has, as far as the project tells
+//! (seeds, contracts, and upstream models and snapshots analysed in turn).
+//!
+//! `static_analysis` (config) or `--static-analysis` (command) says how far to trust it:
+//! `baseline` reports what the analysis is sure of, `strict` also fails every node it
+//! cannot prove valid, `off` skips the node (its columns become unknown downstream).
+
+mod report;
+mod shapes;
+
+use std::collections::{BTreeMap, HashMap};
+
+use mart_diagnostics::Diagnostic;
+use mart_graph::{NodeId, ResourceType};
+use mart_project::StaticAnalysis;
+
+use crate::{CompiledNode, Compiler, Node};
+use shapes::Shapes;
+
+/// PostgreSQL's own parser, asked about SQL the analysis cannot read.
+pub trait SyntaxJudge: Sync {
+    fn judge(&self, sql: &str) -> Judgement;
+}
+
+pub enum Judgement {
+    /// A syntax error, with PostgreSQL's message.
+    Rejected(String),
+    Accepted,
+    /// No database to ask.
+    Unavailable,
+}
+
+/// What the analysis of a command's nodes found.
+#[derive(Debug, Default)]
+pub struct AnalysisReport {
+    /// Errors and notes, in the order of the nodes given.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The first error of each node that has one.
+    failed: BTreeMap<NodeId, Diagnostic>,
+    /// Whether a node under `strict` failed: then nothing may run.
+    strict_failed: bool,
+}
+
+impl AnalysisReport {
+    /// The error that stops node `id`, if any.
+    pub fn error_for(&self, id: &NodeId) -> Option<&Diagnostic> {
+        self.failed.get(id)
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.failed.is_empty()
+    }
+
+    /// Whether a `strict` node failed, so that nothing of the selection may run.
+    pub fn refuses_run(&self) -> bool {
+        self.strict_failed
+    }
+}
+
+impl Compiler<'_> {
+    /// Analyses `compiled` (nodes compiled by this command, in order). `flag` is
+    /// `--static-analysis`, which overrides every node's config.
+    pub fn analyse(
+        &self,
+        compiled: &[CompiledNode],
+        flag: Option<StaticAnalysis>,
+        judge: Option<&dyn SyntaxJudge>,
+    ) -> AnalysisReport {
+        let mode = move |node: &Node| flag.unwrap_or(node.config.static_analysis);
+        let own_sql: HashMap<&NodeId, &str> = compiled
+            .iter()
+            .map(|c| (&c.id, c.rendered.as_deref().unwrap_or(&c.sql)))
+            .collect();
+        let shapes = Shapes::new(self, own_sql, &mode);
+        let per_node = mart_project::parallel_map(compiled, |c| {
+            let node = self.manifest.node(&c.id)?;
+            let checked = matches!(
+                node.resource_type,
+                ResourceType::Model
+                    | ResourceType::Snapshot
+                    | ResourceType::Test
+                    | ResourceType::Analysis
+            );
+            if !checked || mode(node) == StaticAnalysis::Off {
+                return None;
+            }
+            let analysed = shapes.of(&c.id);
+            Some((
+                mode(node),
+                report::diagnostics(self, node, &analysed, mode(node), judge),
+            ))
+        });
+        let mut report = AnalysisReport::default();
+        for (c, found) in compiled.iter().zip(per_node) {
+            let Some((mode, diagnostics)) = found else {
+                continue;
+            };
+            if let Some(error) = diagnostics.iter().find(|d| d.is_error()) {
+                report.failed.insert(c.id.clone(), error.clone());
+                report.strict_failed |= mode == StaticAnalysis::Strict;
+            }
+            report.diagnostics.extend(diagnostics);
+        }
+        report
+    }
+}

@@ -1,0 +1,278 @@
+//! The columns of every relation a node reads, as far as the project tells them: seeds
+//! (their CSV header), enforced contracts, and models and snapshots (their own SQL,
+//! analysed on demand, each once).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use mart_graph::{NodeId, ResourceType};
+use mart_project::{Materialization, StaticAnalysis};
+use mart_sql::{Analysis, ColumnLineage, Relations, SqlError};
+
+use crate::manifest::{cte_name, Manifest, Node};
+use crate::Compiler;
+
+/// What analysing one node gave.
+pub(crate) struct NodeAnalysis {
+    /// Its output columns when every one is known by its sure name.
+    pub(crate) columns: Option<Vec<ColumnLineage>>,
+    pub(crate) outcome: Outcome,
+}
+
+pub(crate) enum Outcome {
+    Analysed {
+        sql: Arc<str>,
+        analysis: Analysis,
+    },
+    Unparsed {
+        sql: Arc<str>,
+        error: SqlError,
+    },
+    /// Nothing to analyse (a seed, a contract, `static_analysis: off`, no SQL).
+    NotAnalysed,
+}
+
+/// A relation name (as PostgreSQL folds it) -> what it is.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    Node(&'a NodeId),
+    Source(&'a NodeId),
+}
+
+pub(crate) struct Shapes<'a> {
+    pub(crate) manifest: &'a Manifest,
+    compiler: &'a Compiler<'a>,
+    /// The SQL this command compiled (before ephemerals were injected).
+    compiled: HashMap<&'a NodeId, &'a str>,
+    relations: HashMap<String, Target<'a>>,
+    cells: Mutex<HashMap<NodeId, Arc<OnceLock<Arc<NodeAnalysis>>>>>,
+    mode: &'a (dyn Fn(&Node) -> StaticAnalysis + Sync),
+}
+
+impl<'a> Shapes<'a> {
+    pub(crate) fn new(
+        compiler: &'a Compiler<'a>,
+        compiled: HashMap<&'a NodeId, &'a str>,
+        mode: &'a (dyn Fn(&Node) -> StaticAnalysis + Sync),
+    ) -> Self {
+        let manifest = compiler.manifest;
+        let mut relations = HashMap::new();
+        let add = |relations: &mut HashMap<String, Target<'a>>,
+                   r: &mart_adapter::Relation,
+                   target: Target<'a>| {
+            let keys = [
+                r.database
+                    .as_ref()
+                    .map(|db| format!("{db}.{}.{}", r.schema, r.identifier)),
+                Some(format!("{}.{}", r.schema, r.identifier)),
+            ];
+            for key in keys.into_iter().flatten() {
+                relations.insert(key.to_lowercase(), target);
+                relations.insert(key, target);
+            }
+        };
+        for node in manifest.nodes.values() {
+            match node.resource_type {
+                ResourceType::Model if node.config.materialized == Materialization::Ephemeral => {
+                    relations.insert(cte_name(&node.name), Target::Node(&node.id));
+                }
+                ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot => {
+                    add(&mut relations, &node.relation, Target::Node(&node.id));
+                }
+                _ => {}
+            }
+        }
+        for source in manifest.sources.values() {
+            add(&mut relations, &source.relation, Target::Source(&source.id));
+        }
+        Self {
+            manifest,
+            compiler,
+            compiled,
+            relations,
+            cells: Mutex::new(HashMap::new()),
+            mode,
+        }
+    }
+
+    /// The analysis of node `id`, computed once however many nodes ask.
+    pub(crate) fn of(&self, id: &NodeId) -> Arc<NodeAnalysis> {
+        let cell = {
+            let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
+            cells.entry(id.clone()).or_default().clone()
+        };
+        cell.get_or_init(|| Arc::new(self.analyse(id))).clone()
+    }
+
+    pub(crate) fn mode(&self, node: &Node) -> StaticAnalysis {
+        (self.mode)(node)
+    }
+
+    fn analyse(&self, id: &NodeId) -> NodeAnalysis {
+        let not_analysed = |columns| NodeAnalysis {
+            columns,
+            outcome: Outcome::NotAnalysed,
+        };
+        let Some(node) = self.manifest.node(id) else {
+            return not_analysed(None);
+        };
+        if node.resource_type == ResourceType::Seed {
+            return not_analysed(self.seed_columns(node));
+        }
+        if node.config.contract.enforced && !node.columns.is_empty() {
+            return not_analysed(Some(
+                node.columns
+                    .iter()
+                    .map(|c| ColumnLineage {
+                        name: c.name.clone(),
+                        origin: mart_sql::Origin::Columns(Default::default()),
+                        data_type: c.data_type.as_deref().map(mart_sql::normalize_type),
+                    })
+                    .collect(),
+            ));
+        }
+        if self.mode(node) == StaticAnalysis::Off {
+            return not_analysed(None);
+        }
+        let sql: Arc<str> = match self.compiled.get(id) {
+            Some(sql) => Arc::from(*sql),
+            None => match self.compiler.render_own_sql(id) {
+                Ok(sql) => Arc::from(sql),
+                Err(_) => return not_analysed(None),
+            },
+        };
+        let relations = NodeRelations { shapes: self, node };
+        match mart_sql::analyse(&sql, &relations) {
+            Ok(analysis) => {
+                let columns = analysis
+                    .complete
+                    .then(|| with_snapshot_columns(node, analysis.columns.clone()));
+                NodeAnalysis {
+                    columns,
+                    outcome: Outcome::Analysed { sql, analysis },
+                }
+            }
+            Err(error) => NodeAnalysis {
+                columns: None,
+                outcome: Outcome::Unparsed { sql, error },
+            },
+        }
+    }
+
+    /// A seed's columns: its CSV header, typed where `column_types` says.
+    fn seed_columns(&self, node: &Node) -> Option<Vec<ColumnLineage>> {
+        let path = self.manifest.root.join(&node.original_file_path);
+        let text = std::fs::read_to_string(path).ok()?;
+        let header = text.lines().next()?;
+        let delimiter = char::from(node.config.delimiter);
+        Some(
+            header
+                .split(delimiter)
+                .map(|name| {
+                    let name = name.trim().trim_matches('"').to_string();
+                    ColumnLineage {
+                        data_type: node
+                            .config
+                            .column_types
+                            .get(&name)
+                            .map(|t| mart_sql::normalize_type(t)),
+                        origin: mart_sql::Origin::Columns(Default::default()),
+                        name,
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    fn target(&self, relation: &str) -> Option<Target<'a>> {
+        self.relations.get(relation).copied()
+    }
+}
+
+/// dbt's snapshot columns come after the snapshot query's own.
+fn with_snapshot_columns(node: &Node, mut columns: Vec<ColumnLineage>) -> Vec<ColumnLineage> {
+    if node.resource_type == ResourceType::Snapshot {
+        for name in [
+            "dbt_scd_id",
+            "dbt_updated_at",
+            "dbt_valid_from",
+            "dbt_valid_to",
+        ] {
+            columns.push(ColumnLineage {
+                name: name.to_string(),
+                origin: mart_sql::Origin::Columns(Default::default()),
+                data_type: None,
+            });
+        }
+    }
+    columns
+}
+
+/// The relations one node reads: only its own parents (a relation named in the SQL
+/// without ref() is not followed, nor the node's own `this`).
+struct NodeRelations<'a, 'b> {
+    shapes: &'b Shapes<'a>,
+    node: &'b Node,
+}
+
+impl NodeRelations<'_, '_> {
+    fn parent_columns(&self, relation: &str) -> Option<Vec<ColumnLineage>> {
+        match self.shapes.target(relation)? {
+            Target::Node(id) if self.node.depends_on.contains(id) => {
+                self.shapes.of(id).columns.clone()
+            }
+            Target::Source(id)
+                if self.node.depends_on.contains(id)
+                    && self.shapes.mode(self.node) == StaticAnalysis::Strict =>
+            {
+                // Strict mode takes a source's declared columns as all it has.
+                let source = self.shapes.manifest.sources.get(id)?;
+                (!source.table.columns.is_empty()).then(|| {
+                    source
+                        .table
+                        .columns
+                        .iter()
+                        .map(|c| ColumnLineage {
+                            name: c.name.clone(),
+                            origin: mart_sql::Origin::Columns(Default::default()),
+                            data_type: c.data_type.as_deref().map(mart_sql::normalize_type),
+                        })
+                        .collect()
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Relations for NodeRelations<'_, '_> {
+    fn is_relation_cte(&self, name: &str) -> bool {
+        name.starts_with("__dbt__cte__")
+    }
+
+    fn columns(&self, relation: &str) -> Option<Vec<String>> {
+        self.parent_columns(relation)
+            .map(|columns| columns.into_iter().map(|c| c.name).collect())
+    }
+
+    fn describe(&self, relation: &str) -> Option<String> {
+        let manifest = self.shapes.manifest;
+        Some(match self.shapes.target(relation)? {
+            Target::Node(id) => {
+                let node = manifest.node(id)?;
+                format!("{} '{}'", node.resource_type.as_str(), node.name)
+            }
+            Target::Source(id) => {
+                let table = &manifest.sources.get(id)?.table;
+                format!("source '{}.{}'", table.source_name, table.name)
+            }
+        })
+    }
+
+    fn column_type(&self, relation: &str, column: &str) -> Option<String> {
+        self.parent_columns(relation)?
+            .into_iter()
+            .find(|c| c.name == column)?
+            .data_type
+    }
+}
