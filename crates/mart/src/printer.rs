@@ -137,6 +137,11 @@ impl Printer {
         self.line_at(LogLevel::Info, message);
     }
 
+    /// A line shown only under `--log-level debug`.
+    pub fn debug(&self, message: &str) {
+        self.line_at(LogLevel::Debug, message);
+    }
+
     /// A line of `level`: shown when `--log-level` lets it through, always logged to file.
     fn line_at(&self, level: LogLevel, message: &str) {
         let text = format!("{}  {message}", clock());

@@ -115,18 +115,6 @@ fn is_one_statement(sql: &str) -> bool {
     !sql.trim_end().trim_end_matches(';').contains(';')
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_one_statement;
-
-    #[test]
-    fn one_statement_allows_a_trailing_semicolon_only() {
-        assert!(is_one_statement("select 1;\n"));
-        assert!(!is_one_statement("select 1; select 2"));
-        assert!(!is_one_statement("select ';'"));
-    }
-}
-
 /// PostgreSQL's parser as the judge of SQL mart's parser does not read: the statement is
 /// prepared (parsed and analysed, never run) on the runner's connection, one at a time.
 pub struct PgSyntaxJudge {
@@ -162,5 +150,17 @@ impl mart_compiler::SyntaxJudge for PgSyntaxJudge {
                 Err(_) => Judgement::Accepted,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_one_statement;
+
+    #[test]
+    fn one_statement_allows_a_trailing_semicolon_only() {
+        assert!(is_one_statement("select 1;\n"));
+        assert!(!is_one_statement("select 1; select 2"));
+        assert!(!is_one_statement("select ';'"));
     }
 }

@@ -27,6 +27,8 @@ pub struct Analysis {
     pub problems: Vec<Problem>,
     /// Column references that could not be checked (relations of unknown columns).
     pub unchecked: usize,
+    /// Column references proven to name a column of their relation.
+    pub checked: usize,
 }
 
 /// A column reference PostgreSQL is sure to reject.
@@ -88,6 +90,7 @@ pub fn analyse_statements(
         sql,
         problems: RefCell::new(Vec::new()),
         unchecked: RefCell::new(0),
+        checked: RefCell::new(0),
     };
     let shape = analyser.query(query, &Ctes::default(), None);
     let (columns, complete) = match shape {
@@ -113,6 +116,7 @@ pub fn analyse_statements(
         complete,
         problems,
         unchecked: analyser.unchecked.into_inner(),
+        checked: analyser.checked.into_inner(),
     })
 }
 
@@ -127,6 +131,7 @@ struct Analyser<'a> {
     sql: &'a str,
     problems: RefCell<Vec<Problem>>,
     unchecked: RefCell<usize>,
+    checked: RefCell<usize>,
 }
 
 /// Names a clause may use besides the FROM clause's columns: the select list's aliases
@@ -662,7 +667,10 @@ impl Analyser<'_> {
             frame.resolve_qualified(qualifier, column)
         };
         match resolved {
-            Resolved::Column(origin) => origin,
+            Resolved::Column(origin) => {
+                *self.checked.borrow_mut() += 1;
+                origin
+            }
             Resolved::Unknown(origin) => {
                 *self.unchecked.borrow_mut() += 1;
                 origin

@@ -40,6 +40,20 @@ pub struct AnalysisReport {
     failed: BTreeMap<NodeId, Diagnostic>,
     /// Whether a node under `strict` failed: then nothing may run.
     strict_failed: bool,
+    pub summary: Summary,
+}
+
+/// Counts for the log.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Nodes whose SQL was analysed.
+    pub analysed: usize,
+    /// Nodes the analysis could not read (parser gaps, statements other than a query).
+    pub skipped: usize,
+    /// Column references proven to exist.
+    pub checked: usize,
+    /// Column references into relations of unknown columns.
+    pub unchecked: usize,
 }
 
 impl AnalysisReport {
@@ -86,16 +100,35 @@ impl Compiler<'_> {
                 return None;
             }
             let analysed = shapes.of(&c.id);
+            let counts = match &analysed.outcome {
+                shapes::Outcome::Analysed { analysis, .. } => Summary {
+                    analysed: 1,
+                    skipped: 0,
+                    checked: analysis.checked,
+                    unchecked: analysis.unchecked,
+                },
+                shapes::Outcome::Unparsed { .. } => Summary {
+                    skipped: 1,
+                    ..Summary::default()
+                },
+                shapes::Outcome::NotAnalysed => Summary::default(),
+            };
             Some((
                 mode(node),
+                counts,
                 report::diagnostics(self, node, &analysed, mode(node), judge),
             ))
         });
         let mut report = AnalysisReport::default();
         for (c, found) in compiled.iter().zip(per_node) {
-            let Some((mode, diagnostics)) = found else {
+            let Some((mode, counts, diagnostics)) = found else {
                 continue;
             };
+            let summary = &mut report.summary;
+            summary.analysed += counts.analysed;
+            summary.skipped += counts.skipped;
+            summary.checked += counts.checked;
+            summary.unchecked += counts.unchecked;
             if let Some(error) = diagnostics.iter().find(|d| d.is_error()) {
                 report.failed.insert(c.id.clone(), error.clone());
                 report.strict_failed |= mode == StaticAnalysis::Strict;

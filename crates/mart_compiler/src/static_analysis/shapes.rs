@@ -45,6 +45,8 @@ pub(crate) struct Shapes<'a> {
     /// The SQL this command compiled (before ephemerals were injected).
     compiled: HashMap<&'a NodeId, &'a str>,
     relations: HashMap<String, Target<'a>>,
+    /// Sources whose relation is a seed's table.
+    seed_of_source: HashMap<&'a NodeId, &'a NodeId>,
     cells: Mutex<HashMap<NodeId, Arc<OnceLock<Arc<NodeAnalysis>>>>>,
     mode: &'a (dyn Fn(&Node) -> StaticAnalysis + Sync),
 }
@@ -82,7 +84,18 @@ impl<'a> Shapes<'a> {
                 _ => {}
             }
         }
+        let mut seed_of_source = HashMap::new();
         for source in manifest.sources.values() {
+            // A source over a seed's table has the seed's columns.
+            let key = format!("{}.{}", source.relation.schema, source.relation.identifier);
+            if let Some(Target::Node(seed)) = relations.get(&key).copied() {
+                if manifest
+                    .node(seed)
+                    .is_some_and(|n| n.resource_type == ResourceType::Seed)
+                {
+                    seed_of_source.insert(&source.id, seed);
+                }
+            }
             add(&mut relations, &source.relation, Target::Source(&source.id));
         }
         Self {
@@ -90,6 +103,7 @@ impl<'a> Shapes<'a> {
             compiler,
             compiled,
             relations,
+            seed_of_source,
             cells: Mutex::new(HashMap::new()),
             mode,
         }
@@ -159,26 +173,42 @@ impl<'a> Shapes<'a> {
         }
     }
 
-    /// A seed's columns: its CSV header, typed where `column_types` says.
+    /// A seed's columns as `mart seed` creates them: the header's names, and the types
+    /// inferred from the rows of files small enough to read whole on every compile.
     fn seed_columns(&self, node: &Node) -> Option<Vec<ColumnLineage>> {
+        const INFER_UP_TO_BYTES: usize = 1 << 20;
         let path = self.manifest.root.join(&node.original_file_path);
-        let text = std::fs::read_to_string(path).ok()?;
-        let header = text.lines().next()?;
-        let delimiter = char::from(node.config.delimiter);
+        let csv = std::fs::read(path).ok()?;
+        let (delimiter, types) = (node.config.delimiter, &node.config.column_types);
+        let columns = if csv.len() <= INFER_UP_TO_BYTES {
+            mart_adapter::seed::infer_seed_columns(&csv, delimiter, types)
+                .ok()?
+                .columns
+                .into_iter()
+                .map(|c| (c.name, Some(c.data_type)))
+                .collect::<Vec<_>>()
+        } else {
+            mart_adapter::seed::SeedReader::new(
+                mart_adapter::seed::copy_payload(&csv),
+                delimiter,
+                types,
+            )
+            .ok()?
+            .columns()
+            .into_iter()
+            .map(|c| {
+                let declared = types.get(&c.name).cloned();
+                (c.name, declared)
+            })
+            .collect()
+        };
         Some(
-            header
-                .split(delimiter)
-                .map(|name| {
-                    let name = name.trim().trim_matches('"').to_string();
-                    ColumnLineage {
-                        data_type: node
-                            .config
-                            .column_types
-                            .get(&name)
-                            .map(|t| mart_sql::normalize_type(t)),
-                        origin: mart_sql::Origin::Columns(Default::default()),
-                        name,
-                    }
+            columns
+                .into_iter()
+                .map(|(name, data_type)| ColumnLineage {
+                    name,
+                    origin: mart_sql::Origin::Columns(Default::default()),
+                    data_type: data_type.as_deref().map(mart_sql::normalize_type),
                 })
                 .collect(),
         )
@@ -221,10 +251,12 @@ impl NodeRelations<'_, '_> {
             Target::Node(id) if self.node.depends_on.contains(id) => {
                 self.shapes.of(id).columns.clone()
             }
-            Target::Source(id)
-                if self.node.depends_on.contains(id)
-                    && self.shapes.mode(self.node) == StaticAnalysis::Strict =>
-            {
+            Target::Source(id) if !self.node.depends_on.contains(id) => None,
+            Target::Source(id) if self.shapes.seed_of_source.contains_key(id) => {
+                let seed = self.shapes.seed_of_source.get(id)?;
+                self.shapes.of(seed).columns.clone()
+            }
+            Target::Source(id) if self.shapes.mode(self.node) == StaticAnalysis::Strict => {
                 // Strict mode takes a source's declared columns as all it has.
                 let source = self.shapes.manifest.sources.get(id)?;
                 (!source.table.columns.is_empty()).then(|| {
