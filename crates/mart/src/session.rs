@@ -27,6 +27,8 @@ pub struct Session {
     pub parse_id: Option<String>,
     macro_file_count: usize,
     pub printer: Printer,
+    /// `--static-analysis`, over every node's config.
+    pub static_analysis: Option<mart_project::StaticAnalysis>,
 }
 
 pub fn project_root(global: &GlobalArgs) -> PathBuf {
@@ -183,6 +185,7 @@ impl Session {
             manifest,
             invocation,
             parse_id,
+            static_analysis: global.static_analysis.map(Into::into),
             macro_file_count,
             printer,
         })

@@ -1,21 +1,24 @@
 //! The static analysis step of compile, run, build and test: notes printed, errors
 //! returned with the nodes they stop.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use mart_compiler::{AnalysisReport, CompiledNode, Compiler};
 use mart_diagnostics::Diagnostics;
 use mart_runner::{PgQueryRunner, PgSyntaxJudge};
 
-use crate::args::GlobalArgs;
+use mart_graph::{NodeId, ResourceType};
+
 use crate::session::Session;
 
-/// Analyses `compiled`; prints every note and error it finds. PostgreSQL (through a
-/// connection opened only if needed) judges SQL mart's parser cannot read.
+/// Analyses `compiled`; prints every note, and every error when `print_errors` (a run
+/// reports them as the failures of their nodes instead). PostgreSQL (through a connection
+/// opened only if needed) judges SQL mart's parser cannot read.
 pub(crate) fn analyse(
     session: &Session,
-    global: &GlobalArgs,
     compiled: &[CompiledNode],
+    print_errors: bool,
 ) -> Result<AnalysisReport, Diagnostics> {
     let runtime = crate::commands::runtime(2)?;
     let runner = Arc::new(PgQueryRunner::new(
@@ -24,13 +27,11 @@ pub(crate) fn analyse(
     ));
     let judge = PgSyntaxJudge::new(runner.clone());
     let compiler = Compiler::new(&session.manifest, &session.env, Some(runner));
-    let report = compiler.analyse(
-        compiled,
-        global.static_analysis.map(Into::into),
-        Some(&judge),
-    );
+    let report = compiler.analyse(compiled, session.static_analysis, Some(&judge));
     for d in &report.diagnostics {
-        session.printer.diagnostic(d);
+        if print_errors || !d.is_error() {
+            session.printer.diagnostic(d);
+        }
     }
     let s = report.summary;
     session.printer.debug(&format!(
@@ -38,4 +39,37 @@ pub(crate) fn analyse(
         s.analysed, s.skipped, s.checked, s.unchecked
     ));
     Ok(report)
+}
+
+/// The analysis before a run, build or test: the selected models, snapshots, tests and
+/// analyses compiled as `mart compile` would (incremental models as on a first run), but
+/// without a database: a node whose render queries it is not analysed before the run.
+pub(crate) fn analyse_selection(
+    session: &Session,
+    selected: &BTreeSet<NodeId>,
+) -> Result<AnalysisReport, Diagnostics> {
+    let manifest = &session.manifest;
+    let ids: Vec<NodeId> = manifest
+        .dag
+        .order_of(selected)
+        .into_iter()
+        .filter(|id| {
+            manifest.node(id).is_some_and(|n| {
+                matches!(
+                    n.resource_type,
+                    ResourceType::Model | ResourceType::Snapshot | ResourceType::Test
+                ) && session.static_analysis.unwrap_or(n.config.static_analysis)
+                    != mart_project::StaticAnalysis::Off
+            })
+        })
+        .collect();
+    // No database for these renders: a template's run_query() (which may change
+    // relations) runs once, in the node's own compile; such nodes are left to it.
+    let compiler = Compiler::new(manifest, &session.env, None);
+    let compiled: Vec<CompiledNode> = compiler
+        .compile_all(&ids, |_| Ok(()))
+        .into_iter()
+        .filter_map(Result::ok)
+        .collect();
+    analyse(session, &compiled, false)
 }

@@ -241,6 +241,9 @@ fn compile_labelled(
     batch_label: Option<&str>,
     compile: impl FnOnce(Compiler<'_>) -> Result<CompiledNode, Diagnostic>,
 ) -> Result<(CompiledNode, Option<Arc<SourceFile>>), Diagnostic> {
+    if let Some(error) = ctx.analysis.error_for(id) {
+        return Err(error.clone());
+    }
     let manifest = &ctx.manifest;
     let runner = PgQueryRunner::for_node(connection);
     let compiled = tokio::task::block_in_place(|| {

@@ -41,6 +41,9 @@ pub struct RunContext {
     pub run_end_context: Option<RunEndContext>,
     /// The relations of the run's schemas, as the run knows them (filled when it starts).
     pub catalog: RunCatalog,
+    /// The static analysis of the selection: a node it found broken fails before any of
+    /// its SQL is sent.
+    pub analysis: mart_compiler::AnalysisReport,
 }
 
 /// Builds on-run-end's extra variables from the run's results.

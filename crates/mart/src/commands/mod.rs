@@ -201,6 +201,14 @@ pub(crate) fn run_nodes(
         "Concurrency: {threads} threads (target='{}')",
         session.target.name
     ));
+    let analysis = crate::static_checks::analyse_selection(session, selected)?;
+    if analysis.refuses_run() {
+        for d in analysis.diagnostics.iter().filter(|d| d.is_error()) {
+            printer.diagnostic(d);
+        }
+        printer.info("static_analysis: strict found nodes it cannot prove valid; nothing was run.");
+        return Ok((Outcome::NodeFailure, Vec::new(), Duration::ZERO));
+    }
     printer.info("");
     let runtime = runtime(threads)?;
     let (interrupt_tx, interrupt) = tokio::sync::watch::channel(false);
@@ -226,6 +234,7 @@ pub(crate) fn run_nodes(
         retry_batches: args.retry_batches.clone(),
         run_end_context: Some(mart_artifacts::run_end_context),
         catalog: Default::default(),
+        analysis,
     });
     let results = runtime
         .block_on(mart_runner::execute(ctx, selected))

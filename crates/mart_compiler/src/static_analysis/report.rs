@@ -100,14 +100,18 @@ pub(super) fn diagnostics(
                     )]
                 }
             },
-            SqlError::NotAQuery => vec![skipped(
-                node,
-                strict,
-                format!(
-                    "{}: static analysis skipped: the SQL is not a single query",
-                    node.name
-                ),
-            )],
+            SqlError::NotAQuery => {
+                let what = if sql.trim().is_empty() {
+                    "the SQL is empty"
+                } else {
+                    "the SQL is not a single query"
+                };
+                vec![skipped(
+                    node,
+                    strict,
+                    format!("{}: static analysis skipped: {what}", node.name),
+                )]
+            }
         },
     }
 }
