@@ -102,7 +102,7 @@ pub fn parse_mapping(
 }
 
 /// Identifies this mart executable for the saved parse: its version, size and build time.
-fn build_id() -> String {
+pub(crate) fn build_id() -> String {
     let exe = std::env::current_exe()
         .and_then(std::fs::metadata)
         .map(|m| {

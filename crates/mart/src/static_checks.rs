@@ -27,7 +27,13 @@ pub(crate) fn analyse(
     ));
     let judge = PgSyntaxJudge::new(runner.clone());
     let compiler = Compiler::new(&session.manifest, &session.env, Some(runner));
-    let report = compiler.analyse(compiled, session.static_analysis, Some(&judge));
+    let build = crate::session::build_id();
+    let report = compiler.analyse(
+        compiled,
+        session.static_analysis,
+        Some(&judge),
+        Some(&build),
+    );
     for d in &report.diagnostics {
         if print_errors || !d.is_error() {
             session.printer.diagnostic(d);

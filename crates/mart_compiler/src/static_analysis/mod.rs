@@ -6,6 +6,7 @@
 //! `baseline` reports what the analysis is sure of, `strict` also fails every node it
 //! cannot prove valid, `off` skips the node (its columns become unknown downstream).
 
+mod cache;
 mod report;
 mod shapes;
 
@@ -74,19 +75,25 @@ impl AnalysisReport {
 
 impl Compiler<'_> {
     /// Analyses `compiled` (nodes compiled by this command, in order). `flag` is
-    /// `--static-analysis`, which overrides every node's config.
+    /// `--static-analysis`, which overrides every node's config. `build` names the mart
+    /// executable: analyses kept from the same build are reused; `None` keeps none.
     pub fn analyse(
         &self,
         compiled: &[CompiledNode],
         flag: Option<StaticAnalysis>,
         judge: Option<&dyn SyntaxJudge>,
+        build: Option<&str>,
     ) -> AnalysisReport {
         let mode = move |node: &Node| flag.unwrap_or(node.config.static_analysis);
         let own_sql: HashMap<&NodeId, &str> = compiled
             .iter()
             .map(|c| (&c.id, c.rendered.as_deref().unwrap_or(&c.sql)))
             .collect();
-        let shapes = Shapes::new(self, own_sql, &mode);
+        let cache = match build {
+            Some(build) => cache::Cache::load(&self.manifest.target_dir, build),
+            None => cache::Cache::disabled(),
+        };
+        let shapes = Shapes::new(self, own_sql, &mode, cache);
         let per_node = mart_project::parallel_map(compiled, |c| {
             let node = self.manifest.node(&c.id)?;
             let checked = matches!(
@@ -119,6 +126,7 @@ impl Compiler<'_> {
                 report::diagnostics(self, node, &analysed, mode(node), judge),
             ))
         });
+        shapes.cache.save();
         let mut report = AnalysisReport::default();
         for (c, found) in compiled.iter().zip(per_node) {
             let Some((mode, counts, diagnostics)) = found else {

@@ -9,6 +9,7 @@ use mart_graph::{NodeId, ResourceType};
 use mart_project::{Materialization, StaticAnalysis};
 use mart_sql::{Analysis, ColumnLineage, Relations, SqlError};
 
+use super::cache::{self, Cache};
 use crate::manifest::{cte_name, Manifest, Node};
 use crate::Compiler;
 
@@ -48,6 +49,7 @@ pub(crate) struct Shapes<'a> {
     /// Sources whose relation is a seed's table.
     seed_of_source: HashMap<&'a NodeId, &'a NodeId>,
     cells: Mutex<HashMap<NodeId, Arc<OnceLock<Arc<NodeAnalysis>>>>>,
+    pub(crate) cache: Cache,
     mode: &'a (dyn Fn(&Node) -> StaticAnalysis + Sync),
 }
 
@@ -56,6 +58,7 @@ impl<'a> Shapes<'a> {
         compiler: &'a Compiler<'a>,
         compiled: HashMap<&'a NodeId, &'a str>,
         mode: &'a (dyn Fn(&Node) -> StaticAnalysis + Sync),
+        cache: Cache,
     ) -> Self {
         let manifest = compiler.manifest;
         let mut relations = HashMap::new();
@@ -105,6 +108,7 @@ impl<'a> Shapes<'a> {
             relations,
             seed_of_source,
             cells: Mutex::new(HashMap::new()),
+            cache,
             mode,
         }
     }
@@ -156,16 +160,37 @@ impl<'a> Shapes<'a> {
             },
         };
         let relations = NodeRelations { shapes: self, node };
-        match mart_sql::analyse(&sql, &relations) {
-            Ok(analysis) => {
-                let columns = analysis
-                    .complete
-                    .then(|| with_snapshot_columns(node, analysis.columns.clone()));
-                NodeAnalysis {
-                    columns,
-                    outcome: Outcome::Analysed { sql, analysis },
-                }
+        let parents: Vec<Option<Arc<NodeAnalysis>>> = node
+            .depends_on
+            .iter()
+            .map(|dep| relations.parent(dep))
+            .collect();
+        let key = cache::key(
+            &sql,
+            self.mode(node) as u8,
+            parents
+                .iter()
+                .map(|p| p.as_ref().and_then(|a| a.columns.as_deref())),
+        );
+        let (columns, result) = match self.cache.get(id.as_str(), key) {
+            Some(kept) => kept,
+            None => {
+                let result = mart_sql::analyse(&sql, &relations);
+                let columns = result.as_ref().ok().and_then(|analysis| {
+                    analysis
+                        .complete
+                        .then(|| with_snapshot_columns(node, analysis.columns.clone()))
+                });
+                self.cache
+                    .put(id.as_str(), key, columns.as_deref(), &result);
+                (columns, result)
             }
+        };
+        match result {
+            Ok(analysis) => NodeAnalysis {
+                columns,
+                outcome: Outcome::Analysed { sql, analysis },
+            },
             Err(error) => NodeAnalysis {
                 columns: None,
                 outcome: Outcome::Unparsed { sql, error },
@@ -246,6 +271,13 @@ struct NodeRelations<'a, 'b> {
 }
 
 impl NodeRelations<'_, '_> {
+    /// The analysis that gives parent `dep`'s columns: its own, or its seed's for a
+    /// source over a seed's table (declared source columns enter through the mode).
+    fn parent(&self, dep: &NodeId) -> Option<Arc<NodeAnalysis>> {
+        let id = self.shapes.seed_of_source.get(dep).copied().unwrap_or(dep);
+        self.shapes.manifest.node(id).map(|_| self.shapes.of(id))
+    }
+
     fn parent_columns(&self, relation: &str) -> Option<Vec<ColumnLineage>> {
         match self.shapes.target(relation)? {
             Target::Node(id) if self.node.depends_on.contains(id) => {
