@@ -40,6 +40,9 @@ struct File {
     entries: HashMap<String, Entry>,
 }
 
+/// A kept analysis: the node's sure columns and what analysing it gave.
+pub(crate) type Reused = (Option<Vec<ColumnLineage>>, Result<Analysis, SqlError>);
+
 pub(crate) struct Cache {
     /// `None`: nothing is read or written.
     path: Option<PathBuf>,
@@ -75,11 +78,7 @@ impl Cache {
         }
     }
 
-    pub(crate) fn get(
-        &self,
-        id: &str,
-        key: u64,
-    ) -> Option<(Option<Vec<ColumnLineage>>, Result<Analysis, SqlError>)> {
+    pub(crate) fn get(&self, id: &str, key: u64) -> Option<Reused> {
         let entry = self.old.get(id).filter(|e| e.key == key)?;
         self.keep(id, entry.clone());
         let columns = entry.columns.as_ref().map(|columns| {
