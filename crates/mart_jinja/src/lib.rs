@@ -17,6 +17,7 @@ mod errors;
 mod flags;
 mod functions;
 mod invocation;
+pub mod line_marks;
 mod macro_calls;
 mod macro_defaults;
 mod macros;
@@ -283,6 +284,20 @@ impl JinjaEnv {
         template
             .render(context(scope))
             .map_err(|e| errors::to_diagnostic(&e, &self.files, Some(file)))
+    }
+
+    /// Renders a node's file with every template line marked (see [`line_marks`]), to
+    /// trace a place of its output back to the line that wrote it.
+    pub fn render_marked(
+        &self,
+        file: &Arc<SourceFile>,
+        scope: &Arc<RenderScope>,
+    ) -> Result<String, Diagnostic> {
+        let marked = Arc::new(SourceFile::new(
+            file.path.clone(),
+            line_marks::mark_lines(&file.text),
+        ));
+        self.render(&marked, scope)
     }
 
     /// Renders one expression (such as a macro call) for `scope`, with extra variables.

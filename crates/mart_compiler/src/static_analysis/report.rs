@@ -127,8 +127,9 @@ fn skipped(node: &Node, strict: bool, message: String) -> Diagnostic {
     d.with_path(&node.original_file_path)
 }
 
-/// `d` at the place of `range` of the node's rendered `sql`: its line in the node's
-/// source file when the render can be traced back, with the rendered line as a note.
+/// `d` at the place of `range` of the node's rendered `sql`: in the node's source file
+/// at the line that wrote it (the render traced back), else in the rendered SQL; the
+/// compiled place as a note either way.
 fn placed(
     compiler: &Compiler<'_>,
     node: &Node,
@@ -136,7 +137,7 @@ fn placed(
     range: Range<usize>,
     d: Diagnostic,
 ) -> Diagnostic {
-    let rendered_path = compiler
+    let compiled_path = compiler
         .manifest
         .compiled_path(&node.id)
         .map(|p| {
@@ -145,11 +146,50 @@ fn placed(
                 .unwrap_or(p)
         })
         .unwrap_or_else(|| PathBuf::from(&node.original_file_path));
-    let rendered = Arc::new(SourceFile::new(rendered_path.clone(), sql.clone()));
     let (line, column) = LineIndex::new(sql).line_col(sql, range.start);
     let note = format!(
         "in the compiled SQL: {}:{line}:{column}",
-        rendered_path.display()
+        compiled_path.display()
     );
-    d.with_span(Span::new(rendered, range)).with_note(note)
+    let span = source_span(compiler, node, sql, &range).unwrap_or_else(|| {
+        let rendered = Arc::new(SourceFile::new(compiled_path, sql.clone()));
+        Span::new(rendered, range)
+    });
+    d.with_span(span).with_note(note)
+}
+
+/// The span in the node's own file of `range` of its rendered SQL: the reference itself
+/// where the template line wrote it as plain text, else the whole line. Generic tests
+/// render a macro, not their property file, and are not traced.
+fn source_span(
+    compiler: &Compiler<'_>,
+    node: &Node,
+    sql: &str,
+    range: &Range<usize>,
+) -> Option<Span> {
+    if node.test.as_ref().is_some_and(|t| t.template.is_some()) {
+        return None;
+    }
+    let file = node.file.as_ref()?;
+    let scope = Arc::new(compiler.scope(Some(node), false));
+    let marked = compiler.env.render_marked(file, &scope).ok()?;
+    let (line, written) = mart_jinja::line_marks::source_point(sql, &marked, range.start)?;
+    let lines = LineIndex::new(&file.text);
+    let line_range = lines.line_range(line);
+    let text = file.text.get(line_range.clone())?;
+    let start = written
+        .and_then(|w| mart_jinja::line_marks::column_in_line(text, &w))
+        .and_then(|column| text.char_indices().nth(column - 1).map(|(i, _)| i));
+    let range = match start {
+        Some(start) => {
+            let len = (range.end - range.start).min(text.len() - start);
+            line_range.start + start..line_range.start + start + len
+        }
+        None => {
+            let trimmed = text.trim_end_matches(['\n', '\r']);
+            let indent = trimmed.len() - trimmed.trim_start().len();
+            line_range.start + indent..line_range.start + trimmed.len()
+        }
+    };
+    Some(Span::new(file.clone(), range))
 }
