@@ -32,6 +32,7 @@ mod semantic;
 mod show;
 mod snapshot;
 mod state;
+mod static_analysis;
 mod unit_tests;
 mod versions;
 mod view_skip;
