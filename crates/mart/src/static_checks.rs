@@ -12,13 +12,15 @@ use mart_graph::{NodeId, ResourceType};
 
 use crate::session::Session;
 
-/// Analyses `compiled`; prints every note, and every error when `print_errors` (a run
-/// reports them as the failures of their nodes instead). PostgreSQL (through a connection
-/// opened only if needed) judges SQL mart's parser cannot read.
+/// Analyses `compiled`; prints every note, and every error unless `before_run` (a run
+/// reports them as the failures of their nodes instead, and renders upstream nodes
+/// without a database: a template's run_query() runs once, in its node's own build).
+/// PostgreSQL (through a connection opened only if needed) judges SQL mart's parser
+/// cannot read.
 pub(crate) fn analyse(
     session: &Session,
     compiled: &[CompiledNode],
-    print_errors: bool,
+    before_run: bool,
 ) -> Result<AnalysisReport, Diagnostics> {
     let runtime = crate::commands::runtime(2)?;
     let runner = Arc::new(PgQueryRunner::new(
@@ -26,7 +28,9 @@ pub(crate) fn analyse(
         runtime.handle().clone(),
     ));
     let judge = PgSyntaxJudge::new(runner.clone());
-    let compiler = Compiler::new(&session.manifest, &session.env, Some(runner));
+    let renders: Option<Arc<dyn mart_jinja::QueryRunner>> =
+        if before_run { None } else { Some(runner) };
+    let compiler = Compiler::new(&session.manifest, &session.env, renders);
     let build = crate::session::build_id();
     let report = compiler.analyse(
         compiled,
@@ -35,7 +39,7 @@ pub(crate) fn analyse(
         Some(&build),
     );
     for d in &report.diagnostics {
-        if print_errors || !d.is_error() {
+        if !before_run || !d.is_error() {
             session.printer.diagnostic(d);
         }
     }
@@ -77,5 +81,5 @@ pub(crate) fn analyse_selection(
         .into_iter()
         .filter_map(Result::ok)
         .collect();
-    analyse(session, &compiled, false)
+    analyse(session, &compiled, true)
 }

@@ -46,7 +46,7 @@ pub fn run(global: &GlobalArgs, args: &CompileArgs) -> Result<Outcome, Diagnosti
         })
         .collect();
     let compiled = compile_and_write(&session, &ids)?;
-    let analysis = crate::static_checks::analyse(&session, &compiled, true)?;
+    let analysis = crate::static_checks::analyse(&session, &compiled, false)?;
     let last_sql = compiled.last().map(|c| c.sql.clone()).unwrap_or_default();
     let compiled_sql: BTreeMap<NodeId, String> =
         compiled.into_iter().map(|c| (c.id, c.sql)).collect();

@@ -171,6 +171,9 @@ fn source_span(
         return None;
     }
     let file = node.file.as_ref()?;
+    // Without a database: the template's run_query() statements ran in its compile, and
+    // must not run again (a template whose render needs them is not traced).
+    let compiler = Compiler::new(compiler.manifest, compiler.env, None);
     let scope = Arc::new(compiler.scope(Some(node), false));
     let marked = compiler.env.render_marked(file, &scope).ok()?;
     let (line, written) = mart_jinja::line_marks::source_point(sql, &marked, range.start)?;
