@@ -62,20 +62,8 @@ pub(crate) fn output_name(expr: &Expr) -> (String, bool) {
         Expr::Position { .. } => sure("position"),
         Expr::Substring { .. } => sure("substring"),
         Expr::Interval(_) => sure("interval"),
-        Expr::Value(_)
-        | Expr::BinaryOp { .. }
-        | Expr::UnaryOp { .. }
-        | Expr::IsNull(_)
-        | Expr::IsNotNull(_)
-        | Expr::IsTrue(_)
-        | Expr::IsFalse(_)
-        | Expr::IsDistinctFrom(..)
-        | Expr::IsNotDistinctFrom(..)
-        | Expr::Between { .. }
-        | Expr::InList { .. }
-        | Expr::InSubquery { .. }
-        | Expr::Like { .. }
-        | Expr::ILike { .. } => sure("?column?"),
+        Expr::Value(_) | Expr::BinaryOp { .. } | Expr::UnaryOp { .. } => sure("?column?"),
+        e if is_predicate(e) => sure("?column?"),
         _ => ("?column?".to_string(), false),
     }
 }
@@ -122,21 +110,30 @@ pub(crate) fn expr_type(
             op: UnaryOperator::Not,
             ..
         }
-        | Expr::IsNull(_)
-        | Expr::IsNotNull(_)
-        | Expr::IsTrue(_)
-        | Expr::IsFalse(_)
-        | Expr::IsDistinctFrom(..)
-        | Expr::IsNotDistinctFrom(..)
-        | Expr::Between { .. }
-        | Expr::InList { .. }
-        | Expr::InSubquery { .. }
-        | Expr::Exists { .. }
-        | Expr::Like { .. }
-        | Expr::ILike { .. } => t("boolean"),
+        | Expr::Exists { .. } => t("boolean"),
+        e if is_predicate(e) => t("boolean"),
         Expr::Function(f) => function_type(f),
         _ => None,
     }
+}
+
+/// `x is null`, `x between a and b`, `x in (...)`, `x like p` and their kin: unnamed
+/// boolean columns.
+fn is_predicate(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::IsNull(_)
+            | Expr::IsNotNull(_)
+            | Expr::IsTrue(_)
+            | Expr::IsFalse(_)
+            | Expr::IsDistinctFrom(..)
+            | Expr::IsNotDistinctFrom(..)
+            | Expr::Between { .. }
+            | Expr::InList { .. }
+            | Expr::InSubquery { .. }
+            | Expr::Like { .. }
+            | Expr::ILike { .. }
+    )
 }
 
 fn function_type(f: &Function) -> Option<String> {
