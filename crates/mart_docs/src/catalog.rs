@@ -184,7 +184,17 @@ pub(crate) enum NodeLineage {
     None,
     /// The compiled SQL could not be analysed.
     Failed(String),
-    Columns(Vec<(String, Result<Vec<Feed>, String>)>),
+    Columns(Vec<ColumnFeeds>),
+}
+
+/// One output column of a node's SQL: what feeds it, and its type where the SQL and the
+/// catalog of what it reads tell it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ColumnFeeds {
+    pub name: String,
+    /// The upstream columns, or why they are unknown.
+    pub feeds: Result<Vec<Feed>, String>,
+    pub data_type: Option<String>,
 }
 
 /// All entries with their edges and ranks.
@@ -224,6 +234,16 @@ impl Relations for Docs<'_> {
     fn columns(&self, relation: &str) -> Option<Vec<String>> {
         let &i = self.relations.get(relation)?;
         self.columns[i].clone()
+    }
+
+    fn column_type(&self, relation: &str, column: &str) -> Option<String> {
+        let &i = self.relations.get(relation)?;
+        let (_, schema, table) = self.entries[i].relation?;
+        self.catalog
+            .columns(schema, table)
+            .iter()
+            .find(|c| c.name == column)
+            .map(|c| mart_sql::normalize_type(&c.data_type))
     }
 }
 
@@ -359,7 +379,11 @@ impl<'a> Docs<'a> {
                                 })
                                 .collect()),
                         };
-                        (c.name, feeds)
+                        ColumnFeeds {
+                            name: c.name,
+                            feeds,
+                            data_type: c.data_type,
+                        }
                     })
                     .collect(),
             ),

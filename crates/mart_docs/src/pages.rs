@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use crate::catalog::{drawn_kind, kind_order, layer_of, Docs, Entry, Feed, Group, NodeLineage};
+use crate::catalog::{
+    drawn_kind, kind_order, layer_of, ColumnFeeds, Docs, Entry, Group, NodeLineage,
+};
 use crate::graph::{svg, GraphBox};
 use crate::html::{escape, file_name, page, Depth};
 use crate::markdown;
@@ -540,21 +542,21 @@ fn neighbourhood_svg(docs: &Docs<'_>, start: usize) -> String {
 }
 
 /// Columns: documented ones first, then those only the SQL or the catalog knows; each
-/// with its type (catalog, else declared), description, tests and upstream columns.
+/// with its type (catalog, else declared, else derived from the SQL), description, tests and upstream columns.
 fn columns_section(docs: &Docs<'_>, e: &Entry<'_>, body: &mut String) {
     let catalog = match e.relation {
         Some((_, schema, table)) => docs.catalog.columns(schema, table),
         None => &[],
     };
     let lineage = docs.lineage(e);
-    let lineage_columns: &[(String, Result<Vec<Feed>, String>)] = match &lineage {
+    let lineage_columns: &[ColumnFeeds] = match &lineage {
         NodeLineage::Columns(columns) => columns,
         _ => &[],
     };
     let mut names: Vec<&str> = e.properties.iter().map(|c| c.name.as_str()).collect();
     for name in lineage_columns
         .iter()
-        .map(|(n, _)| n.as_str())
+        .map(|c| c.name.as_str())
         .chain(catalog.iter().map(|c| c.name.as_str()))
     {
         if !names.contains(&name) {
@@ -589,6 +591,12 @@ fn columns_section(docs: &Docs<'_>, e: &Entry<'_>, body: &mut String) {
             .find(|c| c.name == name)
             .map(|c| c.data_type.as_str())
             .or_else(|| documented.and_then(|c| c.data_type.as_deref()))
+            .or_else(|| {
+                lineage_columns
+                    .iter()
+                    .find(|c| c.name == name)
+                    .and_then(|c| c.data_type.as_deref())
+            })
             .unwrap_or("");
         let tests: Vec<&str> = e
             .tests
@@ -614,17 +622,12 @@ fn columns_section(docs: &Docs<'_>, e: &Entry<'_>, body: &mut String) {
     body.push_str("</tbody></table></section>");
 }
 
-fn feeds_cell(
-    docs: &Docs<'_>,
-    lineage: &[(String, Result<Vec<Feed>, String>)],
-    name: &str,
-    body: &mut String,
-) {
-    let found = lineage.iter().find(|(n, _)| n == name).or_else(|| {
+fn feeds_cell(docs: &Docs<'_>, lineage: &[ColumnFeeds], name: &str, body: &mut String) {
+    let found = lineage.iter().find(|c| c.name == name).or_else(|| {
         // A documented column not listed by name comes through a `*`.
-        lineage.iter().find(|(n, _)| n == "*")
+        lineage.iter().find(|c| c.name == "*")
     });
-    match found.map(|(_, feeds)| feeds) {
+    match found.map(|c| &c.feeds) {
         None => body.push_str(r#"<span class="unknown">unknown (not in the compiled SQL)</span>"#),
         Some(Err(why)) => {
             let _ = write!(

@@ -177,6 +177,9 @@ fn column_lineage_links_upstream_columns_and_says_unknown() {
     let staging = file(&files, "nodes/model.shop.stg_orders.html");
     assert!(staging
         .contains(r#"<a href="../nodes/source.shop.raw.orders.html">orders</a>.amount_cents"#));
+    // Without a catalog entry, a column's type comes from the SQL where it tells.
+    assert!(staging.contains(r#"<td class="name">status</td><td>text</td>"#));
+    assert!(staging.contains(r#"<td class="name">amount</td><td></td>"#));
 }
 
 #[test]
