@@ -1,7 +1,7 @@
 //! `--state`, `--defer` and `--favor-state`: comparing the project with an earlier run's
 //! manifest.json and run_results.json, and reading unbuilt parents from its relations.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use mart_adapter::Relation;
@@ -28,7 +28,7 @@ pub fn current_manifest(session: &Session) -> Result<StateManifest, Diagnostic> 
     let manifest = mart_artifacts::build_manifest(
         &session.manifest,
         &session.env,
-        &BTreeMap::new(),
+        &mart_artifacts::CompiledNodes::default(),
         &session.invocation,
     )
     .and_then(|m| StateManifest::of(&m))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mart_compiler::{AnalysisReport, CompiledNode, Compiler};
 use mart_diagnostics::Diagnostics;
-use mart_runner::{PgQueryRunner, PgSyntaxJudge};
+use mart_runner::{PgAnalysisDatabase, PgQueryRunner};
 
 use mart_graph::{NodeId, ResourceType};
 
@@ -16,7 +16,7 @@ use crate::session::Session;
 /// reports them as the failures of their nodes instead, and renders upstream nodes
 /// without a database: a template's run_query() runs once, in its node's own build).
 /// PostgreSQL (through a connection opened only if needed) judges SQL mart's parser
-/// cannot read.
+/// cannot read, and its catalog gives the columns of the sources.
 pub(crate) fn analyse(
     session: &Session,
     compiled: &[CompiledNode],
@@ -27,7 +27,7 @@ pub(crate) fn analyse(
         session.connection_config(),
         runtime.handle().clone(),
     ));
-    let judge = PgSyntaxJudge::new(runner.clone());
+    let database = PgAnalysisDatabase::new(runner.clone());
     let renders: Option<Arc<dyn mart_jinja::QueryRunner>> =
         if before_run { None } else { Some(runner) };
     let compiler = Compiler::new(&session.manifest, &session.env, renders);
@@ -35,7 +35,7 @@ pub(crate) fn analyse(
     let report = compiler.analyse(
         compiled,
         session.static_analysis,
-        Some(&judge),
+        Some(&database),
         Some(&build),
     );
     for d in &report.diagnostics {
@@ -51,8 +51,8 @@ pub(crate) fn analyse(
     Ok(report)
 }
 
-/// The analysis before a run, build or test: the selected models, snapshots, tests and
-/// analyses compiled as `mart compile` would (incremental models as on a first run), but
+/// The analysis of `parse`, and before a run, build or test: the selected models,
+/// snapshots, tests and analyses compiled as `mart compile` would (incremental models as on a first run), but
 /// without a database: a node whose render queries it is not analysed before the run.
 pub(crate) fn analyse_selection(
     session: &Session,
@@ -67,7 +67,10 @@ pub(crate) fn analyse_selection(
             manifest.node(id).is_some_and(|n| {
                 matches!(
                     n.resource_type,
-                    ResourceType::Model | ResourceType::Snapshot | ResourceType::Test
+                    ResourceType::Model
+                        | ResourceType::Snapshot
+                        | ResourceType::Test
+                        | ResourceType::Analysis
                 ) && session.static_analysis.unwrap_or(n.config.static_analysis)
                     != mart_project::StaticAnalysis::Off
             })

@@ -39,16 +39,10 @@ pub fn schema_relations_query<'a>(
         .map(quote_literal)
         .collect::<Vec<_>>()
         .join(", ");
-    let own = fingerprinted
-        .into_iter()
-        .map(|(schema, name)| format!("({}, {})", quote_literal(schema), quote_literal(name)))
-        .collect::<Vec<_>>();
-    let which = if own.is_empty() {
-        "false".to_string()
-    } else {
-        format!("(n.nspname, c.relname) in ({})", own.join(", "))
-    };
-    relations_query(&format!("n.nspname in ({list})"), &which)
+    relations_query(
+        &format!("n.nspname in ({list})"),
+        &relations_filter(fingerprinted),
+    )
 }
 
 /// The row of [`schema_relations_query`] for `schema.name` alone (no row: no relation).
@@ -61,6 +55,37 @@ pub fn relation_query(schema: &str, name: &str) -> String {
         ),
         "true",
     )
+}
+
+/// `(schema, name, column, type)` of every column of `relations` (schema, name) that
+/// exist, in ordinal order, the type as `format_type` prints it: one query for all the
+/// relations a static analysis reads whose columns the project does not give.
+pub fn relation_columns_query<'a>(
+    relations: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
+    let which = relations_filter(relations);
+    format!(
+        "select n.nspname::text, c.relname::text, a.attname::text, \
+         pg_catalog.format_type(a.atttypid, a.atttypmod) \
+         from pg_catalog.pg_attribute a \
+         join pg_catalog.pg_class c on c.oid = a.attrelid \
+         join pg_catalog.pg_namespace n on n.oid = c.relnamespace \
+         where {which} and a.attnum > 0 and not a.attisdropped \
+         order by 1, 2, a.attnum"
+    )
+}
+
+/// `(n.nspname, c.relname) in (...)` of `relations` (schema, name); `false` for none.
+fn relations_filter<'a>(relations: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let list = relations
+        .into_iter()
+        .map(|(schema, name)| format!("({}, {})", quote_literal(schema), quote_literal(name)))
+        .collect::<Vec<_>>();
+    if list.is_empty() {
+        "false".to_string()
+    } else {
+        format!("(n.nspname, c.relname) in ({})", list.join(", "))
+    }
 }
 
 fn relations_query(filter: &str, fingerprinted: &str) -> String {
@@ -101,5 +126,11 @@ mod tests {
             one.ends_with("where n.nspname = 's' and c.relname = 'm'"),
             "{one}"
         );
+        let columns = relation_columns_query([("a", "t"), ("b'c", "u")]);
+        assert!(
+            columns.contains("where (n.nspname, c.relname) in (('a', 't'), ('b''c', 'u')) and"),
+            "{columns}"
+        );
+        assert!(relation_columns_query([]).contains("where false and"));
     }
 }

@@ -105,6 +105,29 @@ pub fn contract_type_code(oid: u32) -> String {
     class.to_string()
 }
 
+/// [`contract_type_code`] of a type by its name as the catalog spells it
+/// (`character varying(20)`, `bigint`, ...); `None` for a type not listed here.
+pub fn contract_type_class(type_name: &str) -> Option<&'static str> {
+    let base = type_name.split('(').next().unwrap_or_default().trim();
+    Some(match base {
+        "boolean" => "BOOLEAN",
+        "bytea" => "BINARY",
+        "text" | "character varying" | "character" | "name" | "\"char\"" => "TEXT",
+        "bigint" => "LONGINTEGER",
+        "smallint" | "integer" => "INTEGER",
+        "real" | "double precision" => "FLOAT",
+        "numeric" => "DECIMAL",
+        "date" => "DATE",
+        "time without time zone" | "time with time zone" => "TIME",
+        "timestamp without time zone" => "DATETIME",
+        "timestamp with time zone" => "DATETIMETZ",
+        "interval" => "INTERVAL",
+        "json" => "JSON",
+        "jsonb" => "JSONB",
+        _ => return None,
+    })
+}
+
 /// The model's SQL returning no rows: its result columns are what the contract is checked
 /// against (dbt's `get_empty_subquery_sql`).
 pub fn empty_subquery(sql: &str) -> String {
@@ -346,6 +369,32 @@ pub(crate) fn create_and_insert(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn type_classes_by_name_agree_with_those_by_oid() {
+        for (name, oid) in [
+            ("boolean", 16),
+            ("text", 25),
+            ("character varying(20)", 1043),
+            ("character(3)", 1042),
+            ("bigint", 20),
+            ("integer", 23),
+            ("smallint", 21),
+            ("double precision", 701),
+            ("numeric(10,2)", 1700),
+            ("date", 1082),
+            ("timestamp without time zone", 1114),
+            ("timestamp with time zone", 1184),
+            ("jsonb", 3802),
+        ] {
+            assert_eq!(
+                contract_type_class(name),
+                Some(contract_type_code(oid).as_str()),
+                "{name}"
+            );
+        }
+        assert_eq!(contract_type_class("uuid"), None);
+    }
 
     fn constraint(kind: ConstraintType) -> Constraint {
         Constraint {

@@ -45,10 +45,11 @@ mod relation_config;
 pub mod seed;
 pub mod snapshot;
 
-pub use catalog::{relation_query, schema_relations_query};
+pub use catalog::{relation_columns_query, relation_query, schema_relations_query};
 pub use contract::{
-    contract_mismatches, contract_type_code, empty_schema_query, empty_subquery, mismatch_table,
-    translate_type, ContractColumn, ContractMismatch, ContractTable,
+    contract_mismatches, contract_type_class, contract_type_code, empty_schema_query,
+    empty_subquery, mismatch_table, translate_type, ContractColumn, ContractMismatch,
+    ContractTable,
 };
 pub use data_test::{freshness_query, store_failures_statements, test_result_query, FailureRule};
 pub use ddl::{

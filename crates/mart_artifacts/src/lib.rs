@@ -24,7 +24,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use mart_project::secrets;
 
 pub use catalog::{build_catalog, CatalogRow, CatalogV1, CATALOG_SCHEMA};
-pub use manifest::{build_manifest, graph_context, ManifestNode, ManifestV12, MANIFEST_SCHEMA};
+pub use manifest::{
+    build_manifest, graph_context, CompiledNodes, ManifestNode, ManifestV12, MANIFEST_SCHEMA,
+};
 pub use manifest_file::{write_manifest_file, Written};
 pub use run_end::run_end_context;
 pub use run_results::{

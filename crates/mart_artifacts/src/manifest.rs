@@ -236,12 +236,20 @@ fn native_macros() -> impl Iterator<Item = (String, ManifestMacro)> {
     })
 }
 
-/// The manifest of `manifest`; `compiled` holds the SQL of the nodes this command
-/// compiled (dbt leaves compiled_code out for the others).
+/// What a command compiled: the SQL of each node (dbt leaves compiled_code out for the
+/// others), and the output column types the static analysis derived for them, which
+/// become the `data_type` of declared columns that give none.
+#[derive(Debug, Default)]
+pub struct CompiledNodes {
+    pub sql: BTreeMap<NodeId, String>,
+    pub column_types: mart_compiler::ColumnTypes,
+}
+
+/// The manifest of `manifest` with what this command compiled.
 pub fn build_manifest(
     manifest: &Manifest,
     env: &mart_jinja::JinjaEnv,
-    compiled: &BTreeMap<NodeId, String>,
+    compiled: &CompiledNodes,
     invocation: &Invocation,
 ) -> Result<ManifestV12, serde_json::Error> {
     let entries = node_entries(manifest);
@@ -268,10 +276,15 @@ pub(crate) fn node_entries(manifest: &Manifest) -> Vec<&Node> {
 pub(crate) fn node_json(
     manifest: &Manifest,
     nodes: &[&Node],
-    compiled: &BTreeMap<NodeId, String>,
+    compiled: &CompiledNodes,
 ) -> Result<Vec<Box<serde_json::value::RawValue>>, serde_json::Error> {
     mart_project::parallel_map(nodes, |n| {
-        serde_json::value::to_raw_value(&manifest_node(manifest, n, compiled.get(&n.id)))
+        serde_json::value::to_raw_value(&manifest_node(
+            manifest,
+            n,
+            compiled.sql.get(&n.id),
+            compiled.column_types.get(&n.id),
+        ))
     })
     .into_iter()
     .collect()
@@ -463,7 +476,7 @@ fn sources_of(manifest: &Manifest) -> BTreeMap<String, ManifestSource> {
                 identifier: table.identifier.clone(),
                 loaded_at_field: table.loaded_at_field.clone(),
                 description: table.description.clone(),
-                columns: columns(&table.columns),
+                columns: columns(&table.columns, None),
                 meta: table.meta.clone(),
                 source_meta: Map::new(),
                 tags: table.tags.clone(),
@@ -482,7 +495,7 @@ pub fn graph_context(manifest: &Manifest) -> serde_json::Value {
         .nodes
         .values()
         .map(|n| {
-            let node = manifest_node(manifest, n, None);
+            let node = manifest_node(manifest, n, None, None);
             (
                 n.id.to_string(),
                 serde_json::to_value(&node).unwrap_or(Value::Null),
@@ -505,6 +518,7 @@ pub(crate) fn manifest_node(
     manifest: &Manifest,
     node: &Node,
     compiled: Option<&String>,
+    column_types: Option<&BTreeMap<String, String>>,
 ) -> ManifestNode {
     let is_seed = node.resource_type == ResourceType::Seed;
     let raw_code = match &node.test {
@@ -558,7 +572,7 @@ pub(crate) fn manifest_node(
         config: node_config_json(node),
         tags: node.config.tags.clone(),
         description: node.description.clone(),
-        columns: columns(&node.columns),
+        columns: columns(&node.columns, column_types),
         meta: node
             .config
             .raw
@@ -814,7 +828,11 @@ fn config_json(raw: &mart_project::ConfigMap) -> Map<String, Value> {
     out
 }
 
-fn columns(columns: &[mart_project::ColumnProperties]) -> BTreeMap<String, Column> {
+/// The declared columns; one without a `data_type` takes the type `derived` gives it.
+fn columns(
+    columns: &[mart_project::ColumnProperties],
+    derived: Option<&BTreeMap<String, String>>,
+) -> BTreeMap<String, Column> {
     columns
         .iter()
         .map(|c| {
@@ -827,7 +845,15 @@ fn columns(columns: &[mart_project::ColumnProperties]) -> BTreeMap<String, Colum
                         Value::Object(_) => c.meta.clone(),
                         _ => Value::Object(Map::new()),
                     },
-                    data_type: c.data_type.clone(),
+                    data_type: c.data_type.clone().or_else(|| {
+                        // PostgreSQL folds unquoted names: the SQL's `Amount` is `amount`.
+                        let name = if c.quote == Some(true) {
+                            c.name.clone()
+                        } else {
+                            c.name.to_lowercase()
+                        };
+                        derived?.get(&name).cloned()
+                    }),
                     constraints: c
                         .constraints
                         .iter()

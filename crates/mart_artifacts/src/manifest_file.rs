@@ -19,7 +19,6 @@
 //! one left, so none loses another's nodes; the file is replaced by renaming, so readers
 //! never see half of it.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
@@ -32,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::manifest::{
     manifest_metadata, manifest_node, manifest_without_nodes, node_entries, node_json,
+    CompiledNodes,
 };
 use crate::Invocation;
 
@@ -132,7 +132,7 @@ pub fn write_manifest_file(
     parse_id: Option<&str>,
     manifest: &Manifest,
     env: &mart_jinja::JinjaEnv,
-    compiled: &BTreeMap<NodeId, String>,
+    compiled: &CompiledNodes,
     invocation: &Invocation,
 ) -> io::Result<Written> {
     std::fs::create_dir_all(target_dir)?;
@@ -233,7 +233,7 @@ fn write_full(
     paths: &Paths,
     manifest: &Manifest,
     env: &mart_jinja::JinjaEnv,
-    compiled: &BTreeMap<NodeId, String>,
+    compiled: &CompiledNodes,
     invocation: &Invocation,
     parse_id: Option<&str>,
 ) -> io::Result<Option<Index>> {
@@ -300,11 +300,12 @@ fn update(
     paths: &Paths,
     mut index: Index,
     manifest: &Manifest,
-    compiled: &BTreeMap<NodeId, String>,
+    compiled: &CompiledNodes,
     invocation: &Invocation,
 ) -> io::Result<Option<Index>> {
     // Unit tests have no compiled fields in the manifest (they are not in `nodes`).
     let changed: Vec<(&NodeId, &String)> = compiled
+        .sql
         .iter()
         .filter(|(id, _)| manifest.node(id).is_some_and(|n| n.unit_test.is_none()))
         .collect();
@@ -315,7 +316,12 @@ fn update(
     let mut replacements: Vec<(usize, Vec<u8>)> = Vec::with_capacity(changed.len());
     for entry in mart_project::parallel_map(&changed, |(id, sql)| {
         let position = ids.binary_search(id);
-        let node = manifest_node(manifest, manifest.node(id)?, Some(sql));
+        let node = manifest_node(
+            manifest,
+            manifest.node(id)?,
+            Some(sql),
+            compiled.column_types.get(*id),
+        );
         let json = serde_json::to_string(&node).ok()?;
         Some((position.ok()?, scrub(&json).into_owned().into_bytes()))
     }) {

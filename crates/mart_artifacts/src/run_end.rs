@@ -23,7 +23,7 @@ pub fn run_end_context(manifest: &Manifest, results: &[NodeResult]) -> Map<Strin
             };
             let node = manifest
                 .node(&r.id)
-                .map(|n| manifest_node(manifest, n, r.compiled_sql.as_ref()))
+                .map(|n| manifest_node(manifest, n, r.compiled_sql.as_ref(), None))
                 .and_then(|n| serde_json::to_value(n).ok())
                 .unwrap_or(Value::Null);
             object.insert("node".into(), node);

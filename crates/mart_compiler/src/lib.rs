@@ -36,7 +36,9 @@ pub use materialization::{MaterializationRun, Materialized};
 pub use node_store::NodeStore;
 pub use parse_cache::{load_saved_parse, parse_cache_path, save_parse, SavedParse};
 pub use semantic::{SemanticGraph, SemanticNode};
-pub use static_analysis::{AnalysisReport, Judgement, Summary, SyntaxJudge};
+pub use static_analysis::{
+    AnalysisDatabase, AnalysisReport, ColumnTypes, Judgement, RelationColumns, Summary,
+};
 pub use unit_tests::{GivenFixture, UnitTestInfo};
 pub use versions::ModelVersioning;
 

@@ -144,6 +144,8 @@ pub enum Code {
     AnalysisSkipped,
     /// `static_analysis: strict`: a node the analysis could not prove valid.
     Unproven,
+    /// A model's SQL gives other columns (or types) than its enforced contract declares.
+    ContractMismatch,
     /// ref() to a model that does not exist.
     UnknownRef,
     /// source() to a source that does not exist.
@@ -186,6 +188,7 @@ impl Code {
             Code::AmbiguousColumn => "MART304",
             Code::AnalysisSkipped => "MART305",
             Code::Unproven => "MART306",
+            Code::ContractMismatch => "MART307",
             Code::UnknownRef => "MART401",
             Code::UnknownSource => "MART402",
             Code::DisabledRef => "MART403",

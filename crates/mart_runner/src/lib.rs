@@ -34,7 +34,7 @@ pub use mart_adapter::microbatch::{parse_time, Batch, NaiveDateTime};
 
 pub use catalog::RunCatalog;
 pub use heartbeat::INTERVAL as HEARTBEAT_INTERVAL;
-pub use query::{PgQueryRunner, PgSyntaxJudge};
+pub use query::{PgAnalysisDatabase, PgQueryRunner};
 pub use schedule::{execute, RunContext, RunEndContext};
 pub use view_skip::UNCHANGED_MESSAGE;
 

@@ -115,14 +115,15 @@ fn is_one_statement(sql: &str) -> bool {
     !sql.trim_end().trim_end_matches(';').contains(';')
 }
 
-/// PostgreSQL's parser as the judge of SQL mart's parser does not read: the statement is
-/// prepared (parsed and analysed, never run) on the runner's connection, one at a time.
-pub struct PgSyntaxJudge {
+/// PostgreSQL as the static analysis's database: its parser judges what mart's cannot
+/// read, and its catalog gives the columns of sources. One question at a time, on a
+/// connection opened on the first.
+pub struct PgAnalysisDatabase {
     runner: Arc<PgQueryRunner>,
     one_at_a_time: std::sync::Mutex<()>,
 }
 
-impl PgSyntaxJudge {
+impl PgAnalysisDatabase {
     pub fn new(runner: Arc<PgQueryRunner>) -> Self {
         Self {
             runner,
@@ -131,25 +132,48 @@ impl PgSyntaxJudge {
     }
 }
 
-impl mart_compiler::SyntaxJudge for PgSyntaxJudge {
+impl mart_compiler::AnalysisDatabase for PgAnalysisDatabase {
     fn judge(&self, sql: &str) -> mart_compiler::Judgement {
         use mart_compiler::Judgement;
         let _turn = self.one_at_a_time.lock().unwrap_or_else(|e| e.into_inner());
-        let sql = sql.trim().trim_end_matches(';');
+        let statement = sql.trim().trim_end_matches(';');
+        let leading = sql.len() - sql.trim_start().len();
         self.runner.handle.block_on(async {
             let Ok(session) = self.runner.session().await else {
                 return Judgement::Unavailable;
             };
-            match session.result_columns(sql).await {
+            match session.result_columns(statement).await {
                 Ok(_) => Judgement::Accepted,
                 // SQLSTATE 42601 messages: "syntax error at or near ..." / "at end of input".
-                Err(e) if e.to_string().contains("syntax error") => Judgement::Rejected(
-                    e.to_string().lines().next().unwrap_or_default().to_string(),
-                ),
+                Err(e) if e.to_string().contains("syntax error") => Judgement::Rejected {
+                    message: e.to_string().lines().next().unwrap_or_default().to_string(),
+                    offset: e.byte_offset().map(|o| o + leading),
+                },
                 // Parsed, then failed in analysis (a missing relation, ...): the syntax holds.
                 Err(_) => Judgement::Accepted,
             }
         })
+    }
+
+    fn columns(&self, relations: &[(String, String)]) -> Option<mart_compiler::RelationColumns> {
+        let _turn = self.one_at_a_time.lock().unwrap_or_else(|e| e.into_inner());
+        let sql = mart_adapter::relation_columns_query(
+            relations.iter().map(|(s, n)| (s.as_str(), n.as_str())),
+        );
+        let rows = self.runner.handle.block_on(async {
+            let session = self.runner.session().await.ok()?;
+            session.query(&sql).await.ok()
+        })?;
+        let mut found = mart_compiler::RelationColumns::new();
+        for row in rows.rows {
+            if let [Some(schema), Some(name), Some(column), Some(data_type)] = &row[..] {
+                found
+                    .entry((schema.clone(), name.clone()))
+                    .or_default()
+                    .push((column.clone(), data_type.clone()));
+            }
+        }
+        Some(found)
     }
 }
 

@@ -117,12 +117,12 @@ fn ctes_subqueries_stars_and_set_operations() {
     clean("select s.total from (select sum(amount) as total from app.orders) s");
     assert_eq!(
         problems("select s.amount from (select sum(amount) as total from app.orders) s"),
-        ["UnknownColumn `s.amount`: unknown column 'amount': s has no such column"]
+        ["UnknownColumn `s.amount`: unknown column 'amount': s has no such column (the columns there are total)"]
     );
     clean("select k, v from __dbt__cte__eph");
     assert_eq!(
         problems("with u as (select id from app.users union all select user_id from app.orders) select user_id from u"),
-        ["UnknownColumn `user_id`: unknown column 'user_id': u has no such column"]
+        ["UnknownColumn `user_id`: unknown column 'user_id': u has no such column (the columns there are id)"]
     );
     clean("with recursive r as (select 1 as n union all select n + 1 from r where n < 3) select n from r");
 }

@@ -136,18 +136,24 @@ pub fn run(global: &GlobalArgs, args: &CloneArgs) -> Result<Outcome, Diagnostics
         "state": dir,
         "full_refresh": args.full_refresh,
     });
-    super::write_artifacts(
-        &session,
-        &results,
-        elapsed,
-        record.as_object().cloned().unwrap_or_default(),
-        None,
-    )?;
-    Ok(if results.iter().any(|r| r.status != NodeStatus::Success) {
+    let outcome = if results.iter().any(|r| r.status != NodeStatus::Success) {
         Outcome::NodeFailure
     } else {
         Outcome::Success
-    })
+    };
+    let ran = super::Ran {
+        outcome,
+        results,
+        elapsed,
+        column_types: Default::default(),
+    };
+    super::write_artifacts(
+        &session,
+        &ran,
+        record.as_object().cloned().unwrap_or_default(),
+        None,
+    )?;
+    Ok(ran.outcome)
 }
 
 /// Replaces what the target has (of any kind) with a view of the state's relation, as

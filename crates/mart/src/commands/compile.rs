@@ -1,9 +1,10 @@
 //! `mart compile`: write each selected model's and test's SQL under <target-path>/compiled,
 //! and manifest.json with it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use mart_artifacts::CompiledNodes;
 use mart_compiler::{write_artifact, CompiledNode, Compiler};
 use mart_diagnostics::{Diagnostics, SourceFile};
 use mart_graph::{NodeId, ResourceType};
@@ -48,15 +49,18 @@ pub fn run(global: &GlobalArgs, args: &CompileArgs) -> Result<Outcome, Diagnosti
     let compiled = compile_and_write(&session, &ids)?;
     let analysis = crate::static_checks::analyse(&session, &compiled, false)?;
     let last_sql = compiled.last().map(|c| c.sql.clone()).unwrap_or_default();
-    let compiled_sql: BTreeMap<NodeId, String> =
-        compiled.into_iter().map(|c| (c.id, c.sql)).collect();
+    let compiled = CompiledNodes {
+        sql: compiled.into_iter().map(|c| (c.id, c.sql)).collect(),
+        column_types: analysis.column_types.clone(),
+    };
     let invocation = session.invocation.generated_now();
-    super::write_manifest(&session, &compiled_sql, &invocation)?;
+    super::write_manifest(&session, &compiled, &invocation)?;
     if analysis.has_errors() {
         return Ok(Outcome::NodeFailure);
     }
     let count = |t: ResourceType| {
-        compiled_sql
+        compiled
+            .sql
             .keys()
             .filter(|id| {
                 session

@@ -3,13 +3,13 @@
 //! static site under <target-path>/docs. `mart docs serve`: serve that
 //! folder on 127.0.0.1 (see [`super::docs_serve`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use mart_adapter::quote_literal;
-use mart_artifacts::{build_catalog, CatalogRow, Invocation};
+use mart_artifacts::{build_catalog, CatalogRow, CompiledNodes, Invocation};
 use mart_diagnostics::{Code, Diagnostic, Diagnostics};
 use mart_docs::{Catalog, CatalogColumn, DocsInput, MacroDoc};
 use mart_graph::NodeId;
@@ -40,10 +40,13 @@ fn generate(global: &GlobalArgs, args: &DocsGenerateArgs) -> Result<Outcome, Dia
         .into_iter()
         .filter(|id| session.manifest.node(id).is_some_and(|n| n.file.is_some()))
         .collect();
-    let compiled: BTreeMap<NodeId, String> = super::compile::compile_and_write(&session, &ids)?
-        .into_iter()
-        .map(|c| (c.id, c.sql))
-        .collect();
+    let compiled = CompiledNodes {
+        sql: super::compile::compile_and_write(&session, &ids)?
+            .into_iter()
+            .map(|c| (c.id, c.sql))
+            .collect(),
+        column_types: Default::default(),
+    };
     let invocation = session.invocation.generated_now();
     super::write_manifest(&session, &compiled, &invocation)?;
     let rows = if args.empty_catalog {
@@ -76,7 +79,7 @@ fn generate(global: &GlobalArgs, args: &DocsGenerateArgs) -> Result<Outcome, Dia
         .collect();
     let input = DocsInput {
         manifest: &session.manifest,
-        compiled: &compiled,
+        compiled: &compiled.sql,
         catalog: &catalog,
         macros: &macros,
     };

@@ -26,7 +26,10 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mart_artifacts::{build_run_results, merge_retry, Invocation, RunResultsV6, Written};
+use mart_artifacts::{
+    build_run_results, merge_retry, CompiledNodes, Invocation, RunResultsV6, Written,
+};
+use mart_compiler::ColumnTypes;
 use mart_diagnostics::{Code, Diagnostic, Diagnostics};
 use mart_graph::{NodeId, ResourceType};
 use mart_runner::{NodeResult, NodeStatus, RunContext, RunOptions};
@@ -158,12 +161,12 @@ pub(crate) fn execute(
         &selected,
         &selected,
     )?;
-    let (outcome, results, elapsed) = run_nodes(&session, args, plan, &selected)?;
-    write_artifacts(&session, &results, elapsed, record, None)?;
+    let ran = run_nodes(&session, args, plan, &selected)?;
+    write_artifacts(&session, &ran, record, None)?;
     // Not freed: the command ends here, and freeing the Jinja environment and what the
     // run read costs a one-node run of a large project tens of milliseconds.
     std::mem::forget(session);
-    Ok(outcome)
+    Ok(ran.outcome)
 }
 
 /// `--event-time-start` and `--event-time-end` go together, start first (as in dbt).
@@ -180,13 +183,33 @@ fn check_event_times(args: &RunArgs) -> Result<(), Diagnostic> {
     ))
 }
 
+/// What a run did.
+pub(crate) struct Ran {
+    pub outcome: Outcome,
+    pub results: Vec<NodeResult>,
+    pub elapsed: Duration,
+    /// The output column types the static analysis before the run derived.
+    pub column_types: ColumnTypes,
+}
+
+impl Ran {
+    fn nothing(outcome: Outcome) -> Self {
+        Self {
+            outcome,
+            results: Vec::new(),
+            elapsed: Duration::ZERO,
+            column_types: ColumnTypes::new(),
+        }
+    }
+}
+
 /// Runs `selected` (already filtered to the plan's types) and prints progress and the summary.
 pub(crate) fn run_nodes(
     session: &Session,
     args: &RunArgs,
     plan: Plan,
     selected: &BTreeSet<NodeId>,
-) -> Result<(Outcome, Vec<NodeResult>, Duration), Diagnostics> {
+) -> Result<Ran, Diagnostics> {
     let printer = session.printer;
     let threads = args.threads.unwrap_or(session.target.threads).max(1);
     check_event_times(args)?;
@@ -194,21 +217,22 @@ pub(crate) fn run_nodes(
     printer.info(&session.found_line());
     if selected.is_empty() {
         printer.info("Nothing to do: the selection matches no nodes of this kind.");
-        return Ok((Outcome::Success, Vec::new(), Duration::ZERO));
+        return Ok(Ran::nothing(Outcome::Success));
     }
     printer.info("");
     printer.info(&format!(
         "Concurrency: {threads} threads (target='{}')",
         session.target.name
     ));
-    let analysis = crate::static_checks::analyse_selection(session, selected)?;
+    let mut analysis = crate::static_checks::analyse_selection(session, selected)?;
     if analysis.refuses_run() {
         for d in analysis.diagnostics.iter().filter(|d| d.is_error()) {
             printer.diagnostic(d);
         }
         printer.info("static_analysis: strict found nodes it cannot prove valid; nothing was run.");
-        return Ok((Outcome::NodeFailure, Vec::new(), Duration::ZERO));
+        return Ok(Ran::nothing(Outcome::NodeFailure));
     }
+    let column_types = std::mem::take(&mut analysis.column_types);
     printer.info("");
     let runtime = runtime(threads)?;
     let (interrupt_tx, interrupt) = tokio::sync::watch::channel(false);
@@ -247,7 +271,12 @@ pub(crate) fn run_nodes(
             "Interrupted by {}: running queries were cancelled and nothing else was started.",
             signal_name(signal)
         ));
-        return Ok((Outcome::Interrupted(signal), results, elapsed));
+        return Ok(Ran {
+            outcome: Outcome::Interrupted(signal),
+            results,
+            elapsed,
+            column_types,
+        });
     }
     // `--warn-error`: a test that warns fails the command too.
     let warn_fails = session.printer.warn_error();
@@ -261,7 +290,12 @@ pub(crate) fn run_nodes(
     } else {
         Outcome::Success
     };
-    Ok((outcome, results, elapsed))
+    Ok(Ran {
+        outcome,
+        results,
+        elapsed,
+        column_types,
+    })
 }
 
 /// On SIGINT (Ctrl-C), SIGTERM (how Airflow stops a task) or SIGHUP (a closed terminal),
@@ -314,19 +348,30 @@ fn signal_name(number: i32) -> &'static str {
 /// `previous`, the results are a retry's and are laid over the previous run's.
 pub(crate) fn write_artifacts(
     session: &Session,
-    results: &[NodeResult],
-    elapsed: Duration,
+    ran: &Ran,
     record: serde_json::Map<String, serde_json::Value>,
     previous: Option<&RunResultsV6>,
 ) -> Result<(), Diagnostic> {
     let invocation = session.invocation.generated_now();
-    let compiled: BTreeMap<NodeId, String> = results
+    let sql: BTreeMap<NodeId, String> = ran
+        .results
         .iter()
         .filter_map(|r| r.compiled_sql.clone().map(|sql| (r.id.clone(), sql)))
         .collect();
-    write_manifest(session, &compiled, &invocation)?;
-    let mut run_results =
-        build_run_results(&session.manifest, results, elapsed, record, &invocation);
+    let column_types = ran
+        .column_types
+        .iter()
+        .filter(|(id, _)| sql.contains_key(id))
+        .map(|(id, types)| (id.clone(), types.clone()))
+        .collect();
+    write_manifest(session, &CompiledNodes { sql, column_types }, &invocation)?;
+    let mut run_results = build_run_results(
+        &session.manifest,
+        &ran.results,
+        ran.elapsed,
+        record,
+        &invocation,
+    );
     if let Some(previous) = previous {
         run_results = merge_retry(previous, run_results);
     }
@@ -339,7 +384,7 @@ pub(crate) fn write_artifacts(
 /// changed, target/semantic_manifest.json.
 pub(crate) fn write_manifest(
     session: &Session,
-    compiled: &BTreeMap<NodeId, String>,
+    compiled: &CompiledNodes,
     invocation: &Invocation,
 ) -> Result<(), Diagnostic> {
     let target_dir = &session.manifest.target_dir;

@@ -82,13 +82,7 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Diagnostics> {
             })
             .collect(),
     };
-    let (outcome, results, elapsed) = super::run_nodes(&session, &args, plan, &selected)?;
-    super::write_artifacts(
-        &session,
-        &results,
-        elapsed,
-        previous.args.clone(),
-        Some(&previous),
-    )?;
-    Ok(outcome)
+    let ran = super::run_nodes(&session, &args, plan, &selected)?;
+    super::write_artifacts(&session, &ran, previous.args.clone(), Some(&previous))?;
+    Ok(ran.outcome)
 }

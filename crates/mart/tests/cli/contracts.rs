@@ -197,7 +197,23 @@ fn type_mismatch_fails_with_the_differences_and_keeps_the_old_table() {
         // `varchar(3)` under a `text` contract is no difference, as in dbt-postgres.
         "select 'x'::text as id, 'ann'::varchar(3) as name, 1 as extra",
     );
+    // The static analysis knows every column and type of this SQL: the same table of
+    // differences, before anything runs.
     let out = p.mart_expect(&["run", "--select", "customers"], 1);
+    insta::assert_snapshot!(failure(&out, "error[MART307]"), @r"
+    error[MART307]: customers: the model's SQL does not give the columns its enforced contract declares (the run would fail dbt's contract check):
+
+    | column_name | definition_type | contract_type | mismatch_reason     |
+    | ----------- | --------------- | ------------- | ------------------- |
+    | id          | TEXT            | INTEGER       | data type mismatch  |
+    | extra       | INTEGER         |               | missing in contract |
+      = help: make the SQL's columns and types match the columns declared in the model's property file, or change the contract ('?' is a type the analysis cannot tell)
+    ");
+    // Without it, PostgreSQL's types say the same in the run.
+    let out = p.mart_expect(
+        &["run", "--select", "customers", "--static-analysis", "off"],
+        1,
+    );
     insta::assert_snapshot!(failure(&out, "error[MART501]: model 'customers'"), @r"
     error[MART501]: model 'customers' has an enforced contract that failed.
     Please ensure the name, data_type, and number of columns in your contract match the columns in your model's definition.

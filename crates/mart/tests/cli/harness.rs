@@ -214,6 +214,18 @@ impl TestProject {
             .collect()
     }
 
+    /// Runs `sql`, returning PostgreSQL's error message if it fails.
+    pub fn try_execute(&self, sql: &str) -> Result<(), String> {
+        block_on(async {
+            let connection = Connection::connect(&config()).await.unwrap();
+            connection
+                .execute(sql)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+    }
+
     pub fn execute(&self, sql: &str) {
         block_on(async {
             let connection = Connection::connect(&config()).await.unwrap();

@@ -33,6 +33,7 @@ mod show;
 mod snapshot;
 mod state;
 mod static_analysis;
+mod static_analysis_corpus;
 mod unit_tests;
 mod versions;
 mod view_skip;

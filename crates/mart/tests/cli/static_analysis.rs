@@ -13,7 +13,7 @@ fn project(tag: &str, models: &[(&str, &str)]) -> TestProject {
         ("seeds/users.csv", USERS),
         (
             "models/sources.yml",
-            "version: 2\nsources:\n  - name: raw\n    schema: \"{{ target.schema }}\"\n    tables:\n      - name: events\n",
+            "version: 2\nsources:\n  - name: raw\n    schema: \"{{ target.schema }}\"\n    tables:\n      - name: events\n      - name: pending\n",
         ),
         (
             "models/people.sql",
@@ -77,8 +77,24 @@ fn modes_strict_baseline_and_off() {
         "{text}"
     );
     assert!(text.contains("models/typo.sql:1:8: error[MART302]: typo: unknown column 'nmae': model 'people' has no such column"), "{text}");
-    // strict: the unprovable source read fails too, and nothing runs.
+    // strict: the catalog proves the columns of raw.events; a source table not in it
+    // leaves them unproven, which fails too, and nothing runs.
     project.execute(&format!("drop view \"{}\".people", project.schema));
+    let out = project.mart_expect(
+        &[
+            "compile",
+            "-s",
+            "from_source",
+            "--static-analysis",
+            "strict",
+        ],
+        0,
+    );
+    assert!(!shown(&out).contains("MART306"), "{}", shown(&out));
+    project.write(
+        "models/from_source.sql",
+        "select id, kind from {{ source('raw', 'pending') }}\n",
+    );
     let out = project.mart_expect(&["run", "--static-analysis", "strict"], 1);
     let text = shown(&out);
     assert!(text.contains("error[MART306]: from_source: 2 column reference(s) read relations whose columns are not known"), "{text}");
@@ -153,4 +169,58 @@ fn a_second_compile_reuses_the_analysis_and_reports_the_same() {
         "select id, full_name from {{ ref('people') }}\n",
     );
     project.mart_expect(&["compile"], 0);
+}
+
+#[test]
+fn derived_types_fill_the_manifests_undeclared_data_types() {
+    let project = project(
+        "sa_types",
+        &[
+            (
+                "models/typed.sql",
+                "select id, full_name, 1 as one, 'x' as label, id::bigint as big, now() as at, id + 1 as next from {{ ref('people') }}\n",
+            ),
+            (
+                "models/typed.yml",
+                "version: 2\nmodels:\n  - name: typed\n    columns:\n      - name: id\n      - name: full_name\n        data_type: varchar(20)\n      - name: one\n      - name: label\n      - name: big\n      - name: at\n      - name: next\n",
+            ),
+        ],
+    );
+    project.mart_expect(&["compile"], 0);
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(project.dir.join("target/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let columns = &manifest["nodes"]["model.fx.typed"]["columns"];
+    let types: Vec<String> = ["id", "full_name", "one", "label", "big", "at", "next"]
+        .iter()
+        .map(|c| format!("{c}: {}", columns[c]["data_type"]))
+        .collect();
+    // The seed's inferred id type, the declared type kept, literals, a cast, a function,
+    // and arithmetic, whose type the analysis does not derive (left null, as dbt does).
+    assert_eq!(
+        types,
+        [
+            "id: \"integer\"",
+            "full_name: \"varchar(20)\"",
+            "one: \"integer\"",
+            "label: \"text\"",
+            "big: \"bigint\"",
+            "at: \"timestamp with time zone\"",
+            "next: null"
+        ]
+    );
+}
+
+#[test]
+fn parse_analyses_every_node_and_off_skips_it() {
+    let project = project(
+        "sa_parse",
+        &[("models/typo.sql", "select nmae from {{ ref('people') }}\n")],
+    );
+    let out = project.mart_expect(&["parse"], 1);
+    assert!(shown(&out).contains("models/typo.sql:1:8: error[MART302]: typo: unknown column 'nmae': model 'people' has no such column"), "{}", shown(&out));
+    assert!(project.dir.join("target/manifest.json").exists());
+    let out = project.mart_expect(&["parse", "--static-analysis", "off"], 0);
+    assert!(!shown(&out).contains("MART302"), "{}", shown(&out));
 }

@@ -7,6 +7,7 @@
 //! cannot prove valid, `off` skips the node (its columns become unknown downstream).
 
 mod cache;
+mod contracts;
 mod report;
 mod shapes;
 
@@ -19,14 +20,24 @@ use mart_project::StaticAnalysis;
 use crate::{CompiledNode, Compiler, Node};
 use shapes::Shapes;
 
-/// PostgreSQL's own parser, asked about SQL the analysis cannot read.
-pub trait SyntaxJudge: Sync {
+/// What the database tells the analysis: PostgreSQL's own parser judges SQL mart's does
+/// not read, and the catalog gives the columns of sources the project cannot.
+pub trait AnalysisDatabase: Sync {
     fn judge(&self, sql: &str) -> Judgement;
+    /// `(name, type)` of the columns of each of `relations` (schema, name) that exists,
+    /// the type as the catalog spells it; `None` when no database could be asked.
+    fn columns(&self, relations: &[(String, String)]) -> Option<RelationColumns>;
 }
 
+/// Columns by (schema, name) of relation.
+pub type RelationColumns = HashMap<(String, String), Vec<(String, String)>>;
+
 pub enum Judgement {
-    /// A syntax error, with PostgreSQL's message.
-    Rejected(String),
+    /// A syntax error: PostgreSQL's message, and the byte offset into the SQL it names.
+    Rejected {
+        message: String,
+        offset: Option<usize>,
+    },
     Accepted,
     /// No database to ask.
     Unavailable,
@@ -42,7 +53,12 @@ pub struct AnalysisReport {
     /// Whether a node under `strict` failed: then nothing may run.
     strict_failed: bool,
     pub summary: Summary,
+    /// The output column types the analysis derived, of each node analysed.
+    pub column_types: ColumnTypes,
 }
+
+/// Output column types by node, then by column name, as the catalog spells them.
+pub type ColumnTypes = BTreeMap<NodeId, BTreeMap<String, String>>;
 
 /// Counts for the log.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +97,7 @@ impl Compiler<'_> {
         &self,
         compiled: &[CompiledNode],
         flag: Option<StaticAnalysis>,
-        judge: Option<&dyn SyntaxJudge>,
+        database: Option<&dyn AnalysisDatabase>,
         build: Option<&str>,
     ) -> AnalysisReport {
         let mode = move |node: &Node| flag.unwrap_or(node.config.static_analysis);
@@ -93,7 +109,7 @@ impl Compiler<'_> {
             Some(build) => cache::Cache::load(&self.manifest.target_dir, build),
             None => cache::Cache::disabled(),
         };
-        let shapes = Shapes::new(self, own_sql, &mode, cache);
+        let shapes = Shapes::new(self, own_sql, &mode, cache, database);
         let per_node = mart_project::parallel_map(compiled, |c| {
             let node = self.manifest.node(&c.id)?;
             let checked = matches!(
@@ -107,13 +123,21 @@ impl Compiler<'_> {
                 return None;
             }
             let analysed = shapes.of(&c.id);
+            let mut types = BTreeMap::new();
             let counts = match &analysed.outcome {
-                shapes::Outcome::Analysed { analysis, .. } => Summary {
-                    analysed: 1,
-                    skipped: 0,
-                    checked: analysis.checked,
-                    unchecked: analysis.unchecked,
-                },
+                shapes::Outcome::Analysed { analysis, .. } => {
+                    types = analysis
+                        .columns
+                        .iter()
+                        .filter_map(|c| Some((c.name.clone(), c.data_type.clone()?)))
+                        .collect();
+                    Summary {
+                        analysed: 1,
+                        skipped: 0,
+                        checked: analysis.checked,
+                        unchecked: analysis.unchecked,
+                    }
+                }
                 shapes::Outcome::Unparsed { .. } => Summary {
                     skipped: 1,
                     ..Summary::default()
@@ -123,15 +147,19 @@ impl Compiler<'_> {
             Some((
                 mode(node),
                 counts,
-                report::diagnostics(self, node, &analysed, mode(node), judge),
+                types,
+                report::diagnostics(self, node, &analysed, mode(node), database),
             ))
         });
         shapes.cache.save();
         let mut report = AnalysisReport::default();
         for (c, found) in compiled.iter().zip(per_node) {
-            let Some((mode, counts, diagnostics)) = found else {
+            let Some((mode, counts, types, diagnostics)) = found else {
                 continue;
             };
+            if !types.is_empty() {
+                report.column_types.insert(c.id.clone(), types);
+            }
             let summary = &mut report.summary;
             summary.analysed += counts.analysed;
             summary.skipped += counts.skipped;

@@ -9,7 +9,7 @@ use mart_project::StaticAnalysis;
 use mart_sql::{ProblemKind, SqlError};
 
 use super::shapes::{NodeAnalysis, Outcome};
-use super::{Judgement, SyntaxJudge};
+use super::{AnalysisDatabase, Judgement};
 use crate::{Compiler, Node};
 
 pub(super) fn diagnostics(
@@ -17,7 +17,7 @@ pub(super) fn diagnostics(
     node: &Node,
     analysed: &NodeAnalysis,
     mode: StaticAnalysis,
-    judge: Option<&dyn SyntaxJudge>,
+    database: Option<&dyn AnalysisDatabase>,
 ) -> Vec<Diagnostic> {
     let strict = mode == StaticAnalysis::Strict;
     match &analysed.outcome {
@@ -46,6 +46,7 @@ pub(super) fn diagnostics(
                     }
                 })
                 .collect();
+            found.extend(super::contracts::mismatch(node, analysis));
             if strict && found.is_empty() && analysis.unchecked > 0 {
                 found.push(
                     Diagnostic::error(
@@ -73,12 +74,12 @@ pub(super) fn diagnostics(
                 ),
             )
             .with_help("fix the SQL at this place; it would fail when PostgreSQL runs it")],
-            SqlError::Parse(e) => match judge.map_or(Judgement::Unavailable, |j| j.judge(sql)) {
-                Judgement::Rejected(message) => vec![placed(
+            SqlError::Parse(e) => match database.map_or(Judgement::Unavailable, |d| d.judge(sql)) {
+                Judgement::Rejected { message, offset } => vec![placed(
                     compiler,
                     node,
                     sql,
-                    e.offset..e.offset,
+                    offset.unwrap_or(e.offset)..offset.unwrap_or(e.offset),
                     Diagnostic::error(Code::SqlSyntax, format!("{}: {message}", node.name)),
                 )
                 .with_note(format!(
@@ -182,7 +183,8 @@ fn source_span(
     let text = file.text.get(line_range.clone())?;
     let start = written
         .and_then(|w| mart_jinja::line_marks::column_in_line(text, &w))
-        .and_then(|column| text.char_indices().nth(column - 1).map(|(i, _)| i));
+        .and_then(|column| text.char_indices().nth(column - 1).map(|(i, _)| i))
+        .or_else(|| only_occurrence(text, sql.get(range.clone())?));
     let range = match start {
         Some(start) => {
             let len = (range.end - range.start).min(text.len() - start);
@@ -195,4 +197,41 @@ fn source_span(
         }
     };
     Some(Span::new(file.clone(), range))
+}
+
+/// Where `word` is in `line`, when it is there once as a word of its own (a reference
+/// written after a `{{ ref() }}` on its line, or passed to a macro as a string).
+fn only_occurrence(line: &str, word: &str) -> Option<usize> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    if word.is_empty() {
+        return None;
+    }
+    let mut found = line.match_indices(word).filter(|(i, _)| {
+        let before = line[..*i].chars().next_back();
+        let after = line[i + word.len()..].chars().next();
+        !before.is_some_and(is_word) && !after.is_some_and(is_word)
+    });
+    match (found.next(), found.next()) {
+        (Some((i, _)), None) => Some(i),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::only_occurrence;
+
+    #[test]
+    fn a_word_found_once_in_its_line() {
+        let line = "join {{ ref('orders') }} o on o.usr_id = u.user_id";
+        assert_eq!(only_occurrence(line, "o.usr_id"), Some(30));
+        assert_eq!(
+            only_occurrence("{{ to_cents('amout') }}", "amout"),
+            Some(13)
+        );
+        // Twice, or only inside a longer word: not placed.
+        assert_eq!(only_occurrence("a.id = b.id", "id"), None);
+        assert_eq!(only_occurrence("select user_id", "id"), None);
+        assert_eq!(only_occurrence("select x", ""), None);
+    }
 }

@@ -1,6 +1,6 @@
 //! The columns of every relation a node reads, as far as the project tells them: seeds
 //! (their CSV header), enforced contracts, and models and snapshots (their own SQL,
-//! analysed on demand, each once).
+//! analysed on demand, each once); sources from the catalog, when there is a database.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -10,6 +10,7 @@ use mart_project::{Materialization, StaticAnalysis};
 use mart_sql::{Analysis, ColumnLineage, Relations, SqlError};
 
 use super::cache::{self, Cache};
+use super::AnalysisDatabase;
 use crate::manifest::{cte_name, Manifest, Node};
 use crate::Compiler;
 
@@ -29,7 +30,7 @@ pub(crate) enum Outcome {
         sql: Arc<str>,
         error: SqlError,
     },
-    /// Nothing to analyse (a seed, a contract, `static_analysis: off`, no SQL).
+    /// Nothing to analyse (a seed, `static_analysis: off`, no SQL).
     NotAnalysed,
 }
 
@@ -51,6 +52,9 @@ pub(crate) struct Shapes<'a> {
     cells: Mutex<HashMap<NodeId, Arc<OnceLock<Arc<NodeAnalysis>>>>>,
     pub(crate) cache: Cache,
     mode: &'a (dyn Fn(&Node) -> StaticAnalysis + Sync),
+    database: Option<&'a dyn AnalysisDatabase>,
+    /// The catalog's columns of the sources not over a seed, asked once for all.
+    source_catalog: OnceLock<HashMap<NodeId, Vec<ColumnLineage>>>,
 }
 
 impl<'a> Shapes<'a> {
@@ -59,6 +63,7 @@ impl<'a> Shapes<'a> {
         compiled: HashMap<&'a NodeId, &'a str>,
         mode: &'a (dyn Fn(&Node) -> StaticAnalysis + Sync),
         cache: Cache,
+        database: Option<&'a dyn AnalysisDatabase>,
     ) -> Self {
         let manifest = compiler.manifest;
         let mut relations = HashMap::new();
@@ -110,7 +115,48 @@ impl<'a> Shapes<'a> {
             cells: Mutex::new(HashMap::new()),
             cache,
             mode,
+            database,
+            source_catalog: OnceLock::new(),
         }
+    }
+
+    /// The columns the catalog has for source `id` (none: no database, or no such table).
+    fn catalog_columns(&self, id: &NodeId) -> Option<Vec<ColumnLineage>> {
+        let catalog = self.source_catalog.get_or_init(|| {
+            let Some(database) = self.database else {
+                return HashMap::new();
+            };
+            let sources: Vec<_> = self
+                .manifest
+                .sources
+                .values()
+                .filter(|s| !self.seed_of_source.contains_key(&s.id))
+                .collect();
+            let relations: Vec<(String, String)> = sources
+                .iter()
+                .map(|s| (s.relation.schema.clone(), s.relation.identifier.clone()))
+                .collect();
+            let Some(mut found) = database.columns(&relations) else {
+                return HashMap::new();
+            };
+            sources
+                .iter()
+                .zip(relations)
+                .filter_map(|(source, relation)| {
+                    let columns = found.remove(&relation)?;
+                    let columns = columns
+                        .into_iter()
+                        .map(|(name, data_type)| ColumnLineage {
+                            name,
+                            origin: mart_sql::Origin::Columns(Default::default()),
+                            data_type: Some(mart_sql::normalize_type(&data_type)),
+                        })
+                        .collect();
+                    Some((source.id.clone(), columns))
+                })
+                .collect()
+        });
+        catalog.get(id).cloned()
     }
 
     /// The analysis of node `id`, computed once however many nodes ask.
@@ -137,40 +183,38 @@ impl<'a> Shapes<'a> {
         if node.resource_type == ResourceType::Seed {
             return not_analysed(self.seed_columns(node));
         }
-        if node.config.contract.enforced && !node.columns.is_empty() {
-            return not_analysed(Some(
-                node.columns
-                    .iter()
-                    .map(|c| ColumnLineage {
-                        name: c.name.clone(),
-                        origin: mart_sql::Origin::Columns(Default::default()),
-                        data_type: c.data_type.as_deref().map(mart_sql::normalize_type),
-                    })
-                    .collect(),
-            ));
-        }
+        // An enforced contract gives the model's columns to its dependents (its own SQL
+        // is still analysed, and checked against the contract).
+        let contract = (node.config.contract.enforced && !node.columns.is_empty()).then(|| {
+            node.columns
+                .iter()
+                .map(|c| ColumnLineage {
+                    name: c.name.clone(),
+                    origin: mart_sql::Origin::Columns(Default::default()),
+                    data_type: c.data_type.as_deref().map(mart_sql::normalize_type),
+                })
+                .collect::<Vec<_>>()
+        });
         if self.mode(node) == StaticAnalysis::Off {
-            return not_analysed(None);
+            return not_analysed(contract);
         }
         let sql: Arc<str> = match self.compiled.get(id) {
             Some(sql) => Arc::from(*sql),
             None => match self.compiler.render_own_sql(id) {
                 Ok(sql) => Arc::from(sql),
-                Err(_) => return not_analysed(None),
+                Err(_) => return not_analysed(contract),
             },
         };
         let relations = NodeRelations { shapes: self, node };
-        let parents: Vec<Option<Arc<NodeAnalysis>>> = node
+        let parents: Vec<Option<Vec<ColumnLineage>>> = node
             .depends_on
             .iter()
-            .map(|dep| relations.parent(dep))
+            .map(|dep| relations.dep_columns(dep))
             .collect();
         let key = cache::key(
             &sql,
             self.mode(node) as u8,
-            parents
-                .iter()
-                .map(|p| p.as_ref().and_then(|a| a.columns.as_deref())),
+            parents.iter().map(Option::as_deref),
         );
         let (columns, result) = match self.cache.get(id.as_str(), key) {
             Some(kept) => kept,
@@ -188,11 +232,11 @@ impl<'a> Shapes<'a> {
         };
         match result {
             Ok(analysis) => NodeAnalysis {
-                columns,
+                columns: contract.or(columns),
                 outcome: Outcome::Analysed { sql, analysis },
             },
             Err(error) => NodeAnalysis {
-                columns: None,
+                columns: contract,
                 outcome: Outcome::Unparsed { sql, error },
             },
         }
@@ -271,27 +315,21 @@ struct NodeRelations<'a, 'b> {
 }
 
 impl NodeRelations<'_, '_> {
-    /// The analysis that gives parent `dep`'s columns: its own, or its seed's for a
-    /// source over a seed's table (declared source columns enter through the mode).
-    fn parent(&self, dep: &NodeId) -> Option<Arc<NodeAnalysis>> {
-        let id = self.shapes.seed_of_source.get(dep).copied().unwrap_or(dep);
-        self.shapes.manifest.node(id).map(|_| self.shapes.of(id))
-    }
-
-    fn parent_columns(&self, relation: &str) -> Option<Vec<ColumnLineage>> {
-        match self.shapes.target(relation)? {
-            Target::Node(id) if self.node.depends_on.contains(id) => {
-                self.shapes.of(id).columns.clone()
-            }
-            Target::Source(id) if !self.node.depends_on.contains(id) => None,
-            Target::Source(id) if self.shapes.seed_of_source.contains_key(id) => {
-                let seed = self.shapes.seed_of_source.get(id)?;
-                self.shapes.of(seed).columns.clone()
-            }
-            Target::Source(id) if self.shapes.mode(self.node) == StaticAnalysis::Strict => {
-                // Strict mode takes a source's declared columns as all it has.
-                let source = self.shapes.manifest.sources.get(id)?;
-                (!source.table.columns.is_empty()).then(|| {
+    /// The columns of parent `dep` as this node sees them: a node's own (a source over a
+    /// seed's table has the seed's), a source's from the catalog, else (under strict) its
+    /// declared columns taken as all it has.
+    fn dep_columns(&self, dep: &NodeId) -> Option<Vec<ColumnLineage>> {
+        let shapes = self.shapes;
+        if shapes.manifest.node(dep).is_some() {
+            return shapes.of(dep).columns.clone();
+        }
+        if let Some(seed) = shapes.seed_of_source.get(dep) {
+            return shapes.of(seed).columns.clone();
+        }
+        let source = shapes.manifest.sources.get(dep)?;
+        shapes.catalog_columns(dep).or_else(|| {
+            (shapes.mode(self.node) == StaticAnalysis::Strict && !source.table.columns.is_empty())
+                .then(|| {
                     source
                         .table
                         .columns
@@ -303,9 +341,15 @@ impl NodeRelations<'_, '_> {
                         })
                         .collect()
                 })
-            }
-            _ => None,
+        })
+    }
+
+    fn parent_columns(&self, relation: &str) -> Option<Vec<ColumnLineage>> {
+        let (Target::Node(id) | Target::Source(id)) = self.shapes.target(relation)?;
+        if !self.node.depends_on.contains(id) {
+            return None;
         }
+        self.dep_columns(id)
     }
 }
 

@@ -57,9 +57,11 @@ impl Analyser<'_> {
     ) {
         let name = qualifier.join(".");
         let aliases = frame.aliases();
-        let help = suggest(&name, &aliases).or_else(|| {
-            (!aliases.is_empty()).then(|| format!("the FROM clause names {}", aliases.join(", ")))
-        });
+        let listed = listing("the FROM clause names", &aliases);
+        let help = match (suggest(&name, &aliases), listed) {
+            (Some(guess), Some(listed)) if aliases.len() > 1 => Some(format!("{guess} ({listed})")),
+            (guess, listed) => guess.or(listed),
+        };
         self.report(
             ProblemKind::UnknownQualifier,
             format!("'{name}' names no relation of the FROM clause"),
@@ -197,7 +199,22 @@ impl Analyser<'_> {
             Clause::BlindToAliases(aliases, place) if qualifier.is_empty() && aliases.iter().any(|a| a == column) => Some(format!(
                 "'{column}' is an alias of the select list, which {place} cannot see: repeat its expression"
             )),
-            _ => suggest(column, &candidates),
+            _ => suggest(column, &candidates).or_else(|| {
+                // The columns of this FROM clause (candidates also hold aliases, which
+                // name whole rows, and the outer queries' columns).
+                let own: Vec<String> = if qualifier.is_empty() {
+                    frame
+                        .scope
+                        .sources
+                        .iter()
+                        .flat_map(|(_, s)| s.column_names())
+                        .map(str::to_string)
+                        .collect()
+                } else {
+                    candidates.clone()
+                };
+                listing("the columns there are", &own)
+            }),
         };
         self.report(
             ProblemKind::UnknownColumn,
@@ -256,6 +273,14 @@ impl Visitor for ExprVisitor<'_, '_> {
             std::mem::replace(&mut self.origin, Origin::Columns(BTreeSet::new())).merge(found);
         ControlFlow::Continue(())
     }
+}
+
+/// "`what` a, b, c" for a help: the names to choose from, the first few of many.
+fn listing(what: &str, names: &[String]) -> Option<String> {
+    const SHOWN: usize = 12;
+    let (shown, more) = names.split_at(names.len().min(SHOWN));
+    let etc = if more.is_empty() { "" } else { ", ..." };
+    (!shown.is_empty()).then(|| format!("{what} {}{etc}", shown.join(", ")))
 }
 
 /// "did you mean": the closest name, else one that contains the name (`name` ->

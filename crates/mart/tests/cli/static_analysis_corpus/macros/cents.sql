@@ -1,0 +1,1 @@
+{% macro to_cents(column) %}round({{ column }} * 100)::bigint{% endmacro %}

@@ -1,0 +1,4 @@
+{{ config(materialized='table') }}
+select country, count(*) as users
+from {{ ref('stg_users') }}
+group by country

@@ -1,0 +1,3 @@
+select user_id, count(*) as sessions
+from {{ source('app', 'sessions') }}
+group by user_id

@@ -1,0 +1,3 @@
+-- dim_country enforces a contract: its columns are country and users
+select country, user_count
+from {{ ref('dim_country') }}

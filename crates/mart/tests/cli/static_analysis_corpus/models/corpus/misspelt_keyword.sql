@@ -1,0 +1,3 @@
+-- SELECT misspelt
+selct user_id
+from {{ ref('stg_users') }}

@@ -1,0 +1,3 @@
+-- a parenthesis left open
+select coalesce(amount, 0 as amount
+from {{ ref('stg_orders') }}
