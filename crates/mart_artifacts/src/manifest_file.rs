@@ -186,7 +186,7 @@ impl Index {
 }
 
 /// A file's length and modification time, in nanoseconds.
-fn identity(path: &Path) -> io::Result<(u64, u64)> {
+pub fn identity(path: &Path) -> io::Result<(u64, u64)> {
     let meta = std::fs::metadata(path)?;
     let modified = meta
         .modified()?

@@ -141,3 +141,34 @@ fn entries(result: QueryResult) -> impl Iterator<Item = (Key, CatalogEntry)> {
         Some(((schema, name), CatalogEntry { kind, view_state }))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run of 10,000 models asks the view state of every one in its first query; a row
+    /// list that long once exceeded PostgreSQL's parser stack ("stack depth limit
+    /// exceeded"), failing the whole run before it started.
+    #[tokio::test]
+    async fn the_first_query_of_a_large_run_reads_the_catalog() {
+        let config = mart_postgres::ConnectionConfig {
+            host: "127.0.0.1".into(),
+            ..Default::default()
+        };
+        let connection = Connection::connect(&config)
+            .await
+            .expect("PostgreSQL on 127.0.0.1");
+        let names: Vec<String> = (0..20_000).map(|i| format!("model_{i}")).collect();
+        let own: BTreeSet<(&str, &str)> =
+            names.iter().map(|n| ("pg_catalog", n.as_str())).collect();
+        let catalog = RunCatalog::default();
+        catalog
+            .load(&connection, &BTreeSet::from(["pg_catalog"]), &own)
+            .await
+            .expect("the catalog query");
+        let known = catalog.lock();
+        assert!(known
+            .entries
+            .contains_key(&("pg_catalog".to_string(), "pg_class".to_string())));
+    }
+}

@@ -223,4 +223,23 @@ fn parse_analyses_every_node_and_off_skips_it() {
     assert!(project.dir.join("target/manifest.json").exists());
     let out = project.mart_expect(&["parse", "--static-analysis", "off"], 0);
     assert!(!shown(&out).contains("MART302"), "{}", shown(&out));
+    // Fixed, the next parse finds nothing, and the one after it (nothing changed) does
+    // not render the project again; a change is analysed again.
+    project.write(
+        "models/typo.sql",
+        "select full_name from {{ ref('people') }}\n",
+    );
+    project.mart_expect(&["parse"], 0);
+    let skipped = "the saved parse is unchanged since a parse that found nothing";
+    for _ in 0..2 {
+        let out = project.mart_expect(&["parse", "--log-level", "debug"], 0);
+        assert!(shown(&out).contains(skipped), "{}", shown(&out));
+    }
+    project.write("models/typo.sql", "select nmae from {{ ref('people') }}\n");
+    let out = project.mart_expect(&["parse", "--log-level", "debug"], 1);
+    assert!(
+        !shown(&out).contains(skipped) && shown(&out).contains("MART302"),
+        "{}",
+        shown(&out)
+    );
 }

@@ -126,11 +126,14 @@ impl Compiler<'_> {
             let mut types = BTreeMap::new();
             let counts = match &analysed.outcome {
                 shapes::Outcome::Analysed { analysis, .. } => {
-                    types = analysis
-                        .columns
-                        .iter()
-                        .filter_map(|c| Some((c.name.clone(), c.data_type.clone()?)))
-                        .collect();
+                    // Only sure names (the kept analyses keep no others).
+                    if analysis.complete {
+                        types = analysis
+                            .columns
+                            .iter()
+                            .filter_map(|c| Some((c.name.clone(), c.data_type.clone()?)))
+                            .collect();
+                    }
                     Summary {
                         analysed: 1,
                         skipped: 0,
