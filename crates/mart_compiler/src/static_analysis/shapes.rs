@@ -17,7 +17,7 @@ use crate::Compiler;
 /// What analysing one node gave.
 pub(crate) struct NodeAnalysis {
     /// Its output columns when every one is known by its sure name.
-    pub(crate) columns: Option<Vec<ColumnLineage>>,
+    pub(crate) columns: Option<Columns>,
     pub(crate) outcome: Outcome,
 }
 
@@ -32,6 +32,19 @@ pub(crate) enum Outcome {
     },
     /// Nothing to analyse (a seed, `static_analysis: off`, no SQL).
     NotAnalysed,
+}
+
+/// A relation's columns as its dependents see them: names and types, no lineage
+/// (shared: every reference into the relation looks them up).
+pub(crate) type Columns = Arc<[ColumnLineage]>;
+
+/// A column without its lineage.
+fn column(name: String, data_type: Option<String>) -> ColumnLineage {
+    ColumnLineage {
+        name,
+        origin: mart_sql::Origin::Columns(Default::default()),
+        data_type,
+    }
 }
 
 /// A relation name (as PostgreSQL folds it) -> what it is.
@@ -54,7 +67,7 @@ pub(crate) struct Shapes<'a> {
     mode: &'a (dyn Fn(&Node) -> StaticAnalysis + Sync),
     database: Option<&'a dyn AnalysisDatabase>,
     /// The catalog's columns of the sources not over a seed, asked once for all.
-    source_catalog: OnceLock<HashMap<NodeId, Vec<ColumnLineage>>>,
+    source_catalog: OnceLock<HashMap<NodeId, Columns>>,
 }
 
 impl<'a> Shapes<'a> {
@@ -121,7 +134,7 @@ impl<'a> Shapes<'a> {
     }
 
     /// The columns the catalog has for source `id` (none: no database, or no such table).
-    fn catalog_columns(&self, id: &NodeId) -> Option<Vec<ColumnLineage>> {
+    fn catalog_columns(&self, id: &NodeId) -> Option<Columns> {
         let catalog = self.source_catalog.get_or_init(|| {
             let Some(database) = self.database else {
                 return HashMap::new();
@@ -136,6 +149,9 @@ impl<'a> Shapes<'a> {
                 .iter()
                 .map(|s| (s.relation.schema.clone(), s.relation.identifier.clone()))
                 .collect();
+            if relations.is_empty() {
+                return HashMap::new();
+            }
             let Some(mut found) = database.columns(&relations) else {
                 return HashMap::new();
             };
@@ -146,10 +162,8 @@ impl<'a> Shapes<'a> {
                     let columns = found.remove(&relation)?;
                     let columns = columns
                         .into_iter()
-                        .map(|(name, data_type)| ColumnLineage {
-                            name,
-                            origin: mart_sql::Origin::Columns(Default::default()),
-                            data_type: Some(mart_sql::normalize_type(&data_type)),
+                        .map(|(name, data_type)| {
+                            column(name, Some(mart_sql::normalize_type(&data_type)))
                         })
                         .collect();
                     Some((source.id.clone(), columns))
@@ -185,16 +199,8 @@ impl<'a> Shapes<'a> {
         }
         // An enforced contract gives the model's columns to its dependents (its own SQL
         // is still analysed, and checked against the contract).
-        let contract = (node.config.contract.enforced && !node.columns.is_empty()).then(|| {
-            node.columns
-                .iter()
-                .map(|c| ColumnLineage {
-                    name: c.name.clone(),
-                    origin: mart_sql::Origin::Columns(Default::default()),
-                    data_type: c.data_type.as_deref().map(mart_sql::normalize_type),
-                })
-                .collect::<Vec<_>>()
-        });
+        let contract = (node.config.contract.enforced && !node.columns.is_empty())
+            .then(|| declared(&node.columns));
         if self.mode(node) == StaticAnalysis::Off {
             return not_analysed(contract);
         }
@@ -206,7 +212,7 @@ impl<'a> Shapes<'a> {
             },
         };
         let relations = NodeRelations { shapes: self, node };
-        let parents: Vec<Option<Vec<ColumnLineage>>> = node
+        let parents: Vec<Option<Columns>> = node
             .depends_on
             .iter()
             .map(|dep| relations.dep_columns(dep))
@@ -216,18 +222,22 @@ impl<'a> Shapes<'a> {
             self.mode(node) as u8,
             parents.iter().map(Option::as_deref),
         );
-        let (columns, result) = match self.cache.get(id.as_str(), key) {
-            Some(kept) => kept,
+        let (columns, result): (Option<Columns>, _) = match self.cache.get(id.as_str(), key) {
+            Some((columns, result)) => (columns.map(Arc::from), result),
             None => {
                 let result = mart_sql::analyse(&sql, &relations);
                 let columns = result.as_ref().ok().and_then(|analysis| {
-                    analysis
-                        .complete
-                        .then(|| with_snapshot_columns(node, analysis.columns.clone()))
+                    analysis.complete.then(|| {
+                        let own = analysis
+                            .columns
+                            .iter()
+                            .map(|c| column(c.name.clone(), c.data_type.clone()));
+                        with_snapshot_columns(node, own.collect())
+                    })
                 });
                 self.cache
                     .put(id.as_str(), key, columns.as_deref(), &result);
-                (columns, result)
+                (columns.map(Arc::from), result)
             }
         };
         match result {
@@ -244,7 +254,7 @@ impl<'a> Shapes<'a> {
 
     /// A seed's columns as `mart seed` creates them: the header's names, and the types
     /// inferred from the rows of files small enough to read whole on every compile.
-    fn seed_columns(&self, node: &Node) -> Option<Vec<ColumnLineage>> {
+    fn seed_columns(&self, node: &Node) -> Option<Columns> {
         const INFER_UP_TO_BYTES: usize = 1 << 20;
         let path = self.manifest.root.join(&node.original_file_path);
         let csv = std::fs::read(path).ok()?;
@@ -274,10 +284,8 @@ impl<'a> Shapes<'a> {
         Some(
             columns
                 .into_iter()
-                .map(|(name, data_type)| ColumnLineage {
-                    name,
-                    origin: mart_sql::Origin::Columns(Default::default()),
-                    data_type: data_type.as_deref().map(mart_sql::normalize_type),
+                .map(|(name, data_type)| {
+                    column(name, data_type.as_deref().map(mart_sql::normalize_type))
                 })
                 .collect(),
         )
@@ -286,6 +294,19 @@ impl<'a> Shapes<'a> {
     fn target(&self, relation: &str) -> Option<Target<'a>> {
         self.relations.get(relation).copied()
     }
+}
+
+/// Columns as a property file declares them.
+fn declared(columns: &[mart_project::ColumnProperties]) -> Columns {
+    columns
+        .iter()
+        .map(|c| {
+            column(
+                c.name.clone(),
+                c.data_type.as_deref().map(mart_sql::normalize_type),
+            )
+        })
+        .collect()
 }
 
 /// dbt's snapshot columns come after the snapshot query's own.
@@ -297,11 +318,7 @@ fn with_snapshot_columns(node: &Node, mut columns: Vec<ColumnLineage>) -> Vec<Co
             "dbt_valid_from",
             "dbt_valid_to",
         ] {
-            columns.push(ColumnLineage {
-                name: name.to_string(),
-                origin: mart_sql::Origin::Columns(Default::default()),
-                data_type: None,
-            });
+            columns.push(column(name.to_string(), None));
         }
     }
     columns
@@ -318,7 +335,7 @@ impl NodeRelations<'_, '_> {
     /// The columns of parent `dep` as this node sees them: a node's own (a source over a
     /// seed's table has the seed's), a source's from the catalog, else (under strict) its
     /// declared columns taken as all it has.
-    fn dep_columns(&self, dep: &NodeId) -> Option<Vec<ColumnLineage>> {
+    fn dep_columns(&self, dep: &NodeId) -> Option<Columns> {
         let shapes = self.shapes;
         if shapes.manifest.node(dep).is_some() {
             return shapes.of(dep).columns.clone();
@@ -329,22 +346,11 @@ impl NodeRelations<'_, '_> {
         let source = shapes.manifest.sources.get(dep)?;
         shapes.catalog_columns(dep).or_else(|| {
             (shapes.mode(self.node) == StaticAnalysis::Strict && !source.table.columns.is_empty())
-                .then(|| {
-                    source
-                        .table
-                        .columns
-                        .iter()
-                        .map(|c| ColumnLineage {
-                            name: c.name.clone(),
-                            origin: mart_sql::Origin::Columns(Default::default()),
-                            data_type: c.data_type.as_deref().map(mart_sql::normalize_type),
-                        })
-                        .collect()
-                })
+                .then(|| declared(&source.table.columns))
         })
     }
 
-    fn parent_columns(&self, relation: &str) -> Option<Vec<ColumnLineage>> {
+    fn parent_columns(&self, relation: &str) -> Option<Columns> {
         let (Target::Node(id) | Target::Source(id)) = self.shapes.target(relation)?;
         if !self.node.depends_on.contains(id) {
             return None;
@@ -360,7 +366,7 @@ impl Relations for NodeRelations<'_, '_> {
 
     fn columns(&self, relation: &str) -> Option<Vec<String>> {
         self.parent_columns(relation)
-            .map(|columns| columns.into_iter().map(|c| c.name).collect())
+            .map(|columns| columns.iter().map(|c| c.name.clone()).collect())
     }
 
     fn describe(&self, relation: &str) -> Option<String> {
@@ -379,8 +385,9 @@ impl Relations for NodeRelations<'_, '_> {
 
     fn column_type(&self, relation: &str, column: &str) -> Option<String> {
         self.parent_columns(relation)?
-            .into_iter()
+            .iter()
             .find(|c| c.name == column)?
             .data_type
+            .clone()
     }
 }
