@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use mart_compiler::{AnalysisReport, CompiledNode, Compiler};
+use mart_compiler::{AnalysisReport, CompiledNode, Compiler, KeptAnalyses};
 use mart_diagnostics::Diagnostics;
 use mart_runner::{PgAnalysisDatabase, PgQueryRunner};
 
@@ -21,6 +21,7 @@ pub(crate) fn analyse(
     session: &Session,
     compiled: &[CompiledNode],
     before_run: bool,
+    kept: KeptLoading,
 ) -> Result<AnalysisReport, Diagnostics> {
     let runtime = crate::commands::runtime(2)?;
     let runner = Arc::new(PgQueryRunner::new(
@@ -31,13 +32,8 @@ pub(crate) fn analyse(
     let renders: Option<Arc<dyn mart_jinja::QueryRunner>> =
         if before_run { None } else { Some(runner) };
     let compiler = Compiler::new(&session.manifest, &session.env, renders);
-    let build = crate::session::build_id();
-    let report = compiler.analyse(
-        compiled,
-        session.static_analysis,
-        Some(&database),
-        Some(&build),
-    );
+    let kept = kept.join().unwrap_or_else(|_| KeptAnalyses::none());
+    let report = compiler.analyse(compiled, session.static_analysis, Some(&database), kept);
     for d in &report.diagnostics {
         if !before_run || !d.is_error() {
             session.printer.diagnostic(d);
@@ -76,6 +72,7 @@ pub(crate) fn analyse_selection(
             })
         })
         .collect();
+    let kept = load_kept(session);
     // No database for these renders: a template's run_query() (which may change
     // relations) runs once, in the node's own compile; such nodes are left to it.
     let compiler = Compiler::new(manifest, &session.env, None);
@@ -84,5 +81,14 @@ pub(crate) fn analyse_selection(
         .into_iter()
         .filter_map(Result::ok)
         .collect();
-    analyse(session, &compiled, true)
+    analyse(session, &compiled, true, kept)
+}
+
+/// The kept analyses, being read while the command compiles.
+pub(crate) type KeptLoading = std::thread::JoinHandle<KeptAnalyses>;
+
+/// Starts reading the kept analyses of the session's target.
+pub(crate) fn load_kept(session: &Session) -> KeptLoading {
+    let target_dir = session.manifest.target_dir.clone();
+    std::thread::spawn(move || KeptAnalyses::load(&target_dir, &crate::session::build_id()))
 }

@@ -37,7 +37,8 @@ pub use node_store::NodeStore;
 pub use parse_cache::{load_saved_parse, parse_cache_path, save_parse, SavedParse};
 pub use semantic::{SemanticGraph, SemanticNode};
 pub use static_analysis::{
-    AnalysisDatabase, AnalysisReport, ColumnTypes, Judgement, RelationColumns, Summary,
+    AnalysisDatabase, AnalysisReport, ColumnTypes, Judgement, KeptAnalyses, RelationColumns,
+    Summary,
 };
 pub use unit_tests::{GivenFixture, UnitTestInfo};
 pub use versions::ModelVersioning;

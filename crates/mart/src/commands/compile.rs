@@ -46,8 +46,9 @@ pub fn run(global: &GlobalArgs, args: &CompileArgs) -> Result<Outcome, Diagnosti
             })
         })
         .collect();
+    let kept = crate::static_checks::load_kept(&session);
     let compiled = compile_and_write(&session, &ids)?;
-    let analysis = crate::static_checks::analyse(&session, &compiled, false)?;
+    let analysis = crate::static_checks::analyse(&session, &compiled, false, kept)?;
     let last_sql = compiled.last().map(|c| c.sql.clone()).unwrap_or_default();
     let compiled = CompiledNodes {
         sql: compiled.into_iter().map(|c| (c.id, c.sql)).collect(),

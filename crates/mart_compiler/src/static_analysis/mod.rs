@@ -12,6 +12,7 @@ mod report;
 mod shapes;
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use mart_diagnostics::Diagnostic;
 use mart_graph::{NodeId, ResourceType};
@@ -89,27 +90,39 @@ impl AnalysisReport {
     }
 }
 
+/// The analyses kept in `<target>/static_analysis.msgpack` by earlier commands of the
+/// same mart executable: loaded while the command compiles, reused where a node's SQL,
+/// mode and parents' columns are unchanged, and updated.
+pub struct KeptAnalyses(cache::Cache);
+
+impl KeptAnalyses {
+    /// Those of `target_dir` written by `build` (the executable's identity).
+    pub fn load(target_dir: &Path, build: &str) -> Self {
+        Self(cache::Cache::load(target_dir, build))
+    }
+
+    /// None read, none kept.
+    pub fn none() -> Self {
+        Self(cache::Cache::disabled())
+    }
+}
+
 impl Compiler<'_> {
     /// Analyses `compiled` (nodes compiled by this command, in order). `flag` is
-    /// `--static-analysis`, which overrides every node's config. `build` names the mart
-    /// executable: analyses kept from the same build are reused; `None` keeps none.
+    /// `--static-analysis`, which overrides every node's config.
     pub fn analyse(
         &self,
         compiled: &[CompiledNode],
         flag: Option<StaticAnalysis>,
         database: Option<&dyn AnalysisDatabase>,
-        build: Option<&str>,
+        kept: KeptAnalyses,
     ) -> AnalysisReport {
         let mode = move |node: &Node| flag.unwrap_or(node.config.static_analysis);
         let own_sql: HashMap<&NodeId, &str> = compiled
             .iter()
             .map(|c| (&c.id, c.rendered.as_deref().unwrap_or(&c.sql)))
             .collect();
-        let cache = match build {
-            Some(build) => cache::Cache::load(&self.manifest.target_dir, build),
-            None => cache::Cache::disabled(),
-        };
-        let shapes = Shapes::new(self, own_sql, &mode, cache, database);
+        let shapes = Shapes::new(self, own_sql, &mode, kept.0, database);
         let per_node = mart_project::parallel_map(compiled, |c| {
             let node = self.manifest.node(&c.id)?;
             let checked = matches!(
