@@ -72,10 +72,27 @@ pub(crate) struct TestDoc {
     pub column: Option<String>,
     /// The test's arguments, `values: [a, b]`.
     pub args: String,
+    /// What it checks against, for a test of another relation (`relationships`):
+    /// `dim_user.user_id`.
+    pub target: Option<String>,
+    /// Whether the test is declared on this node (a relationships test is also listed on
+    /// the node it points to).
+    pub declared_here: bool,
 }
 
-/// How a node's page names a test node that depends on it.
-fn test_doc(entry: usize, test: &TestInfo) -> TestDoc {
+impl TestDoc {
+    /// The test as a column's row names it: `not_null`, `relationships -> dim_user.user_id`.
+    pub fn label(&self) -> String {
+        match &self.target {
+            Some(target) => format!("{} -> {target}", self.test),
+            None => self.test.clone(),
+        }
+    }
+}
+
+/// How the page of `on` (its id) names test node `entry`; `target_name` is the other
+/// node the test reads, if there is one.
+fn test_doc(entry: usize, test: &TestInfo, on: &str, target_name: Option<&str>) -> TestDoc {
     let (name, args) = match &test.metadata {
         Some(metadata) => {
             let args: serde_json::Map<String, serde_json::Value> = metadata
@@ -91,11 +108,25 @@ fn test_doc(entry: usize, test: &TestInfo) -> TestDoc {
         }
         None => ("singular".to_string(), String::new()),
     };
+    // dbt's relationships tests (and dbt_utils' relationships_where) name the other
+    // relation `to` and its column `field`.
+    let field = test
+        .metadata
+        .as_ref()
+        .and_then(|m| m.kwargs.get("field"))
+        .and_then(|f| f.as_str());
+    let target = match (target_name, field) {
+        (Some(to), Some(field)) => Some(format!("{to}.{field}")),
+        (Some(to), None) => Some(to.to_string()),
+        _ => None,
+    };
     TestDoc {
         entry,
         test: name,
         column: test.column_name.clone(),
         args,
+        target,
+        declared_here: test.attached_node.as_ref().is_none_or(|a| a.as_str() == on),
     }
 }
 
@@ -301,8 +332,21 @@ impl<'a> Docs<'a> {
             let Some(test) = entries[t].test else {
                 continue;
             };
-            for p in entries[t].parents.clone() {
-                entries[p].tests.push(test_doc(t, test));
+            let attached = test.attached_node.as_ref().map(|a| a.as_str());
+            let parents = entries[t].parents.clone();
+            // The node a test of two relations reads besides the one it is declared on.
+            let others: Vec<usize> = parents
+                .iter()
+                .copied()
+                .filter(|&p| attached.is_some_and(|a| entries[p].id != a))
+                .collect();
+            let target_name = match others.as_slice() {
+                [one] => Some(entries[*one].name),
+                _ => None,
+            };
+            for p in parents {
+                let doc = test_doc(t, test, &entries[p].id, target_name);
+                entries[p].tests.push(doc);
             }
         }
         for id in manifest.dag.topological_order() {

@@ -439,7 +439,7 @@ pub(crate) fn node(docs: &Docs<'_>, index: usize) -> String {
             let _ = write!(
                 body,
                 r#"<tr><td>{}</td><td>{}</td><td>{}</td><td><a href="../{}">{}</a></td></tr>"#,
-                escape(&t.test),
+                escape(&t.label()),
                 escape(t.column.as_deref().unwrap_or("")),
                 escape(&t.args),
                 escape(&node_href(test)),
@@ -598,11 +598,18 @@ fn columns_section(docs: &Docs<'_>, e: &Entry<'_>, body: &mut String) {
                     .and_then(|c| c.data_type.as_deref())
             })
             .unwrap_or("");
-        let tests: Vec<&str> = e
+        // The tests declared on this column, each a link to its page.
+        let tests: Vec<String> = e
             .tests
             .iter()
-            .filter(|t| t.column.as_deref() == Some(name))
-            .map(|t| t.test.as_str())
+            .filter(|t| t.declared_here && t.column.as_deref() == Some(name))
+            .map(|t| {
+                format!(
+                    r#"<a href="../{}">{}</a>"#,
+                    escape(&node_href(&docs.entries[t.entry])),
+                    escape(&t.label())
+                )
+            })
             .collect();
         let _ = write!(
             body,
@@ -610,7 +617,7 @@ fn columns_section(docs: &Docs<'_>, e: &Entry<'_>, body: &mut String) {
             escape(name),
             escape(data_type),
             markdown::to_inline_html(documented.map_or("", |c| c.description.as_str())),
-            escape(&tests.join(", "))
+            tests.join(", ")
         );
         if with_lineage {
             body.push_str("<td class=\"fed\">");

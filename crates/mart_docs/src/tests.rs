@@ -130,6 +130,7 @@ fn the_site_has_an_index_lineage_search_and_a_page_per_node() {
             "nodes/seed.shop.customers.html",
             "nodes/test.shop.accepted_values_orders_customer__ann__bob.4f4bc1dbf8.html",
             "nodes/test.shop.not_null_orders_order_id.cf6c17daed.html",
+            "nodes/test.shop.relationships_orders_customer__name__ref_customers_.5a979ed278.html",
             "nodes/test.shop.source_unique_raw_orders_id.56401af608.html",
             "nodes/test.shop.unique_orders_order_id.fed79b3a6e.html",
             "nodes/source.shop.raw.orders.html",
