@@ -212,8 +212,21 @@ def build_kind(node):
     return KIND.get(node["resource_type"])
 
 
+# A source declared over a seed's table comes after the seed.
+seed_at = {
+    (n["schema"].lower(), n["alias"].lower()): uid
+    for uid, n in manifest["nodes"].items()
+    if n["resource_type"] == "seed"
+}
+
+
 def parents(uid):
-    return [p for p in parent_map.get(uid, []) if p in nodes]
+    found = [p for p in parent_map.get(uid, []) if p in nodes]
+    node = nodes[uid]
+    if node["resource_type"] == "source":
+        seed = seed_at.get((node["schema"].lower(), node["identifier"].lower()))
+        found += [seed] if seed else []
+    return found
 
 
 folded_memo = {}
@@ -244,13 +257,46 @@ by_name = {n["name"]: uid for uid, n in nodes.items() if n["resource_type"] != "
 builders = {uid for uid, n in nodes.items() if build_kind(n)}
 build_task = {uid: f"{name[uid]}_{build_kind(nodes[uid])}" for uid in builders}
 
-# Which test task runs each test, read from the DAG (the command's --select list).
+def graph_ancestors(uid):
+    """Ancestors as mart's selectors see the graph (manifest parents only)."""
+    seen, todo = set(), list(parent_map.get(uid, []))
+    while todo:
+        p = todo.pop()
+        if p not in seen:
+            seen.add(p)
+            todo.extend(parent_map.get(p, []))
+    return seen
+
+
+def tests_of(uid, mode):
+    """The tests `--select <uid's name> --indirect-selection <mode>` adds, as dbt defines them."""
+    touching = [
+        t
+        for t, n in nodes.items()
+        if n["resource_type"] == "test" and uid in parent_map.get(t, [])
+    ]
+    if mode == "eager":
+        return touching
+    if mode == "cautious":
+        return [t for t in touching if set(parent_map[t]) == {uid}]
+    if mode == "buildable":
+        above = graph_ancestors(uid)
+        return [t for t in touching if all(p == uid or p in above for p in parent_map[t])]
+    raise SystemExit(f"unknown --indirect-selection {mode}")
+
+
+# Which test task runs each test, read from the DAG (the command's --select list: test
+# names, or a node and the indirect selection that adds its tests).
 tasks = {t.task_id: t for t in dag.tasks}
 test_home = {}
 for task_id, task in tasks.items():
     words = task.bash_command.split()
     if words[1] == "test":
         select = words[words.index("--select") + 1 : words.index("--project-dir")]
+        if "--indirect-selection" in select:
+            at = select.index("--indirect-selection")
+            check(at == 1, f"{task_id} selects one node's tests")
+            select = [name[t] for t in tests_of(by_name.get(select[0]), select[at + 1])]
         home = by_name.get(task_id[: -len("_test")])
         for test in select:
             test_home[by_name.get(test)] = home

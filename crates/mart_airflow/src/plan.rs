@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use mart_graph::{Dag, GraphNode, NodeId, ResourceType};
+use mart_graph::{Dag, GraphNode, IndirectSelection, NodeId, ResourceType};
 
 /// Where the data tests run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +61,9 @@ pub struct Task {
     pub select: Vec<String>,
     /// The `--exclude` values (only the tests at the end have any).
     pub exclude: Vec<String>,
+    /// A test task that selects its tests as those of its node (`--select <node>
+    /// --indirect-selection <mode>`): the same tests as their names, on a readable line.
+    pub indirect: Option<IndirectSelection>,
     /// The node built, or whose tests run; `None` for the tests at the end.
     pub node: Option<NodeId>,
     /// Ids of the tasks that must finish first, sorted.
@@ -84,12 +87,14 @@ impl DagPlan {
 /// the user wrote it, handed to the tests at the end.
 ///
 /// Edges: a task depends on the nearest tasks upstream of its node; ephemeral models and
-/// nodes outside the selection get no task, and edges pass through them. A data test
+/// nodes outside the selection get no task, and edges pass through them. A source in
+/// `seed_of_source` (declared over a seed's table) comes after that seed. A data test
 /// belongs to the node of its parents that comes last in the DAG (a relationships test
 /// runs once both sides are built) and is included when one of its parents is selected.
 pub fn plan(
     dag: &Dag,
     selected: &BTreeSet<NodeId>,
+    seed_of_source: &HashMap<&NodeId, &NodeId>,
     tests: TestPlacement,
     select: &[String],
     exclude: &[String],
@@ -107,6 +112,10 @@ pub fn plan(
     let mut upstream_tasks: Vec<Vec<usize>> = Vec::with_capacity(nodes.len());
     for node in &nodes {
         let mut found: Vec<usize> = Vec::new();
+        // A source over a seed's table comes after the seed's task (a seed has no
+        // parents: nothing else is upstream of it).
+        let seed = seed_of_source.get(&node.id).and_then(|s| position.get(*s));
+        found.extend(seed.copied().filter(|&s| kind[s].is_some()));
         for parent in node.depends_on.iter().filter_map(|p| position.get(p)) {
             match kind[*parent] {
                 Some(_) => found.push(*parent),
@@ -163,6 +172,7 @@ pub fn plan(
                 kind: k,
                 select: vec![node.name.clone()],
                 exclude: Vec::new(),
+                indirect: None,
                 node: Some(node.id.clone()),
                 upstream: sorted(upstream_tasks[i].iter().map(|&p| done(p).clone())),
             });
@@ -174,11 +184,19 @@ pub fn plan(
                 .flat_map(|&t| upstream_tasks[t].iter())
                 .filter(|&&p| p != i)
                 .map(|&p| done(p).clone());
+            let names = sorted(node_tests.iter().map(|&t| nodes[t].name.clone()));
+            let by_node = (names.len() > TESTS_NAMED_UP_TO)
+                .then(|| selecting_the_same(dag, node, node_tests, &nodes))
+                .flatten();
             tasks.push(Task {
                 id: task_id[&(i, TaskKind::Test)].clone(),
                 kind: TaskKind::Test,
-                select: sorted(node_tests.iter().map(|&t| nodes[t].name.clone())),
+                select: match by_node {
+                    Some(_) => vec![node.name.clone()],
+                    None => names,
+                },
                 exclude: Vec::new(),
+                indirect: by_node,
                 node: Some(node.id.clone()),
                 upstream: sorted(build.into_iter().chain(others)),
             });
@@ -198,11 +216,46 @@ pub fn plan(
             kind: TaskKind::Test,
             select: select.to_vec(),
             exclude: exclude.to_vec(),
+            indirect: None,
             node: None,
             upstream: leaves,
         });
     }
     DagPlan { tasks }
+}
+
+/// A test task names its tests up to this many; past it, the node's own selection if
+/// one selects exactly them.
+const TESTS_NAMED_UP_TO: usize = 3;
+
+/// The indirect selection under which `--select <node>` selects exactly `tests` (the
+/// selector itself is asked, so the line means what the names meant), if one does.
+fn selecting_the_same(
+    dag: &Dag,
+    node: &GraphNode,
+    tests: &[usize],
+    nodes: &[&GraphNode],
+) -> Option<IndirectSelection> {
+    let want: BTreeSet<&NodeId> = tests.iter().map(|&t| &nodes[t].id).collect();
+    let select = [node.name.clone()];
+    [
+        IndirectSelection::Eager,
+        IndirectSelection::Buildable,
+        IndirectSelection::Cautious,
+    ]
+    .into_iter()
+    .find(|&mode| {
+        mart_graph::select_with_indirect(dag, &select, &[], mode).is_ok_and(|found| {
+            let found: BTreeSet<&NodeId> = found
+                .iter()
+                .filter(|id| {
+                    dag.node(id)
+                        .is_some_and(|n| n.resource_type == ResourceType::Test)
+                })
+                .collect();
+            found == want
+        })
+    })
 }
 
 /// Every node with a task or tests has its id in the map, by construction.
@@ -332,6 +385,11 @@ pub(crate) mod tests {
         dag.nodes().map(|n| n.id.clone()).collect()
     }
 
+    /// The plan of every node of `dag`, no sources over seeds, no selection written.
+    pub(crate) fn plan_all(dag: &Dag, tests: TestPlacement) -> DagPlan {
+        plan(dag, &all(dag), &HashMap::new(), tests, &[], &[])
+    }
+
     /// `task <- upstream, ...` per task, for exact comparison.
     fn edges(plan: &DagPlan) -> Vec<String> {
         plan.tasks
@@ -350,7 +408,7 @@ pub(crate) mod tests {
     #[test]
     fn ephemerals_are_folded_and_tests_follow_their_last_parent() {
         let dag = lecture_dag();
-        let plan = plan(&dag, &all(&dag), TestPlacement::AfterEach, &[], &[]);
+        let plan = plan_all(&dag, TestPlacement::AfterEach);
         assert_eq!(
             edges(&plan),
             [
@@ -368,10 +426,74 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_source_over_a_seeds_table_comes_after_the_seed() {
+        let dag = lecture_dag();
+        let (source, seed) = (
+            NodeId::new("source.p.raw.log"),
+            NodeId::new("seed.p.user_variant"),
+        );
+        let seeds = HashMap::from([(&source, &seed)]);
+        let plan = plan(&dag, &all(&dag), &seeds, TestPlacement::AfterEach, &[], &[]);
+        // fact_event reads the source, so it waits for the seed (and the source's test,
+        // which now has a task: the seed's).
+        assert_eq!(
+            edges(&plan),
+            [
+                "user_event_seed [user_event] <- ",
+                "user_event_test [not_null_src_event_id] <- user_event_seed",
+                "user_variant_seed [user_variant] <- ",
+                "user_variant_test [source_not_null_raw_log_id] <- user_variant_seed",
+                "dim_user_run [dim_user] <- user_variant_test",
+                "dim_user_test [unique_dim_user_id] <- dim_user_run",
+                "fact_event_run [fact_event] <- user_event_test, user_variant_test",
+                "fact_event_test [relationships_fact_event_user_id] <- dim_user_test, fact_event_run",
+                "daily_run [daily] <- dim_user_test, fact_event_test",
+            ]
+        );
+    }
+
+    #[test]
+    fn many_tests_are_selected_by_their_node_when_a_selector_means_the_same() {
+        let mut nodes = vec![
+            node("seed.p.s", None, &[]),
+            node("model.p.m", Some("table"), &["seed.p.s"]),
+            node("test.p.rel_m_s", None, &["model.p.m", "seed.p.s"]),
+        ];
+        for i in 0..4 {
+            nodes.push(node(&format!("test.p.m_{i}"), None, &["model.p.m"]));
+            nodes.push(node(&format!("test.p.s_{i}"), None, &["seed.p.s"]));
+        }
+        let dag = Dag::build(nodes).unwrap();
+        let plan = plan_all(&dag, TestPlacement::AfterEach);
+        let lines: Vec<String> = plan
+            .tasks
+            .iter()
+            .filter(|t| t.kind == TaskKind::Test)
+            .map(|t| format!("{} {:?} {:?}", t.id, t.select, t.indirect))
+            .collect();
+        // m's five tests are all the tests of m; s's four are those of s without the
+        // relationships test, which waits for m: buildable (m is no ancestor of s).
+        assert_eq!(
+            lines,
+            [
+                "s_test [\"s\"] Some(Buildable)",
+                "m_test [\"m\"] Some(Eager)",
+            ]
+        );
+    }
+
+    #[test]
     fn tests_at_the_end_wait_for_every_leaf() {
         let dag = lecture_dag();
         let select = vec!["+daily".to_string()];
-        let plan = plan(&dag, &all(&dag), TestPlacement::AtEnd, &select, &[]);
+        let plan = plan(
+            &dag,
+            &all(&dag),
+            &HashMap::new(),
+            TestPlacement::AtEnd,
+            &select,
+            &[],
+        );
         assert_eq!(
             edges(&plan),
             [
@@ -392,7 +514,14 @@ pub(crate) mod tests {
             .into_iter()
             .map(NodeId::from)
             .collect();
-        let plan = plan(&dag, &selected, TestPlacement::None, &[], &[]);
+        let plan = plan(
+            &dag,
+            &selected,
+            &HashMap::new(),
+            TestPlacement::None,
+            &[],
+            &[],
+        );
         assert_eq!(
             edges(&plan),
             [
@@ -405,7 +534,7 @@ pub(crate) mod tests {
     #[test]
     fn at_end_without_tests_adds_no_task() {
         let dag = Dag::build(vec![node("model.p.a", Some("view"), &[])]).unwrap();
-        let plan = plan(&dag, &all(&dag), TestPlacement::AtEnd, &[], &[]);
+        let plan = plan_all(&dag, TestPlacement::AtEnd);
         assert_eq!(edges(&plan), ["a_run [a] <- "]);
     }
 
@@ -418,7 +547,7 @@ pub(crate) mod tests {
             node("test.p.t", None, &["seed.p.mart_test"]),
         ])
         .unwrap();
-        let plan = plan(&dag, &all(&dag), TestPlacement::AtEnd, &[], &[]);
+        let plan = plan_all(&dag, TestPlacement::AtEnd);
         let ids: Vec<&str> = plan.tasks.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, ["a_b_run", "q_a_b_run", "mart_test_seed", "mart_test"]);
         let mut ids = TaskIds::default();

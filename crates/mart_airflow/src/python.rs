@@ -162,6 +162,10 @@ fn mart_arguments(task: &crate::Task) -> String {
         words.push("--exclude".into());
         words.extend(task.exclude.iter().map(|w| shell_word(w)));
     }
+    if let Some(mode) = task.indirect {
+        words.push("--indirect-selection".into());
+        words.push(mode.as_str().into());
+    }
     words.join(" ")
 }
 
@@ -216,10 +220,8 @@ fn py_path(path: &PathSetting) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
-    use crate::plan::{plan, TestPlacement};
+    use crate::plan::TestPlacement;
 
     fn settings() -> DagSettings {
         DagSettings {
@@ -246,16 +248,14 @@ mod tests {
     #[test]
     fn lecture_project_dag_file() {
         let dag = crate::plan::tests::lecture_dag();
-        let all: BTreeSet<_> = dag.nodes().map(|n| n.id.clone()).collect();
-        let plan = plan(&dag, &all, TestPlacement::AfterEach, &[], &[]);
+        let plan = crate::plan::tests::plan_all(&dag, TestPlacement::AfterEach);
         insta::assert_snapshot!(write_python(&plan, &settings()));
     }
 
     #[test]
     fn absolute_paths_target_pool_and_no_schedule() {
         let dag = crate::plan::tests::lecture_dag();
-        let all: BTreeSet<_> = dag.nodes().map(|n| n.id.clone()).collect();
-        let plan = plan(&dag, &all, TestPlacement::AtEnd, &[], &[]);
+        let plan = crate::plan::tests::plan_all(&dag, TestPlacement::AtEnd);
         let settings = DagSettings {
             schedule: None,
             pool: Some("postgres".into()),

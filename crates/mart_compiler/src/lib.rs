@@ -21,6 +21,7 @@ mod materialization;
 mod names;
 mod node_store;
 mod parse_cache;
+mod seed_sources;
 mod semantic;
 mod static_analysis;
 mod unit_tests;

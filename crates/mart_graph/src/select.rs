@@ -27,6 +27,18 @@ pub enum IndirectSelection {
     Empty,
 }
 
+impl IndirectSelection {
+    /// The `--indirect-selection` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndirectSelection::Eager => "eager",
+            IndirectSelection::Cautious => "cautious",
+            IndirectSelection::Buildable => "buildable",
+            IndirectSelection::Empty => "empty",
+        }
+    }
+}
+
 /// dbt selection: `select` and `exclude` are raw CLI values, each possibly holding several
 /// whitespace-separated selectors. Empty `select` (or only whitespace) means every node.
 /// The result is the selected set minus the excluded set. Nothing is filtered by resource

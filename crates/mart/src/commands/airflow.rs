@@ -23,6 +23,7 @@ pub fn run(global: &GlobalArgs, args: &AirflowArgs) -> Result<Outcome, Diagnosti
     let dag_plan = plan(
         &session.manifest.dag,
         &selected,
+        &session.manifest.seeds_of_sources(),
         placement,
         &args.selection.select,
         &args.selection.exclude,

@@ -105,18 +105,9 @@ impl<'a> Shapes<'a> {
                 _ => {}
             }
         }
-        let mut seed_of_source = HashMap::new();
+        // A source over a seed's table has the seed's columns.
+        let seed_of_source = manifest.seeds_of_sources();
         for source in manifest.sources.values() {
-            // A source over a seed's table has the seed's columns.
-            let key = format!("{}.{}", source.relation.schema, source.relation.identifier);
-            if let Some(Target::Node(seed)) = relations.get(&key).copied() {
-                if manifest
-                    .node(seed)
-                    .is_some_and(|n| n.resource_type == ResourceType::Seed)
-                {
-                    seed_of_source.insert(&source.id, seed);
-                }
-            }
             add(&mut relations, &source.relation, Target::Source(&source.id));
         }
         Self {
