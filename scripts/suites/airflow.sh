@@ -14,9 +14,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo="$(pwd)"
 
-AIRFLOW_VERSION="2.10.5"
+# The latest Airflow 3 and the Airflow 2 teams still run, each with the latest Cosmos.
+read -r -a AIRFLOW_VERSIONS <<<"${AIRFLOW_VERSIONS:-2.10.5 3.3.2}"
 COSMOS_VERSION="1.15.1"
-venv="${MART_SUITE_CACHE:-${HOME}/.cache/mart-suites}/airflow-${AIRFLOW_VERSION}"
+suite_cache="${MART_SUITE_CACHE:-${HOME}/.cache/mart-suites}"
 run_date="2024-08-20"
 # The generated upstream logs: small, yet covering run_date (the generators' days are
 # 2024-08-18 to 2024-08-21 KST for the server log, 2024-08-18 to 2024-08-24 for clicks).
@@ -101,18 +102,25 @@ print(DagRun.find(dag_id='$1')[0].run_id)")" --output plain 2>/dev/null || true)
   fi
 }
 
-# A marker written after the install, so an interrupted install is redone, not reused.
-installed="apache-airflow==${AIRFLOW_VERSION} astronomer-cosmos==${COSMOS_VERSION}"
-if [ "$(cat "${venv}/.mart-installed" 2>/dev/null)" != "$installed" ]; then
-  echo "==> installing ${installed} into ${venv}"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "${venv}/bin/pip" install -q --upgrade pip
-  # Airflow first, then Cosmos against it: resolved together, pip backtracks for minutes.
-  "${venv}/bin/pip" install -q "apache-airflow==${AIRFLOW_VERSION}"
-  "${venv}/bin/pip" install -q "astronomer-cosmos==${COSMOS_VERSION}"
-  echo "$installed" >"${venv}/.mart-installed"
-fi
+# Airflow $1 and Cosmos in a virtualenv of their own. A marker written after the install,
+# so an interrupted install is redone, not reused.
+install_airflow() {
+  local venv="${suite_cache}/airflow-$1"
+  local installed="apache-airflow==$1 astronomer-cosmos==${COSMOS_VERSION}"
+  if [ "$(cat "${venv}/.mart-installed" 2>/dev/null)" != "$installed" ]; then
+    echo "==> installing ${installed} into ${venv}"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "${venv}/bin/pip" install -q --upgrade pip
+    # Airflow first, then Cosmos against it: resolved together, pip backtracks for minutes.
+    "${venv}/bin/pip" install -q "apache-airflow==$1"
+    "${venv}/bin/pip" install -q "astronomer-cosmos==${COSMOS_VERSION}"
+    echo "$installed" >"${venv}/.mart-installed"
+  fi
+}
+for version in "${AIRFLOW_VERSIONS[@]}"; do
+  install_airflow "$version"
+done
 
 echo "==> cargo build -p mart"
 # shellcheck source=scripts/lib/cargo.sh
@@ -146,11 +154,25 @@ else
   cp "${work}/committed.py" airflow/dags/mart_example.py
 fi
 
+# Steps 2 to 4 in Airflow $1: its virtualenv, a folder and a schema of its own (Airflow 2
+# in the suite's schema, Airflow 3 in `<schema>_af3`).
+airflow_round() {
+venv="${suite_cache}/airflow-$1"
+round="${work}/airflow-$1"
+mkdir -p "$round"
+case "$1" in
+  2.*) rschema="$schema" ;;
+  *) rschema="${schema}_af${1%%.*}" ;;
+esac
+export MART_SCHEMA="$rschema"
+# No example DAGs (Airflow 3's DagBag takes no include_examples).
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+echo "==> Airflow $1 (schema ${rschema})"
 # The committed file loads as it is, its project folder being this checkout.
-committed_check="$(AIRFLOW_HOME="${work}/airflow-home" "${venv}/bin/python" -c "
+committed_check="$(AIRFLOW_HOME="${round}/airflow-home" "${venv}/bin/python" -c "
 import os, sys
 from airflow.models import DagBag
-bag = DagBag(dag_folder='airflow/dags', include_examples=False)
+bag = DagBag(dag_folder='airflow/dags')
 dag = bag.dags.get('mart_example')
 flags = dag.tasks[0].bash_command if dag else ''
 print('result:', 'ok' if not bag.import_errors and '--project-dir $repo ' in flags else bag.import_errors or flags)
@@ -163,19 +185,19 @@ fi
 
 # 2. The DAG Airflow runs: this checkout's project and mart binary, the suite's profile.
 # No retries: a failing task fails the run at once (`dags test` waits out retry delays).
-"$mart" airflow --out "${work}/dags" --project-dir "$repo" --mart-path "$mart" --retries 0
+"$mart" airflow --out "${round}/dags" --project-dir "$repo" --mart-path "$mart" --retries 0
 # `mart parse` writes manifest.json (dbt's v12 schema) without touching the database.
 "$mart" parse --project-dir "$repo" >/dev/null
 manifest="${repo}/target/mart/manifest.json"
 
-export AIRFLOW_HOME="${work}/airflow-home"
-export AIRFLOW__CORE__DAGS_FOLDER="${work}/dags"
+export AIRFLOW_HOME="${round}/airflow-home"
+export AIRFLOW__CORE__DAGS_FOLDER="${round}/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__UNIT_TEST_MODE=False
 export AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING
 export PYTHONWARNINGS=ignore
 
-cat >"${work}/check_dag.py" <<'PY'
+cat >"${round}/check_dag.py" <<'PY'
 """Checks the DagBag against manifest.json; prints one `ok:`/`FAILED:` line per check."""
 import json
 import sys
@@ -191,10 +213,17 @@ def check(ok, what):
     print(("ok: " if ok else "FAILED: ") + what)
 
 
-bag = DagBag(dag_folder=dags_folder, include_examples=False)
+bag = DagBag(dag_folder=dags_folder)
 check(not bag.import_errors, f"DagBag import errors: {bag.import_errors or 'none'}")
 dag = bag.dags.get("mart_example")
 check(dag is not None, "DAG mart_example loaded")
+if dag is not None:
+    import airflow
+
+    # Airflow 3 moved BashOperator to the standard provider; the DAG imports it there.
+    module = type(dag.tasks[0]).__module__
+    want = "airflow.providers.standard" if airflow.__version__.startswith("3.") else "airflow.operators"
+    check(module.startswith(want), f"Airflow {airflow.__version__}: BashOperator from {module}")
 if dag is None:
     print(f"checks: {sum(results)} passed, {len(results) - sum(results)} failed")
     sys.exit(0)
@@ -342,42 +371,42 @@ print(f"checked {len(tasks)} tasks and {edges} edges")
 PY
 
 echo "==> DagBag"
-"${venv}/bin/python" "${work}/check_dag.py" "${work}/dags" "$manifest" >"${work}/check.log" 2>"${work}/check.err" || true
-cat "${work}/check.log"
-if ! grep -q '^checked ' "${work}/check.log"; then
+"${venv}/bin/python" "${round}/check_dag.py" "${round}/dags" "$manifest" >"${round}/check.log" 2>"${round}/check.err" || true
+cat "${round}/check.log"
+if ! grep -q '^checked ' "${round}/check.log"; then
   fail "the DagBag check did not finish:"
-  tail -20 "${work}/check.err"
+  tail -20 "${round}/check.err"
 fi
-passed=$((passed + $(grep -c '^ok: ' "${work}/check.log" || true)))
-failed=$((failed + $(grep -c '^FAILED: ' "${work}/check.log" || true)))
+passed=$((passed + $(grep -c '^ok: ' "${round}/check.log" || true)))
+failed=$((failed + $(grep -c '^FAILED: ' "${round}/check.log" || true)))
 
 # 3. One run of the whole DAG for one date.
 echo "==> airflow dags test mart_example ${run_date}"
-upstream_arrives "$schema" "$repo"
-"${venv}/bin/airflow" db migrate >"${work}/db.log" 2>&1 || { tail -20 "${work}/db.log"; fail "airflow db migrate"; finish; }
-if AIRFLOW__LOGGING__LOGGING_LEVEL=INFO "${venv}/bin/airflow" dags test mart_example "$run_date" >"${work}/run.log" 2>&1; then
+upstream_arrives "$rschema" "$repo"
+"${venv}/bin/airflow" db migrate >"${round}/db.log" 2>&1 || { tail -20 "${round}/db.log"; fail "airflow db migrate"; finish; }
+if AIRFLOW__LOGGING__LOGGING_LEVEL=INFO "${venv}/bin/airflow" dags test mart_example "$run_date" >"${round}/run.log" 2>&1; then
   pass "airflow dags test exited 0"
 else
   fail "airflow dags test exited non-zero"
 fi
 run_succeeded mart_example
-if grep -q -- "--vars '{date_id: ${run_date}}'" "${work}/run.log"; then
+if grep -q -- "--vars '{date_id: ${run_date}}'" "${round}/run.log"; then
   pass "tasks ran with --vars '{date_id: ${run_date}}'"
 else
   fail "no task ran with --vars '{date_id: ${run_date}}'"
 fi
 
-marts_exist "$schema"
+marts_exist "$rschema"
 
 # 4. astronomer-cosmos: manifest load mode, mart as the dbt executable. Cosmos wants a
 # dbt_project.yml, so it gets a copy of the project with project.yml under that name.
 echo "==> astronomer-cosmos ${COSMOS_VERSION}"
-cosmos_project="${work}/cosmos-project"
+cosmos_project="${round}/cosmos-project"
 mkdir -p "$cosmos_project"
 cp -r models seeds macros snapshots tests analyses "$cosmos_project/"
 cp project.yml "${cosmos_project}/dbt_project.yml"
 "$mart" parse --project-dir "$cosmos_project" >/dev/null
-cat >"${work}/dags/mart_example_cosmos.py" <<PY
+cat >"${round}/dags/mart_example_cosmos.py" <<PY
 # An Airflow DAG that astronomer-cosmos renders from mart's manifest.json; tasks call mart.
 from datetime import datetime
 from pathlib import Path
@@ -411,13 +440,13 @@ dag = DbtDag(
     catchup=False,
 )
 PY
-"${venv}/bin/python" - "${work}/dags" "${cosmos_project}/target/mart/manifest.json" >"${work}/cosmos-check.log" 2>"${work}/cosmos-check.err" <<'PY' || true
+"${venv}/bin/python" - "${round}/dags" "${cosmos_project}/target/mart/manifest.json" >"${round}/cosmos-check.log" 2>"${round}/cosmos-check.err" <<'PY' || true
 import json
 import sys
 
 from airflow.models import DagBag
 
-bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+bag = DagBag(dag_folder=sys.argv[1])
 manifest = json.load(open(sys.argv[2]))
 print(("ok: " if not bag.import_errors else "FAILED: ") + f"cosmos DagBag import errors: {bag.import_errors or 'none'}")
 dag = bag.dags.get("mart_example_cosmos")
@@ -432,20 +461,27 @@ for node in manifest["nodes"].values():
         print(("ok: " if ids & wanted else "FAILED: ") + f"cosmos task for {node['unique_id']}")
 print(f"cosmos: {len(dag.tasks)} tasks")
 PY
-cat "${work}/cosmos-check.log"
-grep -q '^cosmos: ' "${work}/cosmos-check.log" || { fail "the cosmos DagBag check did not finish"; tail -20 "${work}/cosmos-check.err"; }
-passed=$((passed + $(grep -c '^ok: ' "${work}/cosmos-check.log" || true)))
-failed=$((failed + $(grep -c '^FAILED: ' "${work}/cosmos-check.log" || true)))
-upstream_arrives "${schema}_cosmos" "$cosmos_project"
-if MART_SCHEMA="${schema}_cosmos" AIRFLOW__LOGGING__LOGGING_LEVEL=INFO \
-  "${venv}/bin/airflow" dags test mart_example_cosmos "$run_date" >"${work}/cosmos-run.log" 2>&1; then
+cat "${round}/cosmos-check.log"
+grep -q '^cosmos: ' "${round}/cosmos-check.log" || { fail "the cosmos DagBag check did not finish"; tail -20 "${round}/cosmos-check.err"; }
+passed=$((passed + $(grep -c '^ok: ' "${round}/cosmos-check.log" || true)))
+failed=$((failed + $(grep -c '^FAILED: ' "${round}/cosmos-check.log" || true)))
+upstream_arrives "${rschema}_cosmos" "$cosmos_project"
+if MART_SCHEMA="${rschema}_cosmos" AIRFLOW__LOGGING__LOGGING_LEVEL=INFO \
+  "${venv}/bin/airflow" dags test mart_example_cosmos "$run_date" >"${round}/cosmos-run.log" 2>&1; then
   pass "airflow dags test mart_example_cosmos exited 0"
 else
   fail "airflow dags test mart_example_cosmos exited non-zero"
-  grep -E "error|Error" "${work}/cosmos-run.log" | head -20 || true
+  grep -E "error|Error" "${round}/cosmos-run.log" | head -20 || true
 fi
 run_succeeded mart_example_cosmos
-marts_exist "${schema}_cosmos"
+marts_exist "${rschema}_cosmos"
+
+}
+
+for version in "${AIRFLOW_VERSIONS[@]}"; do
+  airflow_round "$version"
+done
+export MART_SCHEMA="$schema"
 
 echo "==> schemas the suite created: $(psql_value "${suite_schemas} order by 1" | paste -sd ' ' -)"
 drop_schemas

@@ -88,7 +88,12 @@ pub fn write_python(plan: &DagPlan, settings: &DagSettings) -> String {
     out.push_str("\"\"\"\n\n");
     out.push_str(
         "import os\nimport shlex\nfrom datetime import timedelta\n\nimport pendulum\n\
-         from airflow import DAG\nfrom airflow.operators.bash import BashOperator\n\n",
+         try:  # Airflow 3: the task SDK and the standard provider\n    \
+         from airflow.providers.standard.operators.bash import BashOperator\n    \
+         from airflow.sdk import DAG\n\
+         except ImportError:  # Airflow 2\n    \
+         from airflow import DAG\n    \
+         from airflow.operators.bash import BashOperator\n\n",
     );
     let _ = writeln!(out, "MART = {}", py_str(&s.mart_path));
     let _ = writeln!(out, "PROJECT_DIR = {}", py_path(&s.project_dir));
