@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use mart_sql::{Analysis, ColumnLineage, Origin, Problem, ProblemKind, SqlError, SyntaxError};
+use mart_sql::{Analysis, ColumnLineage, Problem, ProblemKind, SqlError, SyntaxError};
 
 /// What the cache keeps of a node's analysis (no lineage: only the docs read it, and
 /// they analyse on their own).
@@ -84,11 +84,7 @@ impl Cache {
         let columns = entry.columns.as_ref().map(|columns| {
             columns
                 .iter()
-                .map(|(name, data_type)| ColumnLineage {
-                    name: name.clone(),
-                    origin: Origin::Columns(Default::default()),
-                    data_type: data_type.clone(),
-                })
+                .map(|(name, data_type)| super::shapes::column(name.clone(), data_type.clone()))
                 .collect()
         });
         let outcome = match &entry.outcome {

@@ -39,7 +39,7 @@ pub(crate) enum Outcome {
 pub(crate) type Columns = Arc<[ColumnLineage]>;
 
 /// A column without its lineage.
-fn column(name: String, data_type: Option<String>) -> ColumnLineage {
+pub(super) fn column(name: String, data_type: Option<String>) -> ColumnLineage {
     ColumnLineage {
         name,
         origin: mart_sql::Origin::Columns(Default::default()),
