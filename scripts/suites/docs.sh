@@ -8,8 +8,14 @@
 # markup in descriptions shows as text, and that `mart docs serve` answers on 127.0.0.1
 # only. Ends with `docs: N passed, N failed`.
 #
+# Korean text must render: the suite installs a CJK font (fonts-noto-cjk) when the machine
+# has none, and screenshots a page with a Korean description beside a copy whose Hangul is
+# replaced by other Hangul of the same length: with no glyphs both draw the same empty
+# boxes and the two screenshots are identical bytes.
+#
 # Screenshots land in $DOCS_SHOTS (default target/docs-e2e/): example-index.png,
-# example-model.png, example-lineage.png, 10k-index.png, 10k-model.png, 10k-lineage.png.
+# example-model.png, example-lineage.png, example-korean.png, 10k-index.png, 10k-model.png,
+# 10k-lineage.png, 10k-folder.png.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo="$(pwd)"
@@ -35,9 +41,13 @@ check() {
   fi
 }
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "==> installing chromium"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || exit 1
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="chromium"
+[ -n "$(fc-list :lang=ko 2>/dev/null)" ] || missing="${missing} fonts-noto-cjk"
+if [ -n "$missing" ]; then
+  echo "==> installing${missing:+ }${missing}"
+  # shellcheck disable=SC2086 # one word per package
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null || exit 1
 fi
 
 # shellcheck source=scripts/lib/cargo.sh
@@ -141,11 +151,30 @@ dump "file://${site}/lineage.html" "$work/lineage.dom"
 check "example lineage: scripts ran without errors" clean_page "$work/lineage.dom"
 drawn="$("$mart" ls --resource-type model seed snapshot source | wc -l)"
 check "example lineage: all ${drawn} nodes drawn" [ "$(grep -o '<g class="n ' "$work/lineage.dom" | wc -l)" -eq "$drawn" ]
+check "example lineage: a legend of the kinds" has "$work/lineage.dom" '<span class="swatch seed"></span>20 seeds</li>'
+check "example lineage: seeds load the tables their sources read" has "$work/lineage.dom" 'class="loads"><title>wv_live loads the table of wv_live</title>'
+check "example lineage: the first column holds the seeds" has "$work/lineage.dom" '<text class="layer" x="10" y="24">seeds · sources</text>'
+check "example lineage: every box says its kind" has "$work/lineage.dom" '<text class="tag" x="'
+# Every name fits its box: the longest is drawn whole, no box is wider than the limit.
+check "example lineage: the longest name fits" has "$work/lineage.dom" '>community_log_v_member_migration</text>'
+widest() { grep -o '<rect x="[0-9]*" y="[0-9]*" width="[0-9]*"' "$1" | grep -o '[0-9]*"$' | tr -d '"' | sort -n | tail -1; }
+check "example lineage: boxes at most 320 px wide" [ "$(widest "$work/lineage.dom")" -le 320 ]
 
 shot "file://${site}/index.html" "$shots/example-index.png" 900
 shot "$page" "$shots/example-model.png" 1800
 shot "file://${site}/lineage.html" "$shots/example-lineage.png" 600
-for png in example-index example-model example-lineage; do
+
+# Korean renders: the description's Hangul against other Hangul of the same length.
+korean="${site}/nodes/model.mart_example.wv_live_play.html"
+check "korean: the description is on the page" has "$korean" '위버스 라이브 시청 — live viewing.'
+check "korean: the font stack names a CJK font" has "${site}/assets/site.css" '"Noto Sans CJK KR"'
+sed 's/위버스 라이브 시청/가나다 라마바 사아/' "$korean" >"${site}/nodes/korean-control.html"
+shot "file://${korean}" "$shots/example-korean.png" 500
+shot "file://${site}/nodes/korean-control.html" "$work/korean-control.png" 500
+rm -f "${site}/nodes/korean-control.html"
+check "korean: Hangul is drawn as glyphs, not empty boxes" fails cmp -s "$shots/example-korean.png" "$work/korean-control.png"
+
+for png in example-index example-model example-lineage example-korean; do
   check "screenshot ${png}.png" bigger_than "$shots/${png}.png" 10000
 done
 
@@ -225,7 +254,19 @@ check "10k search: finds a model among 10,000" has "$work/big-search.dom" '<a hr
 dump "file://${bsite}/lineage.html" "$work/big-lineage.dom"
 check "10k lineage: scripts ran without errors" clean_page "$work/big-lineage.dom"
 check "10k lineage: one box per folder, not per node" [ "$(grep -o '<g class="n ' "$work/big-lineage.dom" | wc -l)" -lt 200 ]
-check "10k lineage: a layer overview" has "$work/big-lineage.dom" 'data-name="models/stg (3000)"'
+check "10k lineage: a layer overview" has "$work/big-lineage.dom" '<text class="detail" x="'
+check "10k lineage: layers in the order data flows" grep -q 'data-name="seeds".*data-name="source:raw".*data-name="models/src".*data-name="models/stg".*data-name="models/dim".*data-name="models/fct".*data-name="models/mart"' "$work/big-lineage.dom"
+check "10k lineage: edges between layers counted" grep -qE '<title>models/src feeds models/stg \([0-9]+ edges\)</title>' "$work/big-lineage.dom"
+check "10k lineage: folders in a column per layer" has "$work/big-lineage.dom" '<text class="layer" x="10" y="24">seeds</text>'
+check "10k lineage: folders sorted by name" grep -q 'data-name="models/stg/g000".*data-name="models/stg/g001".*data-name="models/stg/g029"' "$work/big-lineage.dom"
+check "10k lineage: a folder box counts its edges" grep -qE '100 models · [0-9]+ in · [0-9]+ out' "$work/big-lineage.dom"
+check "10k lineage: a folder box opens its expanded graph" has "$work/big-lineage.dom" 'href="folders/model.models~2fstg~2fg003.html#lineage"'
+bfolder="file://${bsite}/folders/model.models~2fstg~2fg003.html"
+dump "$bfolder" "$work/big-folder.dom"
+check "10k folder: scripts ran without errors" clean_page "$work/big-folder.dom"
+check "10k folder: expanded into its models" has "$work/big-folder.dom" 'models/stg/g003 expanded into its 100 models, among the'
+check "10k folder: its models drawn" [ "$(grep -o '<g class="n model"' "$work/big-folder.dom" | wc -l)" -eq 100 ]
+check "10k folder: neighbouring folders in their layer's column" has "$work/big-folder.dom" '>models/src</text>'
 bpage="file://${bsite}/nodes/model.bench_project.mart_00001.html"
 dump "$bpage" "$work/big-model.dom"
 check "10k model page: scripts ran without errors" clean_page "$work/big-model.dom"
@@ -234,7 +275,8 @@ check "10k model page: column lineage" grep -qE 'fct_[0-9]+</a>\.amount' "$work/
 shot "file://${bsite}/index.html" "$shots/10k-index.png" 900
 shot "$bpage" "$shots/10k-model.png" 1000
 shot "file://${bsite}/lineage.html" "$shots/10k-lineage.png" 1000
-for png in 10k-index 10k-model 10k-lineage; do
+shot "$bfolder" "$shots/10k-folder.png" 1000
+for png in 10k-index 10k-model 10k-lineage 10k-folder; do
   check "screenshot ${png}.png" bigger_than "$shots/${png}.png" 10000
 done
 

@@ -1,7 +1,7 @@
 //! What the site is built from: the manifest, compiled SQL, the database catalog (when it
 //! was reachable) and the project's macros; and the uniform entry every page reads.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use mart_compiler::{Manifest, Node, SourceNode, TestInfo};
 use mart_graph::{NodeId, ResourceType};
@@ -156,6 +156,7 @@ fn args_text(args: &serde_json::Value) -> String {
 }
 
 /// One documented thing: a manifest node of any resource type, a source or a macro.
+#[derive(Default)]
 pub(crate) struct Entry<'a> {
     pub id: String,
     pub name: &'a str,
@@ -241,6 +242,8 @@ pub(crate) struct Docs<'a> {
     /// Each entry's complete column list, when known: from the catalog, else from its
     /// compiled SQL.
     columns: Vec<Option<Vec<String>>>,
+    /// `(seed, source)`: the seed builds the table the source is declared over.
+    pub loads: HashSet<(usize, usize)>,
 }
 
 /// Ephemeral models' CTEs stand for the model.
@@ -349,16 +352,8 @@ impl<'a> Docs<'a> {
                 entries[p].tests.push(doc);
             }
         }
-        for id in manifest.dag.topological_order() {
-            let Some(i) = index(&id) else { continue };
-            let rank = entries[i]
-                .parents
-                .iter()
-                .map(|&p| entries[p].rank + 1)
-                .max()
-                .unwrap_or(0);
-            entries[i].rank = rank;
-        }
+        let loads = crate::flow::link_seeds_to_sources(manifest, &mut entries, &by_id);
+        crate::flow::assign_ranks(&mut entries);
         let mut relations = HashMap::new();
         for (i, entry) in entries.iter().enumerate() {
             if let Some((database, schema, identifier)) = entry.relation {
@@ -397,6 +392,7 @@ impl<'a> Docs<'a> {
             catalog: input.catalog,
             relations,
             columns,
+            loads,
         }
     }
 
@@ -471,19 +467,17 @@ impl<'a> Docs<'a> {
                 .or_default()
                 .push(i);
         }
-        let mut layer_ranks: HashMap<(usize, String), (usize, usize)> = HashMap::new();
-        for ((kind, name), members) in &groups {
-            let total = layer_ranks.entry((*kind, layer_of(name))).or_default();
-            total.0 += members.iter().map(|&m| self.entries[m].rank).sum::<usize>();
-            total.1 += members.len();
-        }
+        let layer_ranks = crate::flow::mean_ranks(
+            &self.entries,
+            groups
+                .iter()
+                .map(|((kind, name), members)| ((*kind, crate::flow::layer_of(name)), members)),
+        );
         let mut groups: Vec<(usize, usize, Group)> = groups
             .into_iter()
             .map(|((kind, name), mut members)| {
                 members.sort_by(|&a, &b| self.entries[a].name.cmp(self.entries[b].name));
-                let (total, count) = layer_ranks[&(kind, layer_of(name))];
-                // Tenths of a rank keep close layers apart without floats in the key.
-                let layer_rank = total * 10 / count.max(1);
+                let layer_rank = layer_ranks[&(kind, crate::flow::layer_of(name))];
                 let group = Group {
                     name: name.to_string(),
                     kind: self.entries[members[0]].kind,
@@ -495,11 +489,6 @@ impl<'a> Docs<'a> {
         groups.sort_by(|a, b| (a.0, a.1, &a.2.name).cmp(&(b.0, b.1, &b.2.name)));
         groups.into_iter().map(|(_, _, group)| group).collect()
     }
-}
-
-/// A folder's layer: its first two levels (`models/stg/g001` -> `models/stg`).
-pub(crate) fn layer_of(group: &str) -> String {
-    group.split('/').take(2).collect::<Vec<_>>().join("/")
 }
 
 /// A folder of entries of one kind.

@@ -9,10 +9,13 @@
 
 mod catalog;
 mod exposure;
+mod flow;
 mod graph;
 mod html;
+mod lineage;
 mod markdown;
 mod pages;
+mod text_fit;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -47,6 +50,7 @@ pub struct Site<'a> {
     docs: Docs<'a>,
     groups: Vec<catalog::Group>,
     group_of: Vec<usize>,
+    layers: flow::Layers,
     shards: Vec<String>,
 }
 
@@ -73,10 +77,12 @@ impl<'a> Site<'a> {
             }
         }
         let shards = pages::search_shards(&docs);
+        let layers = flow::Layers::new(&docs, &groups);
         Site {
             docs,
             groups,
             group_of,
+            layers,
             shards,
         }
     }
@@ -133,11 +139,11 @@ impl<'a> Site<'a> {
         let docs = &self.docs;
         match self.page(i) {
             Page::Index => pages::index(docs, &self.groups, self.shards.len()),
-            Page::Lineage => pages::lineage(docs, &self.groups, &self.group_of),
+            Page::Lineage => pages::lineage(docs, &self.groups, &self.group_of, &self.layers),
             Page::Css => SITE_CSS.to_string(),
             Page::Js => SITE_JS.to_string(),
             Page::Shard(s) => self.shards[s].clone(),
-            Page::Folder(g) => pages::folder(docs, &self.groups[g], &self.group_of, &self.groups),
+            Page::Folder(g) => pages::folder(docs, g, &self.groups, &self.group_of, &self.layers),
             Page::Node(n) => pages::node(docs, n),
         }
     }

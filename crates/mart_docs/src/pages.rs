@@ -1,23 +1,14 @@
 //! The pages: index, one per folder, one per entry, the project lineage, and the search
 //! shards the index loads when the reader searches.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::catalog::{
-    drawn_kind, kind_order, layer_of, ColumnFeeds, Docs, Entry, Group, NodeLineage,
-};
-use crate::graph::{svg, GraphBox};
+use crate::catalog::{kind_order, ColumnFeeds, Docs, Entry, Group, NodeLineage};
+use crate::flow::Layers;
 use crate::html::{escape, file_name, page, Depth};
-use crate::markdown;
+use crate::{lineage, markdown};
 
-/// Up to this many entries the project lineage draws every node; above it, one box per
-/// folder (each folder page then draws its own nodes).
-pub(crate) const FULL_GRAPH_LIMIT: usize = 400;
-/// Boxes per column of a neighbourhood graph before the rest fold into "+N more".
-const NEIGHBOURS_PER_COLUMN: usize = 25;
-/// Steps upstream and downstream a node page draws.
-const NEIGHBOURHOOD_DEPTH: usize = 2;
 /// Member names an index row shows inline.
 const INDEX_NAMES: usize = 8;
 /// Entries per search shard (about 35 kB): the first results show after the first small
@@ -33,7 +24,7 @@ pub(crate) fn group_href(kind: &str, group: &str) -> String {
     format!("folders/{kind}.{}", file_name(group))
 }
 
-fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("{n} {word}")
     } else if word.ends_with('s') {
@@ -129,10 +120,12 @@ fn section_title(kind: &str) -> String {
 /// folders as one box each.
 pub(crate) fn folder(
     docs: &Docs<'_>,
-    group: &Group,
-    group_of: &[usize],
+    g: usize,
     groups: &[Group],
+    group_of: &[usize],
+    layers: &Layers,
 ) -> String {
+    let group = &groups[g];
     let mut body = String::new();
     let _ = write!(
         body,
@@ -140,46 +133,8 @@ pub(crate) fn folder(
         escape(&section_title(group.kind)),
         escape(&group.name)
     );
-    if drawn_kind(group.kind) && group.members.len() <= FULL_GRAPH_LIMIT {
-        let members: BTreeSet<usize> = group.members.iter().copied().collect();
-        let mut boxes = Vec::new();
-        let mut slot: BTreeMap<Slot, usize> = BTreeMap::new();
-        let mut edges = BTreeSet::new();
-        let mut slot_of = |s: Slot, boxes: &mut Vec<GraphBox>| -> usize {
-            *slot.entry(s).or_insert_with(|| {
-                boxes.push(match s {
-                    Slot::Entry(i) => entry_box(&docs.entries[i], false, Depth::Sub),
-                    Slot::Group(g, side) => group_box(docs, &groups[g], Some(side), Depth::Sub),
-                });
-                boxes.len() - 1
-            })
-        };
-        for &m in &group.members {
-            slot_of(Slot::Entry(m), &mut boxes);
-        }
-        for &m in &group.members {
-            let me = slot_of(Slot::Entry(m), &mut boxes);
-            for &p in &docs.entries[m].parents {
-                let from = if members.contains(&p) {
-                    slot_of(Slot::Entry(p), &mut boxes)
-                } else {
-                    slot_of(Slot::Group(group_of[p], Side::Upstream), &mut boxes)
-                };
-                edges.insert((from, me));
-            }
-            for &c in &docs.entries[m].children {
-                let to = if members.contains(&c) {
-                    slot_of(Slot::Entry(c), &mut boxes)
-                } else {
-                    slot_of(Slot::Group(group_of[c], Side::Downstream), &mut boxes)
-                };
-                edges.insert((me, to));
-            }
-        }
-        let edges: Vec<(usize, usize)> = edges.into_iter().collect();
-        body.push_str(r#"<section><h2>Lineage</h2><div class="graph-wrap">"#);
-        body.push_str(&svg(&boxes, &edges));
-        body.push_str("</div></section>");
+    if lineage::folder_is_drawn(group) {
+        body.push_str(&lineage::folder(docs, g, groups, group_of, layers));
     }
     body.push_str(r#"<section><h2>Members</h2><table class="members"><thead><tr><th>name</th><th>type</th><th>materialized</th><th>description</th></tr></thead><tbody>"#);
     for &m in &group.members {
@@ -198,20 +153,6 @@ pub(crate) fn folder(
     page(&group.name, docs.project, Depth::Sub, &body)
 }
 
-/// A box of a folder graph: one of the folder's entries, or a neighbouring folder.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Slot {
-    Entry(usize),
-    Group(usize, Side),
-}
-
-/// Where a neighbouring folder is drawn: left or right of the folder's own nodes.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Side {
-    Upstream,
-    Downstream,
-}
-
 fn first_line(text: &str) -> &str {
     let line = text.trim().lines().next().unwrap_or("");
     match line.char_indices().nth(160) {
@@ -220,149 +161,18 @@ fn first_line(text: &str) -> &str {
     }
 }
 
-fn entry_box(e: &Entry<'_>, focus: bool, depth: Depth) -> GraphBox {
-    GraphBox {
-        label: e.name.to_string(),
-        class: e.kind,
-        href: format!("{}{}", depth.root(), node_href(e)),
-        title: match &e.materialized {
-            Some(m) => format!("{} ({}, {m})", e.id, e.kind),
-            None => format!("{} ({})", e.id, e.kind),
-        },
-        rank: e.rank,
-        focus,
-        color: e.color.clone(),
-    }
-}
-
-/// A folder as one box: at a side of a folder graph, or (`None`) in the column of its
-/// members' mean rank.
-fn group_box(docs: &Docs<'_>, group: &Group, side: Option<Side>, depth: Depth) -> GraphBox {
-    GraphBox {
-        label: format!("{} ({})", group.name, group.members.len()),
-        class: "group",
-        href: format!("{}{}", depth.root(), group_href(group.kind, &group.name)),
-        title: format!(
-            "{}: {}",
-            group.name,
-            plural(group.members.len(), group.kind)
-        ),
-        rank: match side {
-            Some(Side::Upstream) => usize::MIN,
-            Some(Side::Downstream) => usize::MAX,
-            None => mean_rank(docs, &group.members),
-        },
-        focus: false,
-        color: None,
-    }
-}
-
-/// The project's lineage: every node when it is small; else one box per layer (the
-/// first two levels of folders) and one box per folder.
-pub(crate) fn lineage(docs: &Docs<'_>, groups: &[Group], group_of: &[usize]) -> String {
-    let in_graph: Vec<usize> = (0..docs.entries.len())
-        .filter(|&i| docs.entries[i].in_graph())
-        .collect();
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        r#"<h1>Lineage</h1><p class="filter"><input id="graph-filter" type="search" placeholder="Highlight boxes whose name contains…" autocomplete="off"> <span id="graph-count"></span></p>"#
-    );
-    if in_graph.len() <= FULL_GRAPH_LIMIT {
-        let mut slot = vec![usize::MAX; docs.entries.len()];
-        let mut boxes = Vec::new();
-        let mut sorted = in_graph.clone();
-        sorted.sort_by(|&a, &b| docs.entries[a].name.cmp(docs.entries[b].name));
-        for &i in &sorted {
-            slot[i] = boxes.len();
-            boxes.push(entry_box(&docs.entries[i], false, Depth::Root));
-        }
-        let edges: Vec<(usize, usize)> = sorted
-            .iter()
-            .flat_map(|&i| docs.entries[i].children.iter().map(move |&c| (i, c)))
-            .filter(|&(_, c)| slot[c] != usize::MAX)
-            .map(|(i, c)| (slot[i], slot[c]))
-            .collect();
-        let _ = write!(
-            body,
-            r#"<p class="summary">{} nodes</p><div class="graph-wrap">{}</div>"#,
-            in_graph.len(),
-            svg(&boxes, &edges)
-        );
-        return page("Lineage", docs.project, Depth::Root, &body);
-    }
-    let shown: Vec<usize> = (0..groups.len())
-        .filter(|&g| drawn_kind(groups[g].kind))
-        .collect();
-    // Layers: folders sharing their first two levels (`models/stg/g001` -> `models/stg`).
-    let mut layers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for &g in &shown {
-        layers.entry(layer_of(&groups[g].name)).or_default().push(g);
-    }
-    let layer_of: BTreeMap<usize, usize> = layers
-        .values()
-        .enumerate()
-        .flat_map(|(l, gs)| gs.iter().map(move |&g| (g, l)))
-        .collect();
-    let layer_boxes: Vec<GraphBox> = layers
-        .iter()
-        .map(|(name, gs)| {
-            let members: Vec<usize> = gs
-                .iter()
-                .flat_map(|&g| groups[g].members.iter().copied())
-                .collect();
-            GraphBox {
-                label: format!("{name} ({})", members.len()),
-                class: "group",
-                href: String::new(),
-                title: format!("{name}: {} folders, {} nodes", gs.len(), members.len()),
-                rank: mean_rank(docs, &members),
-                focus: false,
-                color: None,
-            }
-        })
-        .collect();
-    let mut slot = vec![usize::MAX; groups.len()];
-    let folder_boxes: Vec<GraphBox> = shown
-        .iter()
-        .enumerate()
-        .map(|(s, &g)| {
-            slot[g] = s;
-            group_box(docs, &groups[g], None, Depth::Root)
-        })
-        .collect();
-    let group_edges: BTreeSet<(usize, usize)> = in_graph
-        .iter()
-        .flat_map(|&i| docs.entries[i].children.iter().map(move |&c| (i, c)))
-        .map(|(i, c)| (group_of[i], group_of[c]))
-        .filter(|(a, b)| a != b && slot[*a] != usize::MAX && slot[*b] != usize::MAX)
-        .collect();
-    let folder_edges: Vec<(usize, usize)> = group_edges
-        .iter()
-        .map(|&(a, b)| (slot[a], slot[b]))
-        .collect();
-    let layer_edges: Vec<(usize, usize)> = group_edges
-        .iter()
-        .map(|(a, b)| (layer_of[a], layer_of[b]))
-        .filter(|(a, b)| a != b)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let _ = write!(
-        body,
-        r#"<p class="summary">{} nodes in {} folders: too many to draw one by one. Open a folder to see its nodes, a node to see its neighbourhood.</p><h2>Layers</h2><div class="graph-wrap">{}</div><h2>Folders</h2><div class="graph-wrap">{}</div>"#,
-        in_graph.len(),
-        shown.len(),
-        svg(&layer_boxes, &layer_edges),
-        svg(&folder_boxes, &folder_edges)
+/// The project's lineage page.
+pub(crate) fn lineage(
+    docs: &Docs<'_>,
+    groups: &[Group],
+    group_of: &[usize],
+    layers: &Layers,
+) -> String {
+    let body = format!(
+        r#"<h1>Lineage</h1><p class="filter"><input id="graph-filter" type="search" placeholder="Highlight boxes whose name contains…" autocomplete="off"> <span id="graph-count"></span></p>{}"#,
+        lineage::project(docs, groups, group_of, layers)
     );
     page("Lineage", docs.project, Depth::Root, &body)
-}
-
-/// The rounded mean rank of some entries: the column a box standing for them is drawn in.
-fn mean_rank(docs: &Docs<'_>, members: &[usize]) -> usize {
-    let total: usize = members.iter().map(|&m| docs.entries[m].rank).sum();
-    (total as f64 / members.len().max(1) as f64).round() as usize
 }
 
 /// One entry's page.
@@ -417,10 +227,10 @@ pub(crate) fn node(docs: &Docs<'_>, index: usize) -> String {
         );
     }
     if e.in_graph() {
-        body.push_str(r#"<section id="lineage"><h2>Lineage</h2><div class="graph-wrap">"#);
-        body.push_str(&neighbourhood_svg(docs, index));
+        body.push_str(r#"<section id="lineage"><h2>Lineage</h2>"#);
+        body.push_str(&lineage::neighbourhood(docs, index));
         body.push_str(
-            r#"</div><p class="note"><a href="../lineage.html">Project lineage</a></p></section>"#,
+            r#"<p class="note"><a href="../lineage.html">Project lineage</a></p></section>"#,
         );
     }
     columns_section(docs, e, &mut body);
@@ -489,56 +299,6 @@ fn entry_list(docs: &Docs<'_>, list: &[usize], body: &mut String) {
         );
     }
     body.push_str("</ul>");
-}
-
-/// The entry and its neighbours up to [`NEIGHBOURHOOD_DEPTH`] steps, nearest first when
-/// a column has to fold.
-fn neighbourhood_svg(docs: &Docs<'_>, start: usize) -> String {
-    let near = docs.neighbourhood(start, NEIGHBOURHOOD_DEPTH);
-    let mut by_rank: BTreeMap<usize, Vec<(usize, &str, usize)>> = BTreeMap::new();
-    for (&i, &distance) in &near {
-        by_rank
-            .entry(docs.entries[i].rank)
-            .or_default()
-            .push((distance, docs.entries[i].name, i));
-    }
-    let mut boxes = Vec::new();
-    let mut slot: BTreeMap<usize, usize> = BTreeMap::new();
-    for (rank, mut members) in by_rank {
-        members.sort();
-        let shown = if members.len() > NEIGHBOURS_PER_COLUMN {
-            NEIGHBOURS_PER_COLUMN - 1
-        } else {
-            members.len()
-        };
-        for &(_, _, i) in &members[..shown] {
-            slot.insert(i, boxes.len());
-            boxes.push(entry_box(&docs.entries[i], i == start, Depth::Sub));
-        }
-        if members.len() > shown {
-            let more = members.len() - shown;
-            boxes.push(GraphBox {
-                label: format!("+{more} more"),
-                class: "more",
-                href: "#dependencies".to_string(),
-                title: format!("{more} more nodes in this layer; see the lists below"),
-                rank,
-                focus: false,
-                color: None,
-            });
-        }
-    }
-    let edges: Vec<(usize, usize)> = slot
-        .iter()
-        .flat_map(|(&i, &from)| {
-            docs.entries[i]
-                .children
-                .iter()
-                .filter_map(|c| slot.get(c))
-                .map(move |&to| (from, to))
-        })
-        .collect();
-    svg(&boxes, &edges)
 }
 
 /// Columns: documented ones first, then those only the SQL or the catalog knows; each

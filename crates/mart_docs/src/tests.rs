@@ -285,22 +285,34 @@ fn a_large_project_draws_layers_and_folders_instead_of_every_node() {
     assert_eq!(
         boxes,
         [
-            "models/mart (300)",
-            "models/stg (150)",
-            "models/stg/g0 (50)",
-            "models/stg/g1 (50)",
-            "models/stg/g2 (50)",
-            "models/mart/g0 (150)",
-            "models/mart/g1 (150)",
+            "models/stg",
+            "models/mart",
+            "models/stg/g0",
+            "models/stg/g1",
+            "models/stg/g2",
+            "models/mart/g0",
+            "models/mart/g1",
         ]
     );
+
+    // The layers in the order data flows, with the edges between them counted (588: the
+    // marts whose two refs name one model read it once); folders in their layer's column.
+    assert!(lineage.contains("<title>models/stg feeds models/mart (588 edges)</title>"));
+    assert!(lineage.contains(r#"<text class="detail" x="18" y="44">150 nodes · 3 folders</text>"#));
+    assert!(lineage.contains(r#"<text class="layer" x="232" y="24">models/mart</text>"#));
+    assert!(lineage.contains("50 models · 0 in · 196 out"));
     // Index: the staging layer is listed before the marts it feeds.
     let index = file(&files, "index.html");
     let at = |text: &str| index.find(text).unwrap();
     assert!(at(">models/stg/g2</a>") < at(">models/mart/g0</a>"));
     // A folder page draws its nodes and the neighbouring folders as one box each.
     let folder = file(&files, "folders/model.models~2fmart~2fg0.html");
-    assert!(folder.contains(r#"data-name="models/stg/g0 (50)""#));
+    assert!(folder.contains(r#"data-name="models/stg/g0""#));
+    assert!(folder.contains(
+        "models/mart/g0 expanded into its 150 models, among the 3 folders they read from and feed."
+    ));
+    // mart_006 reads stg_006 and stg_042, both in models/stg/g0: one edge that counts two.
+    assert!(folder.contains("<title>models/stg/g0 feeds mart_006 (2 edges)</title>"));
     assert!(folder.contains(r#"data-name="mart_000""#));
     // A node page draws its neighbourhood, with the columns its SQL derives.
     let node = file(&files, "nodes/model.big.mart_007.html");
@@ -309,4 +321,66 @@ fn a_large_project_draws_layers_and_folders_instead_of_every_node() {
     let tested = file(&files, "nodes/model.big.stg_000.html");
     assert!(tested.contains(">not_null_stg_000_id</a>"));
     assert!(!tested.contains(r#"data-name="not_null_stg_000_id""#));
+}
+
+#[test]
+fn the_project_lineage_flows_from_seeds_through_their_sources_with_unconnected_nodes_apart() {
+    let root = std::env::temp_dir().join(format!("mart_docs_flow_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("dbt_project.yml", "name: flow\nprofile: shop\n");
+    write("seeds/raw_users.csv", "id,name\n1,a\n");
+    write("seeds/country_codes.csv", "code\nKR\n");
+    // The source is declared over the seed's table (the target's schema).
+    write(
+        "models/src/_sources.yml",
+        "version: 2\nsources:\n  - name: raw\n    schema: analytics\n    tables:\n      - name: raw_users\n",
+    );
+    write(
+        "models/src/src_users.sql",
+        "select id, name from {{ source('raw', 'raw_users') }}",
+    );
+    write(
+        "models/mart/mart_users_with_a_name_long_enough_to_be_shortened_in_its_box.sql",
+        "select id from {{ ref('src_users') }}",
+    );
+    let files = site_of(&root, &Catalog::default());
+    std::fs::remove_dir_all(&root).unwrap();
+    let lineage = file(&files, "lineage.html");
+    let x_of = |name: &str| -> usize {
+        let at = lineage
+            .find(&format!(r#"data-name="{name}""#))
+            .unwrap_or_else(|| panic!("no box {name}"));
+        let rest = &lineage[at..];
+        let x = &rest[rest.find(r#"<rect x=""#).unwrap() + 9..];
+        x[..x.find('"').unwrap()].parse().unwrap()
+    };
+    // seed -> source -> src model -> mart: four columns, left to right.
+    let xs = [
+        x_of("raw_users"),
+        x_of("src_users"),
+        x_of("mart_users_with_a_name_long_enough_to_be_shortened_in_its_box"),
+    ];
+    assert!(xs[0] < xs[1] && xs[1] < xs[2], "{xs:?}");
+    assert!(
+        lineage.contains(r#"class="loads"><title>raw_users loads the table of raw_users</title>"#)
+    );
+    assert!(lineage.contains("a seed loads the table a source reads"));
+    // The headings name the layers; the seed no model reads sits apart.
+    assert!(lineage.contains(r#"<text class="layer" x="10" y="24">seeds</text>"#));
+    assert!(lineage.contains(">src</text>") && lineage.contains(">mart</text>"));
+    assert!(lineage.contains("Not connected to the boxes above (1)"));
+    // The long name is cut in the middle, whole on hover; every box says its kind.
+    assert!(lineage.contains(">mart_users_with_a_name_lo…d_in_its_box</text>"));
+    assert!(
+        lineage.contains("<title>mart_users_with_a_name_long_enough_to_be_shortened_in_its_box\n")
+    );
+    assert!(lineage.contains(r#"<text class="tag" x="#) && lineage.contains(">seed</text>"));
+    // The source's page lists the seed upstream.
+    let source = file(&files, "nodes/source.flow.raw.raw_users.html");
+    assert!(source.contains(r#"<a href="../nodes/seed.flow.raw_users.html">raw_users</a>"#));
 }
