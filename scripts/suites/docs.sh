@@ -14,7 +14,7 @@
 # boxes and the two screenshots are identical bytes.
 #
 # Screenshots land in $DOCS_SHOTS (default target/docs-e2e/): example-index.png,
-# example-model.png, example-lineage.png, example-korean.png, 10k-index.png, 10k-model.png,
+# example-search.png, example-model.png, example-lineage.png, example-korean.png, 10k-index.png, 10k-model.png,
 # 10k-lineage.png, 10k-folder.png.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -161,6 +161,7 @@ widest() { grep -o '<rect x="[0-9]*" y="[0-9]*" width="[0-9]*"' "$1" | grep -o '
 check "example lineage: boxes at most 320 px wide" [ "$(widest "$work/lineage.dom")" -le 320 ]
 
 shot "file://${site}/index.html" "$shots/example-index.png" 900
+shot "file://${site}/index.html?q=dim_user" "$shots/example-search.png" 700
 shot "$page" "$shots/example-model.png" 1800
 shot "file://${site}/lineage.html" "$shots/example-lineage.png" 600
 
@@ -174,7 +175,7 @@ shot "file://${site}/nodes/korean-control.html" "$work/korean-control.png" 500
 rm -f "${site}/nodes/korean-control.html"
 check "korean: Hangul is drawn as glyphs, not empty boxes" fails cmp -s "$shots/example-korean.png" "$work/korean-control.png"
 
-for png in example-index example-model example-lineage example-korean; do
+for png in example-index example-search example-model example-lineage example-korean; do
   check "screenshot ${png}.png" bigger_than "$shots/${png}.png" 10000
 done
 

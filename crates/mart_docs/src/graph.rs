@@ -444,7 +444,7 @@ fn draw_edges(
 fn draw_box(out: &mut String, b: &GraphBox, at: Place, box_h: usize) {
     let tag_w = tag_width(&b.tag);
     let room = at.w.saturating_sub(2 * TEXT_PAD + tag_w) as f64;
-    let label = fit(&b.label, room, LABEL_PX);
+    let label = fit(&b.label, room, label_px(b));
     let title = if label == b.label || b.title.starts_with(&b.label) {
         b.title.clone()
     } else {
@@ -505,9 +505,18 @@ fn draw_box(out: &mut String, b: &GraphBox, at: Place, box_h: usize) {
     }
 }
 
+/// The size a box's label is measured at: a focused box's is bold, about an eighth wider.
+fn label_px(b: &GraphBox) -> f64 {
+    if b.focus {
+        LABEL_PX * 1.125
+    } else {
+        LABEL_PX
+    }
+}
+
 /// The width a box needs for its label, tag and detail, within the limits.
 fn box_width(b: &GraphBox) -> usize {
-    let label = text_width(&b.label, LABEL_PX).ceil() as usize + tag_width(&b.tag);
+    let label = text_width(&b.label, label_px(b)).ceil() as usize + tag_width(&b.tag);
     let detail = text_width(&b.detail, SMALL_PX).ceil() as usize;
     (2 * TEXT_PAD + label.max(detail)).clamp(MIN_BOX_W, MAX_BOX_W)
 }
@@ -573,6 +582,10 @@ mod tests {
         let expected = 2 * TEXT_PAD + text_width("fact_user_event_daily", LABEL_PX).ceil() as usize;
         assert_eq!((p[1].2, p[2].2), (expected, expected));
         assert!(expected > MIN_BOX_W && expected < MAX_BOX_W);
+        // A focused box's bold name needs more room.
+        let mut focused = node("fact_user_event_daily", 1);
+        focused.focus = true;
+        assert!(box_width(&focused) > expected);
     }
 
     #[test]
