@@ -14,10 +14,13 @@ impl Manifest {
     pub fn seeds_of_sources(&self) -> HashMap<&NodeId, &NodeId> {
         let key =
             |schema: &str, identifier: &str| (schema.to_lowercase(), identifier.to_lowercase());
+        // Through the graph's nodes, so that only the seeds of the saved parse's lazily
+        // read nodes are read.
         let seeds: HashMap<_, _> = self
-            .nodes
-            .values()
-            .filter(|n| n.resource_type == ResourceType::Seed)
+            .dag
+            .nodes()
+            .filter(|g| g.resource_type == ResourceType::Seed)
+            .filter_map(|g| self.node(&g.id))
             .map(|n| (key(&n.relation.schema, &n.relation.identifier), n))
             .collect();
         self.sources

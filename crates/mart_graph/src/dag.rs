@@ -227,6 +227,11 @@ impl Dag {
         self.reachable(id, Direction::Incoming, depth)
     }
 
+    /// The given nodes and every node upstream of them (unknown ids are ignored).
+    pub fn with_ancestors(&self, ids: &BTreeSet<NodeId>) -> BTreeSet<NodeId> {
+        self.ids_of(&self.expand(&self.set_of(ids), Direction::Incoming, None))
+    }
+
     /// Nodes reachable through children, up to `depth` steps (all with `None`); the node
     /// itself is not included.
     pub fn descendants(&self, id: &NodeId, depth: Option<usize>) -> BTreeSet<NodeId> {

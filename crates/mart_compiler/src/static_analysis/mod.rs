@@ -118,6 +118,22 @@ impl Compiler<'_> {
         kept: KeptAnalyses,
     ) -> AnalysisReport {
         let mode = move |node: &Node| flag.unwrap_or(node.config.static_analysis);
+        let analysed = |node: &Node| {
+            matches!(
+                node.resource_type,
+                ResourceType::Model
+                    | ResourceType::Snapshot
+                    | ResourceType::Test
+                    | ResourceType::Analysis
+            ) && mode(node) != StaticAnalysis::Off
+        };
+        // Nothing to analyse (`--static-analysis off`): no relations to gather either.
+        if !compiled
+            .iter()
+            .any(|c| self.manifest.node(&c.id).is_some_and(analysed))
+        {
+            return AnalysisReport::default();
+        }
         let own_sql: HashMap<&NodeId, &str> = compiled
             .iter()
             .map(|c| (&c.id, c.rendered.as_deref().unwrap_or(&c.sql)))
@@ -125,14 +141,7 @@ impl Compiler<'_> {
         let shapes = Shapes::new(self, own_sql, &mode, kept.0, database);
         let per_node = mart_project::parallel_map(compiled, |c| {
             let node = self.manifest.node(&c.id)?;
-            let checked = matches!(
-                node.resource_type,
-                ResourceType::Model
-                    | ResourceType::Snapshot
-                    | ResourceType::Test
-                    | ResourceType::Analysis
-            );
-            if !checked || mode(node) == StaticAnalysis::Off {
+            if !analysed(node) {
                 return None;
             }
             let analysed = shapes.of(&c.id);

@@ -2,7 +2,7 @@
 //! (their CSV header), enforced contracts, and models and snapshots (their own SQL,
 //! analysed on demand, each once); sources from the catalog, when there is a database.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use mart_graph::{NodeId, ResourceType};
@@ -94,7 +94,11 @@ impl<'a> Shapes<'a> {
                 relations.insert(key, target);
             }
         };
-        for node in manifest.nodes.values() {
+        // The relations the analysed nodes can read: their own and their ancestors' (a
+        // one-node command then reads only those nodes of a saved parse).
+        let compiled_ids: BTreeSet<NodeId> = compiled.keys().map(|&id| id.clone()).collect();
+        let readable = manifest.dag.with_ancestors(&compiled_ids);
+        for node in readable.iter().filter_map(|id| manifest.node(id)) {
             match node.resource_type {
                 ResourceType::Model if node.config.materialized == Materialization::Ephemeral => {
                     relations.insert(cte_name(&node.name), Target::Node(&node.id));
