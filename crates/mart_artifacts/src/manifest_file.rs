@@ -17,7 +17,9 @@
 //! ten thousand ids as JSON cost a one-node run tens of milliseconds). Writers take `manifest.json.lock`
 //! (concurrent Airflow tasks share one target folder): each reads the file the previous
 //! one left, so none loses another's nodes; the file is replaced by renaming, so readers
-//! never see half of it.
+//! never see half of it. A rerun of the same nodes, whose entries are the bytes already
+//! there, writes only the metadata's changed values over the old ones (no structural byte
+//! changes, so a racing reader still reads well-formed JSON) instead of copying the file.
 
 use std::fs::File;
 use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
@@ -333,6 +335,11 @@ fn update(
     replacements.sort_by_key(|(position, _)| *position);
     let metadata = serde_json::to_string(&manifest_metadata(manifest, invocation))
         .map_err(io::Error::other)?;
+    let metadata = scrub(&metadata);
+    if write_in_place(paths, &index, &replacements, metadata.as_bytes())? {
+        (index.head.len, index.head.modified_ns) = identity(&paths.manifest)?;
+        return Ok(Some(index));
+    }
     let tmp = temporary(&paths.manifest);
     let mut old = File::open(&paths.manifest)?;
     let mut out = io::BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
@@ -342,7 +349,7 @@ fn update(
         read_at: 0,
         shift: 0,
     };
-    index.head.metadata = splice.replace(index.head.metadata, scrub(&metadata).as_bytes())?;
+    index.head.metadata = splice.replace(index.head.metadata, metadata.as_bytes())?;
     let mut next = replacements.iter().peekable();
     for (i, range) in index.values.iter_mut().enumerate() {
         match next.next_if(|(position, _)| *position == i) {
@@ -356,6 +363,53 @@ fn update(
     std::fs::rename(&tmp, &paths.manifest)?;
     (index.head.len, index.head.modified_ns) = identity(&paths.manifest)?;
     Ok(Some(index))
+}
+
+/// Writes the metadata over the old one when that is all that changed: the nodes' entries
+/// are the bytes already there (a rerun of the same nodes), and the metadata differs only in
+/// characters inside values (the time and invocation id, digits and letters), so no byte of
+/// the file's structure changes and a reader racing the write still reads well-formed JSON.
+/// Saves copying the whole file; returns whether it wrote.
+fn write_in_place(
+    paths: &Paths,
+    index: &Index,
+    replacements: &[(usize, Vec<u8>)],
+    metadata: &[u8],
+) -> io::Result<bool> {
+    use std::os::unix::fs::FileExt as _;
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .open(&paths.manifest)?;
+    let old_bytes = |(start, end): (u64, u64)| -> io::Result<Vec<u8>> {
+        let mut bytes =
+            vec![0; usize::try_from(end.saturating_sub(start)).map_err(io::Error::other)?];
+        file.read_exact_at(&mut bytes, start)?;
+        Ok(bytes)
+    };
+    for (position, bytes) in replacements {
+        let Some(&range) = index.values.get(*position) else {
+            return Ok(false);
+        };
+        if range.1 - range.0 != bytes.len() as u64 || old_bytes(range)? != *bytes {
+            return Ok(false);
+        }
+    }
+    let range = index.head.metadata;
+    if range.1 - range.0 != metadata.len() as u64 {
+        return Ok(false);
+    }
+    let old = old_bytes(range)?;
+    let value_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b':' | b'.' | b'+');
+    let only_values = old
+        .iter()
+        .zip(metadata)
+        .all(|(&a, &b)| a == b || (value_byte(a) && value_byte(b)));
+    if !only_values {
+        return Ok(false);
+    }
+    file.write_all_at(metadata, range.0)?;
+    Ok(true)
 }
 
 /// Copies the old file to the new one, replacing ranges in increasing order; `shift` is

@@ -86,6 +86,49 @@ fn one_node_runs_update_their_entries_and_leave_the_others_as_written() {
     assert_eq!(manifest_without_metadata(&p), updated);
 }
 
+/// The file's inode: the same after a write in place, a new one after a rename.
+fn inode(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(path).unwrap().ino()
+}
+
+#[test]
+fn a_rerun_of_the_same_nodes_rewrites_the_metadata_in_place() {
+    let p = TestProject::with_files("manifest_in_place", &MODELS);
+    let manifest = p.dir.join("target/manifest.json");
+    p.mart_expect(&["run", "-s", "a", "b"], 0);
+    p.mart_expect(&["run", "-s", "b"], 0);
+    let (before, inode_before) = (
+        std::fs::read_to_string(&manifest).unwrap(),
+        inode(&manifest),
+    );
+    let invocation = |text: &str| {
+        let v: Value = serde_json::from_str(text).unwrap();
+        v["metadata"]["invocation_id"].clone()
+    };
+    // b's entry is the bytes already there: only the metadata's values change, over the
+    // old ones, in the same file.
+    p.mart_expect(&["run", "-s", "b"], 0);
+    let after = std::fs::read_to_string(&manifest).unwrap();
+    assert_eq!(inode(&manifest), inode_before);
+    assert_eq!(after.len(), before.len());
+    assert_ne!(invocation(&after), invocation(&before));
+    assert_eq!(manifest_without_metadata(&p), {
+        let mut v: Value = serde_json::from_str(&before).unwrap();
+        v.as_object_mut().unwrap().remove("metadata");
+        v
+    });
+    // A node whose entry changes (c, compiled for the first time) is spliced into a copy.
+    p.mart_expect(&["run", "-s", "c"], 0);
+    assert_ne!(inode(&manifest), inode_before);
+    assert_eq!(node(&p, "model.fx.c")["compiled"], true);
+    // And the in-place file is what a full write gives, metadata aside.
+    p.mart_expect(&["run", "-s", "b"], 0);
+    let updated = manifest_without_metadata(&p);
+    p.mart_expect(&["run", "-s", "a", "b", "c", "--no-partial-parse"], 0);
+    assert_eq!(manifest_without_metadata(&p), updated);
+}
+
 #[test]
 fn a_changed_parse_writes_the_manifest_whole() {
     let p = TestProject::with_files("manifest_reparse", &MODELS);

@@ -1,6 +1,12 @@
 //! Analyses kept between commands in `<target>/static_analysis.msgpack`: parsing SQL is
 //! most of the analysis' cost, and a node whose SQL, mode and parents' columns are
 //! unchanged analyses the same way again.
+//!
+//! Layout: a [`Head`] (8 bytes little-endian of length, then MessagePack: the mart build,
+//! the node ids and where each one's entry ends), then each entry's MessagePack, back to
+//! back. Loading decodes the head only; an entry is decoded when its node is analysed,
+//! and entries this command did not touch are written back as the bytes they were, so a
+//! one-node command of a large project neither decodes nor re-encodes the others.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -15,11 +21,11 @@ use mart_sql::{Analysis, ColumnLineage, Problem, ProblemKind, SqlError, SyntaxEr
 pub(crate) struct Entry {
     key: u64,
     columns: Option<Vec<(String, Option<String>)>>,
-    outcome: Kept,
+    outcome: Outcome,
 }
 
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
-enum Kept {
+enum Outcome {
     Analysed {
         problems: Vec<(u8, String, usize, usize, Option<String>)>,
         complete: bool,
@@ -34,10 +40,53 @@ enum Kept {
     NotAQuery,
 }
 
-#[derive(serde::Serialize, serde::Deserialize, Default)]
-struct File {
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Head {
     build: String,
-    entries: HashMap<String, Entry>,
+    ids: Vec<String>,
+    /// Where each id's entry ends, counted from the end of the head.
+    ends: Vec<u64>,
+}
+
+/// The entries of the file on disk, still encoded.
+#[derive(Default)]
+struct Kept {
+    bytes: Vec<u8>,
+    at: HashMap<String, std::ops::Range<usize>>,
+}
+
+impl Kept {
+    /// The file's entries, if it is one of this build's and whole.
+    fn read(path: &Path, build: &str) -> Option<Self> {
+        let bytes = std::fs::read(path).ok()?;
+        let head_len =
+            usize::try_from(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?)).ok()?;
+        let head_end = 8usize.checked_add(head_len)?;
+        let head: Head = rmp_serde::from_slice(bytes.get(8..head_end)?).ok()?;
+        if head.build != build || head.ids.len() != head.ends.len() {
+            return None;
+        }
+        let mut at = HashMap::with_capacity(head.ids.len());
+        let mut start = head_end;
+        for (id, end) in head.ids.into_iter().zip(head.ends) {
+            let end = head_end.checked_add(usize::try_from(end).ok()?)?;
+            if end < start || end > bytes.len() {
+                return None;
+            }
+            at.insert(id, start..end);
+            start = end;
+        }
+        Some(Kept { bytes, at })
+    }
+
+    fn entry(&self, id: &str) -> Option<Entry> {
+        let range = self.at.get(id)?.clone();
+        rmp_serde::from_slice(self.bytes.get(range)?).ok()
+    }
+
+    fn raw(&self, id: &str) -> Option<&[u8]> {
+        self.bytes.get(self.at.get(id)?.clone())
+    }
 }
 
 /// A kept analysis: the node's sure columns and what analysing it gave.
@@ -47,7 +96,7 @@ pub(crate) struct Cache {
     /// `None`: nothing is read or written.
     path: Option<PathBuf>,
     build: String,
-    old: HashMap<String, Entry>,
+    old: Kept,
     new: Mutex<HashMap<String, Entry>>,
 }
 
@@ -55,12 +104,7 @@ impl Cache {
     /// The cache of `target_dir`, empty when written by another build of mart.
     pub(crate) fn load(target_dir: &Path, build: &str) -> Self {
         let path = target_dir.join("static_analysis.msgpack");
-        let old = std::fs::read(&path)
-            .ok()
-            .and_then(|bytes| rmp_serde::from_slice::<File>(&bytes).ok())
-            .filter(|f| f.build == build)
-            .map(|f| f.entries)
-            .unwrap_or_default();
+        let old = Kept::read(&path, build).unwrap_or_default();
         Self {
             path: Some(path),
             build: build.to_string(),
@@ -73,13 +117,13 @@ impl Cache {
         Self {
             path: None,
             build: String::new(),
-            old: HashMap::new(),
+            old: Kept::default(),
             new: Mutex::new(HashMap::new()),
         }
     }
 
     pub(crate) fn get(&self, id: &str, key: u64) -> Option<Reused> {
-        let entry = self.old.get(id).filter(|e| e.key == key)?;
+        let entry = self.old.entry(id).filter(|e| e.key == key)?;
         self.keep(id, entry.clone());
         let columns = entry.columns.as_ref().map(|columns| {
             columns
@@ -88,7 +132,7 @@ impl Cache {
                 .collect()
         });
         let outcome = match &entry.outcome {
-            Kept::Analysed {
+            Outcome::Analysed {
                 problems,
                 complete,
                 checked,
@@ -108,7 +152,7 @@ impl Cache {
                 checked: *checked,
                 unchecked: *unchecked,
             }),
-            Kept::Unparsed {
+            Outcome::Unparsed {
                 message,
                 offset,
                 sure,
@@ -117,7 +161,7 @@ impl Cache {
                 offset: *offset,
                 sure: *sure,
             })),
-            Kept::NotAQuery => Err(SqlError::NotAQuery),
+            Outcome::NotAQuery => Err(SqlError::NotAQuery),
         };
         Some((columns, outcome))
     }
@@ -130,7 +174,7 @@ impl Cache {
         outcome: &Result<Analysis, SqlError>,
     ) {
         let outcome = match outcome {
-            Ok(a) => Kept::Analysed {
+            Ok(a) => Outcome::Analysed {
                 problems: a
                     .problems
                     .iter()
@@ -149,12 +193,12 @@ impl Cache {
                 checked: a.checked,
                 unchecked: a.unchecked,
             },
-            Err(SqlError::Parse(e)) => Kept::Unparsed {
+            Err(SqlError::Parse(e)) => Outcome::Unparsed {
                 message: e.message.clone(),
                 offset: e.offset,
                 sure: e.sure,
             },
-            Err(SqlError::NotAQuery) => Kept::NotAQuery,
+            Err(SqlError::NotAQuery) => Outcome::NotAQuery,
         };
         let columns = columns.map(|columns| {
             columns
@@ -187,24 +231,42 @@ impl Cache {
             return;
         };
         let new = std::mem::take(&mut *self.new.lock().unwrap_or_else(|e| e.into_inner()));
-        if new
-            .iter()
-            .all(|(id, e)| self.old.get(id).is_some_and(|o| o.key == e.key))
-        {
+        let unchanged = |id: &String, e: &Entry| self.old.entry(id).is_some_and(|o| o.key == e.key);
+        if new.iter().all(|(id, e)| unchanged(id, e)) {
             return;
         }
-        // Nodes this command did not analyse keep their entries.
-        let mut entries = self.old.clone();
-        entries.extend(new);
-        let file = File {
-            build: self.build.clone(),
-            entries,
-        };
-        if let Ok(bytes) = rmp_serde::to_vec(&file) {
-            let temp = path.with_extension(format!("msgpack.{}", std::process::id()));
-            if std::fs::write(&temp, bytes).is_ok() {
-                let _ = std::fs::rename(&temp, path);
+        // Nodes this command did not analyse keep their entries, as they were written.
+        let mut ids: Vec<&String> = self.old.at.keys().chain(new.keys()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut body = Vec::with_capacity(self.old.bytes.len());
+        let mut ends = Vec::with_capacity(ids.len());
+        for id in &ids {
+            match new.get(*id) {
+                Some(entry) => {
+                    if rmp_serde::encode::write(&mut body, entry).is_err() {
+                        return;
+                    }
+                }
+                None => body.extend_from_slice(self.old.raw(id).unwrap_or_default()),
             }
+            ends.push(body.len() as u64);
+        }
+        let head = Head {
+            build: self.build.clone(),
+            ids: ids.into_iter().cloned().collect(),
+            ends,
+        };
+        let Ok(head) = rmp_serde::to_vec(&head) else {
+            return;
+        };
+        let mut bytes = Vec::with_capacity(8 + head.len() + body.len());
+        bytes.extend_from_slice(&(head.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&head);
+        bytes.extend_from_slice(&body);
+        let temp = path.with_extension(format!("msgpack.{}", std::process::id()));
+        if std::fs::write(&temp, bytes).is_ok() {
+            let _ = std::fs::rename(&temp, path);
         }
     }
 }
@@ -243,4 +305,54 @@ pub(crate) fn key<'a>(
         }
     }
     hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analysed(checked: usize) -> Result<Analysis, SqlError> {
+        Ok(Analysis {
+            columns: Vec::new(),
+            complete: true,
+            problems: Vec::new(),
+            checked,
+            unchecked: 0,
+        })
+    }
+
+    #[test]
+    fn entries_come_back_and_the_untouched_are_written_back_as_they_were() {
+        let dir = std::env::temp_dir().join(format!("mart_sa_cache_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cache = Cache::load(&dir, "b1");
+        for (i, id) in ["model.a", "model.b", "model.c"].iter().enumerate() {
+            cache.put(id, i as u64, None, &analysed(i + 10));
+        }
+        cache.save();
+        let entry_bytes = |cache: &Cache, id: &str| cache.old.raw(id).unwrap().to_vec();
+
+        let second = Cache::load(&dir, "b1");
+        assert_eq!(second.old.at.len(), 3);
+        let (_, outcome) = second.get("model.b", 1).unwrap();
+        assert_eq!(outcome.unwrap().checked, 11);
+        // A changed key is a miss; b is analysed again with another outcome.
+        assert!(second.get("model.c", 7).is_none());
+        second.put("model.c", 7, None, &analysed(99));
+        let (a, b) = (entry_bytes(&second, "model.a"), entry_bytes(&second, "model.b"));
+        second.save();
+
+        let third = Cache::load(&dir, "b1");
+        assert_eq!(entry_bytes(&third, "model.a"), a);
+        assert_eq!(entry_bytes(&third, "model.b"), b);
+        let (_, outcome) = third.get("model.c", 7).unwrap();
+        assert_eq!(outcome.unwrap().checked, 99);
+        // Another build's file, or a damaged one, keeps nothing.
+        assert!(Cache::load(&dir, "b2").old.at.is_empty());
+        let path = dir.join("static_analysis.msgpack");
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(Cache::load(&dir, "b1").old.at.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
