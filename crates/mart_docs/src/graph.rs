@@ -344,6 +344,11 @@ fn layout_grid(
     2 * PAD + used * w + used.saturating_sub(1) * GAP_Y
 }
 
+/// A coordinate as whole pixels (integer formatting: formatting floats is slow).
+fn px(v: f64) -> i64 {
+    v.round() as i64
+}
+
 /// Draws the edges and their count labels; returns the lowest point an edge reaches.
 fn draw_edges(
     out: &mut String,
@@ -409,7 +414,15 @@ fn draw_edges(
         };
         let _ = write!(
             out,
-            r#"<path d="M{x1} {y1}C{c1:.0} {cy1:.0} {c2:.0} {cy2:.0} {x2} {y2}"{class}{width}><title>{} {verb} {}{count}</title></path>"#,
+            r#"<path d="M{} {}C{} {} {} {} {} {}"{class}{width}><title>{} {verb} {}{count}</title></path>"#,
+            px(x1),
+            px(y1),
+            px(c1),
+            px(cy1),
+            px(c2),
+            px(cy2),
+            px(x2),
+            px(y2),
             escape(&boxes[e.from].label),
             escape(&boxes[e.to].label),
         );
@@ -429,9 +442,9 @@ fn draw_edges(
             };
             let _ = write!(
                 labels,
-                r#"<text class="count" x="{:.0}" y="{:.0}">{}</text>"#,
-                point(x1, c1, c2, x2),
-                point(y1, cy1, cy2, y2) + 4.0,
+                r#"<text class="count" x="{}" y="{}">{}</text>"#,
+                px(point(x1, c1, c2, x2)),
+                px(point(y1, cy1, cy2, y2) + 4.0),
                 e.count
             );
         }
