@@ -27,7 +27,9 @@ pub use catalog::{build_catalog, CatalogRow, CatalogV1, CATALOG_SCHEMA};
 pub use manifest::{
     build_manifest, graph_context, CompiledNodes, ManifestNode, ManifestV12, MANIFEST_SCHEMA,
 };
-pub use manifest_file::{identity as file_identity, write_manifest_file, Written};
+pub use manifest_file::{
+    identity as file_identity, manifest_lineage, write_manifest_file, Written,
+};
 pub use run_end::run_end_context;
 pub use run_results::{
     build_run_results, merge_retry, status_word, RunResult, RunResultsV6, RUN_RESULTS_SCHEMA,

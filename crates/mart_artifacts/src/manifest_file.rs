@@ -63,6 +63,10 @@ struct Head {
     modified_ns: u64,
     /// Byte range of the metadata object.
     metadata: (u64, u64),
+    /// When the file was last written whole (nanoseconds): updates keep it, so it tells
+    /// which full write the file's entries other than the updated ones come from.
+    #[serde(default)]
+    written_whole_ns: u64,
 }
 
 impl Index {
@@ -161,6 +165,18 @@ pub fn write_manifest_file(
         index.write(&paths.index)?;
     }
     Ok(Written::Full)
+}
+
+/// Which write of manifest.json the file in `target_dir` comes from: the saved parse it
+/// was written from and when it was last written whole, if only mart has written it since
+/// (updates from the same parse keep this; a full write or another tool's changes it).
+pub fn manifest_lineage(target_dir: &Path) -> Option<(String, u64)> {
+    let paths = Paths::new(target_dir);
+    let index = Index::read(&paths.index)?;
+    let (len, modified_ns) = identity(&paths.manifest).ok()?;
+    let head = index.head;
+    (head.len == len && head.modified_ns == modified_ns && head.written_whole_ns != 0)
+        .then_some((head.parse_id, head.written_whole_ns))
 }
 
 /// The index of manifest.json if it was written from this parse and not touched since.
@@ -291,6 +307,7 @@ fn write_full(
             len,
             modified_ns,
             metadata,
+            written_whole_ns: modified_ns,
         },
         values,
     }))
@@ -491,6 +508,7 @@ mod tests {
                 len: 100,
                 modified_ns: 7,
                 metadata: (12, 20),
+                written_whole_ns: 1,
             },
             values: vec![(30, 40), (41, 1 << 40)],
         };
@@ -514,6 +532,7 @@ mod tests {
                 len: 100,
                 modified_ns: 0,
                 metadata,
+                written_whole_ns: 1,
             },
             values,
         };

@@ -20,7 +20,8 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Diagnostics> {
     let clean = CleanParse::of(&session);
     let mut compiled = CompiledNodes::default();
     let mut failed = false;
-    let unchanged = clean.as_ref().is_some_and(|c| c.recorded(&manifest_path));
+    let target_dir = &session.manifest.target_dir;
+    let unchanged = clean.as_ref().is_some_and(|c| c.recorded(target_dir));
     let mut found_nothing = unchanged;
     if unchanged {
         session.printer.debug(
@@ -44,7 +45,7 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Diagnostics> {
     let invocation = session.invocation.generated_now();
     super::write_manifest(&session, &compiled, &invocation)?;
     if let Some(clean) = clean.filter(|_| found_nothing) {
-        clean.record(&manifest_path);
+        clean.record(target_dir);
     }
     session.printer.info(&session.found_line());
     let path = manifest_path
@@ -60,9 +61,10 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Diagnostics> {
 
 /// A parse whose analysis found nothing, kept in `<target>/static_analysis.parse`: the
 /// next `mart parse` of the same saved parse (the same files and settings, the same mart
-/// and `--static-analysis`), with the manifest.json it wrote untouched since, would
-/// render every node again to find nothing again, and does not. (A source's columns
-/// changed in the database are seen by the next compile or run.)
+/// and `--static-analysis`), with manifest.json still the one it wrote whole or that file
+/// updated in place since (the one-node runs of Airflow tasks), would render every node
+/// again to find nothing again, and does not. (A source's columns changed in the
+/// database are seen by the next compile or run.)
 struct CleanParse {
     file: PathBuf,
     /// build, saved parse and flag.
@@ -82,19 +84,19 @@ impl CleanParse {
         })
     }
 
-    fn line(&self, manifest: &Path) -> Option<String> {
-        let (len, modified_ns) = mart_artifacts::file_identity(manifest).ok()?;
-        Some(format!("{} {len} {modified_ns}\n", self.key))
+    fn line(&self, target_dir: &Path) -> Option<String> {
+        let (parse_id, written_whole_ns) = mart_artifacts::manifest_lineage(target_dir)?;
+        Some(format!("{} {parse_id} {written_whole_ns}\n", self.key))
     }
 
-    fn recorded(&self, manifest: &Path) -> bool {
+    fn recorded(&self, target_dir: &Path) -> bool {
         let kept = std::fs::read_to_string(&self.file).ok();
-        kept.is_some() && kept == self.line(manifest)
+        kept.is_some() && kept == self.line(target_dir)
     }
 
     /// Not recording only costs the next parse its analysis.
-    fn record(&self, manifest: &Path) {
-        if let Some(line) = self.line(manifest) {
+    fn record(&self, target_dir: &Path) {
+        if let Some(line) = self.line(target_dir) {
             let _ = std::fs::write(&self.file, line);
         }
     }

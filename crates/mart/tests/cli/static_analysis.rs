@@ -235,6 +235,16 @@ fn parse_analyses_every_node_and_off_skips_it() {
         let out = project.mart_expect(&["parse", "--log-level", "debug"], 0);
         assert!(shown(&out).contains(skipped), "{}", shown(&out));
     }
+    // A one-node compile of the same saved parse updates manifest.json in place (as the
+    // runs of Airflow tasks do): the parse after it still skips. A full write does not.
+    project.mart_expect(&["compile", "-s", "typo"], 0);
+    let out = project.mart_expect(&["parse", "--log-level", "debug"], 0);
+    assert!(shown(&out).contains(skipped), "{}", shown(&out));
+    project.mart_expect(&["compile", "-s", "typo", "--no-partial-parse"], 0);
+    let out = project.mart_expect(&["parse", "--log-level", "debug"], 0);
+    assert!(!shown(&out).contains(skipped), "{}", shown(&out));
+    let out = project.mart_expect(&["parse", "--log-level", "debug"], 0);
+    assert!(shown(&out).contains(skipped), "{}", shown(&out));
     project.write("models/typo.sql", "select nmae from {{ ref('people') }}\n");
     let out = project.mart_expect(&["parse", "--log-level", "debug"], 1);
     assert!(

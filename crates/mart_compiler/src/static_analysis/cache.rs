@@ -339,7 +339,10 @@ mod tests {
         // A changed key is a miss; b is analysed again with another outcome.
         assert!(second.get("model.c", 7).is_none());
         second.put("model.c", 7, None, &analysed(99));
-        let (a, b) = (entry_bytes(&second, "model.a"), entry_bytes(&second, "model.b"));
+        let (a, b) = (
+            entry_bytes(&second, "model.a"),
+            entry_bytes(&second, "model.b"),
+        );
         second.save();
 
         let third = Cache::load(&dir, "b1");
