@@ -15,6 +15,10 @@ use crate::parse_cache::LazyPart;
 pub struct NodeStore {
     /// Sorted.
     ids: Vec<NodeId>,
+    /// `(hash of the id, its position)`, sorted: a lookup compares integers and then one
+    /// id, where a binary search of the ids compares long shared prefixes (`model.<project>.`)
+    /// a dozen times; compiling looks nodes up millions of times.
+    by_hash: Vec<(u64, u32)>,
     slots: Vec<OnceLock<Option<Node>>>,
     saved: Option<SavedNodes>,
     all_read: OnceLock<()>,
@@ -28,12 +32,31 @@ pub(crate) struct SavedNodes {
     pub files: Arc<FileTable>,
 }
 
+fn id_hash(id: &NodeId) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    id.as_str().hash(&mut hasher);
+    hasher.finish()
+}
+
+fn hash_index(ids: &[NodeId]) -> Vec<(u64, u32)> {
+    let mut index: Vec<(u64, u32)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id_hash(id), i as u32))
+        .collect();
+    index.sort_unstable();
+    index
+}
+
 impl NodeStore {
     /// Nodes in memory, in any order.
     pub fn new(mut nodes: Vec<Node>) -> Self {
         mart_graph::sort_by_id_in_place(&mut nodes, |n| &n.id);
+        let ids: Vec<NodeId> = nodes.iter().map(|n| n.id.clone()).collect();
         NodeStore {
-            ids: nodes.iter().map(|n| n.id.clone()).collect(),
+            by_hash: hash_index(&ids),
+            ids,
             slots: nodes.into_iter().map(|n| OnceLock::from(Some(n))).collect(),
             saved: None,
             all_read: OnceLock::new(),
@@ -48,6 +71,7 @@ impl NodeStore {
         }
         Some(NodeStore {
             slots: ids.iter().map(|_| OnceLock::new()).collect(),
+            by_hash: hash_index(&ids),
             ids,
             saved: Some(saved),
             all_read: OnceLock::new(),
@@ -69,7 +93,13 @@ impl NodeStore {
 
     /// Where `id` is in id order.
     fn position(&self, id: &NodeId) -> Option<usize> {
-        self.ids.binary_search(id).ok()
+        let hash = id_hash(id);
+        let first = self.by_hash.partition_point(|&(h, _)| h < hash);
+        self.by_hash[first..]
+            .iter()
+            .take_while(|&&(h, _)| h == hash)
+            .map(|&(_, i)| i as usize)
+            .find(|&i| self.ids[i] == *id)
     }
 
     pub fn get(&self, id: &NodeId) -> Option<&Node> {

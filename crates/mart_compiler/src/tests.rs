@@ -489,6 +489,13 @@ fn a_saved_parse_reads_back_what_was_saved() {
             .collect::<Vec<_>>()
     };
     assert_eq!(fresh.nodes.len(), 6);
+    // Every id is found by its hash, and only those.
+    for m in [&fresh, &saved] {
+        for id in m.nodes.ids() {
+            assert_eq!(m.nodes.get(id).map(|n| &n.id), Some(id));
+        }
+        assert!(m.nodes.get(&NodeId::new("model.learn.dim_users")).is_none());
+    }
     assert_eq!(debug(&saved), debug(&fresh));
     let graph = |m: &Manifest| m.dag.nodes().cloned().collect::<Vec<_>>();
     assert_eq!(graph(&saved), graph(&fresh));

@@ -139,6 +139,35 @@ fn every_node(docs: &Docs<'_>, in_graph: &[usize]) -> String {
     )
 }
 
+/// Edges between boxes, each counting the node edges it stands for: a "loads" edge when
+/// every one of them is a seed loading a source's table.
+#[derive(Default)]
+struct EdgeCounts(BTreeMap<(usize, usize), (usize, bool)>);
+
+impl EdgeCounts {
+    fn add(&mut self, from: usize, to: usize, loads: bool) {
+        let count = self.0.entry((from, to)).or_insert((0, true));
+        count.0 += 1;
+        count.1 &= loads;
+    }
+
+    fn edges(self) -> Vec<GraphEdge> {
+        self.0
+            .into_iter()
+            .map(|((from, to), (count, all_loads))| GraphEdge {
+                from,
+                to,
+                count,
+                kind: if all_loads {
+                    EdgeKind::Loads
+                } else {
+                    EdgeKind::Reads
+                },
+            })
+            .collect()
+    }
+}
+
 /// Edges between the boxes that hold their ends, counted; `box_of` maps an entry to its
 /// box (`None`: not drawn), and edges inside one box are left out.
 fn counted_edges(
@@ -146,31 +175,17 @@ fn counted_edges(
     entries: &[usize],
     box_of: impl Fn(usize) -> Option<usize>,
 ) -> Vec<GraphEdge> {
-    let mut counts: BTreeMap<(usize, usize), (usize, bool)> = BTreeMap::new();
+    let mut counts = EdgeCounts::default();
     for &i in entries {
         let Some(from) = box_of(i) else { continue };
         for &c in &docs.entries[i].children {
             let Some(to) = box_of(c).filter(|&to| to != from) else {
                 continue;
             };
-            let count = counts.entry((from, to)).or_insert((0, true));
-            count.0 += 1;
-            count.1 &= docs.loads.contains(&(i, c));
+            counts.add(from, to, docs.loads.contains(&(i, c)));
         }
     }
-    counts
-        .into_iter()
-        .map(|((from, to), (count, all_loads))| GraphEdge {
-            from,
-            to,
-            count,
-            kind: if all_loads {
-                EdgeKind::Loads
-            } else {
-                EdgeKind::Reads
-            },
-        })
-        .collect()
+    counts.edges()
 }
 
 /// A large project: its layers with the edges between them counted, then its folders in
@@ -342,38 +357,22 @@ pub(crate) fn folder(
             boxes.len() - 1
         })
     };
-    let mut counts: BTreeMap<(usize, usize), (usize, bool)> = BTreeMap::new();
+    let mut counts = EdgeCounts::default();
     for &m in &group.members {
         let me = box_of(m, false, &mut boxes);
         for &p in &docs.entries[m].parents {
             let from = box_of(p, false, &mut boxes);
-            let count = counts.entry((from, me)).or_insert((0, true));
-            count.0 += 1;
-            count.1 &= docs.loads.contains(&(p, m));
+            counts.add(from, me, docs.loads.contains(&(p, m)));
         }
         for &c in &docs.entries[m].children {
             if member_box.contains_key(&c) {
                 continue; // drawn as the child's parent edge
             }
             let to = box_of(c, true, &mut boxes);
-            let count = counts.entry((me, to)).or_insert((0, true));
-            count.0 += 1;
-            count.1 &= docs.loads.contains(&(m, c));
+            counts.add(me, to, docs.loads.contains(&(m, c)));
         }
     }
-    let edges: Vec<GraphEdge> = counts
-        .into_iter()
-        .map(|((from, to), (count, all_loads))| GraphEdge {
-            from,
-            to,
-            count,
-            kind: if all_loads {
-                EdgeKind::Loads
-            } else {
-                EdgeKind::Reads
-            },
-        })
-        .collect();
+    let edges = counts.edges();
     let neighbours = boxes.len() - group.members.len();
     format!(
         r#"<section id="lineage"><h2>Lineage</h2><p class="note">{} expanded into its {}, among the {} {} read from and feed. <a href="../lineage.html">Project lineage</a></p>{}<div class="graph-wrap">{}</div></section>"#,
