@@ -88,6 +88,19 @@ fn with_site_of<R>(root: &Path, catalog: &Catalog, f: impl FnOnce(&Site<'_>) -> 
     f(&Site::new(&input))
 }
 
+/// An empty folder of its own for a test's project.
+fn empty_dir(name: &str) -> std::path::PathBuf {
+    let root = std::env::temp_dir().join(format!("mart_docs_{name}_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    root
+}
+
+fn write_file(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
 fn file<'a>(files: &'a [SiteFile], path: &str) -> &'a str {
     &files
         .iter()
@@ -243,13 +256,8 @@ fn write_site_replaces_an_earlier_site() {
 
 #[test]
 fn a_large_project_draws_layers_and_folders_instead_of_every_node() {
-    let root = std::env::temp_dir().join(format!("mart_docs_large_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let write = |path: &str, text: &str| {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let root = empty_dir("large");
+    let write = |path: &str, text: &str| write_file(&root, path, text);
     write("dbt_project.yml", "name: big\nprofile: shop\n");
     // 150 staging models in three folders, 300 marts in two, each mart reading two of them.
     for i in 0..150 {
@@ -325,13 +333,8 @@ fn a_large_project_draws_layers_and_folders_instead_of_every_node() {
 
 #[test]
 fn the_project_lineage_flows_from_seeds_through_their_sources_with_unconnected_nodes_apart() {
-    let root = std::env::temp_dir().join(format!("mart_docs_flow_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let write = |path: &str, text: &str| {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let root = empty_dir("flow");
+    let write = |path: &str, text: &str| write_file(&root, path, text);
     write("dbt_project.yml", "name: flow\nprofile: shop\n");
     write("seeds/raw_users.csv", "id,name\n1,a\n");
     write("seeds/country_codes.csv", "code\nKR\n");
