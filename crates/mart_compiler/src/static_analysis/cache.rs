@@ -123,8 +123,8 @@ impl Cache {
     }
 
     pub(crate) fn get(&self, id: &str, key: u64) -> Option<Reused> {
+        // A reused entry stays in the file as it is: nothing to keep.
         let entry = self.old.entry(id).filter(|e| e.key == key)?;
-        self.keep(id, entry.clone());
         let columns = entry.columns.as_ref().map(|columns| {
             columns
                 .iter()
@@ -230,9 +230,9 @@ impl Cache {
         let Some(path) = &self.path else {
             return;
         };
+        // Only a node analysed again (its kept entry missing or stale) changes the file.
         let new = std::mem::take(&mut *self.new.lock().unwrap_or_else(|e| e.into_inner()));
-        let unchanged = |id: &String, e: &Entry| self.old.entry(id).is_some_and(|o| o.key == e.key);
-        if new.iter().all(|(id, e)| unchanged(id, e)) {
+        if new.is_empty() {
             return;
         }
         // Nodes this command did not analyse keep their entries, as they were written.
