@@ -35,9 +35,10 @@ pub(crate) fn entry_box(e: &Entry<'_>, focus: bool, depth: Depth) -> GraphBox {
         label: e.name.to_string(),
         class: e.kind,
         href: format!("{}{}", depth.root(), node_href(e)),
+        // The graph puts the full name first when it shortens the label.
         title: match &e.materialized {
-            Some(m) => format!("{}\n{} ({}, {m})", e.name, e.id, e.kind),
-            None => format!("{}\n{} ({})", e.name, e.id, e.kind),
+            Some(m) => format!("{} ({}, {m})", e.id, e.kind),
+            None => format!("{} ({})", e.id, e.kind),
         },
         rank: e.rank,
         focus,
@@ -132,7 +133,7 @@ fn every_node(docs: &Docs<'_>, in_graph: &[usize]) -> String {
         })
         .collect();
     format!(
-        r#"<p class="summary">{} nodes, from raw data on the left to marts on the right; each column is headed by its folders.</p>{}<div class="graph-wrap">{}</div>"#,
+        r#"<p class="summary">{} nodes, from raw data on the left to marts on the right; each column is headed by the layers it holds.</p>{}<div class="graph-wrap">{}</div>"#,
         in_graph.len(),
         legend(docs, in_graph.iter().copied(), &edges, false),
         svg(&boxes, &edges)
@@ -209,21 +210,17 @@ fn by_folder(
         .names
         .iter()
         .enumerate()
-        .map(|(l, name)| GraphBox {
-            label: name.clone(),
-            class: "group",
-            title: format!(
-                "{name}: {} in {}",
-                plural(layer_members[l].1, "node"),
-                plural(layer_members[l].0, "folder")
-            ),
-            rank: l,
-            detail: format!(
-                "{} · {}",
-                plural(layer_members[l].1, "node"),
-                plural(layer_members[l].0, "folder")
-            ),
-            ..GraphBox::default()
+        .map(|(l, name)| {
+            let (folders, nodes) = layer_members[l];
+            let detail = format!("{} · {}", plural(nodes, "node"), plural(folders, "folder"));
+            GraphBox {
+                label: name.clone(),
+                class: "group",
+                title: format!("{name}: {detail}"),
+                rank: l,
+                detail,
+                ..GraphBox::default()
+            }
         })
         .collect();
     let layer_edges = counted_edges(docs, in_graph, layer_of_entry);
@@ -373,7 +370,12 @@ pub(crate) fn folder(
         }
     }
     let edges = counts.edges();
-    let neighbours = boxes.len() - group.members.len();
+    // A folder downstream in the same layer can have a box on each side: counted once.
+    let neighbours = neighbour
+        .keys()
+        .map(|&(h, _)| h)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     format!(
         r#"<section id="lineage"><h2>Lineage</h2><p class="note">{} expanded into its {}, among the {} {} read from and feed. <a href="../lineage.html">Project lineage</a></p>{}<div class="graph-wrap">{}</div></section>"#,
         escape(&group.name),

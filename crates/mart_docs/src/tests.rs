@@ -387,3 +387,20 @@ fn the_project_lineage_flows_from_seeds_through_their_sources_with_unconnected_n
     let source = file(&files, "nodes/source.flow.raw.raw_users.html");
     assert!(source.contains(r#"<a href="../nodes/seed.flow.raw_users.html">raw_users</a>"#));
 }
+
+#[test]
+fn a_folder_both_upstream_and_downstream_of_another_counts_once_among_its_neighbours() {
+    let root = empty_dir("both_sides");
+    write_file(&root, "dbt_project.yml", "name: sides\nprofile: shop\n");
+    write_file(&root, "models/a/y/y1.sql", "select 1 as id");
+    write_file(&root, "models/a/x/x1.sql", "select id from {{ ref('y1') }}");
+    write_file(&root, "models/a/y/y2.sql", "select id from {{ ref('x1') }}");
+    let files = site_of(&root, &Catalog::default());
+    std::fs::remove_dir_all(&root).unwrap();
+    let folder = file(&files, "folders/model.models~2fa~2fx.html");
+    // models/a/y feeds x1 (left of it) and reads it (right of it, the same layer).
+    assert_eq!(folder.matches(r#"data-name="models/a/y""#).count(), 2);
+    assert!(folder.contains(
+        "models/a/x expanded into its 1 model, among the 1 folder they read from and feed."
+    ));
+}
